@@ -1,0 +1,121 @@
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "commands.hpp"
+#include "mlloop/core/error.hpp"
+
+namespace mlloop::cli {
+
+namespace {
+std::vector<std::string> split_markers(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t pos = s.find(',', start);
+    out.push_back(s.substr(start, pos == std::string::npos ? std::string::npos : pos - start));
+    if (pos == std::string::npos) break;
+    start = pos + 1;
+  }
+  return out;
+}
+}  // namespace
+
+int run_cli(int argc, const char* const* argv, Context& ctx) {
+  CLI::App app{"mlloop: runs the machine-learning engineering loop on a CSV file, and shows every step"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for all commands");
+  int threads = 0;
+  bool quiet = false;
+  app.add_option("--threads", threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 256));
+  app.add_flag("-q,--quiet", quiet, "Print less progress on stderr");
+
+  // init
+  InitOptions init;
+  std::string init_missing;
+  std::optional<uint64_t> seed;
+  auto* c_init = app.add_subcommand("init", "Read DATA, detect the task and freeze the train / train-dev / dev / test splits");
+  c_init->add_option("DATA", init.data, "CSV file with a header row")->required();
+  c_init->add_option("--target", init.target, "Target column")->required();
+  c_init->add_option("--task", init.task, "auto | binary | multiclass | regression")
+      ->check(CLI::IsMember({"auto", "binary", "multiclass", "regression"}));
+  c_init->add_option("--metric", init.metric, "error | logloss | auc | f1 (classification), rmse | mae (regression)")
+      ->check(CLI::IsMember({"error", "logloss", "auc", "f1", "rmse", "mae"}));
+  c_init->add_option("--reference-error", init.reference_error, "Human-level or existing-system error, as a loss");
+  c_init->add_option("--goal", init.goal, "Dev error at which the loop stops");
+  c_init->add_option("--dev-data", init.dev_data, "Separate dev file (same columns)");
+  c_init->add_option("--test-data", init.test_data, "Separate test file (same columns)");
+  c_init->add_option("--split", init.split, "random | stratified | group:COL | time:COL");
+  c_init->add_option("--seed", seed, "Random seed for the splits and everything after");
+  c_init->add_option("--on-bad-rows", init.on_bad_rows, "error | skip")->check(CLI::IsMember({"error", "skip"}));
+  c_init->add_option("--on-missing-target", init.on_missing_target, "drop | error")->check(CLI::IsMember({"drop", "error"}));
+  c_init->add_option("--missing", init_missing, "Comma-separated missing-value markers (default: ,NA,N/A,NaN,null,?)");
+  c_init->add_flag("--force", init.force, "Re-split an existing project (deletes its runs)");
+  c_init->add_option("--dir", init.dir, "Project folder (default: the current folder)");
+
+  // info
+  InfoArgs info;
+  std::string info_missing;
+  auto* c_info = app.add_subcommand("info", "Print the schema of a CSV file: columns, types, missing values, target mix");
+  c_info->add_option("DATA", info.data, "CSV file")->required();
+  c_info->add_option("--target", info.target, "Also show this column's distribution and the task it implies");
+  c_info->add_option("--missing", info_missing, "Comma-separated missing-value markers");
+  c_info->add_flag("--json", info.json, "Print JSON");
+
+  // status
+  StatusArgs status;
+  auto* c_status = app.add_subcommand("status", "Show the project: task, split sizes, best run, iterations");
+  c_status->add_option("--dir", status.dir, "Project folder (default: the current folder)");
+  c_status->add_flag("--json", status.json, "Print JSON (CONTRACT.md)");
+
+  // demo
+  DemoArgs demo;
+  auto* c_demo = app.add_subcommand("demo", "Run mlloop on the bundled credit_data.csv in a fresh folder");
+  c_demo->add_option("--dir", demo.dir, "Folder to create (default: ./mlloop-demo, or -2, -3... if taken)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    ctx.out() << app.help() ;
+    if (!app.get_subcommands().empty()) {
+      ctx.out().flush();
+    }
+    return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    ctx.out() << app.help("", CLI::AppFormatMode::All);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::string cmd = app.get_subcommands().empty() ? "" : app.get_subcommands().front()->get_name() + " ";
+    ctx.err() << "error: " << e.what() << "\n  fix: see mlloop " << cmd << "--help\n";
+    return static_cast<int>(ExitCode::bad_input);
+  }
+  if (threads > 0) ctx.threads = threads;
+  ctx.quiet = quiet;
+
+  try {
+    if (c_init->parsed()) {
+      if (!init_missing.empty() || c_init->count("--missing")) init.missing = split_markers(init_missing);
+      init.seed = seed;
+      return run_init(init, ctx);
+    }
+    if (c_info->parsed()) {
+      if (c_info->count("--missing")) info.missing = split_markers(info_missing);
+      return run_info(info, ctx);
+    }
+    if (c_status->parsed()) return run_status(status, ctx);
+    if (c_demo->parsed()) return run_demo(demo, ctx);
+  } catch (const Error& e) {
+    ctx.err() << e.describe() << '\n';
+    return static_cast<int>(e.code());
+  } catch (const std::bad_alloc&) {
+    ctx.err() << "error: out of memory\n";
+    return static_cast<int>(ExitCode::failed);
+  } catch (const std::exception& e) {
+    ctx.err() << "mlloop: internal error: " << e.what() << '\n';
+    return static_cast<int>(ExitCode::failed);
+  }
+  return static_cast<int>(ExitCode::bad_input);
+}
+
+}  // namespace mlloop::cli

@@ -1,0 +1,48 @@
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <fmt/ostream.h>
+
+#include "commands.hpp"
+#include "mlloop/core/text.hpp"
+
+namespace mlloop::cli {
+
+int run_init(const InitOptions& args, Context& ctx) {
+  InitResult r = init_project(args, ctx);
+  auto& out = ctx.out();
+  const ProjectConfig& c = r.config;
+  for (const auto& s : r.sources) {
+    const CsvReport& rep = s.report;
+    std::string delim = rep.dialect.delimiter == '\t' ? "tab" : fmt::format("'{}'", rep.dialect.delimiter);
+    fmt::print(out, "{:<5} {}: {} rows x {} columns ({:.2f} s; delimiter {}, {})\n", s.role, s.path, with_commas(static_cast<int64_t>(s.rows)),
+               s.cols, rep.seconds, delim, rep.dialect.header ? "header" : "no header");
+    if (rep.rejected_count > 0) {
+      std::vector<int64_t> lines;
+      for (size_t i = 0; i < rep.rejected.size() && i < 5; ++i) lines.push_back(rep.rejected[i].line);
+      fmt::print(out, "      skipped {} malformed row{} (lines {}{}); first: {}\n", rep.rejected_count,
+                 rep.rejected_count == 1 ? "" : "s", fmt::join(lines, ", "), rep.rejected_count > 5 ? ", ..." : "",
+                 rep.rejected.front().reason);
+    }
+    if (s.dropped_missing_target > 0) {
+      fmt::print(out, "      dropped {} row{} with a missing target (lines {}{})\n", s.dropped_missing_target,
+                 s.dropped_missing_target == 1 ? "" : "s", fmt::join(s.dropped_lines, ", "),
+                 s.dropped_missing_target > s.dropped_lines.size() ? ", ..." : "");
+    }
+    for (const auto& n : rep.notes) fmt::print(out, "      note: {}\n", n);
+  }
+  fmt::print(out, "task   {}: {}\n", to_string(c.task), r.decision.reason);
+  fmt::print(out, "metric {}{}\n", c.metric, args.metric.empty() ? fmt::format(" (default for {})", is_classification(c.task) ? "classification" : "regression") : "");
+  if (c.reference_error) fmt::print(out, "reference error {} (human-level or existing system)\n", *c.reference_error);
+  if (c.goal) fmt::print(out, "goal   dev {} <= {}\n", c.metric, *c.goal);
+  fmt::print(out, "split  {}, seed {}\n", c.split.str(), c.seed);
+  size_t total = 0;
+  for (auto& [s, n] : r.counts) total += n;
+  for (SplitName s : kAllSplits) {
+    fmt::print(out, "  {:<10} {:>9}  {:5.1f}%\n", to_string(s), with_commas(static_cast<int64_t>(r.counts[s])),
+               total ? 100.0 * static_cast<double>(r.counts[s]) / static_cast<double>(total) : 0.0);
+  }
+  fmt::print(out, "project {} (mlloop.toml, .mlloop/store.db)\n", r.dir);
+  return 0;
+}
+
+}  // namespace mlloop::cli

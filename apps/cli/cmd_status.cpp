@@ -1,0 +1,46 @@
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "mlloop/core/text.hpp"
+
+namespace mlloop::cli {
+
+int run_status(const StatusArgs& args, Context& ctx) {
+  Project p = Project::open(args.dir, Store::Mode::read_write);
+  const ProjectConfig& c = p.config;
+  auto counts = p.store->split_counts();
+  nlohmann::json j;
+  j["project"] = p.name;
+  j["task"] = to_string(c.task);
+  j["metric"] = c.metric;
+  j["target"] = c.target;
+  j["rows"] = nlohmann::json::object();
+  for (SplitName s : kAllSplits) j["rows"][to_string(s)] = counts[s];
+  j["best"] = nullptr;  // no runs can be recorded before the models land
+  j["goal"] = c.goal ? nlohmann::json(*c.goal) : nlohmann::json(nullptr);
+  j["bottleneck"] = nullptr;
+  j["iterations"] = p.store->count_iterations();
+  j["test_looks"] = p.store->count_test_looks();
+  if (args.json) {
+    ctx.out() << j.dump() << '\n';
+    return 0;
+  }
+  auto& out = ctx.out();
+  fmt::print(out, "project  {} ({})\n", p.name, p.dir);
+  fmt::print(out, "data     {} (unchanged since init)\n", c.data);
+  fmt::print(out, "task     {}, target '{}', metric {}\n", to_string(c.task), c.target, c.metric);
+  fmt::print(out, "rows     train {} | train_dev {} | dev {} | test {}\n", with_commas(counts[SplitName::train]),
+             with_commas(counts[SplitName::train_dev]), with_commas(counts[SplitName::dev]), with_commas(counts[SplitName::test]));
+  fmt::print(out, "goal     {}\n", c.goal ? fmt::format("{} <= {}", c.metric, *c.goal) : "none (set [task] goal in mlloop.toml)");
+  if (c.reference_error) fmt::print(out, "optimal  reference error {}\n", *c.reference_error);
+  int64_t bad = p.store->rejected_count("bad_row"), miss = p.store->rejected_count("missing_target");
+  if (bad || miss) fmt::print(out, "rejected {} malformed rows, {} rows without a target\n", bad, miss);
+  fmt::print(out, "runs     {}, iterations {}, test looks {}\n", p.store->count_runs(), p.store->count_iterations(),
+             p.store->count_test_looks());
+  return 0;
+}
+
+}  // namespace mlloop::cli

@@ -1,0 +1,24 @@
+// Small text utilities shared by the parser, the config and the CLI.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mlloop {
+
+std::string_view trim(std::string_view s);
+bool iequals(std::string_view a, std::string_view b);
+std::string to_lower(std::string_view s);
+std::vector<std::string> split_list(std::string_view s, char sep);
+
+// Returns the byte offset of the first invalid UTF-8 sequence, or npos when valid.
+size_t find_invalid_utf8(std::string_view s);
+
+// "12,345" style thousands separators, for counts in human output.
+std::string with_commas(int64_t n);
+
+// The closest of `candidates` to `word` by edit distance, or "" when none is close.
+std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace mlloop

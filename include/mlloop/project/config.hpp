@@ -1,0 +1,55 @@
+// mlloop.toml: the project's settings, written at init so a person can read and edit them.
+// Unknown keys and bad values are errors naming the file and line.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mlloop/data/csv.hpp"
+#include "mlloop/data/task.hpp"
+#include "mlloop/split/splitter.hpp"
+
+namespace mlloop {
+
+enum class MissingTarget { drop, error };
+
+// Metrics, as losses where lower is better (auc -> 1 - AUC, f1 -> 1 - F1).
+bool metric_fits_task(std::string_view metric, Task task);
+std::string default_metric(Task task);
+const std::vector<std::string>& known_metrics();
+
+struct ProjectConfig {
+  // [data]
+  std::string data;  // absolute paths
+  std::string target;
+  std::string dev_data;
+  std::string test_data;
+  std::vector<std::string> missing = CsvOptions{}.missing_markers;
+  BadRows on_bad_rows = BadRows::error;
+  MissingTarget on_missing_target = MissingTarget::drop;
+  // [task]
+  Task task = Task::binary;
+  std::string metric = "error";
+  std::optional<double> reference_error;
+  std::optional<double> goal;
+  std::optional<std::string> positive;
+  // [split]
+  SplitSpec split;
+  uint64_t seed = 42;
+  // [loop]
+  std::optional<int64_t> iterations;
+  std::optional<std::string> time_budget;
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;
+
+  CsvOptions csv_options() const;
+};
+
+ProjectConfig load_config(const std::string& path);
+void save_config(const std::string& path, const ProjectConfig& config);
+
+// Checks a metric value (reference error, goal) for the metric's range; names the flag.
+void check_metric_value(std::string_view flag, double value, std::string_view metric);
+
+}  // namespace mlloop

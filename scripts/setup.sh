@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what mlloop needs to build, test and benchmark on Debian 12.
+# Idempotent: packages already installed are skipped; apt-get runs only when something is missing.
+#   scripts/setup.sh build   libraries and tools to build mlloop and run the demo
+#   scripts/setup.sh test    + what the test suite needs (Python for scenarios, Chromium, npm packages)
+#   scripts/setup.sh bench   + the Python peers the benchmarks compare against
+set -euo pipefail
+profile="${1:-build}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+build_pkgs=(build-essential cmake ccache pkg-config
+  libfmt-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libfast-float-dev
+  libxxhash-dev libsqlite3-dev libgtest-dev libgmock-dev)
+test_pkgs=(python3)
+bench_pkgs=(python3-pandas python3-numpy time)
+
+want=("${build_pkgs[@]}")
+case "$profile" in
+  build) ;;
+  test) want+=("${test_pkgs[@]}") ;;
+  bench) want+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "usage: scripts/setup.sh build|test|bench" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: Debian packages for '$profile' already installed"
+fi

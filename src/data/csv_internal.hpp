@@ -1,0 +1,81 @@
+// Internals shared by the CSV sniffing phases and the parser.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mlloop/data/csv.hpp"
+
+namespace mlloop::csv {
+
+// One row split into fields. Views point into the input buffer, or into `scratch` for
+// quoted fields that held escaped quotes.
+struct RowFields {
+  std::vector<std::string_view> fields;
+  std::string scratch;  // unescaped text of quoted fields that held doubled quotes
+  std::vector<std::pair<size_t, std::pair<size_t, size_t>>> patches;  // field -> (offset, length) in scratch
+  int64_t newlines = 0;  // physical line breaks consumed, the row's own included
+};
+
+enum class RowStatus { ok, blank, incomplete, unterminated_quote, bad_quote };
+
+struct RowResult {
+  RowStatus status = RowStatus::ok;
+  const char* next = nullptr;  // where the next row starts
+  int64_t error_field = 0;     // 1-based field with the problem (bad_quote)
+};
+
+// Tokenizes one row starting at p. At the end of the buffer without a line break the row is
+// `incomplete` unless `at_eof`. Blank lines come back as `blank`.
+RowResult tokenize_row(const char* p, const char* end, char delim, char quote, bool at_eof, RowFields& out);
+
+// Phase 1: encoding. Returns the number of BOM bytes to skip. Throws on binary content,
+// invalid UTF-8 in the sample, or an empty file.
+size_t sniff_encoding(const std::string& path, std::string_view sample, bool whole_file);
+
+// Phase 2: dialect.
+CsvDialect sniff_dialect(const std::string& path, std::string_view sample, bool whole_file, const CsvOptions& opt);
+
+// Phase 3: per-column types of the sampled rows (the header row, if any, excluded).
+struct TypeGuess {
+  ColumnType type = ColumnType::numeric;
+  bool all_missing = true;
+};
+bool is_missing_marker(std::string_view field, const std::vector<std::string>& markers);
+bool parse_number(std::string_view s, float& out);
+bool parse_bool(std::string_view s, bool& out);
+bool looks_like_datetime(std::string_view s);
+std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& rows, size_t ncols,
+                                   const CsvOptions& opt);
+
+// Phase 4: header. True when the first row names the columns.
+bool sniff_header(const std::vector<std::string>& first, const std::vector<TypeGuess>& types, const CsvOptions& opt);
+
+// Reads up to `max_rows` rows of the sample as strings (for the sniffing phases).
+std::vector<std::vector<std::string>> sample_rows(std::string_view sample, const CsvDialect& d, bool whole_file,
+                                                  size_t max_rows);
+
+// The parser: fills `ds` with all rows after the header.
+struct ParsePlan {
+  std::string path;
+  size_t skip_bytes = 0;  // BOM and header
+  int64_t first_line = 2; // line of the first data row
+  CsvDialect dialect;
+  std::vector<std::string> names;
+  std::vector<ColumnType> types;
+  uint64_t file_bytes = 0;
+  double bytes_per_row = 64;  // from the sample, to reserve memory
+};
+
+struct ParseConflict {  // a value that does not fit the sniffed type of its column
+  size_t column = 0;
+  int64_t line = 0;
+  std::string text;
+};
+
+// Columns whose values did not all fit their type come back in `conflicts` (first one each).
+void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvReport& report,
+                std::vector<ParseConflict>& conflicts);
+
+}  // namespace mlloop::csv

@@ -1,0 +1,163 @@
+// read_csv: runs the sniffing phases on a sample of the file, then the full parse.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+
+#include "csv_internal.hpp"
+#include "mlloop/core/error.hpp"
+#include "mlloop/core/text.hpp"
+#include "mlloop/data/csv.hpp"
+
+namespace mlloop {
+using namespace csv;
+
+namespace {
+constexpr size_t kSampleBytes = 4u << 20;
+constexpr size_t kSampleRows = 20000;
+
+std::string read_sample(const std::string& path, uint64_t size) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw_bad_input(fmt::format("cannot open '{}'", path), "check the path and that the file is readable");
+  std::string sample(std::min<uint64_t>(size, kSampleBytes), '\0');
+  size_t got = std::fread(sample.data(), 1, sample.size(), f);
+  std::fclose(f);
+  sample.resize(got);
+  return sample;
+}
+}  // namespace
+
+Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* report_out) {
+  auto t0 = std::chrono::steady_clock::now();
+  CsvReport local;
+  CsvReport& report = report_out ? *report_out : local;
+  report = CsvReport{};
+
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    throw_bad_input(fmt::format("data file '{}' does not exist", path), "check the path (it is relative to the current folder)");
+  if (std::filesystem::is_directory(path, ec))
+    throw_bad_input(fmt::format("'{}' is a folder, not a CSV file", path), "give the path of a .csv file");
+  uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec) throw_bad_input(fmt::format("cannot read '{}': {}", path, ec.message()), "check the path and permissions");
+
+  std::string sample = read_sample(path, size);
+  const bool whole = sample.size() == size;
+
+  // Phase 1: encoding.
+  size_t bom = sniff_encoding(path, sample, whole);
+  std::string_view body = std::string_view(sample).substr(bom);
+  // Phase 2: dialect.
+  CsvDialect dialect = sniff_dialect(path, body, whole, options);
+  dialect.bom = bom > 0;
+  auto rows = sample_rows(body, dialect, whole, kSampleRows);
+  if (rows.empty()) {
+    // The sample holds no complete row: show what the tokenizer says about the first one.
+    RowFields rf;
+    RowResult r = tokenize_row(body.data(), body.data() + body.size(), dialect.delimiter, dialect.quote, true, rf);
+    if (r.status == RowStatus::unterminated_quote)
+      throw_bad_input("unterminated quote: a quoted field on this line never closes",
+                      "close the quote, and write a quote inside a quoted field as two quotes (\"\")",
+                      Where{path, 1, r.error_field, std::string(body.substr(0, 80))});
+    throw_bad_input("the file has no rows", "give a CSV file with a header row and at least one data row", Where{path, 0, 0, {}});
+  }
+  const size_t ncols = rows.front().size();
+  // Phase 3: types, of the rows after the first.
+  std::vector<std::vector<std::string>> data_rows(rows.begin() + 1, rows.end());
+  auto types = sniff_types(data_rows, ncols, options);
+  // Phase 4: header.
+  bool header = sniff_header(rows.front(), types, options);
+  if (!header) types = sniff_types(rows, ncols, options);
+  dialect.header = header;
+
+  // Column names.
+  std::vector<std::string> names;
+  if (header) {
+    std::set<std::string> seen;
+    for (size_t c = 0; c < ncols; ++c) {
+      std::string name(trim(rows.front()[c]));
+      if (name.empty()) name = fmt::format("unnamed_{}", c);
+      if (!seen.insert(name).second) {
+        throw_bad_input(fmt::format("duplicate column name '{}' (columns {} and {})", name,
+                                    std::find(names.begin(), names.end(), name) - names.begin() + 1, c + 1),
+                        "give every column a unique name in the header row", Where{path, 1, static_cast<int64_t>(c + 1), name});
+      }
+      names.push_back(name);
+    }
+  } else {
+    for (size_t c = 0; c < ncols; ++c) names.push_back(fmt::format("column_{}", c + 1));
+  }
+  for (const auto& [name, type] : options.force_types) {
+    auto it = std::find(names.begin(), names.end(), name);
+    if (it == names.end())
+      throw_bad_input(fmt::format("cannot set the type of column '{}': no such column", name),
+                      fmt::format("columns are: {}", fmt::join(names, ", ")));
+    types[static_cast<size_t>(it - names.begin())].type = type;
+  }
+
+  ParsePlan plan;
+  plan.path = path;
+  plan.dialect = dialect;
+  plan.names = names;
+  plan.file_bytes = size;
+  plan.skip_bytes = bom;
+  plan.first_line = 1;
+  // Skip leading blank lines and the header row.
+  {
+    const char* p = body.data();
+    const char* end = p + body.size();
+    RowFields rf;
+    int64_t line = 1;
+    while (p < end) {
+      RowResult r = tokenize_row(p, end, dialect.delimiter, dialect.quote, whole, rf);
+      if (r.status != RowStatus::blank) break;
+      p = r.next;
+      line += 1;
+    }
+    if (header) {
+      RowResult r = tokenize_row(p, end, dialect.delimiter, dialect.quote, whole, rf);
+      p = r.next;
+      line += rf.newlines;
+    }
+    plan.skip_bytes = bom + static_cast<size_t>(p - body.data());
+    plan.first_line = line;
+  }
+  plan.bytes_per_row = rows.size() > 1 ? static_cast<double>(body.size()) / static_cast<double>(rows.size()) : 64.0;
+  if (!whole) plan.bytes_per_row = std::max(8.0, plan.bytes_per_row * 0.9);
+
+  Dataset ds;
+  for (int attempt = 0;; ++attempt) {
+    plan.types.clear();
+    for (const auto& t : types) plan.types.push_back(t.type);
+    std::vector<ParseConflict> conflicts;
+    ds = Dataset{};
+    report.rejected.clear();
+    report.rejected_count = 0;
+    parse_file(plan, options, ds, report, conflicts);
+    if (conflicts.empty()) break;
+    MLLOOP_ASSERT(attempt == 0);  // a second pass has no typed columns left to conflict
+    for (const auto& cf : conflicts) {
+      report.notes.push_back(fmt::format("column '{}' read as text: line {} has {}, which is not {}", names[cf.column],
+                                         cf.line, shorten_for_message(cf.text, 40),
+                                         types[cf.column].type == ColumnType::boolean ? "true/false" : "a number"));
+      types[cf.column].type = ColumnType::categorical;
+    }
+  }
+  if (report.data_rows == 0) {
+    throw_bad_input("the file has a header but no data rows", "add data rows below the header",
+                    Where{path, 1, 0, fmt::format("{}", fmt::join(names, std::string(1, dialect.delimiter)))});
+  }
+  if (ds.rows() == 0) {
+    throw_bad_input(fmt::format("all {} data rows are malformed and were skipped", report.data_rows),
+                    "check the delimiter and quoting of the file", Where{path, 0, 0, {}});
+  }
+  report.dialect = dialect;
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return ds;
+}
+
+}  // namespace mlloop

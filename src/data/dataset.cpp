@@ -1,0 +1,130 @@
+#include "mlloop/data/dataset.hpp"
+
+#include <cmath>
+#include <fmt/format.h>
+#include <unordered_set>
+
+#include "mlloop/core/error.hpp"
+
+namespace mlloop {
+
+const char* to_string(ColumnType t) {
+  switch (t) {
+    case ColumnType::numeric: return "numeric";
+    case ColumnType::integer: return "integer";
+    case ColumnType::boolean: return "boolean";
+    case ColumnType::categorical: return "categorical";
+    case ColumnType::datetime: return "datetime";
+  }
+  return "?";
+}
+
+bool Column::is_missing(size_t row) const {
+  return is_numeric() ? std::isnan(values[row]) : codes[row] == kMissingCode;
+}
+
+size_t Column::missing_count() const {
+  size_t n = 0;
+  if (is_numeric()) {
+    for (float v : values) n += std::isnan(v);
+  } else {
+    for (int32_t c : codes) n += (c == kMissingCode);
+  }
+  return n;
+}
+
+size_t Column::distinct_count() const {
+  if (!is_numeric()) {
+    std::vector<char> seen(dictionary.size(), 0);
+    size_t n = 0;
+    for (int32_t c : codes) {
+      if (c >= 0 && !seen[static_cast<size_t>(c)]) {
+        seen[static_cast<size_t>(c)] = 1;
+        ++n;
+      }
+    }
+    return n;
+  }
+  std::unordered_set<float> seen;
+  for (float v : values)
+    if (!std::isnan(v)) seen.insert(v);
+  return seen.size();
+}
+
+std::string Column::text(size_t row) const {
+  if (is_missing(row)) return {};
+  if (!is_numeric()) return dictionary[static_cast<size_t>(codes[row])];
+  float v = values[row];
+  if (type == ColumnType::integer && std::fabs(v) < 1e15f) return fmt::format("{}", static_cast<int64_t>(v));
+  return fmt::format("{}", v);
+}
+
+size_t Column::memory_bytes() const {
+  size_t n = values.capacity() * sizeof(float) + codes.capacity() * sizeof(int32_t);
+  for (const auto& s : dictionary) n += sizeof(std::string) + (s.size() > 15 ? s.capacity() : 0);
+  return n;
+}
+
+std::optional<size_t> Dataset::find(std::string_view name) const {
+  for (size_t i = 0; i < columns.size(); ++i)
+    if (columns[i].name == name) return i;
+  return std::nullopt;
+}
+
+std::vector<std::string> Dataset::names() const {
+  std::vector<std::string> out;
+  out.reserve(columns.size());
+  for (const auto& c : columns) out.push_back(c.name);
+  return out;
+}
+
+void Dataset::append_row_meta(int64_t row_id, int64_t line) {
+  size_t i = meta_count_++;
+  bool regular = row_ids_.empty() && row_id == static_cast<int64_t>(i) && line == static_cast<int64_t>(i) + first_line_;
+  if (regular) return;
+  if (row_ids_.empty()) {
+    // First irregular row: write out the implicit sequence so far.
+    row_ids_.reserve(std::max(planned_rows_, i + 1));
+    lines_.reserve(std::max(planned_rows_, i + 1));
+    for (size_t k = 0; k < i; ++k) {
+      row_ids_.push_back(static_cast<int64_t>(k));
+      lines_.push_back(static_cast<int64_t>(k) + first_line_);
+    }
+  }
+  row_ids_.push_back(row_id);
+  lines_.push_back(line);
+}
+
+void Dataset::keep_rows(const std::vector<size_t>& positions) {
+  std::vector<int64_t> ids, lines;
+  ids.reserve(positions.size());
+  lines.reserve(positions.size());
+  for (size_t p : positions) {
+    ids.push_back(row_id(p));
+    lines.push_back(line(p));
+  }
+  for (auto& col : columns) {
+    if (col.is_numeric()) {
+      std::vector<float> v;
+      v.reserve(positions.size());
+      for (size_t p : positions) v.push_back(col.values[p]);
+      col.values = std::move(v);
+    } else {
+      std::vector<int32_t> v;
+      v.reserve(positions.size());
+      for (size_t p : positions) v.push_back(col.codes[p]);
+      col.codes = std::move(v);
+    }
+  }
+  row_ids_ = std::move(ids);
+  lines_ = std::move(lines);
+  meta_count_ = positions.size();
+}
+
+size_t Dataset::memory_bytes() const {
+  size_t n = row_ids_.capacity() * sizeof(int64_t) + lines_.capacity() * sizeof(int64_t);
+  for (const auto& c : columns) n += c.memory_bytes();
+  return n;
+}
+
+}  // namespace mlloop

@@ -1,0 +1,127 @@
+#include "mlloop/data/task.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <map>
+
+#include "mlloop/core/error.hpp"
+#include "mlloop/core/text.hpp"
+
+namespace mlloop {
+
+const char* to_string(Task t) {
+  switch (t) {
+    case Task::binary: return "binary";
+    case Task::multiclass: return "multiclass";
+    case Task::regression: return "regression";
+  }
+  return "?";
+}
+
+std::optional<Task> parse_task(std::string_view s) {
+  if (s == "binary") return Task::binary;
+  if (s == "multiclass") return Task::multiclass;
+  if (s == "regression") return Task::regression;
+  return std::nullopt;
+}
+
+std::vector<ClassCount> class_counts(const Column& target) {
+  std::vector<ClassCount> out;
+  if (!target.is_numeric()) {
+    std::vector<long> index(target.dictionary.size(), -1);
+    for (size_t i = 0; i < target.codes.size(); ++i) {
+      int32_t c = target.codes[i];
+      if (c < 0) continue;
+      auto& slot = index[static_cast<size_t>(c)];
+      if (slot < 0) {
+        slot = static_cast<long>(out.size());
+        out.push_back(ClassCount{target.dictionary[static_cast<size_t>(c)], 0, i});
+      }
+      ++out[static_cast<size_t>(slot)].count;
+    }
+    return out;
+  }
+  std::map<float, size_t> index;
+  for (size_t i = 0; i < target.values.size(); ++i) {
+    float v = target.values[i];
+    if (std::isnan(v)) continue;
+    auto [it, inserted] = index.emplace(v, out.size());
+    if (inserted) out.push_back(ClassCount{target.text(i), 0, i});
+    ++out[it->second].count;
+  }
+  return out;
+}
+
+TaskDecision detect_task(const Column& target) {
+  TaskDecision d;
+  if (target.type == ColumnType::categorical || target.type == ColumnType::boolean ||
+      target.type == ColumnType::datetime) {
+    size_t k = target.distinct_count();
+    d.task = k <= 2 ? Task::binary : Task::multiclass;
+    d.reason = fmt::format("target '{}' holds {} with {} distinct values", target.name,
+                           target.type == ColumnType::boolean ? "booleans" : "text", k);
+    return d;
+  }
+  size_t k = target.distinct_count();
+  if (target.type == ColumnType::integer && k <= 20) {
+    d.task = k <= 2 ? Task::binary : Task::multiclass;
+    d.reason = fmt::format("target '{}' holds integers with {} distinct values (at most 20 means classes)",
+                           target.name, k);
+    return d;
+  }
+  d.task = Task::regression;
+  d.reason = target.type == ColumnType::integer
+                 ? fmt::format("target '{}' holds integers with {} distinct values (more than 20 means a quantity)",
+                               target.name, k)
+                 : fmt::format("target '{}' holds real numbers", target.name);
+  return d;
+}
+
+void validate_target(const Dataset& ds, size_t t, Task task) {
+  const Column& col = ds.columns[t];
+  const size_t n = col.size();
+  size_t first = n;
+  for (size_t i = 0; i < n; ++i)
+    if (!col.is_missing(i)) {
+      first = i;
+      break;
+    }
+  if (first == n)
+    throw_bad_input(fmt::format("target column '{}' has no values: every row is missing", col.name),
+                    "choose another --target column", Where{ds.source, 0, 0, {}});
+  if (task == Task::regression && !col.is_numeric()) {
+    throw_bad_input(fmt::format("target '{}' is not numeric ({} at this line), so it cannot be a regression target",
+                                col.name, shorten_for_message(col.text(first))),
+                    "use --task binary or --task multiclass, or choose a numeric target",
+                    Where{ds.source, ds.line(first), static_cast<int64_t>(t + 1), col.text(first)});
+  }
+  auto classes = class_counts(col);
+  if (col.distinct_count() == 1) {
+    throw_bad_input(fmt::format("target '{}' is constant: every row holds {}, so there is nothing to learn", col.name,
+                                shorten_for_message(col.text(first))),
+                    "choose a --target column whose value varies",
+                    Where{ds.source, ds.line(first), static_cast<int64_t>(t + 1), col.text(first)});
+  }
+  if (!is_classification(task)) return;
+  for (const auto& c : classes) {
+    if (c.count < 2) {
+      throw_bad_input(fmt::format("class {} of target '{}' has only {} row; every class needs at least 2 rows to be "
+                                  "split and learned",
+                                  shorten_for_message(c.label), col.name, c.count),
+                      "remove or merge this rare class, fix it if it is a typo, or use --task regression for a "
+                      "numeric target",
+                      Where{ds.source, ds.line(c.first_row), static_cast<int64_t>(t + 1), c.label});
+    }
+  }
+  if (task == Task::binary && classes.size() != 2) {
+    throw_bad_input(fmt::format("--task binary needs exactly 2 classes, but target '{}' has {}", col.name, classes.size()),
+                    "use --task multiclass", Where{ds.source, 0, 0, {}});
+  }
+  if (task == Task::multiclass && classes.size() < 2) {
+    throw_bad_input(fmt::format("target '{}' has fewer than 2 classes", col.name), "choose another target",
+                    Where{ds.source, 0, 0, {}});
+  }
+}
+
+}  // namespace mlloop

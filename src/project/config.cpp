@@ -1,0 +1,221 @@
+#include "mlloop/project/config.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <toml++/toml.h>
+
+#include "mlloop/core/error.hpp"
+#include "mlloop/core/text.hpp"
+
+namespace mlloop {
+
+const std::vector<std::string>& known_metrics() {
+  static const std::vector<std::string> m = {"error", "logloss", "auc", "f1", "rmse", "mae"};
+  return m;
+}
+
+bool metric_fits_task(std::string_view metric, Task task) {
+  if (task == Task::regression) return metric == "rmse" || metric == "mae";
+  return metric == "error" || metric == "logloss" || metric == "auc" || metric == "f1";
+}
+
+std::string default_metric(Task task) { return task == Task::regression ? "rmse" : "error"; }
+
+void check_metric_value(std::string_view flag, double value, std::string_view metric) {
+  bool bounded = metric == "error" || metric == "auc" || metric == "f1";
+  if (!std::isfinite(value) || value < 0 || (bounded && value > 1)) {
+    throw_bad_input(fmt::format("{} {} is out of range for metric {}", flag, value, metric),
+                    bounded ? fmt::format("give {} as a loss between 0 and 1 (for example 0.05 for 5% error)", flag)
+                            : fmt::format("give {} as a non-negative number on the target's scale", flag));
+  }
+}
+
+CsvOptions ProjectConfig::csv_options() const {
+  CsvOptions o;
+  o.missing_markers = missing;
+  o.on_bad_rows = on_bad_rows;
+  return o;
+}
+
+namespace {
+
+struct Reader {
+  const std::string& path;
+  const toml::table& root;
+
+  Where where(const toml::node& n) const {
+    return Where{path, static_cast<int64_t>(n.source().begin.line), 0, {}};
+  }
+
+  void check_keys(const toml::table& t, std::string_view section, const std::set<std::string>& allowed) const {
+    for (const auto& [k, v] : t) {
+      std::string key(k.str());
+      if (!allowed.count(key)) {
+        std::vector<std::string> names(allowed.begin(), allowed.end());
+        std::string near = closest_match(key, names);
+        throw_bad_input(fmt::format("unknown key '{}' in [{}]", key, section),
+                        near.empty() ? fmt::format("known keys are: {}", fmt::join(names, ", "))
+                                     : fmt::format("did you mean '{}'?", near),
+                        where(v));
+      }
+    }
+  }
+
+  const toml::table* section(std::string_view name) const {
+    const toml::node* n = root.get(name);
+    if (!n) return nullptr;
+    if (!n->is_table()) throw_bad_input(fmt::format("'{}' must be a table ([{}])", name, name), "", where(*n));
+    return n->as_table();
+  }
+
+  std::optional<std::string> str(const toml::table* t, std::string_view key) const {
+    if (!t) return std::nullopt;
+    const toml::node* n = t->get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_string()) throw_bad_input(fmt::format("'{}' must be a string", key), "quote the value", where(*n));
+    return std::string(n->as_string()->get());
+  }
+
+  std::optional<double> num(const toml::table* t, std::string_view key) const {
+    if (!t) return std::nullopt;
+    const toml::node* n = t->get(key);
+    if (!n) return std::nullopt;
+    if (n->is_floating_point()) return n->as_floating_point()->get();
+    if (n->is_integer()) return static_cast<double>(n->as_integer()->get());
+    throw_bad_input(fmt::format("'{}' must be a number", key), "", where(*n));
+  }
+
+  std::optional<int64_t> integer(const toml::table* t, std::string_view key) const {
+    if (!t) return std::nullopt;
+    const toml::node* n = t->get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_integer()) throw_bad_input(fmt::format("'{}' must be an integer", key), "", where(*n));
+    return n->as_integer()->get();
+  }
+
+  std::optional<std::vector<std::string>> list(const toml::table* t, std::string_view key) const {
+    if (!t) return std::nullopt;
+    const toml::node* n = t->get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_array()) throw_bad_input(fmt::format("'{}' must be a list of strings", key), "", where(*n));
+    std::vector<std::string> out;
+    for (const auto& e : *n->as_array()) {
+      if (!e.is_string()) throw_bad_input(fmt::format("'{}' must be a list of strings", key), "", where(e));
+      out.emplace_back(e.as_string()->get());
+    }
+    return out;
+  }
+};
+
+}  // namespace
+
+ProjectConfig load_config(const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw_bad_input(fmt::format("cannot parse the project file: {}", e.description()),
+                    "fix the TOML syntax, or re-create it with mlloop init --force",
+                    Where{path, static_cast<int64_t>(e.source().begin.line), static_cast<int64_t>(e.source().begin.column), {}});
+  }
+  Reader r{path, root};
+  r.check_keys(root, "top level", {"data", "task", "split", "loop"});
+  ProjectConfig c;
+  const toml::table* data = r.section("data");
+  const toml::table* task = r.section("task");
+  const toml::table* split = r.section("split");
+  const toml::table* loop = r.section("loop");
+  if (data) r.check_keys(*data, "data", {"path", "target", "dev_data", "test_data", "missing", "on_bad_rows", "on_missing_target"});
+  if (task) r.check_keys(*task, "task", {"kind", "metric", "reference_error", "goal", "positive"});
+  if (split) r.check_keys(*split, "split", {"method", "seed"});
+  if (loop) r.check_keys(*loop, "loop", {"iterations", "time_budget", "allow", "deny"});
+
+  auto need = [&](std::optional<std::string> v, std::string_view key, std::string_view sec) {
+    if (!v) throw_bad_input(fmt::format("missing key '{}' in [{}]", key, sec), "re-create the project with mlloop init --force",
+                            Where{path, 0, 0, {}});
+    return *v;
+  };
+  c.data = need(r.str(data, "path"), "path", "data");
+  c.target = need(r.str(data, "target"), "target", "data");
+  c.dev_data = r.str(data, "dev_data").value_or("");
+  c.test_data = r.str(data, "test_data").value_or("");
+  if (auto m = r.list(data, "missing")) c.missing = *m;
+  if (auto v = r.str(data, "on_bad_rows")) {
+    if (*v == "error") c.on_bad_rows = BadRows::error;
+    else if (*v == "skip") c.on_bad_rows = BadRows::skip;
+    else throw_bad_input(fmt::format("on_bad_rows = '{}' is not valid", *v), "use \"error\" or \"skip\"", r.where(*data->get("on_bad_rows")));
+  }
+  if (auto v = r.str(data, "on_missing_target")) {
+    if (*v == "drop") c.on_missing_target = MissingTarget::drop;
+    else if (*v == "error") c.on_missing_target = MissingTarget::error;
+    else throw_bad_input(fmt::format("on_missing_target = '{}' is not valid", *v), "use \"drop\" or \"error\"",
+                         r.where(*data->get("on_missing_target")));
+  }
+  std::string kind = need(r.str(task, "kind"), "kind", "task");
+  auto t = parse_task(kind);
+  if (!t) throw_bad_input(fmt::format("task kind '{}' is not valid", kind), "use binary, multiclass or regression",
+                          r.where(*task->get("kind")));
+  c.task = *t;
+  c.metric = r.str(task, "metric").value_or(default_metric(c.task));
+  if (!metric_fits_task(c.metric, c.task))
+    throw_bad_input(fmt::format("metric '{}' does not fit a {} task", c.metric, to_string(c.task)),
+                    c.task == Task::regression ? "use rmse or mae" : "use error, logloss, auc or f1",
+                    task && task->get("metric") ? r.where(*task->get("metric")) : Where{path, 0, 0, {}});
+  c.reference_error = r.num(task, "reference_error");
+  c.goal = r.num(task, "goal");
+  if (c.reference_error) check_metric_value("reference_error", *c.reference_error, c.metric);
+  if (c.goal) check_metric_value("goal", *c.goal, c.metric);
+  c.positive = r.str(task, "positive");
+  c.split = SplitSpec::parse(r.str(split, "method").value_or("stratified"));
+  if (auto s = r.integer(split, "seed")) {
+    if (*s < 0) throw_bad_input("seed must be non-negative", "", r.where(*split->get("seed")));
+    c.seed = static_cast<uint64_t>(*s);
+  }
+  c.iterations = r.integer(loop, "iterations");
+  c.time_budget = r.str(loop, "time_budget");
+  c.allow = r.list(loop, "allow").value_or(std::vector<std::string>{});
+  c.deny = r.list(loop, "deny").value_or(std::vector<std::string>{});
+  return c;
+}
+
+void save_config(const std::string& path, const ProjectConfig& c) {
+  toml::table data{{"path", c.data}, {"target", c.target}};
+  if (!c.dev_data.empty()) data.insert("dev_data", c.dev_data);
+  if (!c.test_data.empty()) data.insert("test_data", c.test_data);
+  toml::array missing;
+  for (const auto& m : c.missing) missing.push_back(m);
+  data.insert("missing", missing);
+  data.insert("on_bad_rows", c.on_bad_rows == BadRows::skip ? "skip" : "error");
+  data.insert("on_missing_target", c.on_missing_target == MissingTarget::error ? "error" : "drop");
+  toml::table task{{"kind", to_string(c.task)}, {"metric", c.metric}};
+  if (c.reference_error) task.insert("reference_error", *c.reference_error);
+  if (c.goal) task.insert("goal", *c.goal);
+  if (c.positive) task.insert("positive", *c.positive);
+  toml::table split{{"method", c.split.str()}, {"seed", static_cast<int64_t>(c.seed)}};
+  toml::table loop;
+  if (c.iterations) loop.insert("iterations", *c.iterations);
+  if (c.time_budget) loop.insert("time_budget", *c.time_budget);
+  toml::array allow, deny;
+  for (const auto& a : c.allow) allow.push_back(a);
+  for (const auto& d : c.deny) deny.push_back(d);
+  loop.insert("allow", allow);
+  loop.insert("deny", deny);
+
+  std::ofstream out(path, std::ios::trunc);
+  if (!out) throw_bad_input(fmt::format("cannot write '{}'", path), "check that the project folder is writable");
+  out << "# mlloop project file. Edit with care: the data files and splits are frozen in .mlloop/store.db;\n"
+         "# changing [data] or [split] needs `mlloop init --force`, which re-splits and starts over.\n\n";
+  out << "[data]\n" << data << "\n\n";
+  out << "# kind: binary | multiclass | regression. metric: error | logloss | auc | f1 (classification),\n"
+         "# rmse | mae (regression). reference_error: human-level or existing-system error, as a loss.\n"
+         "[task]\n"
+      << task << "\n\n";
+  out << "# method: random | stratified | group:COLUMN | time:COLUMN\n[split]\n" << split << "\n\n";
+  out << "# allow / deny: remedy names (see DESIGN.md), for example deny = [\"augment\"]\n[loop]\n" << loop << "\n";
+}
+
+}  // namespace mlloop

@@ -1,0 +1,256 @@
+#include "mlloop/project/project.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <filesystem>
+
+#include "mlloop/core/context.hpp"
+#include "mlloop/core/error.hpp"
+#include "mlloop/core/hash.hpp"
+#include "mlloop/core/text.hpp"
+
+namespace mlloop {
+namespace fs = std::filesystem;
+
+std::string project_toml(const std::string& dir) { return (fs::path(dir) / "mlloop.toml").string(); }
+std::string project_store(const std::string& dir) { return (fs::path(dir) / ".mlloop" / "store.db").string(); }
+
+namespace {
+
+size_t target_index(const Dataset& ds, const std::string& target, const std::string& path) {
+  auto t = ds.find(target);
+  if (t) return *t;
+  auto names = ds.names();
+  std::string near = closest_match(target, names);
+  throw_bad_input(fmt::format("target column '{}' is not in {}", target, path),
+                  near.empty() ? fmt::format("columns are: {}", fmt::join(names, ", "))
+                               : fmt::format("did you mean --target {}? columns are: {}", near, fmt::join(names, ", ")),
+                  Where{path, 1, 0, {}});
+}
+
+// Drops rows whose target is missing (or stops on the first, with on_missing_target = error).
+void handle_missing_target(Dataset& ds, size_t t, MissingTarget policy, SourceSummary& s,
+                           std::vector<RejectedRecord>& rejected) {
+  const Column& col = ds.columns[t];
+  std::vector<size_t> keep;
+  keep.reserve(ds.rows());
+  for (size_t i = 0; i < ds.rows(); ++i) {
+    if (!col.is_missing(i)) {
+      keep.push_back(i);
+      continue;
+    }
+    if (policy == MissingTarget::error) {
+      throw_bad_input(fmt::format("the target '{}' is missing on this row", col.name),
+                      "fill in the target, or rerun with --on-missing-target drop to drop such rows",
+                      Where{ds.source, ds.line(i), static_cast<int64_t>(t + 1), {}});
+    }
+    ++s.dropped_missing_target;
+    if (s.dropped_lines.size() < 10) s.dropped_lines.push_back(ds.line(i));
+    rejected.push_back(RejectedRecord{s.role, "missing_target", ds.line(i), ds.row_id(i), "target is missing"});
+  }
+  if (keep.size() != ds.rows()) ds.keep_rows(keep);
+}
+
+Dataset read_source(const std::string& role, const std::string& path, const ProjectConfig& cfg, SourceSummary& s,
+                    std::vector<RejectedRecord>& rejected, Context& ctx) {
+  s.role = role;
+  s.path = path;
+  CsvOptions opt = cfg.csv_options();
+  opt.threads = ctx.threads;
+  Dataset ds = read_csv(path, opt, &s.report);
+  for (const auto& r : s.report.rejected) rejected.push_back(RejectedRecord{role, "bad_row", r.line, r.row_id, r.reason});
+  return ds;
+}
+
+}  // namespace
+
+InitResult init_project(const InitOptions& o, Context& ctx) {
+  InitResult res;
+  fs::path dir = fs::absolute(o.dir).lexically_normal();
+  res.dir = dir.string();
+  const std::string toml_path = project_toml(res.dir);
+  const fs::path state = dir / ".mlloop";
+  if ((fs::exists(toml_path) || fs::exists(state)) && !o.force) {
+    throw_bad_input(fmt::format("'{}' is already an mlloop project", res.dir),
+                    "pass --force to re-split and start over (this deletes the project's runs), or use another --dir");
+  }
+
+  ProjectConfig cfg;
+  if (o.data.empty()) throw_bad_input("no data file given", "usage: mlloop init DATA --target COLUMN");
+  if (o.target.empty()) throw_bad_input("no target column given", "pass --target COLUMN");
+  cfg.data = fs::absolute(o.data).lexically_normal().string();
+  cfg.target = o.target;
+  if (!o.dev_data.empty()) cfg.dev_data = fs::absolute(o.dev_data).lexically_normal().string();
+  if (!o.test_data.empty()) cfg.test_data = fs::absolute(o.test_data).lexically_normal().string();
+  if (o.missing) cfg.missing = *o.missing;
+  if (o.on_bad_rows == "skip") cfg.on_bad_rows = BadRows::skip;
+  else if (o.on_bad_rows != "error")
+    throw_bad_input(fmt::format("--on-bad-rows {} is not valid", o.on_bad_rows), "use --on-bad-rows error or skip");
+  if (o.on_missing_target == "error") cfg.on_missing_target = MissingTarget::error;
+  else if (o.on_missing_target != "drop")
+    throw_bad_input(fmt::format("--on-missing-target {} is not valid", o.on_missing_target),
+                    "use --on-missing-target drop or error");
+  if (o.seed) cfg.seed = *o.seed;
+  std::optional<Task> forced;
+  if (o.task != "auto") {
+    forced = parse_task(o.task);
+    if (!forced) throw_bad_input(fmt::format("--task {} is not valid", o.task), "use auto, binary, multiclass or regression");
+  }
+  if (!o.metric.empty() && std::find(known_metrics().begin(), known_metrics().end(), o.metric) == known_metrics().end())
+    throw_bad_input(fmt::format("--metric {} is not valid", o.metric), "use error, logloss, auc, f1, rmse or mae");
+  std::optional<SplitSpec> split;
+  if (!o.split.empty()) split = SplitSpec::parse(o.split);
+
+  // Read the data, drop rows without a target, decide the task.
+  std::vector<RejectedRecord> rejected;
+  SourceSummary main;
+  Dataset ds = read_source("data", cfg.data, cfg, main, rejected, ctx);
+  size_t t = target_index(ds, cfg.target, cfg.data);
+  handle_missing_target(ds, t, cfg.on_missing_target, main, rejected);
+  if (ds.rows() == 0) {
+    throw_bad_input(fmt::format("every row of {} has a missing target '{}'", cfg.data, cfg.target),
+                    "choose another --target column");
+  }
+  res.decision = detect_task(ds.columns[t]);
+  if (forced) {
+    res.task_overridden = *forced != res.decision.task;
+    res.decision.reason = fmt::format("--task {} given ({} detected: {})", to_string(*forced),
+                                      to_string(res.decision.task), res.decision.reason);
+    res.decision.task = *forced;
+  }
+  cfg.task = res.decision.task;
+  validate_target(ds, t, cfg.task);
+  cfg.metric = o.metric.empty() ? default_metric(cfg.task) : o.metric;
+  if (!metric_fits_task(cfg.metric, cfg.task))
+    throw_bad_input(fmt::format("--metric {} does not fit a {} task", cfg.metric, to_string(cfg.task)),
+                    cfg.task == Task::regression ? "use --metric rmse or mae" : "use --metric error, logloss, auc or f1");
+  if (o.reference_error) check_metric_value("--reference-error", *o.reference_error, cfg.metric);
+  if (o.goal) check_metric_value("--goal", *o.goal, cfg.metric);
+  cfg.reference_error = o.reference_error;
+  cfg.goal = o.goal;
+  cfg.split = split ? *split : SplitSpec{is_classification(cfg.task) ? SplitMethod::stratified : SplitMethod::random, {}};
+
+  // Separate dev / test files: same columns, rows with a target.
+  std::vector<std::pair<std::string, Dataset>> extra;
+  for (auto [role, path] : {std::pair<std::string, std::string>{"dev", cfg.dev_data}, {"test", cfg.test_data}}) {
+    if (path.empty()) continue;
+    SourceSummary s;
+    Dataset e = read_source(role, path, cfg, s, rejected, ctx);
+    for (const auto& name : ds.names())
+      if (!e.find(name))
+        throw_bad_input(fmt::format("the {} file lacks column '{}' that {} has", role, name, cfg.data),
+                        "give dev and test files the same columns as the training data", Where{path, 1, 0, {}});
+    for (const auto& name : e.names())
+      if (!ds.find(name))
+        throw_bad_input(fmt::format("the {} file has column '{}' that {} lacks", role, name, cfg.data),
+                        "give dev and test files the same columns as the training data", Where{path, 1, 0, {}});
+    handle_missing_target(e, *e.find(cfg.target), cfg.on_missing_target, s, rejected);
+    if (e.rows() == 0) throw_bad_input(fmt::format("the {} file has no rows with a target", role), "", Where{path, 0, 0, {}});
+    s.rows = e.rows();
+    s.cols = e.cols();
+    res.sources.push_back(std::move(s));
+    extra.emplace_back(role, std::move(e));
+  }
+
+  // Splits.
+  const bool dev_file = !cfg.dev_data.empty(), test_file = !cfg.test_data.empty();
+  if (ds.rows() < minimum_rows(dev_file, test_file)) {
+    throw_bad_input(fmt::format("{} has {} usable row{}; mlloop needs at least {} to make the train / train-dev{} "
+                                "splits (70/10/10/10)",
+                                cfg.data, ds.rows(), ds.rows() == 1 ? "" : "s", minimum_rows(dev_file, test_file),
+                                dev_file && test_file ? "" : dev_file ? " / test" : test_file ? " / dev" : " / dev / test"),
+                    "add rows, or give separate --dev-data and --test-data files", Where{cfg.data, 0, 0, {}});
+  }
+  SplitSizes sizes = default_sizes(ds.rows(), dev_file, test_file);
+  SplitAssignment assign = make_splits(ds, t, cfg.task, cfg.split, sizes, cfg.seed);
+
+  // Write the store, in one transaction, then mlloop.toml.
+  if (o.force && fs::exists(state)) {
+    ctx.note(fmt::format("--force: removing the old project state in {}", state.string()));
+    fs::remove_all(state);
+  }
+  fs::create_directories(state / "models");
+  fs::create_directories(state / "reports");
+  auto store = Store::open(project_store(res.dir), Store::Mode::create);
+  {
+    sql::Transaction tx(store->db());
+    store->set_meta("name", dir.filename().string());
+    store->set_meta("target", cfg.target);
+    store->set_meta("task", to_string(cfg.task));
+    store->set_meta("task_reason", res.decision.reason);
+    store->set_meta("metric", cfg.metric);
+    store->set_meta("split_method", cfg.split.str());
+    store->set_meta("seed", std::to_string(cfg.seed));
+    main.rows = ds.rows();
+    main.cols = ds.cols();
+    res.sources.insert(res.sources.begin(), main);
+    for (const auto& s : res.sources) {
+      store->put_data_file(DataFileRecord{s.role, s.path, FileDigest{s.report.hash, s.report.bytes}.hex(),
+                                          s.report.bytes, static_cast<int64_t>(s.report.data_rows)});
+    }
+    for (SplitName sn : kAllSplits) {
+      SplitRows rows{sn, "data", {}};
+      for (size_t pos : assign[sn]) rows.row_ids.push_back(ds.row_id(pos));
+      if (!rows.row_ids.empty()) store->put_split_rows(rows);
+      res.counts[sn] = assign[sn].size();
+    }
+    for (auto& [role, e] : extra) {
+      SplitRows rows{role == "dev" ? SplitName::dev : SplitName::test, role, {}};
+      for (size_t i = 0; i < e.rows(); ++i) rows.row_ids.push_back(e.row_id(i));
+      store->put_split_rows(rows);
+      res.counts[rows.split] += rows.row_ids.size();
+    }
+    store->put_rejected(rejected);
+    store->fault_point("init");
+    tx.commit();
+  }
+  save_config(toml_path, cfg);
+  res.config = cfg;
+  return res;
+}
+
+void verify_data_unchanged(Store& store, const std::string& toml_path, const ProjectConfig& config) {
+  for (const auto& f : store.data_files()) {
+    const std::string& configured = f.role == "data" ? config.data : f.role == "dev" ? config.dev_data : config.test_data;
+    if (configured != f.path) {
+      throw_data_changed(fmt::format("mlloop.toml names the {} file '{}', but the project was initialized with '{}'",
+                                     f.role, configured, f.path),
+                         "restore the path in mlloop.toml, or re-split with mlloop init --force", Where{toml_path, 0, 0, {}});
+    }
+    std::error_code ec;
+    if (!fs::exists(f.path, ec)) {
+      throw_data_changed(fmt::format("the {} file '{}' is gone since init", f.role, f.path),
+                         "restore the file, or re-split with mlloop init --force");
+    }
+    FileDigest now = hash_file(f.path);
+    if (now.hex() != f.hash) {
+      std::string size = now.bytes == f.bytes ? fmt::format("same size, {} bytes", now.bytes)
+                                              : fmt::format("{} bytes, now {}", f.bytes, now.bytes);
+      throw_data_changed(fmt::format("the {} file '{}' changed since init (content hash {} -> {}; {})", f.role, f.path,
+                                     f.hash, now.hex(), size),
+                         "restore the original file, or re-split with mlloop init --force (this starts the project over)");
+    }
+  }
+}
+
+Project Project::open(const std::string& dir_in, Store::Mode mode) {
+  Project p;
+  p.dir = fs::absolute(dir_in).lexically_normal().string();
+  const std::string toml_path = project_toml(p.dir);
+  if (!fs::exists(toml_path)) {
+    throw_bad_input(fmt::format("no mlloop project in '{}' (no mlloop.toml)", p.dir),
+                    "run mlloop init DATA --target COLUMN there first, or pass --dir PROJECT");
+  }
+  p.config = load_config(toml_path);
+  if (!fs::exists(project_store(p.dir))) {
+    throw_data_changed(fmt::format("the project in '{}' has mlloop.toml but no store (.mlloop/store.db)", p.dir),
+                       "re-create it with mlloop init --force");
+  }
+  p.store = Store::open(project_store(p.dir), mode);
+  p.name = p.store->meta("name").value_or(fs::path(p.dir).filename().string());
+  verify_data_unchanged(*p.store, toml_path, p.config);
+  return p;
+}
+
+}  // namespace mlloop

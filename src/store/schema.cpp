@@ -1,0 +1,106 @@
+// The store's schema, as a list of migrations. Never edit a released migration: add one.
+#include "mlloop/store/store.hpp"
+
+namespace mlloop {
+
+const std::vector<std::string>& store_migrations() {
+  static const std::vector<std::string> migrations = {
+      // 0 -> 1: the first schema.
+      R"sql(
+CREATE TABLE project (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE data_files (
+  role  TEXT PRIMARY KEY,          -- data | dev | test
+  path  TEXT NOT NULL,
+  hash  TEXT NOT NULL,             -- XXH3-64 of the file's bytes
+  bytes INTEGER NOT NULL,
+  rows  INTEGER NOT NULL
+);
+CREATE TABLE split_rows (          -- the frozen manifest: which row of which file is in which split
+  source TEXT NOT NULL,            -- data | dev | test
+  row_id INTEGER NOT NULL,
+  split  TEXT NOT NULL CHECK (split IN ('train','train_dev','dev','test')),
+  PRIMARY KEY (source, row_id)
+) WITHOUT ROWID;
+CREATE INDEX split_rows_by_split ON split_rows(split);
+CREATE TABLE rejected_rows (
+  source TEXT NOT NULL,
+  kind   TEXT NOT NULL,            -- bad_row | missing_target
+  line   INTEGER NOT NULL,
+  row_id INTEGER NOT NULL,
+  reason TEXT NOT NULL
+);
+CREATE TABLE runs (
+  id            INTEGER PRIMARY KEY,
+  model         TEXT NOT NULL,
+  params        TEXT NOT NULL,     -- JSON
+  config        TEXT NOT NULL,     -- JSON: the full pipeline config
+  status        TEXT NOT NULL CHECK (status IN ('running','done','failed','diverged','stopped')),
+  reason        TEXT,              -- why a run failed, diverged or stopped
+  iteration     INTEGER,           -- NULL for a run made by `mlloop train`
+  started_at    TEXT NOT NULL,
+  finished_at   TEXT,
+  seconds       REAL,
+  artifact_path TEXT
+);
+CREATE TABLE metrics (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  split  TEXT NOT NULL,
+  name   TEXT NOT NULL,
+  value  REAL,
+  low    REAL,
+  high   REAL,
+  step   INTEGER                   -- NULL for final metrics, else the epoch or round
+);
+CREATE INDEX metrics_by_run ON metrics(run_id, split, name);
+CREATE TABLE predictions (
+  run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  split      TEXT NOT NULL,        -- train_dev | dev
+  source     TEXT NOT NULL,
+  row_id     INTEGER NOT NULL,
+  prediction REAL,
+  proba      BLOB,                 -- float32 class probabilities, in class order
+  PRIMARY KEY (run_id, split, source, row_id)
+) WITHOUT ROWID;
+CREATE TABLE iterations (
+  id          INTEGER PRIMARY KEY,
+  idx         INTEGER NOT NULL UNIQUE,
+  bottleneck  TEXT,
+  remedy      TEXT,
+  reason      TEXT,
+  dev_before  REAL,
+  dev_after   REAL,
+  accepted    INTEGER,
+  runs        TEXT,                -- JSON array of run ids
+  seconds     REAL,
+  state       TEXT NOT NULL,       -- started | finished
+  started_at  TEXT NOT NULL,
+  finished_at TEXT
+);
+CREATE TABLE findings (
+  id        INTEGER PRIMARY KEY,
+  run_id    INTEGER,
+  iteration INTEGER,
+  code      TEXT NOT NULL,
+  severity  TEXT NOT NULL CHECK (severity IN ('info','warn','error')),
+  summary   TEXT NOT NULL,
+  evidence  TEXT NOT NULL,         -- JSON
+  why       TEXT NOT NULL,
+  fix       TEXT NOT NULL
+);
+CREATE TABLE test_looks (
+  id     INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL,
+  at     TEXT NOT NULL,
+  value  REAL,
+  low    REAL,
+  high   REAL
+);
+)sql",
+  };
+  return migrations;
+}
+
+}  // namespace mlloop
