@@ -1,0 +1,199 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "mlloop/core/error.hpp"
+#include "mlloop/data/csv.hpp"
+#include "test_support.hpp"
+
+using namespace mlloop;
+using mlloop::testing::TempDir;
+using mlloop::testing::write_file;
+
+namespace {
+Dataset read_text(const TempDir& dir, const std::string& text, CsvReport* rep = nullptr, CsvOptions opt = {}) {
+  std::string path = dir.str("f.csv");
+  write_file(path, text);
+  return read_csv(path, opt, rep);
+}
+
+// Runs read_csv expecting a bad-input Error; returns it.
+Error expect_error(const TempDir& dir, const std::string& text, CsvOptions opt = {}) {
+  try {
+    read_text(dir, text, nullptr, opt);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::bad_input);
+    return e;
+  }
+  ADD_FAILURE() << "no error for: " << text.substr(0, 80);
+  return Error(ExitCode::ok, "");
+}
+}  // namespace
+
+TEST(CsvReader, SniffsDelimiters) {
+  TempDir d;
+  for (char delim : {',', ';', '\t', '|'}) {
+    std::string t = "a#b#c\n1#x#2.5\n2#y#3.5\n3#z#4\n";
+    for (char& c : t)
+      if (c == '#') c = delim;
+    CsvReport rep;
+    Dataset ds = read_text(d, t, &rep);
+    EXPECT_EQ(rep.dialect.delimiter, delim);
+    ASSERT_EQ(ds.cols(), 3u);
+    EXPECT_EQ(ds.rows(), 3u);
+    EXPECT_EQ(ds.columns[0].type, ColumnType::integer);
+    EXPECT_EQ(ds.columns[1].type, ColumnType::categorical);
+    EXPECT_EQ(ds.columns[2].type, ColumnType::numeric);
+    EXPECT_FLOAT_EQ(ds.columns[2].values[1], 3.5f);
+  }
+}
+
+TEST(CsvReader, SemicolonFileWithDecimalPointsIsNotCommaSplit) {
+  TempDir d;
+  Dataset ds = read_text(d, "name;score\n\"Smith, J\";1.5\n\"Doe, A\";2.5\nLee;3\n");
+  ASSERT_EQ(ds.cols(), 2u);
+  EXPECT_EQ(ds.columns[0].text(0), "Smith, J");
+}
+
+TEST(CsvReader, QuotesBomCrlfAndEmbeddedNewlines) {
+  TempDir d;
+  std::string t = "\xEF\xBB\xBFid,text,y\r\n1,\"a, b\",0\r\n2,\"line1\r\nline2\",1\r\n3,\"say \"\"hi\"\"\",0\r\n4,plain,1\r\n";
+  CsvReport rep;
+  Dataset ds = read_text(d, t, &rep);
+  EXPECT_TRUE(rep.dialect.bom);
+  ASSERT_EQ(ds.cols(), 3u);
+  EXPECT_EQ(ds.columns[0].name, "id");  // the BOM is not part of the name
+  ASSERT_EQ(ds.rows(), 4u);
+  EXPECT_EQ(ds.columns[1].text(0), "a, b");
+  EXPECT_EQ(ds.columns[1].text(1), "line1\r\nline2");
+  EXPECT_EQ(ds.columns[1].text(2), "say \"hi\"");
+  // Row ids count data rows; lines count physical lines (the embedded newline shifts them).
+  EXPECT_EQ(ds.row_id(3), 3);
+  EXPECT_EQ(ds.line(0), 2);
+  EXPECT_EQ(ds.line(1), 3);
+  EXPECT_EQ(ds.line(2), 5);
+  EXPECT_EQ(ds.line(3), 6);
+}
+
+TEST(CsvReader, MissingMarkersAreConfigurable) {
+  TempDir d;
+  std::string t = "x,c\n1,a\nNA,b\n,?\nnull,N/A\n-999,NaN\n5,null\n";
+  Dataset ds = read_text(d, t);
+  EXPECT_EQ(ds.columns[0].missing_count(), 3u);
+  EXPECT_EQ(ds.columns[1].missing_count(), 4u);
+  EXPECT_TRUE(std::isnan(ds.columns[0].values[1]));
+  CsvOptions opt;
+  opt.missing_markers = {"", "-999"};
+  Dataset ds2 = read_text(d, "x\n1\n-999\n3\n", nullptr, opt);
+  EXPECT_EQ(ds2.columns[0].missing_count(), 1u);
+  EXPECT_EQ(ds2.columns[0].type, ColumnType::integer);
+}
+
+TEST(CsvReader, DetectsTypes) {
+  TempDir d;
+  std::string t = "i,f,b,dt,c,e\n1,1.5,true,2024-01-02,x,\n-2,2,FALSE,2024-02-03 10:00:00,y,\n3,1e3,yes,2024-03-04T08:30,z,\n";
+  Dataset ds = read_text(d, t);
+  EXPECT_EQ(ds.columns[0].type, ColumnType::integer);
+  EXPECT_EQ(ds.columns[1].type, ColumnType::numeric);
+  EXPECT_EQ(ds.columns[2].type, ColumnType::boolean);
+  EXPECT_EQ(ds.columns[3].type, ColumnType::datetime);
+  EXPECT_EQ(ds.columns[4].type, ColumnType::categorical);
+  EXPECT_EQ(ds.columns[5].missing_count(), 3u);
+  EXPECT_FLOAT_EQ(ds.columns[1].values[2], 1000.0f);
+}
+
+TEST(CsvReader, HeaderlessNumericFileGetsGeneratedNames) {
+  TempDir d;
+  CsvReport rep;
+  Dataset ds = read_text(d, "1,2.5,3\n4,5.5,6\n7,8.5,9\n", &rep);
+  EXPECT_FALSE(rep.dialect.header);
+  EXPECT_EQ(ds.rows(), 3u);
+  EXPECT_EQ(ds.columns[0].name, "column_1");
+  EXPECT_EQ(ds.line(0), 1);
+}
+
+TEST(CsvReader, LateTextInNumericColumnFallsBackToCategoricalWithNote) {
+  TempDir d;
+  std::string t = "x,y\n";
+  for (int i = 0; i < 30000; ++i) t += std::to_string(i) + ",a\n";
+  t += "oops,b\n";
+  CsvReport rep;
+  Dataset ds = read_text(d, t, &rep);
+  EXPECT_EQ(ds.columns[0].type, ColumnType::categorical);
+  EXPECT_EQ(ds.rows(), 30001u);
+  EXPECT_EQ(ds.columns[0].text(30000), "oops");
+  ASSERT_EQ(rep.notes.size(), 1u);
+  EXPECT_NE(rep.notes[0].find("line 30002"), std::string::npos) << rep.notes[0];
+}
+
+TEST(CsvReader, SkipModeDropsBadRowsAndKeepsRowIds) {
+  TempDir d;
+  std::string t = "a,b\n1,2\n3\n4,5\n6,7,8\n9,10\n";
+  CsvOptions opt;
+  opt.on_bad_rows = BadRows::skip;
+  CsvReport rep;
+  Dataset ds = read_text(d, t, &rep, opt);
+  ASSERT_EQ(ds.rows(), 3u);
+  EXPECT_EQ(rep.rejected_count, 2u);
+  ASSERT_EQ(rep.rejected.size(), 2u);
+  EXPECT_EQ(rep.rejected[0].line, 3);
+  EXPECT_EQ(rep.rejected[1].line, 5);
+  EXPECT_EQ(rep.rejected[1].row_id, 3);
+  EXPECT_EQ(ds.row_id(1), 2);  // "4,5" is data row 2
+  EXPECT_EQ(ds.line(2), 6);
+  EXPECT_EQ(rep.data_rows, 5u);
+}
+
+TEST(CsvReader, ErrorsNameLineColumnAndFix) {
+  TempDir d;
+  Error e = expect_error(d, "a,b\n1,2\n3,4,5\n");
+  EXPECT_EQ(e.where().line, 3);
+  EXPECT_NE(e.message().find("3 fields but the header has 2"), std::string::npos) << e.describe();
+  EXPECT_NE(e.describe().find("--on-bad-rows skip"), std::string::npos);
+
+  e = expect_error(d, "a,b\n1,2\n3,\"open\n4,5\n");
+  EXPECT_EQ(e.where().line, 3);
+  EXPECT_NE(e.message().find("unterminated quote"), std::string::npos) << e.describe();
+
+  e = expect_error(d, "");
+  EXPECT_NE(e.message().find("empty"), std::string::npos);
+
+  e = expect_error(d, "a,b\n");
+  EXPECT_NE(e.message().find("no data rows"), std::string::npos);
+
+  e = expect_error(d, "a,a\n1,2\n");
+  EXPECT_NE(e.message().find("duplicate column name 'a'"), std::string::npos);
+  EXPECT_EQ(e.where().line, 1);
+  EXPECT_EQ(e.where().column, 2);
+
+  e = expect_error(d, std::string("a,b\n1,x\n2,caf\xe9\n", 15));
+  EXPECT_NE(e.message().find("invalid UTF-8"), std::string::npos) << e.describe();
+  EXPECT_EQ(e.where().line, 3);
+
+  e = expect_error(d, std::string("a,b\n1,\0\x01\x02\n", 10));
+  EXPECT_NE(e.message().find("binary"), std::string::npos) << e.describe();
+
+  e = expect_error(d, "\xFF\xFE" "a\0,\0b\0");
+  EXPECT_NE(e.message().find("UTF-16"), std::string::npos);
+
+  e = expect_error(d, "a,b\n1,\"x\"y\n");
+  EXPECT_NE(e.message().find("after the closing quote"), std::string::npos) << e.describe();
+  EXPECT_EQ(e.where().line, 2);
+}
+
+TEST(CsvReader, MissingFileAndFolder) {
+  TempDir d;
+  try {
+    read_csv(d.str("nope.csv"), {});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::bad_input);
+    EXPECT_NE(e.message().find("does not exist"), std::string::npos);
+  }
+  try {
+    read_csv(d.str(), {});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("folder"), std::string::npos);
+  }
+}

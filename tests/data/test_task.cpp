@@ -1,0 +1,59 @@
+#include <gtest/gtest.h>
+
+#include "mlloop/core/error.hpp"
+#include "mlloop/data/csv.hpp"
+#include "mlloop/data/task.hpp"
+#include "test_support.hpp"
+
+using namespace mlloop;
+using mlloop::testing::TempDir;
+
+namespace {
+Dataset load(const TempDir& d, const std::string& text) {
+  mlloop::testing::write_file(d.str("t.csv"), text);
+  return read_csv(d.str("t.csv"), {});
+}
+std::string rows_of(const std::vector<std::string>& ys) {
+  std::string t = "x,y\n";
+  for (size_t i = 0; i < ys.size(); ++i) t += std::to_string(i) + "," + ys[i] + "\n";
+  return t;
+}
+}  // namespace
+
+TEST(Task, DetectionRules) {
+  TempDir d;
+  EXPECT_EQ(detect_task(load(d, rows_of({"a", "b", "a", "b"})).columns[1]).task, Task::binary);
+  EXPECT_EQ(detect_task(load(d, rows_of({"a", "b", "c", "b"})).columns[1]).task, Task::multiclass);
+  EXPECT_EQ(detect_task(load(d, rows_of({"true", "false", "true"})).columns[1]).task, Task::binary);
+  EXPECT_EQ(detect_task(load(d, rows_of({"0", "1", "1", "0"})).columns[1]).task, Task::binary);
+  std::vector<std::string> ints, many, reals;
+  for (int i = 0; i < 60; ++i) {
+    ints.push_back(std::to_string(i % 20));
+    many.push_back(std::to_string(i % 21));
+    reals.push_back(std::to_string(i % 3) + ".5");
+  }
+  EXPECT_EQ(detect_task(load(d, rows_of(ints)).columns[1]).task, Task::multiclass);
+  EXPECT_EQ(detect_task(load(d, rows_of(many)).columns[1]).task, Task::regression);
+  EXPECT_EQ(detect_task(load(d, rows_of(reals)).columns[1]).task, Task::regression);
+}
+
+TEST(Task, ValidationNamesTheProblem) {
+  TempDir d;
+  auto expect_bad = [&](const std::string& text, Task task, const std::string& needle, int64_t line) {
+    Dataset ds = load(d, text);
+    try {
+      validate_target(ds, 1, task);
+      ADD_FAILURE() << "no error for " << needle;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::bad_input);
+      EXPECT_NE(e.message().find(needle), std::string::npos) << e.describe();
+      if (line) EXPECT_EQ(e.where().line, line) << e.describe();
+    }
+  };
+  expect_bad(rows_of({"a", "a", "a"}), Task::binary, "constant", 2);
+  expect_bad(rows_of({"a", "b", "a", "b", "c"}), Task::multiclass, "only 1 row", 6);
+  expect_bad(rows_of({"yes", "no", "yes"}), Task::regression, "not numeric", 2);
+  expect_bad(rows_of({"a", "b", "c", "a", "b", "c"}), Task::binary, "exactly 2 classes", 0);
+  Dataset ok = load(d, rows_of({"a", "b", "a", "b"}));
+  EXPECT_NO_THROW(validate_target(ok, 1, Task::binary));
+}

@@ -1,0 +1,117 @@
+// The CLI contract: exit codes, the data-change check, --force, and the demo.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "test_support.hpp"
+
+using namespace mlloop::testing;
+namespace fs = std::filesystem;
+
+namespace {
+std::string small_csv(const TempDir& tmp) {
+  std::string t = "a,b,y\n";
+  for (int i = 0; i < 100; ++i) t += std::to_string(i) + "," + std::to_string(i * 3 % 7) + "," + (i % 3 ? "yes" : "no") + "\n";
+  write_file(tmp.str("d.csv"), t);
+  return tmp.str("d.csv");
+}
+}  // namespace
+
+TEST(Cli, ChangingOneByteOfTheDataMakesEveryCommandExit3) {
+  TempDir tmp;
+  std::string data = small_csv(tmp);
+  ASSERT_EQ(run_mlloop({"init", data, "--target", "y", "--dir", tmp.str("p")}).exit_code, 0);
+  ASSERT_EQ(run_mlloop({"status", "--dir", tmp.str("p")}).exit_code, 0);
+  std::string bytes = read_file(data);
+  bytes[bytes.size() / 2] = bytes[bytes.size() / 2] == '1' ? '2' : '1';
+  write_file(data, bytes);
+  auto r = run_mlloop({"status", "--dir", tmp.str("p")});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("changed since init"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(data), std::string::npos) << r.err;
+  EXPECT_EQ(run_mlloop({"status", "--json", "--dir", tmp.str("p")}).exit_code, 3);
+  fs::remove(data);
+  r = run_mlloop({"status", "--dir", tmp.str("p")});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("gone"), std::string::npos) << r.err;
+}
+
+TEST(Cli, InitTwiceNeedsForceAndForceResplits) {
+  TempDir tmp;
+  std::string data = small_csv(tmp);
+  ASSERT_EQ(run_mlloop({"init", data, "--target", "y", "--dir", tmp.str("p")}).exit_code, 0);
+  auto again = run_mlloop({"init", data, "--target", "y", "--dir", tmp.str("p")});
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.err.find("--force"), std::string::npos);
+  auto forced = run_mlloop({"init", data, "--target", "a", "--task", "regression", "--force", "--dir", tmp.str("p")});
+  ASSERT_EQ(forced.exit_code, 0) << forced.err;
+  auto s = nlohmann::json::parse(run_mlloop({"status", "--json", "--dir", tmp.str("p")}).out);
+  EXPECT_EQ(s["task"], "regression");
+  EXPECT_EQ(s["target"], "a");
+}
+
+TEST(Cli, BadFlagsAndMissingProjectAreExit2) {
+  TempDir tmp;
+  std::string data = small_csv(tmp);
+  EXPECT_EQ(run_mlloop({"init", data, "--target", "y", "--bogus"}).exit_code, 2);
+  EXPECT_EQ(run_mlloop({"init", data}).exit_code, 2);
+  EXPECT_EQ(run_mlloop({"frobnicate"}).exit_code, 2);
+  EXPECT_EQ(run_mlloop({"init", data, "--target", "y", "--seed", "abc", "--dir", tmp.str("q")}).exit_code, 2);
+  auto r = run_mlloop({"status", "--dir", tmp.str("nothing")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no mlloop project"), std::string::npos);
+  EXPECT_EQ(run_mlloop({"--help"}).exit_code, 0);
+}
+
+TEST(Cli, BadTomlIsExit2NamingTheLine) {
+  TempDir tmp;
+  std::string data = small_csv(tmp);
+  ASSERT_EQ(run_mlloop({"init", data, "--target", "y", "--dir", tmp.str("p")}).exit_code, 0);
+  std::ofstream(tmp.str("p/mlloop.toml"), std::ios::app) << "\n[loop]\nbudget = 3\n";
+  auto r = run_mlloop({"status", "--dir", tmp.str("p")});
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+TEST(Cli, MissingTargetRowsAreDroppedAndRecorded) {
+  TempDir tmp;
+  std::string t = "a,y\n";
+  for (int i = 0; i < 60; ++i) t += std::to_string(i) + "," + (i % 10 == 3 ? "" : (i % 2 ? "p" : "q")) + "\n";
+  write_file(tmp.str("m.csv"), t);
+  auto r = run_mlloop({"init", tmp.str("m.csv"), "--target", "y", "--dir", tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("dropped 6 rows with a missing target (lines 5, 15, 25"), std::string::npos) << r.out;
+  auto s = nlohmann::json::parse(run_mlloop({"status", "--json", "--dir", tmp.str("p")}).out);
+  int total = 0;
+  for (auto& [k, v] : s["rows"].items()) total += v.get<int>();
+  EXPECT_EQ(total, 54);
+  auto e = run_mlloop({"init", tmp.str("m.csv"), "--target", "y", "--on-missing-target", "error", "--dir", tmp.str("q")});
+  EXPECT_EQ(e.exit_code, 2);
+  EXPECT_NE(e.err.find("m.csv:5:2"), std::string::npos) << e.err;
+}
+
+TEST(Cli, SkippedBadRowsAreCountedAndSaved) {
+  TempDir tmp;
+  std::string t = "a,y\n";
+  for (int i = 0; i < 60; ++i) t += (i == 20 ? std::string("1,2,3") : std::to_string(i) + "," + (i % 2 ? "p" : "q")) + "\n";
+  write_file(tmp.str("b.csv"), t);
+  EXPECT_EQ(run_mlloop({"init", tmp.str("b.csv"), "--target", "y", "--dir", tmp.str("p")}).exit_code, 2);
+  auto r = run_mlloop({"init", tmp.str("b.csv"), "--target", "y", "--on-bad-rows", "skip", "--dir", tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("skipped 1 malformed row (lines 22)"), std::string::npos) << r.out;
+  auto s = run_mlloop({"status", "--dir", tmp.str("p")});
+  EXPECT_NE(s.out.find("rejected 1 malformed rows"), std::string::npos) << s.out;
+}
+
+TEST(Cli, DemoRunsInAFreshFolderFromAnywhere) {
+  TempDir tmp;
+  auto r = run_mlloop({"demo"}, tmp.str());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(tmp.path() / "mlloop-demo" / "mlloop.toml"));
+  EXPECT_TRUE(fs::exists(tmp.path() / "mlloop-demo" / ".mlloop" / "store.db"));
+  EXPECT_NE(r.out.find("train          3,119"), std::string::npos) << r.out;
+  // A second demo does not clobber the first.
+  ASSERT_EQ(run_mlloop({"demo"}, tmp.str()).exit_code, 0);
+  EXPECT_TRUE(fs::exists(tmp.path() / "mlloop-demo-2" / "mlloop.toml"));
+  EXPECT_EQ(read_file(tmp.path() / "mlloop-demo" / "credit_data.csv"), read_file(source_dir() + "/data/credit_data.csv"));
+}

@@ -1,0 +1,69 @@
+#include <gtest/gtest.h>
+
+#include "mlloop/core/error.hpp"
+#include "mlloop/project/config.hpp"
+#include "test_support.hpp"
+
+using namespace mlloop;
+using mlloop::testing::TempDir;
+using mlloop::testing::write_file;
+
+TEST(Config, SaveThenLoadRoundTrips) {
+  TempDir d;
+  ProjectConfig c;
+  c.data = "/data/x.csv";
+  c.target = "y";
+  c.task = Task::regression;
+  c.metric = "mae";
+  c.goal = 0.5;
+  c.split = SplitSpec::parse("time:date");
+  c.seed = 7;
+  c.deny = {"augment"};
+  save_config(d.str("mlloop.toml"), c);
+  ProjectConfig r = load_config(d.str("mlloop.toml"));
+  EXPECT_EQ(r.data, c.data);
+  EXPECT_EQ(r.target, "y");
+  EXPECT_EQ(r.task, Task::regression);
+  EXPECT_EQ(r.metric, "mae");
+  EXPECT_EQ(r.goal, 0.5);
+  EXPECT_FALSE(r.reference_error);
+  EXPECT_EQ(r.split.str(), "time:date");
+  EXPECT_EQ(r.seed, 7u);
+  EXPECT_EQ(r.deny, std::vector<std::string>{"augment"});
+  EXPECT_EQ(r.missing, c.missing);
+}
+
+TEST(Config, UnknownKeyIsAnErrorWithLineAndSuggestion) {
+  TempDir d;
+  write_file(d.str("mlloop.toml"), "[data]\npath = \"x.csv\"\ntarget = \"y\"\n\n[task]\nkind = \"binary\"\ngaol = 0.1\n");
+  try {
+    load_config(d.str("mlloop.toml"));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::bad_input);
+    EXPECT_EQ(e.where().line, 7);
+    EXPECT_NE(e.message().find("unknown key 'gaol'"), std::string::npos);
+    EXPECT_NE(e.fix().find("'goal'"), std::string::npos) << e.fix();
+  }
+}
+
+TEST(Config, BadValuesAreErrors) {
+  TempDir d;
+  auto expect_bad = [&](const std::string& text, const std::string& needle) {
+    write_file(d.str("mlloop.toml"), text);
+    try {
+      load_config(d.str("mlloop.toml"));
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::bad_input);
+      EXPECT_NE(e.describe().find(needle), std::string::npos) << e.describe();
+    }
+  };
+  const std::string data = "[data]\npath = \"x.csv\"\ntarget = \"y\"\n";
+  expect_bad(data + "[task]\nkind = \"ternary\"\n", "ternary");
+  expect_bad(data + "[task]\nkind = \"binary\"\nmetric = \"rmse\"\n", "does not fit");
+  expect_bad(data + "[task]\nkind = \"binary\"\ngoal = 1.5\n", "out of range");
+  expect_bad(data + "[task]\nkind = \"binary\"\n[split]\nmethod = \"kfold\"\n", "unknown split");
+  expect_bad("[task]\nkind = \"binary\"\n", "missing key 'path'");
+  expect_bad("[data\npath=", "cannot parse");
+}
