@@ -54,7 +54,7 @@ bool sniff_header(const std::vector<std::string>& first, const std::vector<TypeG
 
 // Reads up to `max_rows` rows of the sample as strings (for the sniffing phases).
 std::vector<std::vector<std::string>> sample_rows(std::string_view sample, const CsvDialect& d, bool whole_file,
-                                                  size_t max_rows);
+                                                  size_t max_rows, size_t* bytes_used = nullptr);
 
 // The parser: fills `ds` with all rows after the header.
 struct ParsePlan {

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -22,28 +24,60 @@
 namespace mlloop::csv {
 namespace {
 
-struct ViewHash {
-  size_t operator()(std::string_view s) const { return static_cast<size_t>(hash_bytes(s)); }
-};
-
-// Dictionary of distinct strings in order of first appearance. Keys view into `storage`,
-// whose elements never move.
+// Dictionary of distinct strings in order of first appearance, with a flat open-addressing
+// index (power-of-two capacity, linear probing) keyed by the XXH3 hash of the text.
 struct Dict {
   std::deque<std::string> storage;
-  std::unordered_map<std::string_view, int32_t, ViewHash> index;
+  struct Slot {
+    uint64_t hash = 0;
+    int32_t code = -1;
+  };
+  std::vector<Slot> slots = std::vector<Slot>(64);
 
-  // Returns the code of s, or -1 - (new code) when s was inserted now.
   int32_t intern(std::string_view s, bool& inserted) {
-    auto it = index.find(s);
-    if (it != index.end()) {
-      inserted = false;
-      return it->second;
+    uint64_t h = hash_bytes(s);
+    size_t mask = slots.size() - 1;
+    for (size_t i = static_cast<size_t>(h) & mask;; i = (i + 1) & mask) {
+      Slot& slot = slots[i];
+      if (slot.code < 0) {
+        storage.emplace_back(s);
+        slot.hash = h;
+        slot.code = static_cast<int32_t>(storage.size() - 1);
+        inserted = true;
+        int32_t code = slot.code;
+        if (storage.size() * 2 > slots.size()) grow();
+        return code;
+      }
+      if (slot.hash == h && storage[static_cast<size_t>(slot.code)] == s) {
+        inserted = false;
+        return slot.code;
+      }
     }
-    storage.emplace_back(s);
-    auto code = static_cast<int32_t>(storage.size() - 1);
-    index.emplace(std::string_view(storage.back()), code);
-    inserted = true;
-    return code;
+  }
+
+  void clear() {
+    storage.clear();
+    std::fill(slots.begin(), slots.end(), Slot{});
+  }
+
+  // Removes the most recently inserted string (used to undo an invalid value).
+  void pop_last() {
+    storage.pop_back();
+    rebuild(slots.size());
+  }
+
+ private:
+  void grow() { rebuild(slots.size() * 2); }
+  void rebuild(size_t capacity) {
+    std::vector<Slot> fresh(capacity);
+    size_t mask = capacity - 1;
+    for (size_t code = 0; code < storage.size(); ++code) {
+      uint64_t h = hash_bytes(storage[code]);
+      size_t i = static_cast<size_t>(h) & mask;
+      while (fresh[i].code >= 0) i = (i + 1) & mask;
+      fresh[i] = Slot{h, static_cast<int32_t>(code)};
+    }
+    slots = std::move(fresh);
   }
 };
 
@@ -91,24 +125,50 @@ std::string row_text(const char* start, const char* end) {
 void parse_part(const char* begin, const char* stop_at, const char* end, bool at_eof, const CsvDialect& d,
                 const std::vector<ColumnPlan>& cols, const CsvOptions& opt, Part& part) {
   const size_t ncols = cols.size();
-  part.nums.assign(ncols, {});
-  part.codes.assign(ncols, {});
-  part.dicts.assign(ncols, Dict{});
+  // Parts are reused from chunk to chunk: clearing keeps their memory, so no page is
+  // faulted in twice.
+  part.nums.resize(ncols);
+  part.codes.resize(ncols);
+  part.dicts.resize(ncols);
+  for (size_t c = 0; c < ncols; ++c) {
+    part.nums[c].clear();
+    part.codes[c].clear();
+    part.dicts[c].clear();
+  }
   part.non_integral.assign(ncols, 0);
   part.non_datetime.assign(ncols, 0);
   part.conflict.assign(ncols, 0);
   part.conflict_line.assign(ncols, 0);
   part.conflict_text.assign(ncols, {});
-  size_t est_rows = static_cast<size_t>(stop_at - begin) / 16 + 16;
-  for (size_t c = 0; c < ncols; ++c) {
-    if (cols[c].numeric) part.nums[c].reserve(est_rows / 4);
-    else part.codes[c].reserve(est_rows / 4);
-  }
+  part.rel_line.clear();
+  part.rel_row.clear();
+  part.rejected.clear();
+  part.rejected_count = 0;
+  part.newlines = 0;
+  part.data_rows = 0;
+  part.stop = nullptr;
+  part.error = PartError{};
   RowFields rf;
   const char* p = begin;
   const bool skip_bad = opt.on_bad_rows == BadRows::skip;
   size_t max_marker = 0;
-  for (const auto& m : opt.missing_markers) max_marker = std::max(max_marker, m.size());
+  bool empty_is_missing = false;
+  std::array<bool, 256> marker_start{};  // first bytes that can begin a marker (either case, or a space)
+  marker_start[static_cast<unsigned char>(' ')] = marker_start[static_cast<unsigned char>('\t')] = true;
+  for (const auto& m : opt.missing_markers) {
+    max_marker = std::max(max_marker, m.size());
+    if (m.empty()) {
+      empty_is_missing = true;
+      continue;
+    }
+    marker_start[static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(m[0])))] = true;
+    marker_start[static_cast<unsigned char>(std::toupper(static_cast<unsigned char>(m[0])))] = true;
+  }
+  auto is_missing = [&](std::string_view v) {
+    if (v.empty()) return empty_is_missing;
+    if (v.size() > max_marker + 2 || !marker_start[static_cast<unsigned char>(v[0])]) return false;
+    return is_missing_marker(v, opt.missing_markers);
+  };
 
   auto reject = [&](const char* row_start, const char* row_end, ErrKind kind, int64_t column, std::string message,
                     std::string fix) {
@@ -168,7 +228,7 @@ void parse_part(const char* begin, const char* stop_at, const char* end, bool at
     size_t pushed = 0;
     for (size_t c = 0; c < ncols; ++c) {
       std::string_view v = rf.fields[c];
-      bool missing = v.size() <= max_marker && is_missing_marker(v, opt.missing_markers);
+      bool missing = is_missing(v);
       if (cols[c].numeric) {
         float f = std::numeric_limits<float>::quiet_NaN();
         if (!missing && !part.conflict[c]) {
@@ -203,8 +263,7 @@ void parse_part(const char* begin, const char* stop_at, const char* end, bool at
                                      ? fmt::format("invalid UTF-8 (byte 0x{:02x})", static_cast<unsigned char>(v[bad]))
                                      : fmt::format("a control byte 0x{:02x} (binary content?)", static_cast<unsigned char>(v[ctrl]));
               // Undo the insertion so the dictionary keeps only valid text.
-              part.dicts[c].index.erase(std::string_view(part.dicts[c].storage.back()));
-              part.dicts[c].storage.pop_back();
+              part.dicts[c].pop_last();
               for (size_t k = 0; k < pushed; ++k) {
                 if (cols[k].numeric) part.nums[k].pop_back();
                 else part.codes[k].pop_back();
@@ -266,6 +325,34 @@ const char* guess_cut(const char* begin, const char* end, char quote) {
 
 }  // namespace
 
+namespace {
+
+// A read buffer with headroom in front, so the incomplete row left over from the previous
+// chunk can be put right before the fresh bytes without moving them.
+struct ReadBuffer {
+  std::unique_ptr<char[]> data;
+  size_t headroom = 0;
+  size_t capacity = 0;  // bytes after the headroom
+  size_t size = 0;      // fresh bytes read
+  bool eof = false;
+
+  void allocate(size_t head, size_t cap) {
+    headroom = head;
+    capacity = cap;
+    data.reset(new char[head + cap]);  // not zero-filled: every byte used is written first
+  }
+  char* fresh() { return data.get() + headroom; }
+};
+
+// Reads the next chunk and feeds the hash, in file order.
+void fill(std::FILE* f, ReadBuffer& b, StreamHasher& hasher) {
+  b.size = std::fread(b.fresh(), 1, b.capacity, f);
+  if (b.size > 0) hasher.update(b.fresh(), b.size);
+  b.eof = b.size < b.capacity;
+}
+
+}  // namespace
+
 void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvReport& report,
                 std::vector<ParseConflict>& conflicts) {
   const size_t ncols = plan.names.size();
@@ -293,104 +380,168 @@ void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvRe
   StreamHasher hasher;
   uint64_t total_read = 0;
   const size_t chunk = std::max<size_t>(opt.chunk_bytes, 1 << 16);
-  std::vector<char> buf;
-  buf.reserve(chunk + (1 << 16));
-  size_t carry = 0;  // bytes at the front of buf left from the previous chunk
+  const size_t headroom = std::min<size_t>(chunk, 4u << 20);
   int64_t base_line = plan.first_line;
   int64_t base_row = 0;
-  bool eof = false;
-  bool first = true;
   const int threads = std::max(1, opt.threads);
   constexpr size_t kMaxRowBytes = 64u << 20;
 
-  auto append = [&](Part& part) {
-    for (size_t c = 0; c < ncols; ++c) {
-      if (cols[c].numeric) {
-        auto& dst = ds.columns[c].values;
-        dst.insert(dst.end(), part.nums[c].begin(), part.nums[c].end());
-        non_integral[c] |= part.non_integral[c];
-      } else {
-        std::vector<int32_t> remap(part.dicts[c].storage.size());
-        for (size_t k = 0; k < remap.size(); ++k) {
+  // Appends parts in file order. The columns are grown once, then each part is copied into
+  // its own range, in parallel when there are two.
+  auto append = [&](std::vector<Part*> parts) {
+    for (Part* part : parts) {  // errors first, in file order, before anything is appended
+      if (part->error.kind == ErrKind::none) continue;
+      int64_t line = base_line;
+      for (Part* q : parts) {
+        if (q == part) break;
+        line += q->newlines;
+      }
+      Where w{plan.path, line + part->error.rel_line, part->error.column, part->error.text};
+      throw_bad_input(part->error.message, part->error.fix, w);
+    }
+    const size_t old_rows = ds.columns.empty() ? 0 : ds.columns[0].size();
+    std::vector<size_t> offset(parts.size());
+    size_t total = old_rows;
+    for (size_t k = 0; k < parts.size(); ++k) {
+      offset[k] = total;
+      total += parts[k]->rel_line.size();
+    }
+    // Dictionary merge (small, serial), then the copies (large, parallel).
+    std::vector<std::vector<std::vector<int32_t>>> remap(parts.size(), std::vector<std::vector<int32_t>>(ncols));
+    for (size_t k = 0; k < parts.size(); ++k) {
+      for (size_t c = 0; c < ncols; ++c) {
+        if (cols[c].numeric) continue;
+        auto& map = remap[k][c];
+        map.resize(parts[k]->dicts[c].storage.size());
+        for (size_t i = 0; i < map.size(); ++i) {
           bool inserted;
-          remap[k] = global[c].intern(part.dicts[c].storage[k], inserted);
+          map[i] = global[c].intern(parts[k]->dicts[c].storage[i], inserted);
         }
-        auto& dst = ds.columns[c].codes;
-        for (int32_t code : part.codes[c]) dst.push_back(code < 0 ? code : remap[static_cast<size_t>(code)]);
-        non_datetime[c] |= part.non_datetime[c];
-      }
-      if (part.conflict[c] && !seen_conflict[c]) {
-        seen_conflict[c] = 1;
-        conflicts.push_back(ParseConflict{c, base_line + part.conflict_line[c], part.conflict_text[c]});
       }
     }
-    for (size_t i = 0; i < part.rel_line.size(); ++i)
-      ds.append_row_meta(base_row + part.rel_row[i], base_line + part.rel_line[i]);
-    for (auto& rj : part.rejected) {
-      if (report.rejected.size() < 100000)
-        report.rejected.push_back(RejectedRow{base_line + rj.line, base_row + rj.row_id, rj.reason});
+    for (size_t c = 0; c < ncols; ++c) {
+      if (cols[c].numeric) ds.columns[c].values.resize(total);
+      else ds.columns[c].codes.resize(total);
     }
-    report.rejected_count += part.rejected_count;
-    if (part.error.kind != ErrKind::none) {
-      Where w{plan.path, base_line + part.error.rel_line, part.error.column, part.error.text};
-      throw_bad_input(part.error.message, part.error.fix, w);
+    auto copy = [&](size_t k) {
+      Part& part = *parts[k];
+      for (size_t c = 0; c < ncols; ++c) {
+        if (cols[c].numeric) {
+          std::copy(part.nums[c].begin(), part.nums[c].end(), ds.columns[c].values.begin() + static_cast<std::ptrdiff_t>(offset[k]));
+        } else {
+          int32_t* dst = ds.columns[c].codes.data() + offset[k];
+          const auto& map = remap[k][c];
+          for (int32_t code : part.codes[c]) *dst++ = code < 0 ? code : map[static_cast<size_t>(code)];
+        }
+      }
+    };
+    if (parts.size() > 1) {
+      std::thread worker([&] { copy(1); });
+      copy(0);
+      worker.join();
+    } else {
+      copy(0);
     }
-    base_line += part.newlines;
-    base_row += part.data_rows;
+    for (Part* part : parts) {
+      for (size_t c = 0; c < ncols; ++c) {
+        non_integral[c] |= part->non_integral[c];
+        non_datetime[c] |= part->non_datetime[c];
+        if (part->conflict[c] && !seen_conflict[c]) {
+          seen_conflict[c] = 1;
+          conflicts.push_back(ParseConflict{c, base_line + part->conflict_line[c], part->conflict_text[c]});
+        }
+      }
+      for (size_t i = 0; i < part->rel_line.size(); ++i)
+        ds.append_row_meta(base_row + part->rel_row[i], base_line + part->rel_line[i]);
+      for (auto& rj : part->rejected) {
+        if (report.rejected.size() < 100000)
+          report.rejected.push_back(RejectedRow{base_line + rj.line, base_row + rj.row_id, rj.reason});
+      }
+      report.rejected_count += part->rejected_count;
+      base_line += part->newlines;
+      base_row += part->data_rows;
+    }
   };
 
-  while (!eof || carry > 0) {
-    // Fill the buffer: carried bytes, then a fresh chunk.
-    size_t want = chunk;
-    buf.resize(carry + want);
-    size_t got = std::fread(buf.data() + carry, 1, want, f);
-    if (got > 0) hasher.update(buf.data() + carry, got);
-    total_read += got;
-    if (got < want) eof = true;
-    buf.resize(carry + got);
-    size_t skip = 0;
-    if (first) {
-      skip = std::min(plan.skip_bytes, buf.size());
-      first = false;
+  Part parts[2];
+  // Two buffers: one is parsed while the next chunk is read into the other.
+  ReadBuffer cur, next;
+  cur.allocate(headroom, chunk);
+  next.allocate(headroom, chunk);
+  fill(f, cur, hasher);
+  total_read += cur.size;
+  size_t carry = 0;           // bytes of an incomplete row, placed just before cur.fresh()
+  size_t skip = plan.skip_bytes;  // BOM and header, in the first chunk
+  std::string big_carry;      // only for rows longer than the headroom
+
+  while (true) {
+    // Assemble [begin, end) = carried bytes + fresh bytes.
+    const char* begin;
+    const char* end;
+    std::unique_ptr<char[]> joined;
+    if (!big_carry.empty()) {
+      joined.reset(new char[big_carry.size() + cur.size]);
+      std::memcpy(joined.get(), big_carry.data(), big_carry.size());
+      std::memcpy(joined.get() + big_carry.size(), cur.fresh(), cur.size);
+      begin = joined.get();
+      end = begin + big_carry.size() + cur.size;
+      big_carry.clear();
+    } else {
+      begin = cur.fresh() - carry;
+      end = cur.fresh() + cur.size;
     }
-    const char* begin = buf.data() + skip;
-    const char* end = buf.data() + buf.size();
-    if (begin == end) break;
+    begin += std::min(skip, static_cast<size_t>(end - begin));
+    skip = 0;
+    const bool eof = cur.eof;
+    if (begin == end && eof) break;
+
+    // Read the next chunk while this one is parsed.
+    std::thread reader;
+    if (!eof) reader = std::thread([&] { fill(f, next, hasher); });
 
     const char* cut = threads > 1 ? guess_cut(begin, end, plan.dialect.quote) : nullptr;
-    Part a, b;
-    if (cut) {
-      std::thread worker([&] { parse_part(cut, end, end, eof, plan.dialect, cols, opt, b); });
-      parse_part(begin, cut, end, eof, plan.dialect, cols, opt, a);
-      worker.join();
-      if (a.stop != cut && a.error.kind == ErrKind::none) {
-        // The cut fell inside a quoted field: parse the rest again from where part a ended.
-        b = Part{};
-        parse_part(a.stop, end, end, eof, plan.dialect, cols, opt, b);
+    Part& a = parts[0];
+    Part& b = parts[1];
+    const char* stop;
+    try {
+      if (cut) {
+        std::thread worker([&] { parse_part(cut, end, end, eof, plan.dialect, cols, opt, b); });
+        parse_part(begin, cut, end, eof, plan.dialect, cols, opt, a);
+        worker.join();
+        if (a.stop != cut && a.error.kind == ErrKind::none) {
+          // The cut fell inside a quoted field: parse the rest again from where part a ended.
+          parse_part(a.stop, end, end, eof, plan.dialect, cols, opt, b);
+        }
+        append({&a, &b});
+        stop = b.stop;
+      } else {
+        parse_part(begin, end, end, eof, plan.dialect, cols, opt, a);
+        append({&a});
+        stop = a.stop;
       }
-      append(a);
-      append(b);
-      begin = b.stop;
-    } else {
-      parse_part(begin, end, end, eof, plan.dialect, cols, opt, a);
-      append(a);
-      begin = a.stop;
+    } catch (...) {
+      if (reader.joinable()) reader.join();
+      throw;
     }
-    // Keep the incomplete tail for the next round.
-    size_t tail = static_cast<size_t>(end - begin);
-    if (eof && tail > 0) {
-      // Cannot happen: at end of file every row is complete or an error.
-      break;
-    }
+    if (reader.joinable()) reader.join();
+    if (eof) break;  // at end of file every row is complete or an error
+
+    size_t tail = static_cast<size_t>(end - stop);
     if (tail > kMaxRowBytes) {
       throw_bad_input(fmt::format("a row longer than {} MB starts here; this is almost always an unterminated quote",
                                   kMaxRowBytes >> 20),
                       "close the quote, and write a quote inside a quoted field as two quotes (\"\")",
-                      Where{plan.path, base_line, 0, row_text(begin, end)});
+                      Where{plan.path, base_line, 0, row_text(stop, end)});
     }
-    std::memmove(buf.data(), begin, tail);
-    carry = tail;
-    if (eof) break;
+    total_read += next.size;
+    if (tail <= next.headroom) {
+      std::memcpy(next.fresh() - tail, stop, tail);
+      carry = tail;
+    } else {
+      big_carry.assign(stop, tail);
+      carry = 0;
+    }
+    std::swap(cur, next);
   }
 
   // Finish column types and dictionaries.

@@ -54,7 +54,8 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
   // Phase 2: dialect.
   CsvDialect dialect = sniff_dialect(path, body, whole, options);
   dialect.bom = bom > 0;
-  auto rows = sample_rows(body, dialect, whole, kSampleRows);
+  size_t sampled_bytes = 0;
+  auto rows = sample_rows(body, dialect, whole, kSampleRows, &sampled_bytes);
   if (rows.empty()) {
     // The sample holds no complete row: show what the tokenizer says about the first one.
     RowFields rf;
@@ -126,8 +127,8 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
     plan.skip_bytes = bom + static_cast<size_t>(p - body.data());
     plan.first_line = line;
   }
-  plan.bytes_per_row = rows.size() > 1 ? static_cast<double>(body.size()) / static_cast<double>(rows.size()) : 64.0;
-  if (!whole) plan.bytes_per_row = std::max(8.0, plan.bytes_per_row * 0.9);
+  plan.bytes_per_row = rows.size() > 1 ? static_cast<double>(sampled_bytes) / static_cast<double>(rows.size()) : 64.0;
+  if (!whole) plan.bytes_per_row = std::max(8.0, plan.bytes_per_row * 0.97);
 
   Dataset ds;
   for (int attempt = 0;; ++attempt) {

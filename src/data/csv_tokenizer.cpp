@@ -1,10 +1,31 @@
 // Splits one CSV row into fields: RFC 4180 quoting (doubled quotes inside quoted fields,
 // delimiters and line breaks inside quotes), LF or CRLF line ends.
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "csv_internal.hpp"
 
 namespace mlloop::csv {
+
+namespace {
+// First position in [p, end) holding the delimiter, '\n' or '\r'; 16 bytes at a time with SSE2.
+inline const char* scan_unquoted(const char* p, const char* end, char delim) {
+#if defined(__SSE2__)
+  const __m128i vd = _mm_set1_epi8(delim), vn = _mm_set1_epi8('\n'), vr = _mm_set1_epi8('\r');
+  while (end - p >= 16) {
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, vd), _mm_cmpeq_epi8(x, vn)), _mm_cmpeq_epi8(x, vr));
+    int mask = _mm_movemask_epi8(hit);
+    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+  while (p < end && *p != delim && *p != '\n' && *p != '\r') ++p;
+  return p;
+}
+}  // namespace
 
 RowResult tokenize_row(const char* p, const char* end, char delim, char quote, bool at_eof, RowFields& out) {
   out.fields.clear();
@@ -107,7 +128,7 @@ RowResult tokenize_row(const char* p, const char* end, char delim, char quote, b
     }
     // Unquoted field.
     const char* f = p;
-    while (p < end && *p != delim && *p != '\n' && *p != '\r') ++p;
+    p = scan_unquoted(p, end, delim);
     if (p < end && *p == '\r' && !(p + 1 < end && p[1] == '\n')) {
       if (p + 1 >= end && !at_eof) {
         r.status = RowStatus::incomplete;
@@ -115,8 +136,7 @@ RowResult tokenize_row(const char* p, const char* end, char delim, char quote, b
         return r;
       }
       // A lone carriage return inside a field: keep it as text.
-      ++p;
-      while (p < end && *p != delim && *p != '\n' && *p != '\r') ++p;
+      p = scan_unquoted(p + 1, end, delim);
     }
     out.fields.emplace_back(f, static_cast<size_t>(p - f));
     if (p >= end) {
@@ -156,7 +176,7 @@ RowResult tokenize_row(const char* p, const char* end, char delim, char quote, b
 }
 
 std::vector<std::vector<std::string>> sample_rows(std::string_view sample, const CsvDialect& d, bool whole_file,
-                                                  size_t max_rows) {
+                                                  size_t max_rows, size_t* bytes_used) {
   std::vector<std::vector<std::string>> rows;
   const char* p = sample.data();
   const char* end = p + sample.size();
@@ -169,6 +189,7 @@ std::vector<std::vector<std::string>> sample_rows(std::string_view sample, const
     if (r.status == RowStatus::bad_quote) continue;
     rows.emplace_back(rf.fields.begin(), rf.fields.end());
   }
+  if (bytes_used) *bytes_used = static_cast<size_t>(p - sample.data());
   return rows;
 }
 

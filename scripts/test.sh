@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The README's second command: installs what is missing, builds everything, runs the whole
+# test suite (slow tests included), then builds the unit tests with AddressSanitizer and
+# UndefinedBehaviorSanitizer and runs them, with the malformed-CSV corpus, under the sanitizers.
+#   scripts/test.sh            everything
+#   scripts/test.sh --fast     skip tests labelled slow and the sanitizer pass (inner loop)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+fast=0
+[ "${1:-}" = "--fast" ] && fast=1
+bash "$root/scripts/setup.sh" test
+
+echo "== build (Release) =="
+bash "$root/scripts/build.sh" -DMLLOOP_BUILD_TESTS=ON -DMLLOOP_BUILD_BENCH=ON
+echo "== tests =="
+ctest_args=(--test-dir "$root/build" --output-on-failure -j2 --timeout 900)
+if [ $fast = 1 ]; then
+  ctest "${ctest_args[@]}" -LE slow
+  exit 0
+fi
+ctest "${ctest_args[@]}"
+
+echo "== sanitizer build (ASan + UBSan) =="
+MLLOOP_BUILD_DIR="$root/build-asan" bash "$root/scripts/build.sh" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DMLLOOP_SANITIZE=ON -DMLLOOP_BUILD_TESTS=ON -DMLLOOP_BUILD_BENCH=OFF
+echo "== unit tests and malformed-input tests under the sanitizers =="
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir "$root/build-asan" --output-on-failure -j2 --timeout 900 -L 'unit|sanitize'
