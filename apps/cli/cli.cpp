@@ -34,7 +34,7 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
   // init
   InitOptions init;
   std::string init_missing;
-  std::optional<uint64_t> seed;
+  std::optional<int64_t> seed;
   auto* c_init = app.add_subcommand("init", "Read DATA, detect the task and freeze the train / train-dev / dev / test splits");
   c_init->add_option("DATA", init.data, "CSV file with a header row")->required();
   c_init->add_option("--target", init.target, "Target column")->required();
@@ -47,7 +47,10 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
   c_init->add_option("--dev-data", init.dev_data, "Separate dev file (same columns)");
   c_init->add_option("--test-data", init.test_data, "Separate test file (same columns)");
   c_init->add_option("--split", init.split, "random | stratified | group:COL | time:COL");
-  c_init->add_option("--seed", seed, "Random seed for the splits and everything after");
+  c_init->add_option("--seed", seed, "Random seed for the splits and everything after (0 or more)")
+      ->check(CLI::Validator(
+          [](std::string& v) { return !v.empty() && v[0] == '-' ? std::string("the seed must be 0 or more") : std::string(); },
+          "INT >= 0"));
   c_init->add_option("--on-bad-rows", init.on_bad_rows, "error | skip")->check(CLI::IsMember({"error", "skip"}));
   c_init->add_option("--on-missing-target", init.on_missing_target, "drop | error")->check(CLI::IsMember({"drop", "error"}));
   c_init->add_option("--missing", init_missing, "Comma-separated missing-value markers (default: ,NA,N/A,NaN,null,?)");
@@ -96,7 +99,7 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
   try {
     if (c_init->parsed()) {
       if (!init_missing.empty() || c_init->count("--missing")) init.missing = split_markers(init_missing);
-      init.seed = seed;
+      if (seed) init.seed = static_cast<uint64_t>(*seed);
       return run_init(init, ctx);
     }
     if (c_info->parsed()) {

@@ -43,7 +43,41 @@ struct TypeGuess {
   bool all_missing = true;
 };
 bool is_missing_marker(std::string_view field, const std::vector<std::string>& markers);
-bool parse_number(std::string_view s, float& out);
+// Numbers: an inline fast path for plain decimals, fast_float for everything else.
+bool parse_number_slow(std::string_view s, float& out);
+
+// Clinger's fast path: up to 7 significant digits and 10 decimals, both exact in a float,
+// so one correctly rounded division gives the correctly rounded value. Integers of up to 15
+// digits convert from an exact int64, also correctly rounded.
+inline bool parse_simple_decimal(std::string_view s, float& out) {
+  static constexpr float kPow10[] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f, 1e8f, 1e9f, 1e10f};
+  const char* p = s.data();
+  const char* end = p + s.size();
+  if (end - p > 16 || p == end) return false;
+  bool neg = *p == '-';
+  p += (*p == '-' || *p == '+');
+  const char* start = p;
+  uint64_t m = 0;
+  while (p < end && static_cast<unsigned>(*p - '0') < 10) m = m * 10 + static_cast<unsigned>(*p++ - '0');
+  const int int_digits = static_cast<int>(p - start);
+  if (p == end) {
+    if (int_digits == 0) return false;
+    out = static_cast<float>(neg ? -static_cast<int64_t>(m) : static_cast<int64_t>(m));
+    return true;
+  }
+  if (*p != '.') return false;
+  const char* frac_start = ++p;
+  while (p < end && static_cast<unsigned>(*p - '0') < 10) m = m * 10 + static_cast<unsigned>(*p++ - '0');
+  const int frac = static_cast<int>(p - frac_start);
+  if (p != end || int_digits + frac == 0 || m >= (1u << 24) || frac > 10) return false;
+  float v = static_cast<float>(m) / kPow10[frac];
+  out = neg ? -v : v;
+  return true;
+}
+
+inline bool parse_number(std::string_view s, float& out) {
+  return parse_simple_decimal(s, out) || parse_number_slow(s, out);
+}
 bool parse_bool(std::string_view s, bool& out);
 bool looks_like_datetime(std::string_view s);
 std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& rows, size_t ncols,

@@ -210,6 +210,11 @@ void parse_part(const char* begin, const char* stop_at, const char* end, bool at
       p = r.next;
       continue;
     }
+    if (rf.fields.size() == 1 && ncols > 1 && rf.fields[0].find_first_not_of(" \t\r") == std::string_view::npos) {
+      part.newlines += rf.newlines;  // a line of only spaces: blank
+      p = r.next;
+      continue;
+    }
     if (rf.fields.size() != ncols) {
       if (!reject(row_start, r.next, ErrKind::ragged, static_cast<int64_t>(std::min(rf.fields.size(), ncols) + 1),
                   fmt::format("row has {} field{} but the header has {}", rf.fields.size(),

@@ -115,7 +115,9 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
     int64_t line = 1;
     while (p < end) {
       RowResult r = tokenize_row(p, end, dialect.delimiter, dialect.quote, whole, rf);
-      if (r.status != RowStatus::blank) break;
+      bool spaces = r.status == RowStatus::ok && rf.fields.size() == 1 &&
+                    rf.fields[0].find_first_not_of(" \t\r") == std::string_view::npos;
+      if (r.status != RowStatus::blank && !spaces) break;
       p = r.next;
       line += 1;
     }

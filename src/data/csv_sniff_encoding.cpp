@@ -39,6 +39,12 @@ size_t sniff_encoding(const std::string& path, std::string_view sample, bool who
                     fmt::format("convert it: iconv -f UTF-16 -t UTF-8 '{}' > converted.csv", path), Where{path, 1, 0, {}});
   }
   std::string_view body = sample.substr(skip);
+  // UTF-16 without a byte-order mark: NUL in every other byte of ASCII text.
+  if (body.size() >= 4 && ((body[1] == '\0' && body[3] == '\0' && body[0] != '\0') ||
+                           (body[0] == '\0' && body[2] == '\0' && body[1] != '\0'))) {
+    throw_bad_input("the file looks UTF-16 encoded (a NUL byte in every other position); mlloop reads UTF-8",
+                    fmt::format("convert it: iconv -f UTF-16 -t UTF-8 '{}' > converted.csv", path), Where{path, 1, 0, {}});
+  }
   size_t nul = body.find('\0');
   if (nul != std::string_view::npos) {
     Where w = locate(path, sample, nul + skip);
@@ -58,8 +64,13 @@ size_t sniff_encoding(const std::string& path, std::string_view sample, bool who
                     fmt::format("convert the file to UTF-8, for example: iconv -f latin1 -t UTF-8 '{}' > converted.csv", path),
                     w);
   }
-  if (trim(body).find_first_not_of("\r\n") == std::string_view::npos && whole_file) {
-    throw_bad_input("the file is empty (only blank lines)",
+  if (body.find('\r') != std::string_view::npos && body.find('\n') == std::string_view::npos &&
+      body.find('\r') + 1 < body.size()) {
+    throw_bad_input("the file's line ends are carriage returns (CR) alone, as in old Mac exports; mlloop reads LF or CRLF line ends",
+                    fmt::format("convert the line ends: tr '\\r' '\\n' < '{}' > converted.csv", path), Where{path, 1, 0, {}});
+  }
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos && whole_file) {
+    throw_bad_input("the file is empty (only blank or whitespace lines)",
                     "give a CSV file with a header row and at least one data row", Where{path, 0, 0, {}});
   }
   return skip;

@@ -17,46 +17,7 @@ bool is_missing_marker(std::string_view field, const std::vector<std::string>& m
   return false;
 }
 
-namespace {
-// Clinger's fast path: up to 7 significant digits and 10 decimals, both exact in a float,
-// so one correctly rounded division gives the correctly rounded value.
-constexpr float kPow10[] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f, 1e8f, 1e9f, 1e10f};
-inline bool parse_simple_decimal(std::string_view s, float& out) {
-  const char* p = s.data();
-  const char* end = p + s.size();
-  bool neg = false;
-  if (p < end && (*p == '-' || *p == '+')) {
-    neg = *p == '-';
-    ++p;
-  }
-  uint32_t m = 0;
-  int digits = 0, frac = 0;
-  const char* start = p;
-  while (p < end && static_cast<unsigned>(*p - '0') < 10) {
-    m = m * 10 + static_cast<uint32_t>(*p - '0');
-    ++p;
-    ++digits;
-    if (digits > 7) return false;
-  }
-  if (p < end && *p == '.') {
-    ++p;
-    while (p < end && static_cast<unsigned>(*p - '0') < 10) {
-      m = m * 10 + static_cast<uint32_t>(*p - '0');
-      ++p;
-      ++frac;
-      if (digits + frac > 7) return false;
-    }
-  }
-  if (p != end || p == start || digits + frac == 0) return false;
-  float v = static_cast<float>(m);
-  if (frac) v /= kPow10[frac];
-  out = neg ? -v : v;
-  return true;
-}
-}  // namespace
-
-bool parse_number(std::string_view s, float& out) {
-  if (parse_simple_decimal(s, out)) return true;
+bool parse_number_slow(std::string_view s, float& out) {
   s = trim(s);
   if (s.empty()) return false;
   const char* first = s.data();

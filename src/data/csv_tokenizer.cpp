@@ -187,6 +187,7 @@ std::vector<std::vector<std::string>> sample_rows(std::string_view sample, const
     p = r.next;
     if (r.status == RowStatus::blank) continue;
     if (r.status == RowStatus::bad_quote) continue;
+    if (rf.fields.size() == 1 && rf.fields[0].find_first_not_of(" \t\r") == std::string_view::npos) continue;
     rows.emplace_back(rf.fields.begin(), rf.fields.end());
   }
   if (bytes_used) *bytes_used = static_cast<size_t>(p - sample.data());

@@ -23,10 +23,10 @@ size_t target_index(const Dataset& ds, const std::string& target, const std::str
   if (t) return *t;
   auto names = ds.names();
   std::string near = closest_match(target, names);
-  throw_bad_input(fmt::format("target column '{}' is not in {}", target, path),
+  throw_bad_input(fmt::format("target column '{}' is not in the header", target),
                   near.empty() ? fmt::format("columns are: {}", fmt::join(names, ", "))
                                : fmt::format("did you mean --target {}? columns are: {}", near, fmt::join(names, ", ")),
-                  Where{path, 1, 0, {}});
+                  Where{path, 1, 0, target});
 }
 
 // Drops rows whose target is missing (or stops on the first, with on_missing_target = error).
@@ -41,9 +41,11 @@ void handle_missing_target(Dataset& ds, size_t t, MissingTarget policy, SourceSu
       continue;
     }
     if (policy == MissingTarget::error) {
+      std::string row;
+      for (size_t c = 0; c < ds.cols() && row.size() < 80; ++c) row += (c ? "," : "") + ds.columns[c].text(i);
       throw_bad_input(fmt::format("the target '{}' is missing on this row", col.name),
                       "fill in the target, or rerun with --on-missing-target drop to drop such rows",
-                      Where{ds.source, ds.line(i), static_cast<int64_t>(t + 1), {}});
+                      Where{ds.source, ds.line(i), static_cast<int64_t>(t + 1), row});
     }
     ++s.dropped_missing_target;
     if (s.dropped_lines.size() < 10) s.dropped_lines.push_back(ds.line(i));
@@ -105,12 +107,12 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
   // Read the data, drop rows without a target, decide the task.
   std::vector<RejectedRecord> rejected;
   SourceSummary main;
-  Dataset ds = read_source("data", cfg.data, cfg, main, rejected, ctx);
-  size_t t = target_index(ds, cfg.target, cfg.data);
+  Dataset ds = read_source("data", o.data, cfg, main, rejected, ctx);
+  size_t t = target_index(ds, cfg.target, o.data);
   handle_missing_target(ds, t, cfg.on_missing_target, main, rejected);
   if (ds.rows() == 0) {
-    throw_bad_input(fmt::format("every row of {} has a missing target '{}'", cfg.data, cfg.target),
-                    "choose another --target column");
+    throw_bad_input(fmt::format("every row has a missing target '{}'", cfg.target), "choose another --target column",
+                    Where{o.data, 0, 0, {}});
   }
   res.decision = detect_task(ds.columns[t]);
   if (forced) {
@@ -133,22 +135,23 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
 
   // Separate dev / test files: same columns, rows with a target.
   std::vector<std::pair<std::string, Dataset>> extra;
-  for (auto [role, path] : {std::pair<std::string, std::string>{"dev", cfg.dev_data}, {"test", cfg.test_data}}) {
+  for (auto [role, path] : {std::pair<std::string, std::string>{"dev", o.dev_data}, {"test", o.test_data}}) {
     if (path.empty()) continue;
     SourceSummary s;
     Dataset e = read_source(role, path, cfg, s, rejected, ctx);
     for (const auto& name : ds.names())
       if (!e.find(name))
-        throw_bad_input(fmt::format("the {} file lacks column '{}' that {} has", role, name, cfg.data),
+        throw_bad_input(fmt::format("the {} file lacks column '{}' that {} has", role, name, o.data),
                         "give dev and test files the same columns as the training data", Where{path, 1, 0, {}});
     for (const auto& name : e.names())
       if (!ds.find(name))
-        throw_bad_input(fmt::format("the {} file has column '{}' that {} lacks", role, name, cfg.data),
+        throw_bad_input(fmt::format("the {} file has column '{}' that {} lacks", role, name, o.data),
                         "give dev and test files the same columns as the training data", Where{path, 1, 0, {}});
     handle_missing_target(e, *e.find(cfg.target), cfg.on_missing_target, s, rejected);
     if (e.rows() == 0) throw_bad_input(fmt::format("the {} file has no rows with a target", role), "", Where{path, 0, 0, {}});
     s.rows = e.rows();
     s.cols = e.cols();
+    s.path = role == "dev" ? cfg.dev_data : cfg.test_data;
     res.sources.push_back(std::move(s));
     extra.emplace_back(role, std::move(e));
   }
@@ -156,11 +159,11 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
   // Splits.
   const bool dev_file = !cfg.dev_data.empty(), test_file = !cfg.test_data.empty();
   if (ds.rows() < minimum_rows(dev_file, test_file)) {
-    throw_bad_input(fmt::format("{} has {} usable row{}; mlloop needs at least {} to make the train / train-dev{} "
+    throw_bad_input(fmt::format("only {} usable row{}; mlloop needs at least {} to make the train / train-dev{} "
                                 "splits (70/10/10/10)",
-                                cfg.data, ds.rows(), ds.rows() == 1 ? "" : "s", minimum_rows(dev_file, test_file),
+                                ds.rows(), ds.rows() == 1 ? "" : "s", minimum_rows(dev_file, test_file),
                                 dev_file && test_file ? "" : dev_file ? " / test" : test_file ? " / dev" : " / dev / test"),
-                    "add rows, or give separate --dev-data and --test-data files", Where{cfg.data, 0, 0, {}});
+                    "add rows, or give separate --dev-data and --test-data files", Where{o.data, 0, 0, {}});
   }
   SplitSizes sizes = default_sizes(ds.rows(), dev_file, test_file);
   SplitAssignment assign = make_splits(ds, t, cfg.task, cfg.split, sizes, cfg.seed);
@@ -184,6 +187,7 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
     store->set_meta("seed", std::to_string(cfg.seed));
     main.rows = ds.rows();
     main.cols = ds.cols();
+    main.path = cfg.data;
     res.sources.insert(res.sources.begin(), main);
     for (const auto& s : res.sources) {
       store->put_data_file(DataFileRecord{s.role, s.path, FileDigest{s.report.hash, s.report.bytes}.hex(),

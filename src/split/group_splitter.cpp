@@ -20,7 +20,7 @@ SplitAssignment split_group(const Dataset& ds, size_t group_col, const SplitSize
   if (groups.size() < needed) {
     throw_bad_input(fmt::format("group column '{}' has only {} distinct group{}; a group split needs at least {}",
                                 col.name, groups.size(), groups.size() == 1 ? "" : "s", needed),
-                    "choose a column with more groups, or use --split random / stratified");
+                    "choose a column with more groups, or use --split random / stratified", Where{ds.source, 0, 0, {}});
   }
   std::vector<std::vector<size_t>*> list;
   for (auto& [key, rows] : groups) list.push_back(&rows);

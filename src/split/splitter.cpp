@@ -68,10 +68,10 @@ SplitAssignment make_splits(const Dataset& ds, size_t target, Task task, const S
                             const SplitSizes& sizes, uint64_t seed) {
   auto column_of = [&](const std::string& name) {
     auto c = ds.find(name);
-    if (!c) throw_bad_input(fmt::format("split column '{}' is not in {}", name, ds.source),
-                            fmt::format("columns are: {}", fmt::join(ds.names(), ", ")));
+    if (!c) throw_bad_input(fmt::format("split column '{}' is not in the header", name),
+                            fmt::format("columns are: {}", fmt::join(ds.names(), ", ")), Where{ds.source, 1, 0, name});
     if (*c == target) throw_bad_input(fmt::format("cannot split by the target column '{}'", name),
-                                      "choose a group or time column other than the target");
+                                      "choose a group or time column other than the target", Where{ds.source, 1, 0, name});
     return *c;
   };
   SplitAssignment a;

@@ -53,8 +53,9 @@ TEST(BadCsv, EachCaseExitsWithCode2AndNamesTheLine) {
     auto r = run_shell(cmd);
     EXPECT_EQ(r.exit_code, c.exit_code) << r.err;
     if (c.line > 0) {
-      std::string at = "tests/data/bad/" + c.file + ":" + std::to_string(c.line);
-      EXPECT_NE(r.err.find(at), std::string::npos) << "expected '" << at << "' in:\n" << r.err;
+      // The path as the user typed it, then the line: "error: tests/data/bad/x.csv:17".
+      std::string at = "error: tests/data/bad/" + c.file + ":" + std::to_string(c.line);
+      EXPECT_EQ(r.err.rfind(at, 0), 0u) << "expected '" << at << "' at the start of:\n" << r.err;
     }
     EXPECT_NE(lower(r.err).find(lower(c.must_contain)), std::string::npos)
         << "expected '" << c.must_contain << "' in:\n" << r.err;
