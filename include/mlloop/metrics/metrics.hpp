@@ -1,0 +1,55 @@
+// Metrics with confidence intervals, and paired comparisons of two models on the same rows.
+// Intervals are 95%: the Wilson score interval for error rates, a seeded percentile
+// bootstrap for everything else. CONTRACT.md reports metrics as losses (auc -> 1 - AUC,
+// f1 -> 1 - F1); `as_loss` does that conversion.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mlloop::metrics {
+
+// Predictions of one model on a set of rows, with the truth.
+struct Predictions {
+  bool classification = true;
+  size_t classes = 0;            // K, for classification
+  std::vector<int32_t> y;        // class index 0..K-1 (classification)
+  std::vector<float> proba;      // n x K, row-major (classification)
+  std::vector<double> target;    // true values (regression)
+  std::vector<double> value;     // predicted values (regression)
+  int32_t positive = 1;          // the positive class for binary auc and f1
+
+  size_t rows() const { return classification ? y.size() : target.size(); }
+  int32_t predicted_class(size_t i) const;
+};
+
+struct Interval {
+  double value = 0, low = 0, high = 0;
+};
+
+// Names: error, balanced_error, logloss, auc, f1, ece (classification); rmse, mae, r2
+// (regression). AUC and F1 are binary for 2 classes, macro one-vs-rest above.
+const std::vector<std::string>& classification_metrics();
+const std::vector<std::string>& regression_metrics();
+bool higher_is_better(std::string_view name);
+double as_loss(std::string_view name, double value);
+
+// The metric on the rows `idx` (all rows when empty). Throws std::invalid_argument for an
+// unknown name (a programming error: names are validated where users give them).
+double compute(std::string_view name, const Predictions& p, const std::vector<size_t>& idx = {});
+
+// The metric with its 95% interval.
+Interval with_interval(std::string_view name, const Predictions& p, uint64_t seed, int bootstrap = 1000);
+
+// A paired comparison of models A and B on the same rows: the loss difference A - B (so a
+// positive difference means B is better), its 95% interval and a two-sided p-value.
+// McNemar's exact test for error; a paired bootstrap for the rest.
+struct Paired {
+  double diff = 0, low = 0, high = 0, p_value = 1;
+  bool b_better_significant = false;  // p < 0.05 and B has the lower loss
+  std::string test;                   // "mcnemar" or "paired_bootstrap"
+};
+Paired compare(std::string_view name, const Predictions& a, const Predictions& b, uint64_t seed, int bootstrap = 1000);
+
+}  // namespace mlloop::metrics

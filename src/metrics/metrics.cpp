@@ -1,0 +1,255 @@
+#include "mlloop/metrics/metrics.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <stdexcept>
+
+namespace mlloop::metrics {
+
+namespace {
+constexpr double kZ95 = 1.959963984540054;
+
+std::vector<size_t> all_rows(const Predictions& p, const std::vector<size_t>& idx) {
+  if (!idx.empty()) return idx;
+  std::vector<size_t> r(p.rows());
+  std::iota(r.begin(), r.end(), size_t{0});
+  return r;
+}
+
+double error_rate(const Predictions& p, const std::vector<size_t>& idx) {
+  size_t wrong = 0;
+  for (size_t i : idx) wrong += p.predicted_class(i) != p.y[i];
+  return idx.empty() ? 0.0 : static_cast<double>(wrong) / static_cast<double>(idx.size());
+}
+
+double balanced_error(const Predictions& p, const std::vector<size_t>& idx) {
+  std::vector<double> n(p.classes, 0), right(p.classes, 0);
+  for (size_t i : idx) {
+    n[static_cast<size_t>(p.y[i])] += 1;
+    right[static_cast<size_t>(p.y[i])] += p.predicted_class(i) == p.y[i];
+  }
+  double sum = 0;
+  int present = 0;
+  for (size_t k = 0; k < p.classes; ++k)
+    if (n[k] > 0) {
+      sum += right[k] / n[k];
+      ++present;
+    }
+  return present ? 1.0 - sum / present : 0.0;
+}
+
+double logloss(const Predictions& p, const std::vector<size_t>& idx) {
+  double s = 0;
+  for (size_t i : idx) {
+    double q = std::clamp(static_cast<double>(p.proba[i * p.classes + static_cast<size_t>(p.y[i])]), 1e-15, 1.0);
+    s -= std::log(q);
+  }
+  return idx.empty() ? 0.0 : s / static_cast<double>(idx.size());
+}
+
+// Binary AUC of class k against the rest, by the rank-sum (Mann-Whitney) formula with ties
+// counted half.
+double auc_one(const Predictions& p, const std::vector<size_t>& idx, size_t k) {
+  std::vector<std::pair<float, bool>> s;
+  s.reserve(idx.size());
+  for (size_t i : idx) s.emplace_back(p.proba[i * p.classes + k], static_cast<size_t>(p.y[i]) == k);
+  std::sort(s.begin(), s.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  double pos = 0, rank_sum = 0;
+  for (size_t i = 0; i < s.size();) {
+    size_t j = i;
+    while (j < s.size() && s[j].first == s[i].first) ++j;
+    double avg_rank = (static_cast<double>(i) + static_cast<double>(j) + 1) / 2.0;  // 1-based
+    for (size_t t = i; t < j; ++t)
+      if (s[t].second) {
+        rank_sum += avg_rank;
+        pos += 1;
+      }
+    i = j;
+  }
+  double neg = static_cast<double>(s.size()) - pos;
+  if (pos == 0 || neg == 0) return 0.5;
+  return (rank_sum - pos * (pos + 1) / 2.0) / (pos * neg);
+}
+
+double auc(const Predictions& p, const std::vector<size_t>& idx) {
+  if (p.classes == 2) return auc_one(p, idx, static_cast<size_t>(p.positive));
+  double s = 0;
+  for (size_t k = 0; k < p.classes; ++k) s += auc_one(p, idx, k);
+  return s / static_cast<double>(p.classes);
+}
+
+double f1_one(const Predictions& p, const std::vector<size_t>& idx, int32_t k) {
+  double tp = 0, fp = 0, fn = 0;
+  for (size_t i : idx) {
+    bool pred = p.predicted_class(i) == k, truth = p.y[i] == k;
+    tp += pred && truth;
+    fp += pred && !truth;
+    fn += !pred && truth;
+  }
+  return tp == 0 ? 0.0 : 2 * tp / (2 * tp + fp + fn);
+}
+
+double f1(const Predictions& p, const std::vector<size_t>& idx) {
+  if (p.classes == 2) return f1_one(p, idx, p.positive);
+  double s = 0;
+  for (size_t k = 0; k < p.classes; ++k) s += f1_one(p, idx, static_cast<int32_t>(k));
+  return s / static_cast<double>(p.classes);
+}
+
+// Expected calibration error of the top-class confidence, 10 equal-width bins.
+double ece(const Predictions& p, const std::vector<size_t>& idx) {
+  constexpr int kBins = 10;
+  double conf[kBins] = {}, acc[kBins] = {}, n[kBins] = {};
+  for (size_t i : idx) {
+    int32_t c = p.predicted_class(i);
+    double q = p.proba[i * p.classes + static_cast<size_t>(c)];
+    int b = std::min(kBins - 1, static_cast<int>(q * kBins));
+    conf[b] += q;
+    acc[b] += c == p.y[i];
+    n[b] += 1;
+  }
+  double s = 0;
+  for (int b = 0; b < kBins; ++b)
+    if (n[b] > 0) s += std::fabs(acc[b] - conf[b]);
+  return idx.empty() ? 0.0 : s / static_cast<double>(idx.size());
+}
+
+double regression(std::string_view name, const Predictions& p, const std::vector<size_t>& idx) {
+  double se = 0, ae = 0, mean = 0;
+  for (size_t i : idx) mean += p.target[i];
+  mean /= std::max<size_t>(1, idx.size());
+  double ss = 0;
+  for (size_t i : idx) {
+    double e = p.value[i] - p.target[i];
+    se += e * e;
+    ae += std::fabs(e);
+    ss += (p.target[i] - mean) * (p.target[i] - mean);
+  }
+  double n = static_cast<double>(std::max<size_t>(1, idx.size()));
+  if (name == "rmse") return std::sqrt(se / n);
+  if (name == "mae") return ae / n;
+  return ss > 0 ? 1.0 - se / ss : 0.0;  // r2
+}
+
+// Two-sided exact binomial p-value for k successes out of n at p = 1/2.
+double binomial_two_sided(size_t k, size_t n) {
+  if (n == 0) return 1.0;
+  size_t lo = std::min(k, n - k);
+  // P(X <= lo) computed in log space, doubled.
+  double log_half_n = static_cast<double>(n) * std::log(0.5), sum = 0;
+  for (size_t i = 0; i <= lo; ++i)
+    sum += std::exp(std::lgamma(static_cast<double>(n) + 1) - std::lgamma(static_cast<double>(i) + 1) -
+                    std::lgamma(static_cast<double>(n - i) + 1) + log_half_n);
+  return std::min(1.0, 2 * sum);
+}
+
+double percentile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  double pos = q * static_cast<double>(v.size() - 1);
+  size_t i = static_cast<size_t>(pos);
+  double f = pos - static_cast<double>(i);
+  return i + 1 < v.size() ? v[i] * (1 - f) + v[i + 1] * f : v[i];
+}
+}  // namespace
+
+int32_t Predictions::predicted_class(size_t i) const {
+  const float* row = proba.data() + i * classes;
+  return static_cast<int32_t>(std::max_element(row, row + classes) - row);
+}
+
+const std::vector<std::string>& classification_metrics() {
+  static const std::vector<std::string> m = {"error", "balanced_error", "logloss", "auc", "f1", "ece"};
+  return m;
+}
+const std::vector<std::string>& regression_metrics() {
+  static const std::vector<std::string> m = {"rmse", "mae", "r2"};
+  return m;
+}
+bool higher_is_better(std::string_view name) { return name == "auc" || name == "f1" || name == "r2"; }
+double as_loss(std::string_view name, double value) { return higher_is_better(name) ? 1.0 - value : value; }
+
+double compute(std::string_view name, const Predictions& p, const std::vector<size_t>& idx_in) {
+  auto idx = all_rows(p, idx_in);
+  if (p.classification) {
+    if (name == "error") return error_rate(p, idx);
+    if (name == "balanced_error") return balanced_error(p, idx);
+    if (name == "logloss") return logloss(p, idx);
+    if (name == "auc") return auc(p, idx);
+    if (name == "f1") return f1(p, idx);
+    if (name == "ece") return ece(p, idx);
+  } else if (name == "rmse" || name == "mae" || name == "r2") {
+    return regression(name, p, idx);
+  }
+  throw std::invalid_argument("unknown metric for this task: " + std::string(name));
+}
+
+Interval with_interval(std::string_view name, const Predictions& p, uint64_t seed, int bootstrap) {
+  Interval r;
+  r.value = compute(name, p);
+  const size_t n = p.rows();
+  if (name == "error" && p.classification) {
+    // Wilson score interval for a binomial proportion.
+    double nn = static_cast<double>(n), z2 = kZ95 * kZ95;
+    double centre = (r.value + z2 / (2 * nn)) / (1 + z2 / nn);
+    double half = kZ95 * std::sqrt(r.value * (1 - r.value) / nn + z2 / (4 * nn * nn)) / (1 + z2 / nn);
+    r.low = std::max(0.0, centre - half);
+    r.high = std::min(1.0, centre + half);
+    return r;
+  }
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<size_t> pick(0, n - 1);
+  std::vector<double> stats;
+  std::vector<size_t> idx(n);
+  for (int b = 0; b < bootstrap; ++b) {
+    for (auto& i : idx) i = pick(rng);
+    stats.push_back(compute(name, p, idx));
+  }
+  r.low = percentile(stats, 0.025);
+  r.high = percentile(stats, 0.975);
+  return r;
+}
+
+Paired compare(std::string_view name, const Predictions& a, const Predictions& b, uint64_t seed, int bootstrap) {
+  Paired r;
+  const size_t n = a.rows();
+  r.diff = as_loss(name, compute(name, a)) - as_loss(name, compute(name, b));
+  if (name == "error" && a.classification) {
+    size_t only_a = 0, only_b = 0;  // rows only A gets right, rows only B gets right
+    for (size_t i = 0; i < n; ++i) {
+      bool ra = a.predicted_class(i) == a.y[i], rb = b.predicted_class(i) == b.y[i];
+      only_a += ra && !rb;
+      only_b += rb && !ra;
+    }
+    r.test = "mcnemar";
+    r.p_value = binomial_two_sided(only_a, only_a + only_b);
+    // Interval of the paired difference in error (Wald, on the discordant pairs).
+    double nn = static_cast<double>(n), d = r.diff;
+    double var = (static_cast<double>(only_a + only_b) / nn - d * d) / nn;
+    double half = kZ95 * std::sqrt(std::max(0.0, var));
+    r.low = d - half;
+    r.high = d + half;
+  } else {
+    r.test = "paired_bootstrap";
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<size_t> pick(0, n - 1);
+    std::vector<double> diffs;
+    std::vector<size_t> idx(n);
+    size_t non_positive = 0;
+    for (int k = 0; k < bootstrap; ++k) {
+      for (auto& i : idx) i = pick(rng);
+      double d = as_loss(name, compute(name, a, idx)) - as_loss(name, compute(name, b, idx));
+      diffs.push_back(d);
+      non_positive += d <= 0;
+    }
+    r.low = percentile(diffs, 0.025);
+    r.high = percentile(diffs, 0.975);
+    double frac = static_cast<double>(non_positive) / bootstrap;
+    r.p_value = std::min(1.0, 2 * std::min(frac, 1 - frac));
+  }
+  r.b_better_significant = r.diff > 0 && r.p_value < 0.05;
+  return r;
+}
+
+}  // namespace mlloop::metrics

@@ -1,0 +1,148 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "mlloop/metrics/metrics.hpp"
+
+using namespace mlloop::metrics;
+
+namespace {
+// Binary predictions: p1 is the probability of class 1 for each row.
+Predictions binary(const std::vector<int32_t>& y, const std::vector<float>& p1) {
+  Predictions p;
+  p.classes = 2;
+  p.y = y;
+  for (float q : p1) {
+    p.proba.push_back(1 - q);
+    p.proba.push_back(q);
+  }
+  return p;
+}
+}  // namespace
+
+TEST(Metrics, ErrorWithWilsonInterval) {
+  std::vector<int32_t> y(1000, 1);
+  std::vector<float> q(1000, 0.9f);
+  for (int i = 0; i < 100; ++i) q[static_cast<size_t>(i)] = 0.1f;  // 100 wrong
+  auto p = binary(y, q);
+  auto e = with_interval("error", p, 1);
+  EXPECT_DOUBLE_EQ(e.value, 0.1);
+  EXPECT_NEAR(e.low, 0.08291, 2e-4);   // Wilson, n = 1000, p = 0.1
+  EXPECT_NEAR(e.high, 0.12015, 2e-4);
+}
+
+TEST(Metrics, WilsonIntervalCoversNinetyFivePercent) {
+  std::mt19937_64 rng(5);
+  std::bernoulli_distribution wrong(0.2);
+  int covered = 0;
+  const int trials = 400;
+  for (int t = 0; t < trials; ++t) {
+    std::vector<int32_t> y(400, 0);
+    std::vector<float> q(400);
+    for (auto& v : q) v = wrong(rng) ? 0.9f : 0.1f;
+    auto e = with_interval("error", binary(y, q), 1);
+    covered += e.low <= 0.2 && 0.2 <= e.high;
+  }
+  double rate = static_cast<double>(covered) / trials;
+  EXPECT_GT(rate, 0.92);
+  EXPECT_LT(rate, 0.98);
+}
+
+TEST(Metrics, AucF1LoglossOnHandComputedCases) {
+  auto p = binary({0, 0, 1, 1}, {0.1f, 0.4f, 0.35f, 0.8f});
+  EXPECT_DOUBLE_EQ(compute("auc", p), 0.75);
+  EXPECT_DOUBLE_EQ(compute("auc", binary({0, 1}, {0.5f, 0.5f})), 0.5);  // ties count half
+  EXPECT_DOUBLE_EQ(compute("auc", binary({0, 0, 1}, {0.9f, 0.8f, 0.1f})), 0.0);
+  // Predicted classes: 0,0,0,1 -> tp 1, fp 0, fn 1: F1 = 2/3.
+  EXPECT_NEAR(compute("f1", p), 2.0 / 3.0, 1e-12);
+  EXPECT_NEAR(compute("error", p), 0.25, 1e-12);
+  // Uniform probabilities over K classes: log loss = log K.
+  Predictions u;
+  u.classes = 4;
+  u.y = {0, 1, 2, 3, 1};
+  u.proba.assign(20, 0.25f);
+  EXPECT_NEAR(compute("logloss", u), std::log(4.0), 1e-6);
+  EXPECT_DOUBLE_EQ(as_loss("auc", 0.75), 0.25);
+  EXPECT_DOUBLE_EQ(as_loss("error", 0.1), 0.1);
+}
+
+TEST(Metrics, BalancedErrorAndMacroScores) {
+  Predictions p;
+  p.classes = 3;
+  p.y = {0, 0, 0, 0, 1, 2};
+  // Always predicts class 0.
+  for (int i = 0; i < 6; ++i) p.proba.insert(p.proba.end(), {0.8f, 0.1f, 0.1f});
+  EXPECT_NEAR(compute("error", p), 2.0 / 6.0, 1e-12);
+  EXPECT_NEAR(compute("balanced_error", p), 2.0 / 3.0, 1e-12);  // recall 1, 0, 0
+  EXPECT_NEAR(compute("f1", p), (2.0 * 4 / (2 * 4 + 2)) / 3.0, 1e-12);
+}
+
+TEST(Metrics, CalibrationError) {
+  // Confidence 0.9 on every row and 90% right: perfectly calibrated.
+  std::vector<int32_t> y(100, 1);
+  for (int i = 0; i < 10; ++i) y[static_cast<size_t>(i)] = 0;
+  auto p = binary(y, std::vector<float>(100, 0.9f));
+  EXPECT_NEAR(compute("ece", p), 0.0, 1e-6);
+  auto q = binary(std::vector<int32_t>(100, 0), std::vector<float>(100, 0.9f));  // 0.9 confident, always wrong
+  EXPECT_NEAR(compute("ece", q), 0.9, 1e-6);
+}
+
+TEST(Metrics, Regression) {
+  Predictions p;
+  p.classification = false;
+  p.target = {1, 2, 3, 4};
+  p.value = {1, 2, 3, 6};
+  EXPECT_DOUBLE_EQ(compute("rmse", p), 1.0);
+  EXPECT_DOUBLE_EQ(compute("mae", p), 0.5);
+  EXPECT_DOUBLE_EQ(compute("r2", p), 1.0 - 4.0 / 5.0);
+  auto i = with_interval("rmse", p, 3, 200);
+  EXPECT_LE(i.low, i.value);
+  EXPECT_GE(i.high, i.value);
+  auto j = with_interval("rmse", p, 3, 200);
+  EXPECT_EQ(i.low, j.low);  // seeded: the same interval again
+}
+
+TEST(Metrics, McNemarFindsARealDifferenceAndNotANoise) {
+  const size_t n = 1000;
+  std::vector<int32_t> y(n, 1);
+  std::vector<float> qa(n, 0.9f), qb(n, 0.9f);
+  for (size_t i = 0; i < 60; ++i) qa[i] = 0.1f;  // A wrong on 60 rows B gets right
+  for (size_t i = 60; i < 70; ++i) qb[i] = 0.1f;  // B wrong on 10 rows A gets right
+  auto a = binary(y, qa), b = binary(y, qb);
+  auto r = compare("error", a, b, 1);
+  EXPECT_EQ(r.test, "mcnemar");
+  EXPECT_NEAR(r.diff, 0.05, 1e-12);
+  EXPECT_LT(r.p_value, 1e-6);
+  EXPECT_TRUE(r.b_better_significant);
+  EXPECT_GT(r.low, 0.0);
+  auto back = compare("error", b, a, 1);
+  EXPECT_FALSE(back.b_better_significant);
+  // 6 against 4 discordant rows: not significant.
+  std::vector<float> qc(n, 0.9f), qd(n, 0.9f);
+  for (size_t i = 0; i < 6; ++i) qc[i] = 0.1f;
+  for (size_t i = 6; i < 10; ++i) qd[i] = 0.1f;
+  auto s = compare("error", binary(y, qc), binary(y, qd), 1);
+  EXPECT_NEAR(s.p_value, 0.7539, 1e-3);  // exact binomial, 4 of 10
+  EXPECT_FALSE(s.b_better_significant);
+}
+
+TEST(Metrics, PairedBootstrapForAuc) {
+  std::mt19937_64 rng(9);
+  std::normal_distribution<float> noise(0, 1);
+  const size_t n = 2000;
+  std::vector<int32_t> y(n);
+  std::vector<float> good(n), weak(n);
+  for (size_t i = 0; i < n; ++i) {
+    y[i] = static_cast<int32_t>(i % 2);
+    float signal = y[i] ? 1.f : -1.f;
+    good[i] = 1 / (1 + std::exp(-(2 * signal + noise(rng))));
+    weak[i] = 1 / (1 + std::exp(-(0.2f * signal + noise(rng))));
+  }
+  auto r = compare("auc", binary(y, weak), binary(y, good), 4, 300);
+  EXPECT_EQ(r.test, "paired_bootstrap");
+  EXPECT_GT(r.diff, 0.1);
+  EXPECT_TRUE(r.b_better_significant);
+  auto same = compare("auc", binary(y, good), binary(y, good), 4, 300);
+  EXPECT_FALSE(same.b_better_significant);
+}
