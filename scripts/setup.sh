@@ -10,9 +10,10 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 build_pkgs=(build-essential cmake ccache pkg-config
   libfmt-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libfast-float-dev
-  libxxhash-dev libsqlite3-dev libgtest-dev libgmock-dev)
+  libxxhash-dev libsqlite3-dev libgtest-dev libgmock-dev
+  libeigen3-dev liblinear-dev libxgboost-dev libtorch-dev)
 test_pkgs=(python3)
-bench_pkgs=(python3-pandas python3-numpy time)
+bench_pkgs=(python3-pandas python3-numpy python3-sklearn python3-xgboost time)
 
 want=("${build_pkgs[@]}")
 case "$profile" in

@@ -72,6 +72,32 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
   c_status->add_option("--dir", status.dir, "Project folder (default: the current folder)");
   c_status->add_flag("--json", status.json, "Print JSON (CONTRACT.md)");
 
+  // train
+  TrainArgs train;
+  auto* c_train = app.add_subcommand("train", "Fit one model on train; measure it on train, train-dev and dev; record the run");
+  c_train->add_option("--dir", train.dir, "Project folder (default: the current folder)");
+  c_train->add_option("--model", train.model, "Model family (see mlloop models)")->required();
+  c_train->add_option("--param", train.params, "KEY=VALUE, repeatable");
+  c_train->add_flag("--json", train.json, "Print the run as JSON (CONTRACT.md)");
+
+  // runs
+  RunsArgs runs;
+  auto* c_runs = app.add_subcommand("runs", "List the project's runs, oldest first");
+  c_runs->add_option("--dir", runs.dir, "Project folder (default: the current folder)");
+  c_runs->add_flag("--json", runs.json, "Print a JSON array of run objects (CONTRACT.md)");
+
+  // predict
+  PredictArgs predict;
+  auto* c_predict = app.add_subcommand("predict", "Predict a CSV with the incumbent (or --run ID): row_id,prediction[,p_class...]");
+  c_predict->add_option("--dir", predict.dir, "Project folder (default: the current folder)");
+  c_predict->add_option("--run", predict.run, "Run id (default: the incumbent)");
+  c_predict->add_option("DATA", predict.data, "CSV file with the training data's columns")->required();
+
+  // models
+  ModelsArgs models;
+  auto* c_models = app.add_subcommand("models", "List the model families and their parameters");
+  c_models->add_flag("--json", models.json, "Print JSON");
+
   // demo
   DemoArgs demo;
   auto* c_demo = app.add_subcommand("demo", "Run mlloop on the bundled credit_data.csv in a fresh folder");
@@ -108,6 +134,10 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
     }
     if (c_status->parsed()) return run_status(status, ctx);
     if (c_demo->parsed()) return run_demo(demo, ctx);
+    if (c_train->parsed()) return run_train(train, ctx);
+    if (c_runs->parsed()) return run_runs(runs, ctx);
+    if (c_predict->parsed()) return run_predict(predict, ctx);
+    if (c_models->parsed()) return run_models(models, ctx);
   } catch (const Error& e) {
     ctx.err() << e.describe() << '\n';
     return static_cast<int>(e.code());

@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "mlloop/core/text.hpp"
+#include "mlloop/metrics/metrics.hpp"
 
 namespace mlloop::cli {
 
@@ -19,7 +20,13 @@ int run_status(const StatusArgs& args, Context& ctx) {
   j["target"] = c.target;
   j["rows"] = nlohmann::json::object();
   for (SplitName s : kAllSplits) j["rows"][to_string(s)] = counts[s];
-  j["best"] = nullptr;  // no runs can be recorded before the models land
+  j["best"] = nullptr;
+  if (auto best = incumbent(*p.store, c.metric)) {
+    auto run = p.store->run(*best);
+    auto m = p.store->run_metrics(*best);
+    j["best"] = {{"run", *best}, {"model", run->model},
+                 {"dev", metrics::as_loss(c.metric, m["dev"][c.metric].value)}};
+  }
   j["goal"] = c.goal ? nlohmann::json(*c.goal) : nlohmann::json(nullptr);
   j["bottleneck"] = nullptr;
   j["iterations"] = p.store->count_iterations();
@@ -40,6 +47,9 @@ int run_status(const StatusArgs& args, Context& ctx) {
   if (bad || miss) fmt::print(out, "rejected {} malformed rows, {} rows without a target\n", bad, miss);
   fmt::print(out, "runs     {}, iterations {}, test looks {}\n", p.store->count_runs(), p.store->count_iterations(),
              p.store->count_test_looks());
+  if (!j["best"].is_null())
+    fmt::print(out, "best     run {} ({}), dev {} {:.4f}\n", j["best"]["run"].get<int64_t>(), j["best"]["model"].get<std::string>(),
+               c.metric, j["best"]["dev"].get<double>());
   return 0;
 }
 

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "mlloop/core/context.hpp"
+#include <nlohmann/json.hpp>
+
 #include "mlloop/project/project.hpp"
 
 namespace mlloop::cli {
@@ -26,7 +28,38 @@ struct DemoArgs {
   std::string dir;  // empty: a fresh ./mlloop-demo[-N] folder
 };
 
+struct TrainArgs {
+  std::string dir = ".";
+  std::string model;
+  std::vector<std::string> params;  // KEY=VALUE
+  bool json = false;
+};
+
+struct RunsArgs {
+  std::string dir = ".";
+  bool json = false;
+};
+
+struct PredictArgs {
+  std::string dir = ".";
+  std::optional<int64_t> run;
+  std::string data;
+};
+
+struct ModelsArgs {
+  bool json = false;
+};
+
 int run_init(const InitOptions& args, Context& ctx);
+int run_train(const TrainArgs& args, Context& ctx);
+int run_runs(const RunsArgs& args, Context& ctx);
+int run_predict(const PredictArgs& args, Context& ctx);
+int run_models(const ModelsArgs& args, Context& ctx);
+
+// A run as CONTRACT.md's run object: run, model, params, status, errors, seconds, iteration.
+nlohmann::json run_to_json(Store& store, const RunRecord& run, const std::string& metric);
+// The incumbent run (CONTRACT.md): the finished run with the lowest dev loss, before any loop.
+std::optional<int64_t> incumbent(Store& store, const std::string& metric);
 int run_info(const InfoArgs& args, Context& ctx);
 int run_status(const StatusArgs& args, Context& ctx);
 int run_demo(const DemoArgs& args, Context& ctx);

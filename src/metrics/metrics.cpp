@@ -27,6 +27,7 @@ double error_rate(const Predictions& p, const std::vector<size_t>& idx) {
 double balanced_error(const Predictions& p, const std::vector<size_t>& idx) {
   std::vector<double> n(p.classes, 0), right(p.classes, 0);
   for (size_t i : idx) {
+    if (p.y[i] < 0) continue;  // a class the model never saw in training
     n[static_cast<size_t>(p.y[i])] += 1;
     right[static_cast<size_t>(p.y[i])] += p.predicted_class(i) == p.y[i];
   }
@@ -43,7 +44,7 @@ double balanced_error(const Predictions& p, const std::vector<size_t>& idx) {
 double logloss(const Predictions& p, const std::vector<size_t>& idx) {
   double s = 0;
   for (size_t i : idx) {
-    double q = std::clamp(static_cast<double>(p.proba[i * p.classes + static_cast<size_t>(p.y[i])]), 1e-15, 1.0);
+    double q = p.y[i] < 0 ? 1e-15 : std::clamp(static_cast<double>(p.proba[i * p.classes + static_cast<size_t>(p.y[i])]), 1e-15, 1.0);
     s -= std::log(q);
   }
   return idx.empty() ? 0.0 : s / static_cast<double>(idx.size());

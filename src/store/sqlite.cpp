@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <cstring>
+
 #include "mlloop/core/error.hpp"
 
 namespace mlloop::sql {
@@ -74,6 +76,21 @@ Stmt& Stmt::bind_null(int i) {
   sqlite3_bind_null(st_, i);
   return *this;
 }
+
+Stmt& Stmt::bind_blob(int i, const void* data, size_t bytes) {
+  sqlite3_bind_blob(st_, i, data, static_cast<int>(bytes), SQLITE_TRANSIENT);
+  return *this;
+}
+
+std::vector<float> Stmt::blob_floats(int col) const {
+  const void* p = sqlite3_column_blob(st_, col);
+  int bytes = sqlite3_column_bytes(st_, col);
+  std::vector<float> out(static_cast<size_t>(bytes) / sizeof(float));
+  if (p && bytes > 0) std::memcpy(out.data(), p, out.size() * sizeof(float));
+  return out;
+}
+
+int64_t sqlite3_last_insert_rowid_of(Db& db) { return sqlite3_last_insert_rowid(db.handle()); }
 
 bool Stmt::step() {
   int rc = sqlite3_step(st_);

@@ -14,7 +14,7 @@ namespace mlloop::metrics {
 struct Predictions {
   bool classification = true;
   size_t classes = 0;            // K, for classification
-  std::vector<int32_t> y;        // class index 0..K-1 (classification)
+  std::vector<int32_t> y;        // class index 0..K-1 (classification); -1: a class unseen in training
   std::vector<float> proba;      // n x K, row-major (classification)
   std::vector<double> target;    // true values (regression)
   std::vector<double> value;     // predicted values (regression)

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -24,6 +25,7 @@ class Stmt {
   Stmt& bind(int i, double v);
   Stmt& bind(int i, std::string_view v);
   Stmt& bind_null(int i);
+  Stmt& bind_blob(int i, const void* data, size_t bytes);
   Stmt& bind(int i, const std::optional<double>& v) { return v ? bind(i, *v) : bind_null(i); }
 
   bool step();  // true while a row is available
@@ -34,6 +36,7 @@ class Stmt {
   double real(int col) const;
   std::string text(int col) const;
   bool is_null(int col) const;
+  std::vector<float> blob_floats(int col) const;
 
  private:
   Db* db_;
@@ -59,6 +62,9 @@ class Db {
 };
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back when destroyed without commit().
+// The rowid of the last INSERT on this connection.
+int64_t sqlite3_last_insert_rowid_of(Db& db);
+
 class Transaction {
  public:
   explicit Transaction(Db& db);

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "mlloop/split/splitter.hpp"
 #include "mlloop/store/sqlite.hpp"
 
@@ -41,6 +43,36 @@ struct SplitRows {
   std::vector<int64_t> row_ids;
 };
 
+// One metric value of a run on a split; `step` is set for training-curve points.
+struct MetricRecord {
+  std::string split;  // train | train_dev | dev | es (early-stopping slice)
+  std::string name;
+  double value = 0;
+  std::optional<double> low, high;
+  std::optional<int64_t> step;
+};
+
+struct PredictionRecord {
+  std::string split;   // train_dev | dev
+  std::string source;  // data | dev
+  int64_t row_id = 0;
+  double prediction = 0;     // class index or value
+  std::vector<float> proba;  // class probabilities (classification)
+};
+
+struct RunRecord {
+  int64_t id = 0;
+  std::string model;
+  nlohmann::json params;
+  nlohmann::json config;
+  std::string status;  // running | done | failed | diverged | stopped
+  std::string reason;
+  std::optional<int64_t> iteration;
+  std::string started_at, finished_at;
+  double seconds = 0;
+  std::string artifact;
+};
+
 class Store {
  public:
   enum class Mode { read_only, read_write, create };
@@ -66,6 +98,22 @@ class Store {
   void put_rejected(const std::vector<RejectedRecord>& rows);
   int64_t rejected_count(const std::string& kind);
   std::vector<RejectedRecord> rejected(const std::string& kind, size_t limit);
+
+  // Runs. begin_run commits a 'running' row; finish_run commits everything about the
+  // finished run in one transaction.
+  int64_t begin_run(const std::string& model, const nlohmann::json& params, const nlohmann::json& config,
+                    std::optional<int64_t> iteration);
+  void finish_run(int64_t id, const std::string& status, const std::string& reason, double seconds,
+                  const std::string& artifact, const std::vector<MetricRecord>& metrics,
+                  const std::vector<PredictionRecord>& predictions);
+  std::vector<RunRecord> runs();  // oldest first
+  std::optional<RunRecord> run(int64_t id);
+  // Final (step-less) metrics of a run: split -> name -> record.
+  std::map<std::string, std::map<std::string, MetricRecord>> run_metrics(int64_t id);
+  std::vector<MetricRecord> run_curve(int64_t id);
+  std::vector<PredictionRecord> run_predictions(int64_t id, const std::string& split);
+  // The finished run with the lowest dev loss on `metric` (lower_is_better tells the order).
+  std::optional<int64_t> best_run(const std::string& metric, bool lower_is_better);
 
   int64_t count_runs();
   int64_t count_iterations();

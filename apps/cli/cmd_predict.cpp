@@ -1,0 +1,53 @@
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <numeric>
+
+#include "commands.hpp"
+#include "mlloop/core/error.hpp"
+#include "mlloop/data/csv.hpp"
+#include "mlloop/model/trainer.hpp"
+
+namespace mlloop::cli {
+
+int run_predict(const PredictArgs& args, Context& ctx) {
+  Project project = Project::open(args.dir);
+  std::optional<int64_t> id = args.run ? args.run : incumbent(*project.store, project.config.metric);
+  if (!id) throw_bad_input("the project has no finished run to predict with", "train one first: mlloop train --model gbdt");
+  auto run = project.store->run(*id);
+  if (!run) throw_bad_input(fmt::format("no run {} in this project", *id), "see mlloop runs");
+  if (run->artifact.empty())
+    throw_bad_input(fmt::format("run {} has no model ({})", *id, run->status), "pick a finished run: see mlloop runs");
+  Registry registry;
+  register_builtins(registry);
+  Artifact a = read_artifact(run->artifact, registry);
+  CsvOptions opt = project.config.csv_options();
+  opt.threads = ctx.threads;
+  Dataset ds = read_csv(args.data, opt);
+  std::vector<size_t> rows(ds.rows());
+  std::iota(rows.begin(), rows.end(), size_t{0});
+  Matrix x = a.pipeline.transform(ds, rows);
+  std::vector<float> out = a.model->predict(x);
+  auto& o = ctx.out();
+  const auto& classes = a.pipeline.classes();
+  const bool cls = a.pipeline.shape().classification;
+  o << "row_id,prediction";
+  if (cls)
+    for (const auto& c : classes) o << ",p_" << c;
+  o << '\n';
+  for (size_t i = 0; i < rows.size(); ++i) {
+    o << ds.row_id(i) << ',';
+    if (cls) {
+      const float* p = out.data() + i * classes.size();
+      size_t best = static_cast<size_t>(std::max_element(p, p + classes.size()) - p);
+      o << classes[best];
+      for (size_t k = 0; k < classes.size(); ++k) o << ',' << fmt::format("{:.6g}", p[k]);
+    } else {
+      o << fmt::format("{:.8g}", out[i]);
+    }
+    o << '\n';
+  }
+  return 0;
+}
+
+}  // namespace mlloop::cli

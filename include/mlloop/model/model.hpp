@@ -1,0 +1,122 @@
+// The Model interface: every family (baseline, linear, gbdt, mlp, knn) is an adapter behind
+// it. A model sees dense float matrices that the preprocessing Pipeline made; it fits,
+// predicts values or class probabilities, and saves and loads itself.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlloop {
+
+class Context;
+
+// A dense row-major float matrix. Missing values are NaN (trees read them as missing; the
+// pipeline imputes them for the other families).
+struct Matrix {
+  size_t rows = 0, cols = 0;
+  std::vector<float> data;
+  const float* row(size_t i) const { return data.data() + i * cols; }
+  float& at(size_t i, size_t j) { return data[i * cols + j]; }
+  float at(size_t i, size_t j) const { return data[i * cols + j]; }
+};
+
+// What a model learns: for classification y holds class indices 0..classes-1 as floats; for
+// regression, the target values.
+struct TaskShape {
+  bool classification = true;
+  size_t classes = 2;  // 0 for regression
+};
+
+// One point of a training curve (per round or epoch): losses on the data the model fits and
+// on its early-stopping slice (NaN when there is none).
+struct CurvePoint {
+  int64_t step = 0;
+  double train_loss = 0;
+  double valid_loss = 0;
+};
+
+// A deadline that long trainings check between rounds or epochs.
+struct Deadline {
+  std::optional<std::chrono::steady_clock::time_point> at;
+  bool passed() const { return at && std::chrono::steady_clock::now() >= *at; }
+};
+
+struct FitResult {
+  std::string status = "done";  // done | diverged | stopped | failed
+  std::string reason;           // why, when not done
+  std::vector<CurvePoint> curve;
+  int64_t best_step = -1;       // the round or epoch kept by early stopping
+};
+
+using Params = nlohmann::json;  // an object: parameter name -> value
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  // Fits on (x, y). `valid` is an optional early-stopping slice carved from train, never
+  // train-dev. Sample weights may be empty.
+  virtual FitResult fit(const Matrix& x, const std::vector<float>& y, const std::vector<float>& weights,
+                        const Matrix* valid_x, const std::vector<float>* valid_y, const Context& ctx,
+                        const Deadline& deadline) = 0;
+  // Classification: rows x classes probabilities. Regression: one value per row.
+  virtual std::vector<float> predict(const Matrix& x) const = 0;
+  // The learned state, as bytes; load() restores it into a model created with the same params.
+  virtual std::string save() const = 0;
+  virtual void load(const std::string& bytes) = 0;
+};
+
+// A parameter, declared once: --help, `mlloop models`, validation and the docs come from it.
+struct ParamSpec {
+  enum class Kind { real, integer, choice, boolean };
+  std::string name;
+  Kind kind = Kind::real;
+  nlohmann::json default_value;
+  double low = 0, high = 0;          // bounds for real and integer (inclusive)
+  std::vector<std::string> choices;  // for choice
+  std::string description;
+  bool log_scale = false;            // a hint for tuners
+};
+
+struct Family {
+  std::string name;
+  std::string description;
+  std::vector<ParamSpec> params;
+  bool standardize = true;  // scale numeric inputs and one-hot categoricals (false: trees get raw values and codes)
+  std::function<std::unique_ptr<Model>(const Params&, const TaskShape&)> create;
+  // Capacity steps for the policy: the next config up (more expressive) or down (simpler),
+  // or nullopt at the end of the ladder.
+  std::function<std::optional<Params>(const Params&)> step_up;
+  std::function<std::optional<Params>(const Params&)> step_down;
+};
+
+// Families by name.
+class Registry {
+ public:
+  void add(Family f);
+  // Throws a bad-input Error listing the known names.
+  const Family& get(const std::string& name) const;
+  const std::vector<Family>& families() const { return families_; }
+
+ private:
+  std::vector<Family> families_;
+};
+
+// Registers baseline, linear, gbdt, mlp and knn.
+void register_builtins(Registry& r);
+// The adapters in their own folders (model/xgboost, model/torch) register through these.
+void register_gbdt(Registry& r);
+void register_mlp(Registry& r);
+
+// Checks user params against the family's declarations and fills in defaults. Unknown
+// names, values out of bounds and wrong types are bad-input Errors naming the parameter,
+// its bounds or the valid names.
+Params resolve_params(const Family& family, const Params& given);
+// Parses "KEY=VALUE" (from --param) into the right JSON type for the spec.
+std::pair<std::string, nlohmann::json> parse_param_assignment(const Family& family, const std::string& text);
+
+}  // namespace mlloop

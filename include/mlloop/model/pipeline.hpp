@@ -1,0 +1,59 @@
+// Preprocessing, fitted on the training rows only: median imputation with missing
+// indicators, one-hot encoding of low-cardinality categoricals and ordinal codes for
+// high-cardinality ones, standardization for the families that want it, and the target
+// encoding. Columns that look like identifiers (unique per row) or are constant are dropped,
+// and the drop is reported.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "mlloop/data/dataset.hpp"
+#include "mlloop/model/model.hpp"
+
+namespace mlloop {
+
+class Pipeline {
+ public:
+  struct Options {
+    bool standardize = true;         // linear, mlp, knn: scale and one-hot; trees: raw values and codes
+    size_t max_onehot_levels = 16;   // above this, ordinal codes
+  };
+
+  // Fits on `rows` of `ds`. `target` is the target column; `classification` picks the target
+  // encoding. Notes for the user (dropped columns) go to `notes`.
+  void fit(const Dataset& ds, const std::vector<size_t>& rows, const std::string& target, bool classification,
+           const Options& options, std::vector<std::string>* notes = nullptr);
+
+  // Features of `rows` of `ds` (any file with the same columns; categories match by text).
+  Matrix transform(const Dataset& ds, const std::vector<size_t>& rows) const;
+  // The encoded target: class index (NaN for a class unseen in train) or value.
+  std::vector<float> target(const Dataset& ds, const std::vector<size_t>& rows) const;
+
+  const std::vector<std::string>& classes() const { return classes_; }
+  TaskShape shape() const { return TaskShape{classification_, classification_ ? classes_.size() : 0}; }
+  std::vector<std::string> feature_names() const;
+  const std::string& target_name() const { return target_; }
+
+  nlohmann::json to_json() const;
+  static Pipeline from_json(const nlohmann::json& j);
+
+ private:
+  enum class Kind { numeric, onehot, ordinal };
+  struct ColumnPlan {
+    std::string name;
+    Kind kind = Kind::numeric;
+    float median = 0, mean = 0, scale = 1;
+    bool indicator = false;              // add a was-missing column
+    bool sorted_levels = false;          // ordinal by sorted text (dates), else by frequency
+    std::vector<std::string> levels;     // one-hot levels, or ordinal levels in code order
+  };
+  std::vector<ColumnPlan> plans_;
+  std::string target_;
+  bool classification_ = true;
+  bool standardize_ = true;
+  std::vector<std::string> classes_;  // in order of first appearance in the training rows
+  size_t width_ = 0;
+};
+
+}  // namespace mlloop

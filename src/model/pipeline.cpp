@@ -1,0 +1,276 @@
+#include "mlloop/model/pipeline.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <unordered_map>
+
+#include "mlloop/core/error.hpp"
+
+namespace mlloop {
+
+namespace {
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// Text -> index in `levels`, for the categories of another dataset's dictionary.
+std::vector<int32_t> map_dictionary(const Column& col, const std::vector<std::string>& levels) {
+  std::unordered_map<std::string, int32_t> index;
+  for (size_t i = 0; i < levels.size(); ++i) index.emplace(levels[i], static_cast<int32_t>(i));
+  std::vector<int32_t> map(col.dictionary.size(), -1);
+  for (size_t k = 0; k < col.dictionary.size(); ++k) {
+    auto it = index.find(col.dictionary[k]);
+    if (it != index.end()) map[k] = it->second;
+  }
+  return map;
+}
+}  // namespace
+
+void Pipeline::fit(const Dataset& ds, const std::vector<size_t>& rows, const std::string& target, bool classification,
+                   const Options& options, std::vector<std::string>* notes) {
+  MLLOOP_ASSERT(!rows.empty());
+  target_ = target;
+  classification_ = classification;
+  standardize_ = options.standardize;
+  plans_.clear();
+  classes_.clear();
+  const double n = static_cast<double>(rows.size());
+  for (const Column& col : ds.columns) {
+    if (col.name == target) {
+      if (classification) {
+        std::vector<std::string> seen;
+        std::unordered_map<std::string, bool> have;
+        for (size_t r : rows) {
+          std::string t = col.text(r);
+          if (!t.empty() && have.emplace(t, true).second) classes_.push_back(t);
+        }
+      }
+      continue;
+    }
+    ColumnPlan plan;
+    plan.name = col.name;
+    if (col.is_numeric()) {
+      std::vector<float> v;
+      v.reserve(rows.size());
+      for (size_t r : rows)
+        if (!std::isnan(col.values[r])) v.push_back(col.values[r]);
+      if (v.empty() || *std::min_element(v.begin(), v.end()) == *std::max_element(v.begin(), v.end())) {
+        if (notes) notes->push_back(fmt::format("dropped column '{}': {} in the training rows", col.name, v.empty() ? "always missing" : "constant"));
+        continue;
+      }
+      if (col.type == ColumnType::integer && v.size() == rows.size() && rows.size() > 20) {
+        std::vector<float> s = v;
+        std::sort(s.begin(), s.end());
+        if (std::adjacent_find(s.begin(), s.end()) == s.end()) {
+          if (notes) notes->push_back(fmt::format("dropped column '{}': unique per row, looks like an identifier", col.name));
+          continue;
+        }
+      }
+      plan.kind = Kind::numeric;
+      plan.indicator = v.size() < rows.size();
+      auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+      std::nth_element(v.begin(), mid, v.end());
+      plan.median = *mid;
+      double sum = 0, sq = 0;
+      for (size_t r : rows) {
+        double x = std::isnan(col.values[r]) ? plan.median : col.values[r];
+        sum += x;
+        sq += x * x;
+      }
+      plan.mean = static_cast<float>(sum / n);
+      double var = sq / n - (sum / n) * (sum / n);
+      plan.scale = var > 1e-24 ? static_cast<float>(std::sqrt(var)) : 1.f;
+    } else {
+      std::vector<size_t> counts(col.dictionary.size(), 0);
+      size_t present = 0;
+      for (size_t r : rows)
+        if (col.codes[r] >= 0) {
+          ++counts[static_cast<size_t>(col.codes[r])];
+          ++present;
+        }
+      std::vector<size_t> used;
+      for (size_t k = 0; k < counts.size(); ++k)
+        if (counts[k]) used.push_back(k);
+      if (used.size() <= 1) {
+        if (notes) notes->push_back(fmt::format("dropped column '{}': {} in the training rows", col.name, used.empty() ? "always missing" : "constant"));
+        continue;
+      }
+      if (used.size() == rows.size() && rows.size() > 20 && col.type != ColumnType::datetime) {
+        if (notes) notes->push_back(fmt::format("dropped column '{}': unique per row, looks like an identifier", col.name));
+        continue;
+      }
+      plan.indicator = present < rows.size();
+      if (col.type == ColumnType::datetime) {
+        plan.kind = Kind::ordinal;
+        plan.sorted_levels = true;
+        for (size_t k : used) plan.levels.push_back(col.dictionary[k]);
+        std::sort(plan.levels.begin(), plan.levels.end());
+      } else {
+        std::stable_sort(used.begin(), used.end(), [&](size_t a, size_t b) { return counts[a] > counts[b]; });
+        for (size_t k : used) plan.levels.push_back(col.dictionary[k]);
+        plan.kind = (options.standardize && used.size() <= options.max_onehot_levels) ? Kind::onehot : Kind::ordinal;
+      }
+      if (plan.kind == Kind::ordinal) {
+        // Mean and scale of the codes, for the families that standardize.
+        double sum = 0, sq = 0, m = 0;
+        auto map = map_dictionary(col, plan.levels);
+        for (size_t r : rows) {
+          if (col.codes[r] < 0) continue;
+          double x = map[static_cast<size_t>(col.codes[r])];
+          sum += x;
+          sq += x * x;
+          m += 1;
+        }
+        plan.mean = static_cast<float>(sum / m);
+        double var = sq / m - (sum / m) * (sum / m);
+        plan.scale = var > 1e-24 ? static_cast<float>(std::sqrt(var)) : 1.f;
+        plan.median = plan.mean;
+      }
+    }
+    plans_.push_back(std::move(plan));
+  }
+  width_ = feature_names().size();
+  if (width_ == 0) {
+    throw_bad_input("no usable feature columns: every column other than the target was dropped",
+                    "check the data: the other columns are constant, always missing or identifiers", Where{ds.source, 0, 0, {}});
+  }
+}
+
+std::vector<std::string> Pipeline::feature_names() const {
+  std::vector<std::string> out;
+  for (const auto& p : plans_) {
+    if (p.kind == Kind::onehot) {
+      for (const auto& l : p.levels) out.push_back(p.name + "=" + l);
+    } else {
+      out.push_back(p.name);
+    }
+    if (p.indicator && p.kind != Kind::onehot) out.push_back(p.name + ":missing");
+  }
+  return out;
+}
+
+Matrix Pipeline::transform(const Dataset& ds, const std::vector<size_t>& rows) const {
+  Matrix m;
+  m.rows = rows.size();
+  m.cols = width_;
+  m.data.assign(m.rows * m.cols, 0.f);
+  size_t off = 0;
+  for (const auto& p : plans_) {
+    auto c = ds.find(p.name);
+    if (!c) throw_bad_input(fmt::format("column '{}' is missing", p.name), "give a file with the training data's columns",
+                            Where{ds.source, 1, 0, {}});
+    const Column& col = ds.columns[*c];
+    if (p.kind == Kind::numeric) {
+      if (!col.is_numeric())
+        throw_bad_input(fmt::format("column '{}' holds text here but numbers in the training data", p.name),
+                        "give the column numeric values", Where{ds.source, 0, 0, {}});
+      for (size_t i = 0; i < rows.size(); ++i) {
+        float x = col.values[rows[i]];
+        bool miss = std::isnan(x);
+        float v = miss ? (standardize_ ? p.median : kNaN) : x;
+        if (standardize_) v = (v - p.mean) / p.scale;
+        m.at(i, off) = v;
+        if (p.indicator) m.at(i, off + 1) = miss ? 1.f : 0.f;
+      }
+      off += 1 + (p.indicator ? 1 : 0);
+      continue;
+    }
+    // Categorical: match by text. A numeric column here (e.g. codes) is matched by its text too.
+    std::vector<int32_t> map;
+    auto code_of = [&](size_t r) -> int32_t {
+      if (col.is_numeric()) {
+        if (std::isnan(col.values[r])) return -1;
+        std::string t = col.text(r);
+        auto it = std::find(p.levels.begin(), p.levels.end(), t);
+        return it == p.levels.end() ? -1 : static_cast<int32_t>(it - p.levels.begin());
+      }
+      int32_t k = col.codes[r];
+      return k < 0 ? -1 : map[static_cast<size_t>(k)];
+    };
+    if (!col.is_numeric()) map = map_dictionary(col, p.levels);
+    if (p.kind == Kind::onehot) {
+      for (size_t i = 0; i < rows.size(); ++i) {
+        int32_t k = code_of(rows[i]);
+        if (k >= 0) m.at(i, off + static_cast<size_t>(k)) = 1.f;
+      }
+      off += p.levels.size();
+      continue;
+    }
+    // Ordinal.
+    for (size_t i = 0; i < rows.size(); ++i) {
+      size_t r = rows[i];
+      int32_t k = code_of(r);
+      bool miss = col.is_missing(r);
+      float v;
+      if (k >= 0) {
+        v = static_cast<float>(k);
+      } else if (!miss && p.sorted_levels) {  // an unseen date: its place in time order
+        std::string t = col.text(r);
+        v = static_cast<float>(std::lower_bound(p.levels.begin(), p.levels.end(), t) - p.levels.begin()) - 0.5f;
+      } else {
+        v = standardize_ ? p.mean : kNaN;  // missing or unseen category
+      }
+      if (standardize_) v = (v - p.mean) / p.scale;
+      m.at(i, off) = v;
+      if (p.indicator) m.at(i, off + 1) = miss ? 1.f : 0.f;
+    }
+    off += 1 + (p.indicator ? 1 : 0);
+  }
+  return m;
+}
+
+std::vector<float> Pipeline::target(const Dataset& ds, const std::vector<size_t>& rows) const {
+  auto c = ds.find(target_);
+  if (!c) throw_bad_input(fmt::format("target column '{}' is missing", target_), "", Where{ds.source, 1, 0, {}});
+  const Column& col = ds.columns[*c];
+  std::vector<float> y(rows.size(), kNaN);
+  if (!classification_) {
+    if (!col.is_numeric()) throw_bad_input(fmt::format("target '{}' is not numeric here", target_), "", Where{ds.source, 0, 0, {}});
+    for (size_t i = 0; i < rows.size(); ++i) y[i] = col.values[rows[i]];
+    return y;
+  }
+  std::unordered_map<std::string, float> index;
+  for (size_t k = 0; k < classes_.size(); ++k) index.emplace(classes_[k], static_cast<float>(k));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    auto it = index.find(col.text(rows[i]));
+    if (it != index.end()) y[i] = it->second;
+  }
+  return y;
+}
+
+nlohmann::json Pipeline::to_json() const {
+  nlohmann::json cols = nlohmann::json::array();
+  for (const auto& p : plans_) {
+    cols.push_back({{"name", p.name}, {"kind", p.kind == Kind::numeric ? "numeric" : p.kind == Kind::onehot ? "onehot" : "ordinal"},
+                    {"median", p.median}, {"mean", p.mean}, {"scale", p.scale}, {"indicator", p.indicator},
+                    {"sorted_levels", p.sorted_levels}, {"levels", p.levels}});
+  }
+  return {{"version", 1}, {"target", target_}, {"classification", classification_}, {"standardize", standardize_},
+          {"classes", classes_}, {"columns", cols}};
+}
+
+Pipeline Pipeline::from_json(const nlohmann::json& j) {
+  Pipeline p;
+  p.target_ = j.at("target");
+  p.classification_ = j.at("classification");
+  p.standardize_ = j.at("standardize");
+  p.classes_ = j.at("classes").get<std::vector<std::string>>();
+  for (const auto& c : j.at("columns")) {
+    ColumnPlan plan;
+    plan.name = c.at("name");
+    std::string kind = c.at("kind");
+    plan.kind = kind == "numeric" ? Kind::numeric : kind == "onehot" ? Kind::onehot : Kind::ordinal;
+    plan.median = c.at("median");
+    plan.mean = c.at("mean");
+    plan.scale = c.at("scale");
+    plan.indicator = c.at("indicator");
+    plan.sorted_levels = c.at("sorted_levels");
+    plan.levels = c.at("levels").get<std::vector<std::string>>();
+    p.plans_.push_back(std::move(plan));
+  }
+  p.width_ = p.feature_names().size();
+  return p;
+}
+
+}  // namespace mlloop

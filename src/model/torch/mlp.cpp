@@ -1,0 +1,512 @@
+// mlp: a multilayer perceptron with the libtorch C++ frontend. Hidden layers of equal width
+// (Linear, optional BatchNorm, activation, optional Dropout), a softmax head with one output
+// per class (cross-entropy) or one linear output on a standardized target (MSE). Mini-batch
+// training with SGD / Adam / AdamW, a learning-rate schedule, early stopping on the valid
+// slice, and divergence detection that ends a run with status "diverged" instead of NaNs.
+//
+// All libtorch includes stay in this file: its headers are slow to compile.
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fmt/format.h>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include "mlloop/core/context.hpp"
+#include "mlloop/core/error.hpp"
+#include "mlloop/model/model.hpp"
+
+namespace mlloop {
+namespace {
+
+constexpr int64_t kMaxWidth = 2048, kMinWidth = 4, kMaxDepth = 8, kMinDepth = 1;
+constexpr double kDefaultLr = 3e-3;
+// A loss this many times the first batch's loss (the loss of the untrained network) counts
+// as exploding.
+constexpr double kExplodeFactor = 1e3;
+constexpr int64_t kPredictChunk = 65536;
+constexpr const char* kMagic = "mlloop-mlp-v1";
+
+struct MlpConfig {
+  int64_t depth, width;
+  std::string activation;
+  double dropout;
+  bool batch_norm;
+  std::string optimizer;
+  double lr, momentum, weight_decay;
+  bool nesterov;
+  std::string schedule;
+  int64_t batch_size, epochs, patience;
+  std::string init;
+
+  explicit MlpConfig(const Params& p)
+      : depth(p.at("depth").get<int64_t>()),
+        width(p.at("width").get<int64_t>()),
+        activation(p.at("activation").get<std::string>()),
+        dropout(p.at("dropout").get<double>()),
+        batch_norm(p.at("batch_norm").get<bool>()),
+        optimizer(p.at("optimizer").get<std::string>()),
+        lr(p.at("lr").get<double>()),
+        momentum(p.at("momentum").get<double>()),
+        weight_decay(p.at("weight_decay").get<double>()),
+        nesterov(p.at("nesterov").get<bool>()),
+        schedule(p.at("schedule").get<std::string>()),
+        batch_size(p.at("batch_size").get<int64_t>()),
+        epochs(p.at("epochs").get<int64_t>()),
+        patience(p.at("patience").get<int64_t>()),
+        init(p.at("init").get<std::string>()) {}
+};
+
+// A copy of the learned state (parameters and buffers, such as BatchNorm running stats).
+using Snapshot = std::vector<torch::Tensor>;
+
+Snapshot take_snapshot(const torch::nn::Sequential& net) {
+  torch::NoGradGuard guard;
+  Snapshot s;
+  for (const auto& p : net->parameters()) s.push_back(p.detach().clone());
+  for (const auto& b : net->buffers()) s.push_back(b.detach().clone());
+  return s;
+}
+
+void restore_snapshot(torch::nn::Sequential& net, const Snapshot& s) {
+  torch::NoGradGuard guard;
+  size_t i = 0;
+  for (auto& p : net->parameters()) p.copy_(s[i++]);
+  for (auto& b : net->buffers()) b.copy_(s[i++]);
+}
+
+bool parameters_finite(const torch::nn::Sequential& net) {
+  torch::NoGradGuard guard;
+  for (const auto& p : net->parameters())
+    if (!torch::isfinite(p).all().item<bool>()) return false;
+  return true;
+}
+
+// A tensor view of a Matrix (no copy: the tensor must not outlive the matrix or be written).
+torch::Tensor as_tensor(const Matrix& m) {
+  return torch::from_blob(const_cast<float*>(m.data.data()),
+                          {static_cast<int64_t>(m.rows), static_cast<int64_t>(m.cols)}, torch::kFloat32);
+}
+
+std::string format_loss(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return fmt::format("{:.4g}", v);
+}
+
+class Mlp final : public Model {
+ public:
+  Mlp(const Params& p, TaskShape shape) : cfg_(p), shape_(shape) {
+    MLLOOP_ASSERT(!shape_.classification || shape_.classes >= 2);
+  }
+
+  FitResult fit(const Matrix& x, const std::vector<float>& y, const std::vector<float>& w, const Matrix* valid_x,
+                const std::vector<float>* valid_y, const Context& ctx, const Deadline& deadline) override {
+    try {
+      return fit_impl(x, y, w, valid_x, valid_y, ctx, deadline);
+    } catch (const c10::Error& e) {
+      FitResult r;
+      r.status = "failed";
+      r.reason = fmt::format("libtorch failed: {}", e.what_without_backtrace());
+      return r;
+    } catch (const std::bad_alloc&) {
+      FitResult r;
+      r.status = "failed";
+      r.reason = fmt::format("out of memory (width {}, depth {}, batch_size {})", cfg_.width, cfg_.depth, cfg_.batch_size);
+      return r;
+    }
+  }
+
+  std::vector<float> predict(const Matrix& x) const override {
+    MLLOOP_ASSERT(!net_.is_empty());
+    MLLOOP_ASSERT(x.cols == static_cast<size_t>(in_dim_));
+    torch::NoGradGuard guard;
+    net_->eval();
+    const int64_t n = static_cast<int64_t>(x.rows), k = out_dim();
+    std::vector<float> out(static_cast<size_t>(n * k));
+    if (n == 0) return out;
+    torch::Tensor xt = as_tensor(x);
+    for (int64_t start = 0; start < n; start += kPredictChunk) {
+      int64_t len = std::min(kPredictChunk, n - start);
+      torch::Tensor o = net_->forward(xt.narrow(0, start, len));
+      if (shape_.classification)
+        o = torch::softmax(o, 1);
+      else
+        o = o.reshape({len}).to(torch::kFloat64).mul(y_std_).add(y_mean_).to(torch::kFloat32);
+      o = o.contiguous();
+      std::memcpy(out.data() + start * k, o.data_ptr<float>(), static_cast<size_t>(len * k) * sizeof(float));
+    }
+    return out;
+  }
+
+  // A JSON header line (input dimension, target scaling), then a libtorch archive of the
+  // parameters and buffers.
+  std::string save() const override {
+    MLLOOP_ASSERT(!net_.is_empty());
+    nlohmann::json header{{"format", kMagic}, {"in_dim", in_dim_}, {"out_dim", out_dim()},
+                          {"y_mean", y_mean_},  {"y_std", y_std_}};
+    std::ostringstream os(std::ios::binary);
+    os << header.dump() << '\n';
+    torch::serialize::OutputArchive archive;
+    net_->save(archive);
+    archive.save_to(os);
+    return os.str();
+  }
+
+  void load(const std::string& bytes) override {
+    size_t nl = bytes.find('\n');
+    MLLOOP_ASSERT(nl != std::string::npos);
+    auto header = nlohmann::json::parse(bytes.substr(0, nl));
+    MLLOOP_ASSERT(header.at("format") == kMagic);
+    MLLOOP_ASSERT(header.at("out_dim").get<int64_t>() == out_dim());
+    build(header.at("in_dim").get<int64_t>());
+    y_mean_ = header.at("y_mean").get<double>();
+    y_std_ = header.at("y_std").get<double>();
+    std::istringstream is(bytes.substr(nl + 1), std::ios::binary);
+    torch::serialize::InputArchive archive;
+    archive.load_from(is);
+    net_->load(archive);
+    net_->eval();
+  }
+
+ private:
+  int64_t out_dim() const { return shape_.classification ? static_cast<int64_t>(shape_.classes) : 1; }
+
+  void build(int64_t in_dim) {
+    in_dim_ = in_dim;
+    net_ = torch::nn::Sequential();
+    int64_t prev = in_dim;
+    std::vector<torch::nn::Linear> linears;
+    for (int64_t l = 0; l < cfg_.depth; ++l) {
+      torch::nn::Linear lin(prev, cfg_.width);
+      linears.push_back(lin);
+      net_->push_back(lin);
+      if (cfg_.batch_norm) net_->push_back(torch::nn::BatchNorm1d(cfg_.width));
+      if (cfg_.activation == "relu")
+        net_->push_back(torch::nn::ReLU());
+      else if (cfg_.activation == "tanh")
+        net_->push_back(torch::nn::Tanh());
+      else
+        net_->push_back(torch::nn::GELU());
+      if (cfg_.dropout > 0) net_->push_back(torch::nn::Dropout(cfg_.dropout));
+      prev = cfg_.width;
+    }
+    torch::nn::Linear head(prev, out_dim());
+    linears.push_back(head);
+    net_->push_back(head);
+    if (cfg_.init == "default") return;
+    torch::NoGradGuard guard;
+    const bool tanh = cfg_.activation == "tanh";
+    for (size_t i = 0; i < linears.size(); ++i) {
+      const bool is_head = i + 1 == linears.size();
+      auto& weight = linears[i]->weight;
+      if (cfg_.init == "xavier_uniform") {
+        torch::nn::init::xavier_uniform_(weight, is_head || !tanh ? 1.0 : 5.0 / 3.0);
+      } else if (cfg_.init == "kaiming_normal") {
+        if (is_head)
+          torch::nn::init::kaiming_normal_(weight, 0, torch::kFanIn, torch::kLinear);
+        else if (tanh)
+          torch::nn::init::kaiming_normal_(weight, 0, torch::kFanIn, torch::kTanh);
+        else
+          torch::nn::init::kaiming_normal_(weight, 0, torch::kFanIn, torch::kReLU);
+      } else {
+        torch::nn::init::orthogonal_(weight, is_head ? 1.0 : (tanh ? 5.0 / 3.0 : std::sqrt(2.0)));
+      }
+      torch::nn::init::zeros_(linears[i]->bias);
+    }
+  }
+
+  std::unique_ptr<torch::optim::Optimizer> make_optimizer() {
+    auto params = net_->parameters();
+    if (cfg_.optimizer == "sgd") {
+      torch::optim::SGDOptions o(cfg_.lr);
+      o.momentum(cfg_.momentum).weight_decay(cfg_.weight_decay).nesterov(cfg_.nesterov && cfg_.momentum > 0);
+      return std::make_unique<torch::optim::SGD>(params, o);
+    }
+    if (cfg_.optimizer == "adamw") {
+      torch::optim::AdamWOptions o(cfg_.lr);
+      o.weight_decay(cfg_.weight_decay);
+      return std::make_unique<torch::optim::AdamW>(params, o);
+    }
+    torch::optim::AdamOptions o(cfg_.lr);
+    o.weight_decay(cfg_.weight_decay);
+    return std::make_unique<torch::optim::Adam>(params, o);
+  }
+
+  double lr_at(int64_t epoch) const {
+    if (cfg_.schedule == "cosine")
+      return cfg_.lr * 0.5 * (1 + std::cos(M_PI * static_cast<double>(epoch) / static_cast<double>(cfg_.epochs)));
+    if (cfg_.schedule == "step") {
+      // Divided by 10 at half and again at three quarters of the epochs.
+      double f = 1;
+      if (2 * epoch >= cfg_.epochs) f *= 0.1;
+      if (4 * epoch >= 3 * cfg_.epochs) f *= 0.1;
+      return cfg_.lr * f;
+    }
+    return cfg_.lr;
+  }
+
+  // Per-row losses: cross-entropy on class indices, or squared error on the standardized target.
+  torch::Tensor row_losses(const torch::Tensor& out, const torch::Tensor& target) const {
+    namespace F = torch::nn::functional;
+    if (shape_.classification)
+      return F::cross_entropy(out, target, F::CrossEntropyFuncOptions().reduction(torch::kNone));
+    return (out.reshape({-1}) - target).pow(2);
+  }
+
+  torch::Tensor make_target(const std::vector<float>& y) const {
+    const int64_t n = static_cast<int64_t>(y.size());
+    if (shape_.classification) {
+      std::vector<int64_t> c(y.size());
+      for (size_t i = 0; i < y.size(); ++i) c[i] = static_cast<int64_t>(y[i]);
+      return torch::from_blob(c.data(), {n}, torch::kInt64).clone();
+    }
+    std::vector<float> s(y.size());
+    for (size_t i = 0; i < y.size(); ++i) s[i] = static_cast<float>((y[i] - y_mean_) / y_std_);
+    return torch::from_blob(s.data(), {n}, torch::kFloat32).clone();
+  }
+
+  std::string check_labels(const std::vector<float>& y, const char* what) const {
+    if (!shape_.classification) {
+      for (size_t i = 0; i < y.size(); ++i)
+        if (!std::isfinite(y[i])) return fmt::format("{} target at row {} is not finite", what, i);
+      return {};
+    }
+    for (size_t i = 0; i < y.size(); ++i) {
+      float v = y[i];
+      if (!(v >= 0) || v != std::floor(v) || v >= static_cast<float>(shape_.classes))
+        return fmt::format("{} label at row {} is {}, not a class index in 0..{}", what, i, v, shape_.classes - 1);
+    }
+    return {};
+  }
+
+  double valid_loss(const torch::Tensor& vx, const torch::Tensor& vy) {
+    torch::NoGradGuard guard;
+    net_->eval();
+    const int64_t n = vx.size(0);
+    double sum = 0;
+    for (int64_t start = 0; start < n; start += kPredictChunk) {
+      int64_t len = std::min(kPredictChunk, n - start);
+      sum += row_losses(net_->forward(vx.narrow(0, start, len)), vy.narrow(0, start, len)).sum().item<double>();
+    }
+    net_->train();
+    return sum / static_cast<double>(n);
+  }
+
+  FitResult fit_impl(const Matrix& x, const std::vector<float>& y, const std::vector<float>& w, const Matrix* valid_x,
+                     const std::vector<float>* valid_y, const Context& ctx, const Deadline& deadline) {
+    FitResult r;
+    MLLOOP_ASSERT(y.size() == x.rows);
+    MLLOOP_ASSERT(w.empty() || w.size() == x.rows);
+    const bool has_valid = valid_x && valid_y && valid_x->rows > 0;
+    if (has_valid) MLLOOP_ASSERT(valid_y->size() == valid_x->rows && valid_x->cols == x.cols);
+    auto fail = [&](std::string why) {
+      r.status = "failed";
+      r.reason = std::move(why);
+      return r;
+    };
+    if (x.rows == 0) return fail("no training rows");
+    if (cfg_.batch_norm && x.rows < 2) return fail("batch_norm needs at least 2 training rows");
+    if (auto bad = check_labels(y, "training"); !bad.empty()) return fail(bad);
+    if (has_valid)
+      if (auto bad = check_labels(*valid_y, "valid"); !bad.empty()) return fail(bad);
+
+    if (ctx.threads > 0 && torch::get_num_threads() != ctx.threads) torch::set_num_threads(ctx.threads);
+    torch::manual_seed(ctx.seed);
+    std::mt19937_64 rng(ctx.seed);
+
+    // Standardize a regression target with the training mean and std.
+    y_mean_ = 0;
+    y_std_ = 1;
+    if (!shape_.classification) {
+      double s = 0, s2 = 0;
+      for (float v : y) s += v;
+      y_mean_ = s / static_cast<double>(y.size());
+      for (float v : y) s2 += (v - y_mean_) * (v - y_mean_);
+      double sd = std::sqrt(s2 / static_cast<double>(y.size()));
+      y_std_ = std::isfinite(sd) && sd > 0 ? sd : 1.0;
+    }
+
+    build(static_cast<int64_t>(x.cols));
+    net_->train();
+    auto opt = make_optimizer();
+
+    const int64_t n = static_cast<int64_t>(x.rows);
+    torch::Tensor xt = as_tensor(x), yt = make_target(y);
+    torch::Tensor wt;
+    if (!w.empty()) wt = torch::from_blob(const_cast<float*>(w.data()), {n}, torch::kFloat32);
+    torch::Tensor vx, vy;
+    if (has_valid) {
+      vx = as_tensor(*valid_x);
+      vy = make_target(*valid_y);
+    }
+    const int64_t bs = std::min<int64_t>(cfg_.batch_size, n);
+    std::vector<int64_t> order(static_cast<size_t>(n));
+    std::iota(order.begin(), order.end(), int64_t{0});
+
+    Snapshot best = take_snapshot(net_);
+    double best_watch = std::numeric_limits<double>::infinity();
+    int64_t since_best = 0;
+    double first_loss = std::numeric_limits<double>::quiet_NaN();
+    auto lr_hint = [&]() { return fmt::format("lr {:g} is likely too large", cfg_.lr); };
+    auto diverge = [&](std::string why) {
+      restore_snapshot(net_, best);
+      net_->eval();
+      r.status = "diverged";
+      r.reason = std::move(why);
+      return r;
+    };
+    auto stop = [&](int64_t epoch) {
+      restore_snapshot(net_, best);
+      net_->eval();
+      r.status = "stopped";
+      r.reason = fmt::format("the deadline passed during epoch {} of {}", epoch, cfg_.epochs);
+      return r;
+    };
+
+    for (int64_t epoch = 0; epoch < cfg_.epochs; ++epoch) {
+      const double lr = lr_at(epoch);
+      for (auto& g : opt->param_groups()) g.options().set_lr(lr);
+      std::shuffle(order.begin(), order.end(), rng);
+      torch::Tensor perm = torch::from_blob(order.data(), {n}, torch::kInt64);
+      double loss_sum = 0, weight_sum = 0;
+      for (int64_t start = 0; start < n; start += bs) {
+        if (deadline.passed()) return stop(epoch);
+        const int64_t len = std::min(bs, n - start);
+        if (cfg_.batch_norm && len < 2) continue;  // BatchNorm cannot train on a single row
+        torch::Tensor idx = perm.narrow(0, start, len);
+        torch::Tensor bx = xt.index_select(0, idx), by = yt.index_select(0, idx);
+        torch::Tensor losses = row_losses(net_->forward(bx), by);
+        torch::Tensor loss;
+        double bw;
+        if (wt.defined()) {
+          torch::Tensor bw_t = wt.index_select(0, idx);
+          bw = bw_t.sum().item<double>();
+          if (!(bw > 0)) continue;  // all-zero weights: nothing to learn from this batch
+          loss = (losses * bw_t).sum() / bw;
+        } else {
+          bw = static_cast<double>(len);
+          loss = losses.mean();
+        }
+        const double lv = loss.item<double>();
+        if (!std::isfinite(lv))
+          return diverge(fmt::format("loss became {} at epoch {} ({})", format_loss(lv), epoch, lr_hint()));
+        if (std::isnan(first_loss)) first_loss = std::max(lv, 1e-6);
+        if (lv > kExplodeFactor * first_loss)
+          return diverge(fmt::format("loss exploded to {} at epoch {}, over {:g} times the initial loss {} ({})",
+                                     format_loss(lv), epoch, kExplodeFactor, format_loss(first_loss), lr_hint()));
+        opt->zero_grad();
+        loss.backward();
+        opt->step();
+        loss_sum += lv * bw;
+        weight_sum += bw;
+      }
+      const double train_loss = weight_sum > 0 ? loss_sum / weight_sum : std::numeric_limits<double>::quiet_NaN();
+      if (!parameters_finite(net_))
+        return diverge(fmt::format("the weights became non-finite at epoch {} (train loss {}; {})", epoch,
+                                   format_loss(train_loss), lr_hint()));
+      const double vl = has_valid ? valid_loss(vx, vy) : std::numeric_limits<double>::quiet_NaN();
+      r.curve.push_back({epoch, train_loss, vl});
+      if (has_valid) {
+        if (!std::isfinite(vl))
+          return diverge(fmt::format("valid loss became {} at epoch {} ({})", format_loss(vl), epoch, lr_hint()));
+        if (vl < best_watch) {
+          best_watch = vl;
+          best = take_snapshot(net_);
+          r.best_step = epoch;
+          since_best = 0;
+        } else if (cfg_.patience > 0 && ++since_best >= cfg_.patience) {
+          break;  // early stopping
+        }
+      } else {
+        best = take_snapshot(net_);  // without a valid slice, the latest epoch is the best
+        r.best_step = epoch;
+      }
+    }
+    restore_snapshot(net_, best);
+    net_->eval();
+    return r;
+  }
+
+  MlpConfig cfg_;
+  TaskShape shape_;
+  mutable torch::nn::Sequential net_{nullptr};
+  int64_t in_dim_ = 0;
+  double y_mean_ = 0, y_std_ = 1;
+};
+
+ParamSpec real(std::string name, double def, double lo, double hi, std::string desc, bool log = false) {
+  return {std::move(name), ParamSpec::Kind::real, def, lo, hi, {}, std::move(desc), log};
+}
+ParamSpec integer(std::string name, int64_t def, double lo, double hi, std::string desc, bool log = false) {
+  return {std::move(name), ParamSpec::Kind::integer, def, lo, hi, {}, std::move(desc), log};
+}
+ParamSpec choice(std::string name, std::string def, std::vector<std::string> choices, std::string desc) {
+  return {std::move(name), ParamSpec::Kind::choice, def, 0, 0, std::move(choices), std::move(desc), false};
+}
+ParamSpec boolean(std::string name, bool def, std::string desc) {
+  return {std::move(name), ParamSpec::Kind::boolean, def, 0, 0, {}, std::move(desc), false};
+}
+
+}  // namespace
+
+void register_mlp(Registry& r) {
+  Family f;
+  f.name = "mlp";
+  f.description =
+      "multilayer perceptron (libtorch): hidden layers of equal width, softmax cross-entropy for classes or MSE "
+      "on a standardized target; mini-batch SGD/Adam/AdamW with early stopping on the valid slice";
+  f.params = {
+      integer("depth", 2, kMinDepth, kMaxDepth, "number of hidden layers"),
+      integer("width", 64, kMinWidth, kMaxWidth, "units per hidden layer", true),
+      choice("activation", "relu", {"relu", "tanh", "gelu"}, "hidden-layer activation"),
+      real("dropout", 0.0, 0.0, 0.9, "dropout probability after each hidden layer (0 = none)"),
+      boolean("batch_norm", false, "batch normalization after each hidden linear layer"),
+      choice("optimizer", "adam", {"sgd", "adam", "adamw"}, "the optimizer"),
+      real("lr", kDefaultLr, 1e-6, 100.0, "learning rate (the starting value when a schedule decays it)", true),
+      real("momentum", 0.9, 0.0, 0.999, "momentum, for sgd only"),
+      boolean("nesterov", false, "Nesterov momentum, for sgd only (needs momentum > 0)"),
+      real("weight_decay", 0.0, 0.0, 1.0, "L2 penalty (decoupled for adamw)"),
+      choice("schedule", "constant", {"constant", "cosine", "step"},
+             "learning-rate schedule over the epochs: constant, cosine decay to 0, or step (divided by 10 at 50% "
+             "and 75% of the epochs)"),
+      integer("batch_size", 128, 8, 65536, "rows per mini-batch", true),
+      integer("epochs", 100, 1, 10000, "maximum passes over the training rows", true),
+      integer("patience", 10, 0, 1000,
+              "early stopping: epochs without a better valid loss before training stops (0 = off; needs a valid "
+              "slice)"),
+      choice("init", "default", {"default", "xavier_uniform", "kaiming_normal", "orthogonal"},
+             "weight initialization (default: libtorch's, kaiming-uniform); biases start at 0 for the others"),
+  };
+  f.standardize = true;
+  f.create = [](const Params& p, const TaskShape& s) { return std::make_unique<Mlp>(p, s); };
+  f.step_up = [](const Params& p) -> std::optional<Params> {
+    Params q = p;
+    int64_t width = p.at("width").get<int64_t>(), depth = p.at("depth").get<int64_t>();
+    if (width < kMaxWidth)
+      q["width"] = std::min(kMaxWidth, width * 2);
+    else if (depth < kMaxDepth)
+      q["depth"] = depth + 1;
+    else
+      return std::nullopt;
+    return q;
+  };
+  f.step_down = [](const Params& p) -> std::optional<Params> {
+    Params q = p;
+    int64_t width = p.at("width").get<int64_t>(), depth = p.at("depth").get<int64_t>();
+    if (width > kMinWidth)
+      q["width"] = std::max(kMinWidth, width / 2);
+    else if (depth > kMinDepth)
+      q["depth"] = depth - 1;
+    else
+      return std::nullopt;
+    return q;
+  };
+  r.add(std::move(f));
+}
+
+}  // namespace mlloop

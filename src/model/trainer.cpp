@@ -1,0 +1,233 @@
+#include "mlloop/model/trainer.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+
+#include "mlloop/core/context.hpp"
+#include "mlloop/core/error.hpp"
+
+namespace mlloop {
+namespace fs = std::filesystem;
+
+namespace {
+constexpr char kMagic[8] = {'M', 'L', 'L', 'O', 'O', 'P', 'M', '1'};
+
+bool uses_early_stopping(const Family& f) {
+  for (const auto& p : f.params)
+    if (p.name == "early_stopping" || p.name == "patience") return true;
+  return false;
+}
+
+// The positive class index for binary f1 / auc: `positive` from mlloop.toml, else the
+// minority class of the training rows.
+int32_t positive_class(const ProjectConfig& cfg, const Pipeline& pipe, const std::vector<float>& y_train) {
+  if (pipe.classes().size() != 2) return 1;
+  if (cfg.positive) {
+    for (size_t k = 0; k < 2; ++k)
+      if (pipe.classes()[k] == *cfg.positive) return static_cast<int32_t>(k);
+  }
+  size_t ones = 0;
+  for (float v : y_train) ones += v == 1.f;
+  return ones * 2 <= y_train.size() ? 1 : 0;
+}
+}  // namespace
+
+metrics::Predictions to_predictions(const std::vector<float>& out, const std::vector<float>& y, const TaskShape& shape,
+                                    int32_t positive) {
+  metrics::Predictions p;
+  p.classification = shape.classification;
+  p.classes = shape.classes;
+  p.positive = positive;
+  if (shape.classification) {
+    p.proba = out;
+    p.y.resize(y.size());
+    for (size_t i = 0; i < y.size(); ++i) p.y[i] = std::isnan(y[i]) ? -1 : static_cast<int32_t>(y[i]);
+  } else {
+    p.value.assign(out.begin(), out.end());
+    p.target.assign(y.begin(), y.end());
+  }
+  return p;
+}
+
+std::optional<double> run_loss(Store& store, int64_t run, const std::string& split, const std::string& metric) {
+  auto m = store.run_metrics(run);
+  auto s = m.find(split);
+  if (s == m.end()) return std::nullopt;
+  auto v = s->second.find(metric);
+  if (v == s->second.end()) return std::nullopt;
+  return metrics::as_loss(metric, v->second.value);
+}
+
+void write_artifact(const std::string& path, const std::string& family, const Params& params, const Pipeline& pipeline,
+                    const Model& model) {
+  std::string header = nlohmann::json{{"family", family}, {"params", params}, {"pipeline", pipeline.to_json()}}.dump();
+  std::string body = model.save();
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    uint64_t hl = header.size(), bl = body.size();
+    out.write(kMagic, 8);
+    out.write(reinterpret_cast<const char*>(&hl), 8);
+    out.write(header.data(), static_cast<std::streamsize>(hl));
+    out.write(reinterpret_cast<const char*>(&bl), 8);
+    out.write(body.data(), static_cast<std::streamsize>(bl));
+    if (!out) throw_bad_input(fmt::format("cannot write the model file '{}'", tmp), "check disk space and permissions");
+  }
+  fs::rename(tmp, path);  // atomic: a killed run never leaves half a model behind
+}
+
+Artifact read_artifact(const std::string& path, const Registry& registry) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[8];
+  uint64_t hl = 0, bl = 0;
+  if (!in.read(magic, 8) || std::memcmp(magic, kMagic, 8) != 0 || !in.read(reinterpret_cast<char*>(&hl), 8))
+    throw_data_changed(fmt::format("the model file '{}' is missing or damaged", path), "train the run again");
+  std::string header(hl, '\0');
+  in.read(header.data(), static_cast<std::streamsize>(hl));
+  in.read(reinterpret_cast<char*>(&bl), 8);
+  std::string body(bl, '\0');
+  in.read(body.data(), static_cast<std::streamsize>(bl));
+  if (!in) throw_data_changed(fmt::format("the model file '{}' is truncated", path), "train the run again");
+  auto j = nlohmann::json::parse(header);
+  Artifact a;
+  a.family = j.at("family");
+  a.params = j.at("params");
+  a.pipeline = Pipeline::from_json(j.at("pipeline"));
+  a.model = registry.get(a.family).create(a.params, a.pipeline.shape());
+  a.model->load(body);
+  return a;
+}
+
+TrainOutcome train_run(Project& project, const ProjectData& data, const Registry& registry, const TrainRequest& req,
+                       Context& ctx) {
+  const Family& family = registry.get(req.family);
+  Params params = resolve_params(family, req.params);
+  const ProjectConfig& cfg = project.config;
+  const bool classification = is_classification(cfg.task);
+  const SplitPart& train = data.data_part(SplitName::train);
+  MLLOOP_ASSERT(!train.positions.empty());
+
+  TrainOutcome out;
+  Pipeline pipe;
+  Pipeline::Options popt;
+  popt.standardize = family.standardize;
+  pipe.fit(*train.data, train.positions, cfg.target, classification, popt, &out.notes);
+  const TaskShape shape = pipe.shape();
+
+  // The early-stopping slice: 10% of train, seeded; never train-dev.
+  std::vector<size_t> fit_rows = train.positions, es_rows;
+  if (uses_early_stopping(family) && fit_rows.size() >= 50) {
+    std::vector<size_t> order(fit_rows.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    seeded_shuffle(order, ctx.seed ^ 0x5EED5EEDULL);
+    size_t n_es = std::max<size_t>(1, fit_rows.size() / 10);
+    std::vector<char> in_es(fit_rows.size(), 0);
+    for (size_t i = 0; i < n_es; ++i) in_es[order[i]] = 1;
+    std::vector<size_t> keep;
+    for (size_t i = 0; i < fit_rows.size(); ++i) (in_es[i] ? es_rows : keep).push_back(fit_rows[i]);
+    fit_rows = std::move(keep);
+  }
+  Matrix x_fit = pipe.transform(*train.data, fit_rows);
+  std::vector<float> y_fit = pipe.target(*train.data, fit_rows);
+  Matrix x_es;
+  std::vector<float> y_es;
+  if (!es_rows.empty()) {
+    x_es = pipe.transform(*train.data, es_rows);
+    y_es = pipe.target(*train.data, es_rows);
+  }
+  const int32_t positive = classification ? positive_class(cfg, pipe, y_fit) : 1;
+
+  nlohmann::json config{{"family", family.name}, {"params", params}, {"seed", ctx.seed}, {"threads", ctx.threads},
+                        {"fit_rows", fit_rows.size()}, {"early_stopping_rows", es_rows.size()},
+                        {"features", pipe.feature_names().size()}};
+  out.run = project.store->begin_run(family.name, params, config, req.iteration);
+  auto t0 = std::chrono::steady_clock::now();
+  auto model = family.create(params, shape);
+  try {
+    out.fit = model->fit(x_fit, y_fit, {}, es_rows.empty() ? nullptr : &x_es, es_rows.empty() ? nullptr : &y_es, ctx,
+                         req.deadline);
+  } catch (const std::exception& e) {
+    out.fit.status = "failed";
+    out.fit.reason = e.what();
+  }
+
+  std::vector<MetricRecord> records;
+  std::vector<PredictionRecord> preds;
+  for (const auto& pt : out.fit.curve) {
+    records.push_back(MetricRecord{"train", "loss", pt.train_loss, std::nullopt, std::nullopt, pt.step});
+    if (std::isfinite(pt.valid_loss))
+      records.push_back(MetricRecord{"es", "loss", pt.valid_loss, std::nullopt, std::nullopt, pt.step});
+  }
+  std::string status = out.fit.status;
+  if (status == "done" || status == "stopped") {
+    try {
+      auto measure = [&](const std::string& split, const Dataset& ds, const std::vector<size_t>& rows,
+                         const std::string& source, const std::vector<int64_t>* ids) {
+        Matrix x = pipe.transform(ds, rows);
+        std::vector<float> y = pipe.target(ds, rows);
+        std::vector<float> o = model->predict(x);
+        for (float v : o)
+          if (!std::isfinite(v)) throw std::runtime_error("the model predicts non-finite values");
+        metrics::Predictions p = to_predictions(o, y, shape, positive);
+        const auto& names = classification ? metrics::classification_metrics() : metrics::regression_metrics();
+        for (const auto& name : names) {
+          if (name == cfg.metric || name == "error") {
+            auto iv = metrics::with_interval(name, p, ctx.seed, 200);
+            records.push_back(MetricRecord{split, name, iv.value, iv.low, iv.high, std::nullopt});
+            if (name == cfg.metric) {
+              double lo = metrics::as_loss(name, metrics::higher_is_better(name) ? iv.high : iv.low);
+              double hi = metrics::as_loss(name, metrics::higher_is_better(name) ? iv.low : iv.high);
+              out.errors[split] = metrics::Interval{metrics::as_loss(name, iv.value), lo, hi};
+            }
+          } else {
+            records.push_back(MetricRecord{split, name, metrics::compute(name, p), std::nullopt, std::nullopt, std::nullopt});
+          }
+        }
+        if (ids) {
+          const size_t w = classification ? shape.classes : 1;
+          for (size_t i = 0; i < rows.size(); ++i) {
+            PredictionRecord r{split, source, (*ids)[i], 0, {}};
+            if (classification) {
+              r.proba.assign(o.begin() + static_cast<std::ptrdiff_t>(i * w), o.begin() + static_cast<std::ptrdiff_t>((i + 1) * w));
+              r.prediction = p.predicted_class(i);
+            } else {
+              r.prediction = o[i];
+            }
+            preds.push_back(std::move(r));
+          }
+        }
+      };
+      measure("train", *train.data, fit_rows, "data", nullptr);
+      for (SplitName s : {SplitName::train_dev, SplitName::dev}) {
+        auto it = data.splits.find(s);
+        if (it == data.splits.end()) continue;
+        // A split may come from two files (dev carved from DATA is one; a dev file another).
+        for (const auto& part : it->second) measure(to_string(s), *part.data, part.positions, part.source, &part.row_ids);
+      }
+    } catch (const std::exception& e) {
+      status = "failed";
+      out.fit.reason = fmt::format("evaluation failed: {}", e.what());
+      records.erase(std::remove_if(records.begin(), records.end(), [](const MetricRecord& r) { return !r.step; }),
+                    records.end());
+      preds.clear();
+      out.errors.clear();
+    }
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::string artifact;
+  if (status == "done" || status == "stopped") {
+    artifact = (fs::path(project.dir) / ".mlloop" / "models" / fmt::format("run_{}.mlm", out.run)).string();
+    write_artifact(artifact, family.name, params, pipe, *model);
+  }
+  project.store->finish_run(out.run, status, out.fit.reason, seconds, artifact, records, preds);
+  out.fit.status = status;
+  out.record = *project.store->run(out.run);
+  return out;
+}
+
+}  // namespace mlloop

@@ -1,0 +1,225 @@
+// gbdt: gradient-boosted trees with the XGBoost C API (hist method). Early stopping
+// watches a validation slice carved from train (never train-dev). Trees read missing values
+// as NaN and categoricals as their codes.
+#include <xgboost/c_api.h>
+
+#include <cmath>
+#include <cstring>
+#include <fmt/format.h>
+#include <limits>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "mlloop/core/context.hpp"
+#include "mlloop/model/model.hpp"
+
+namespace mlloop {
+namespace {
+
+void check(int rc, const char* what) {
+  if (rc != 0) throw std::runtime_error(fmt::format("XGBoost {} failed: {}", what, XGBGetLastError()));
+}
+
+struct DMatrix {
+  DMatrixHandle h = nullptr;
+  DMatrix(const Matrix& x, const std::vector<float>* y, const std::vector<float>* w, int threads) {
+    check(XGDMatrixCreateFromMat_omp(x.data.data(), x.rows, x.cols, std::numeric_limits<float>::quiet_NaN(), &h, threads),
+          "DMatrix creation");
+    if (y) check(XGDMatrixSetFloatInfo(h, "label", y->data(), y->size()), "set label");
+    if (w && !w->empty()) check(XGDMatrixSetFloatInfo(h, "weight", w->data(), w->size()), "set weight");
+  }
+  ~DMatrix() {
+    if (h) XGDMatrixFree(h);
+  }
+  DMatrix(const DMatrix&) = delete;
+  DMatrix& operator=(const DMatrix&) = delete;
+};
+
+struct Booster {
+  BoosterHandle h = nullptr;
+  explicit Booster(std::vector<DMatrixHandle> cache) {
+    check(XGBoosterCreate(cache.data(), cache.size(), &h), "booster creation");
+  }
+  ~Booster() {
+    if (h) XGBoosterFree(h);
+  }
+  void set(const std::string& k, const std::string& v) { check(XGBoosterSetParam(h, k.c_str(), v.c_str()), "set param"); }
+};
+
+// "[3]\ttrain-logloss:0.12\tvalid-logloss:0.20" -> the values in order.
+std::vector<double> parse_eval(const char* s) {
+  std::vector<double> out;
+  for (const char* p = s; (p = std::strchr(p, ':')) != nullptr; ++p) out.push_back(std::strtod(p + 1, nullptr));
+  return out;
+}
+
+class Gbdt final : public Model {
+ public:
+  Gbdt(const Params& p, TaskShape shape) : params_(p), shape_(shape) {}
+
+  FitResult fit(const Matrix& x, const std::vector<float>& y, const std::vector<float>& w, const Matrix* vx,
+                const std::vector<float>* vy, const Context& ctx, const Deadline& deadline) override {
+    FitResult r;
+    threads_ = ctx.threads;
+    DMatrix train(x, &y, &w, threads_);
+    std::unique_ptr<DMatrix> valid;
+    if (vx && vy && vx->rows > 0) valid = std::make_unique<DMatrix>(*vx, vy, nullptr, threads_);
+    std::vector<DMatrixHandle> cache = {train.h};
+    if (valid) cache.push_back(valid->h);
+    booster_ = std::make_shared<Booster>(cache);
+    configure(*booster_, ctx);
+    const int rounds = static_cast<int>(params_.at("rounds").get<int64_t>());
+    const int patience = static_cast<int>(params_.at("early_stopping").get<int64_t>());
+    double best = std::numeric_limits<double>::infinity();
+    int best_round = -1;
+    std::vector<DMatrixHandle> evals = {train.h};
+    std::vector<const char*> names = {"train"};
+    if (valid) {
+      evals.push_back(valid->h);
+      names.push_back("valid");
+    }
+    for (int it = 0; it < rounds; ++it) {
+      if (deadline.passed()) {
+        r.status = "stopped";
+        r.reason = fmt::format("deadline reached after {} rounds", it);
+        break;
+      }
+      check(XGBoosterUpdateOneIter(booster_->h, it, train.h), "training round");
+      const char* ev = nullptr;
+      check(XGBoosterEvalOneIter(booster_->h, it, evals.data(), names.data(), evals.size(), &ev), "evaluation");
+      auto v = parse_eval(ev);
+      CurvePoint pt{it + 1, v.empty() ? NAN : v[0], v.size() > 1 ? v[1] : NAN};
+      r.curve.push_back(pt);
+      if (!std::isfinite(pt.train_loss)) {
+        r.status = "diverged";
+        r.reason = fmt::format("training loss became {} at round {}", pt.train_loss, it + 1);
+        break;
+      }
+      double watch = valid ? pt.valid_loss : pt.train_loss;
+      if (watch < best - 1e-12) {
+        best = watch;
+        best_round = it;
+      } else if (valid && patience > 0 && it - best_round >= patience) {
+        break;
+      }
+    }
+    int done = 0;
+    check(XGBoosterBoostedRounds(booster_->h, &done), "rounds");
+    best_rounds_ = valid && best_round >= 0 ? best_round + 1 : done;
+    r.best_step = best_rounds_;
+    return r;
+  }
+
+  std::vector<float> predict(const Matrix& x) const override {
+    DMatrix d(x, nullptr, nullptr, threads_);
+    std::string cfg = fmt::format(
+        R"({{"type": 0, "training": false, "iteration_begin": 0, "iteration_end": {}, "strict_shape": false}})", best_rounds_);
+    const bst_ulong* shape = nullptr;
+    bst_ulong dim = 0;
+    const float* res = nullptr;
+    check(XGBoosterPredictFromDMatrix(booster_->h, d.h, cfg.c_str(), &shape, &dim, &res), "prediction");
+    if (shape_.classification && shape_.classes == 2) {
+      std::vector<float> out(x.rows * 2);
+      for (size_t i = 0; i < x.rows; ++i) {
+        out[2 * i + 1] = res[i];
+        out[2 * i] = 1.f - res[i];
+      }
+      return out;
+    }
+    size_t n = x.rows * (shape_.classification ? shape_.classes : 1);
+    return std::vector<float>(res, res + n);
+  }
+
+  std::string save() const override {
+    bst_ulong len = 0;
+    const char* buf = nullptr;
+    check(XGBoosterSaveModelToBuffer(booster_->h, R"({"format": "ubj"})", &len, &buf), "save");
+    std::string bytes(reinterpret_cast<const char*>(&best_rounds_), sizeof(best_rounds_));
+    bytes.append(buf, len);
+    return bytes;
+  }
+
+  void load(const std::string& bytes) override {
+    std::memcpy(&best_rounds_, bytes.data(), sizeof(best_rounds_));
+    booster_ = std::make_shared<Booster>(std::vector<DMatrixHandle>{});
+    check(XGBoosterLoadModelFromBuffer(booster_->h, bytes.data() + sizeof(best_rounds_), bytes.size() - sizeof(best_rounds_)),
+          "load");
+    booster_->set("nthread", std::to_string(threads_));
+  }
+
+ private:
+  void configure(Booster& b, const Context& ctx) const {
+    b.set("tree_method", "hist");
+    b.set("nthread", std::to_string(ctx.threads));
+    b.set("seed", std::to_string(ctx.seed % 2147483647));
+    b.set("verbosity", "0");
+    if (!shape_.classification) {
+      b.set("objective", "reg:squarederror");
+    } else if (shape_.classes == 2) {
+      b.set("objective", "binary:logistic");
+      b.set("eval_metric", "logloss");
+    } else {
+      b.set("objective", "multi:softprob");
+      b.set("num_class", std::to_string(shape_.classes));
+      b.set("eval_metric", "mlogloss");
+    }
+    for (const char* k : {"eta", "max_depth", "min_child_weight", "subsample", "colsample_bytree", "lambda", "alpha"}) {
+      const auto& v = params_.at(k);
+      b.set(k, v.is_number_integer() ? std::to_string(v.get<int64_t>()) : fmt::format("{}", v.get<double>()));
+    }
+  }
+
+  Params params_;
+  TaskShape shape_;
+  std::shared_ptr<Booster> booster_;
+  int best_rounds_ = 0;
+  int threads_ = 2;
+};
+
+}  // namespace
+
+void register_gbdt(Registry& r) {
+  using K = ParamSpec::Kind;
+  Family f;
+  f.name = "gbdt";
+  f.description = "Gradient-boosted trees (XGBoost, hist method) with early stopping on a slice of train.";
+  f.params = {
+      {"eta", K::real, 0.1, 1e-4, 1.0, {}, "learning rate (shrinkage) of each round", true},
+      {"max_depth", K::integer, 6, 1, 20, {}, "maximum depth of a tree", false},
+      {"min_child_weight", K::real, 1.0, 0.0, 1e4, {}, "minimum hessian weight in a leaf", true},
+      {"subsample", K::real, 1.0, 0.05, 1.0, {}, "fraction of rows sampled per tree", false},
+      {"colsample_bytree", K::real, 1.0, 0.05, 1.0, {}, "fraction of columns sampled per tree", false},
+      {"lambda", K::real, 1.0, 0.0, 1e4, {}, "L2 regularization of leaf weights", true},
+      {"alpha", K::real, 0.0, 0.0, 1e4, {}, "L1 regularization of leaf weights", false},
+      {"rounds", K::integer, 500, 1, 100000, {}, "maximum boosting rounds", true},
+      {"early_stopping", K::integer, 30, 0, 10000, {}, "stop after this many rounds without improvement on the early-stopping slice (0: off)", false},
+  };
+  f.standardize = false;
+  f.create = [](const Params& p, const TaskShape& s) { return std::make_unique<Gbdt>(p, s); };
+  f.step_up = [](const Params& p) -> std::optional<Params> {
+    Params q = p;
+    int64_t d = p.at("max_depth");
+    if (d < 12) {
+      q["max_depth"] = d + 2;
+      return q;
+    }
+    if (p.at("rounds").get<int64_t>() < 5000) {
+      q["rounds"] = p.at("rounds").get<int64_t>() * 2;
+      return q;
+    }
+    return std::nullopt;
+  };
+  f.step_down = [](const Params& p) -> std::optional<Params> {
+    Params q = p;
+    int64_t d = p.at("max_depth");
+    if (d > 2) {
+      q["max_depth"] = d - 2;
+      return q;
+    }
+    return std::nullopt;
+  };
+  r.add(std::move(f));
+}
+
+}  // namespace mlloop

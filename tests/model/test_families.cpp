@@ -1,0 +1,170 @@
+// Every family on scenarios with known answers, through init -> train_run, in-process.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "mlloop/core/context.hpp"
+#include "mlloop/core/error.hpp"
+#include "mlloop/model/trainer.hpp"
+#include "mlloop/project/project.hpp"
+#include "test_support.hpp"
+
+using namespace mlloop;
+using namespace mlloop::testing;
+
+namespace {
+
+struct Fixture {
+  TempDir tmp;
+  nlohmann::json truth;
+  std::unique_ptr<Project> project;
+  std::unique_ptr<ProjectData> data;
+  Registry registry;
+  std::ostringstream sink;
+  Context ctx{sink, sink};
+
+  Fixture(const std::string& scenario, int rows, int seed = 3) {
+    truth = make_scenario(scenario, tmp.path() / "data", seed, rows);
+    InitOptions o;
+    o.data = tmp.str("data/train.csv");
+    o.target = truth["target"];
+    o.dir = tmp.str("p");
+    ctx.threads = 2;
+    init_project(o, ctx);
+    project = std::make_unique<Project>(Project::open(o.dir));
+    ctx.seed = project->config.seed;
+    data = std::make_unique<ProjectData>(load_project_data(*project, ctx));
+    register_builtins(registry);
+  }
+
+  TrainOutcome train(const std::string& family, Params params = Params::object()) {
+    return train_run(*project, *data, registry, TrainRequest{family, params, std::nullopt, {}}, ctx);
+  }
+  bool has(const std::string& family) const {
+    for (const auto& f : registry.families())
+      if (f.name == family) return true;
+    return false;
+  }
+};
+
+}  // namespace
+
+TEST(Families, BaselineEqualsTheClassPrior) {
+  Fixture f("at_optimum", 4000);
+  auto r = f.train("baseline");
+  ASSERT_EQ(r.fit.status, "done");
+  // The training rows' class shares.
+  const SplitPart& train = f.data->data_part(SplitName::train);
+  const Column& y = train.data->columns[*train.data->find(f.truth["target"].get<std::string>())];
+  std::map<std::string, double> share;
+  for (size_t pos : train.positions) share[y.text(pos)] += 1.0 / static_cast<double>(train.positions.size());
+  auto preds = f.project->store->run_predictions(r.run, "dev");
+  ASSERT_FALSE(preds.empty());
+  Artifact a = read_artifact(r.record.artifact, f.registry);
+  for (size_t k = 0; k < a.pipeline.classes().size(); ++k)
+    EXPECT_NEAR(preds[0].proba[k], share[a.pipeline.classes()[k]], 1e-6);
+}
+
+TEST(Families, LinearIsNearBayesOnAtOptimumAndFailsOnUnderfit) {
+  Fixture opt("at_optimum", 20000);
+  auto r = opt.train("linear");
+  ASSERT_EQ(r.fit.status, "done") << r.fit.reason;
+  double bayes = opt.truth["bayes_error"];
+  EXPECT_NEAR(r.errors.at("dev").value, bayes, 0.02);
+  Fixture under("underfit", 5000);
+  auto u = under.train("linear");
+  EXPECT_GE(u.errors.at("dev").value, 0.30);
+}
+
+TEST(Families, GbdtAndMlpReachBayesOnUnderfit) {
+  Fixture f("underfit", 5000);
+  double bayes = f.truth["bayes_error"];
+  ASSERT_EQ(bayes, 0.05);
+  auto g = f.train("gbdt");
+  ASSERT_EQ(g.fit.status, "done") << g.fit.reason;
+  EXPECT_LE(g.errors.at("dev").value, 0.07);
+  EXPECT_GT(g.fit.best_step, 0);
+  ASSERT_TRUE(f.has("mlp")) << "the mlp family is not registered";
+  auto m = f.train("mlp");
+  ASSERT_EQ(m.fit.status, "done") << m.fit.reason;
+  EXPECT_LE(m.errors.at("dev").value, 0.07);
+}
+
+TEST(Families, KnnBeatsBaselineOnMulticlassBlobs) {
+  Fixture f("multiclass_blobs", 3000);
+  auto b = f.train("baseline");
+  auto k = f.train("knn");
+  ASSERT_EQ(k.fit.status, "done");
+  EXPECT_LT(k.errors.at("dev").high, b.errors.at("dev").low);  // better beyond the noise
+}
+
+TEST(Families, NonlinearRegressionFamiliesBeatTheMean) {
+  // y = sin(2 x0) x1 + x2^2 + noise: no linear trend to find, so only the flexible families.
+  Fixture f("regression_underfit", 3000);
+  auto b = f.train("baseline");
+  for (const char* fam : {"gbdt", "knn"}) {
+    auto r = f.train(fam);
+    ASSERT_EQ(r.fit.status, "done") << fam << ": " << r.fit.reason;
+    EXPECT_LT(r.errors.at("dev").value, b.errors.at("dev").value) << fam;
+  }
+}
+
+TEST(Families, SaveLoadPredictIsIdenticalAndSameSeedSameMetrics) {
+  Fixture f("underfit", 2000);
+  for (const auto& fam : f.registry.families()) {
+    SCOPED_TRACE(fam.name);
+    Params small = Params::object();
+    if (fam.name == "gbdt") small["rounds"] = 60;
+    auto r1 = f.train(fam.name, small);
+    auto r2 = f.train(fam.name, small);
+    ASSERT_EQ(r1.fit.status, "done") << r1.fit.reason;
+    // Same seed, same metrics, bit for bit.
+    auto m1 = f.project->store->run_metrics(r1.run), m2 = f.project->store->run_metrics(r2.run);
+    for (auto& [split, byname] : m1)
+      for (auto& [name, rec] : byname) EXPECT_EQ(rec.value, m2[split][name].value) << split << " " << name;
+    // The saved model predicts what the run recorded.
+    Artifact a = read_artifact(r1.record.artifact, f.registry);
+    const SplitPart& dev = f.data->data_part(SplitName::dev);
+    std::vector<float> out = a.model->predict(a.pipeline.transform(*dev.data, dev.positions));
+    auto stored = f.project->store->run_predictions(r1.run, "dev");
+    ASSERT_EQ(stored.size(), dev.positions.size());
+    const size_t k = a.pipeline.classes().size();
+    for (size_t i = 0; i < stored.size(); ++i)
+      for (size_t c = 0; c < k; ++c) ASSERT_EQ(stored[i].proba[c], out[i * k + c]) << "row " << i;
+  }
+}
+
+TEST(Families, ParamsAreValidatedAgainstTheirDeclarations) {
+  Registry r;
+  register_builtins(r);
+  const Family& g = r.get("gbdt");
+  auto code = [&](auto fn) {
+    try {
+      fn();
+    } catch (const Error& e) {
+      return std::make_pair(e.code(), e.describe());
+    }
+    return std::make_pair(ExitCode::ok, std::string());
+  };
+  auto [c1, m1] = code([&] { r.get("gdbt"); });
+  EXPECT_EQ(c1, ExitCode::bad_input);
+  EXPECT_NE(m1.find("did you mean gbdt"), std::string::npos) << m1;
+  auto [c2, m2] = code([&] { parse_param_assignment(g, "max_dpeth=3"); });
+  EXPECT_EQ(c2, ExitCode::bad_input);
+  EXPECT_NE(m2.find("max_depth"), std::string::npos) << m2;
+  auto [c3, m3] = code([&] { parse_param_assignment(g, "eta=7"); });
+  EXPECT_EQ(c3, ExitCode::bad_input);
+  EXPECT_NE(m3.find("[0.0001, 1]"), std::string::npos) << m3;
+  auto [c4, m4] = code([&] { parse_param_assignment(g, "eta"); });
+  EXPECT_EQ(c4, ExitCode::bad_input);
+  EXPECT_NE(m4.find("KEY=VALUE"), std::string::npos) << m4;
+  auto [c5, m5] = code([&] { parse_param_assignment(g, "max_depth=2.5"); });
+  EXPECT_EQ(c5, ExitCode::bad_input);
+  Params p = resolve_params(g, Params{{"max_depth", 3}});
+  EXPECT_EQ(p["max_depth"], 3);
+  EXPECT_EQ(p["eta"], 0.1);
+  // Capacity steps.
+  auto up = g.step_up(p);
+  ASSERT_TRUE(up);
+  EXPECT_EQ((*up)["max_depth"], 5);
+}

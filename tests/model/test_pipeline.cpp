@@ -1,0 +1,78 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numeric>
+
+#include "mlloop/data/csv.hpp"
+#include "mlloop/model/pipeline.hpp"
+#include "test_support.hpp"
+
+using namespace mlloop;
+using mlloop::testing::TempDir;
+
+namespace {
+Dataset load(const TempDir& d, const std::string& name, const std::string& text) {
+  mlloop::testing::write_file(d.str(name), text);
+  return read_csv(d.str(name), {});
+}
+std::vector<size_t> all(const Dataset& ds) {
+  std::vector<size_t> r(ds.rows());
+  std::iota(r.begin(), r.end(), size_t{0});
+  return r;
+}
+}  // namespace
+
+TEST(Pipeline, ImputesEncodesScalesAndDropsIdentifiers) {
+  TempDir d;
+  std::string t = "id,x,c,y\n";
+  for (int i = 0; i < 40; ++i)
+    t += std::to_string(1000 + i) + "," + (i % 10 == 0 ? std::string("") : std::to_string(i % 7)) + "," +
+         (i % 3 == 0 ? "a" : i % 3 == 1 ? "b" : "c") + "," + (i % 2 ? "yes" : "no") + "\n";
+  Dataset ds = load(d, "t.csv", t);
+  Pipeline p;
+  std::vector<std::string> notes;
+  p.fit(ds, all(ds), "y", true, {}, &notes);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("'id'"), std::string::npos);
+  EXPECT_EQ(p.classes(), (std::vector<std::string>{"no", "yes"}));
+  auto names = p.feature_names();
+  EXPECT_EQ(names, (std::vector<std::string>{"x", "x:missing", "c=a", "c=b", "c=c"}));
+  Matrix m = p.transform(ds, all(ds));
+  ASSERT_EQ(m.cols, 5u);
+  // Standardized: mean 0 over the training rows; the missing rows carry the indicator.
+  double mean = 0;
+  for (size_t i = 0; i < m.rows; ++i) mean += m.at(i, 0);
+  EXPECT_NEAR(mean / static_cast<double>(m.rows), 0.0, 1e-5);
+  EXPECT_EQ(m.at(0, 1), 1.f);
+  EXPECT_EQ(m.at(1, 1), 0.f);
+  EXPECT_EQ(m.at(0, 2), 1.f);  // row 0: c = a
+  EXPECT_EQ(m.at(1, 3), 1.f);  // row 1: c = b
+}
+
+TEST(Pipeline, TreesGetRawValuesAndUnseenCategoriesAreMissing) {
+  TempDir d;
+  Dataset train = load(d, "a.csv", "x,c,y\n1,a,1.5\n,b,2.5\n3,a,3.5\n4,b,1\n");
+  Dataset other = load(d, "b.csv", "x,c,y\n5,b,0\n6,zzz,0\n");
+  Pipeline p;
+  Pipeline::Options o;
+  o.standardize = false;
+  p.fit(train, all(train), "y", false, o);
+  Matrix m = p.transform(train, all(train));
+  EXPECT_EQ(m.at(0, 0), 1.f);
+  EXPECT_TRUE(std::isnan(m.at(1, 0)));  // trees read missing as NaN
+  Matrix n = p.transform(other, all(other));
+  EXPECT_EQ(n.at(0, 2), m.at(1, 2));     // 'b' has the same code in both files
+  EXPECT_TRUE(std::isnan(n.at(1, 2)));   // an unseen category is missing
+  EXPECT_EQ(p.target(train, all(train))[1], 2.5f);
+}
+
+TEST(Pipeline, JsonRoundTrip) {
+  TempDir d;
+  Dataset ds = load(d, "a.csv", "x,c,y\n1,a,p\n2,b,q\n3,a,p\n4,b,q\n,c,p\n");
+  Pipeline p;
+  p.fit(ds, all(ds), "y", true, {});
+  Pipeline q = Pipeline::from_json(p.to_json());
+  Matrix a = p.transform(ds, all(ds)), b = q.transform(ds, all(ds));
+  EXPECT_EQ(a.data, b.data);
+  EXPECT_EQ(q.classes(), p.classes());
+}
