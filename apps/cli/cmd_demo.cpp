@@ -54,12 +54,24 @@ int run_demo(const DemoArgs& args, Context& ctx) {
   init.target = "Status";
   init.dir = dir.string();
   if (int rc = run_init(init, ctx)) return rc;
+  for (const char* model : {"baseline", "linear", "gbdt"}) {
+    fmt::print(out, "\n$ mlloop train --model {}\n", model);
+    TrainArgs train;
+    train.dir = dir.string();
+    train.model = model;
+    if (int rc = run_train(train, ctx)) return rc;
+  }
+  fmt::print(out, "\n$ mlloop runs\n");
+  RunsArgs runs;
+  runs.dir = dir.string();
+  if (int rc = run_runs(runs, ctx)) return rc;
   fmt::print(out, "\n$ mlloop status\n");
   StatusArgs status;
   status.dir = dir.string();
   if (int rc = run_status(status, ctx)) return rc;
   fmt::print(out, "\nproject: {}\nstore:   {}\n", dir.string(), (dir / ".mlloop" / "store.db").string());
-  fmt::print(out, "The splits are frozen. Model training and the loop are not built yet (see the open issues).\n");
+  fmt::print(out, "Next: mlloop train --dir {} --model mlp, or any family of mlloop models. The analysis and the loop "
+                  "(diagnose, run) are not built yet.\n", dir.string());
   return 0;
 }
 

@@ -242,7 +242,7 @@ void parse_part(const char* begin, const char* stop_at, const char* end, bool at
             part.conflict_line[c] = part.newlines;
             part.conflict_text[c] = std::string(v.substr(0, 80));
             f = std::numeric_limits<float>::quiet_NaN();
-          } else if (!part.non_integral[c] && std::nearbyint(f) != f) {
+          } else if (!part.non_integral[c] && !(std::fabs(f) < 1e15f && static_cast<float>(static_cast<int64_t>(f)) == f)) {
             part.non_integral[c] = 1;
           }
         }
@@ -456,8 +456,13 @@ void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvRe
           conflicts.push_back(ParseConflict{c, base_line + part->conflict_line[c], part->conflict_text[c]});
         }
       }
-      for (size_t i = 0; i < part->rel_line.size(); ++i)
-        ds.append_row_meta(base_row + part->rel_row[i], base_line + part->rel_line[i]);
+      // Row ids and lines: a part without skipped rows, blank lines or quoted line breaks
+      // continues the plain sequence, which the Dataset keeps implicit.
+      const size_t k = part->rel_line.size();
+      const bool regular = k == static_cast<size_t>(part->data_rows) && static_cast<int64_t>(k) == part->newlines &&
+                           (k == 0 || (part->rel_row[k - 1] == k - 1 && part->rel_line[k - 1] == k - 1));
+      if (!(regular && ds.append_plain_rows(k, base_row, base_line)))
+        for (size_t i = 0; i < k; ++i) ds.append_row_meta(base_row + part->rel_row[i], base_line + part->rel_line[i]);
       for (auto& rj : part->rejected) {
         if (report.rejected.size() < 100000)
           report.rejected.push_back(RejectedRow{base_line + rj.line, base_row + rj.row_id, rj.reason});

@@ -95,6 +95,13 @@ void Dataset::append_row_meta(int64_t row_id, int64_t line) {
   lines_.push_back(line);
 }
 
+bool Dataset::append_plain_rows(size_t n, int64_t row_id, int64_t line) {
+  const auto next = static_cast<int64_t>(meta_count_);
+  if (!row_ids_.empty() || row_id != next || line != next + first_line_) return false;
+  meta_count_ += n;
+  return true;
+}
+
 void Dataset::keep_rows(const std::vector<size_t>& positions) {
   std::vector<int64_t> ids, lines;
   ids.reserve(positions.size());

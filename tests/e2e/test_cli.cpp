@@ -110,6 +110,13 @@ TEST(Cli, DemoRunsInAFreshFolderFromAnywhere) {
   EXPECT_TRUE(fs::exists(tmp.path() / "mlloop-demo" / "mlloop.toml"));
   EXPECT_TRUE(fs::exists(tmp.path() / "mlloop-demo" / ".mlloop" / "store.db"));
   EXPECT_NE(r.out.find("train          3,119"), std::string::npos) << r.out;
+  auto runs = nlohmann::json::parse(run_mlloop({"runs", "--json", "--dir", tmp.str("mlloop-demo")}).out);
+  ASSERT_EQ(runs.size(), 3u);
+  for (const auto& run : runs) EXPECT_EQ(run["status"], "done");
+  auto status = nlohmann::json::parse(run_mlloop({"status", "--json", "--dir", tmp.str("mlloop-demo")}).out);
+  EXPECT_FALSE(status["best"].is_null());
+  EXPECT_EQ(runs[0]["model"], "baseline");
+  EXPECT_LT(status["best"]["dev"].get<double>(), runs[0]["errors"]["dev"].get<double>());  // beats the class prior
   // A second demo does not clobber the first.
   ASSERT_EQ(run_mlloop({"demo"}, tmp.str()).exit_code, 0);
   EXPECT_TRUE(fs::exists(tmp.path() / "mlloop-demo-2" / "mlloop.toml"));

@@ -54,6 +54,9 @@ class Dataset {
   // Builders used by the reader.
   void set_first_line(int64_t line) { first_line_ = line; }
   void append_row_meta(int64_t row_id, int64_t line);  // materializes lists on first irregularity
+  // Appends `n` rows continuing the plain sequence from (row_id, line) when the lists are
+  // still implicit and the sequence fits; returns false (nothing done) otherwise.
+  bool append_plain_rows(size_t n, int64_t row_id, int64_t line);
   void reserve_meta(size_t n) { planned_rows_ = n; }
 
   // Keeps only the rows at the given positions (ascending), with their ids and lines.

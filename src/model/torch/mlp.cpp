@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <limits>
+#include <numbers>
 #include <numeric>
 #include <random>
 #include <sstream>
@@ -26,9 +27,13 @@ namespace {
 constexpr int64_t kMaxWidth = 2048, kMinWidth = 4, kMaxDepth = 8, kMinDepth = 1;
 constexpr double kDefaultLr = 3e-3;
 // A loss this many times the first batch's loss (the loss of the untrained network) counts
-// as exploding.
+// as exploding: over a whole epoch, or over this many batches in a row (one batch alone may
+// hold an outlier of a heavy-tailed target).
 constexpr double kExplodeFactor = 1e3;
+constexpr int kExplodeBatches = 3;
 constexpr int64_t kPredictChunk = 65536;
+// Rows per batch times units per layer from which training uses ctx.threads threads.
+constexpr int64_t kParallelWork = 65536;
 constexpr const char* kMagic = "mlloop-mlp-v1";
 
 struct MlpConfig {
@@ -239,7 +244,7 @@ class Mlp final : public Model {
 
   double lr_at(int64_t epoch) const {
     if (cfg_.schedule == "cosine")
-      return cfg_.lr * 0.5 * (1 + std::cos(M_PI * static_cast<double>(epoch) / static_cast<double>(cfg_.epochs)));
+      return cfg_.lr * 0.5 * (1 + std::cos(std::numbers::pi * static_cast<double>(epoch) / static_cast<double>(cfg_.epochs)));
     if (cfg_.schedule == "step") {
       // Divided by 10 at half and again at three quarters of the epochs.
       double f = 1;
@@ -315,7 +320,12 @@ class Mlp final : public Model {
     if (has_valid)
       if (auto bad = check_labels(*valid_y, "valid"); !bad.empty()) return fail(bad);
 
-    if (ctx.threads > 0 && torch::get_num_threads() != ctx.threads) torch::set_num_threads(ctx.threads);
+    // ctx.threads for a big network; one thread for a small one, where ATen splits no work
+    // below its grain size and OpenMP's barriers cost more than they save (much more on a busy
+    // machine). Either way a pure function of the params and ctx.threads, so runs repeat bit
+    // for bit.
+    const int threads = cfg_.batch_size * cfg_.width >= kParallelWork ? std::max(1, ctx.threads) : 1;
+    if (torch::get_num_threads() != threads) torch::set_num_threads(threads);
     torch::manual_seed(ctx.seed);
     std::mt19937_64 rng(ctx.seed);
 
@@ -337,8 +347,22 @@ class Mlp final : public Model {
 
     const int64_t n = static_cast<int64_t>(x.rows);
     torch::Tensor xt = as_tensor(x), yt = make_target(y);
+    // Weights scaled to mean 1: a batch's loss is then an unbiased estimate of the weighted
+    // mean loss, and the learning rate means the same whatever the weights' scale.
     torch::Tensor wt;
-    if (!w.empty()) wt = torch::from_blob(const_cast<float*>(w.data()), {n}, torch::kFloat32);
+    if (!w.empty()) {
+      double sum = 0;
+      for (size_t i = 0; i < w.size(); ++i) {
+        if (!std::isfinite(w[i]) || w[i] < 0)
+          return fail(fmt::format("sample weight at row {} is {}, not a finite number >= 0", i, w[i]));
+        sum += w[i];
+      }
+      if (!(sum > 0)) return fail("all sample weights are 0");
+      wt = torch::from_blob(const_cast<float*>(w.data()), {n}, torch::kFloat32)
+               .to(torch::kFloat64)
+               .mul(static_cast<double>(n) / sum)
+               .to(torch::kFloat32);
+    }
     torch::Tensor vx, vy;
     if (has_valid) {
       vx = as_tensor(*valid_x);
@@ -352,6 +376,7 @@ class Mlp final : public Model {
     double best_watch = std::numeric_limits<double>::infinity();
     int64_t since_best = 0;
     double first_loss = std::numeric_limits<double>::quiet_NaN();
+    int exploding = 0;  // batches in a row above kExplodeFactor * first_loss
     auto lr_hint = [&]() { return fmt::format("lr {:g} is likely too large", cfg_.lr); };
     auto diverge = [&](std::string why) {
       restore_snapshot(net_, best);
@@ -366,6 +391,10 @@ class Mlp final : public Model {
       r.status = "stopped";
       r.reason = fmt::format("the deadline passed during epoch {} of {}", epoch, cfg_.epochs);
       return r;
+    };
+    auto exploded = [&](double loss, int64_t epoch, const std::string& what) {
+      return diverge(fmt::format("loss exploded to {} at epoch {} ({}; over {:g} times the initial loss {}; {})",
+                                 format_loss(loss), epoch, what, kExplodeFactor, format_loss(first_loss), lr_hint()));
     };
 
     for (int64_t epoch = 0; epoch < cfg_.epochs; ++epoch) {
@@ -382,30 +411,24 @@ class Mlp final : public Model {
         torch::Tensor bx = xt.index_select(0, idx), by = yt.index_select(0, idx);
         torch::Tensor losses = row_losses(net_->forward(bx), by);
         torch::Tensor loss;
-        double bw;
-        if (wt.defined()) {
-          torch::Tensor bw_t = wt.index_select(0, idx);
-          bw = bw_t.sum().item<double>();
-          if (!(bw > 0)) continue;  // all-zero weights: nothing to learn from this batch
-          loss = (losses * bw_t).sum() / bw;
-        } else {
-          bw = static_cast<double>(len);
+        if (wt.defined())
+          loss = (losses * wt.index_select(0, idx)).mean();
+        else
           loss = losses.mean();
-        }
         const double lv = loss.item<double>();
         if (!std::isfinite(lv))
           return diverge(fmt::format("loss became {} at epoch {} ({})", format_loss(lv), epoch, lr_hint()));
         if (std::isnan(first_loss)) first_loss = std::max(lv, 1e-6);
-        if (lv > kExplodeFactor * first_loss)
-          return diverge(fmt::format("loss exploded to {} at epoch {}, over {:g} times the initial loss {} ({})",
-                                     format_loss(lv), epoch, kExplodeFactor, format_loss(first_loss), lr_hint()));
+        exploding = lv > kExplodeFactor * first_loss ? exploding + 1 : 0;
+        if (exploding >= kExplodeBatches) return exploded(lv, epoch, fmt::format("{} batches in a row", exploding));
         opt->zero_grad();
         loss.backward();
         opt->step();
-        loss_sum += lv * bw;
-        weight_sum += bw;
+        loss_sum += lv * static_cast<double>(len);
+        weight_sum += static_cast<double>(len);
       }
       const double train_loss = weight_sum > 0 ? loss_sum / weight_sum : std::numeric_limits<double>::quiet_NaN();
+      if (train_loss > kExplodeFactor * first_loss) return exploded(train_loss, epoch, "the epoch's mean");
       if (!parameters_finite(net_))
         return diverge(fmt::format("the weights became non-finite at epoch {} (train loss {}; {})", epoch,
                                    format_loss(train_loss), lr_hint()));
@@ -474,7 +497,7 @@ void register_mlp(Registry& r) {
       choice("schedule", "constant", {"constant", "cosine", "step"},
              "learning-rate schedule over the epochs: constant, cosine decay to 0, or step (divided by 10 at 50% "
              "and 75% of the epochs)"),
-      integer("batch_size", 128, 8, 65536, "rows per mini-batch", true),
+      integer("batch_size", 256, 8, 65536, "rows per mini-batch", true),
       integer("epochs", 100, 1, 10000, "maximum passes over the training rows", true),
       integer("patience", 10, 0, 1000,
               "early stopping: epochs without a better valid loss before training stops (0 = off; needs a valid "
