@@ -487,7 +487,7 @@ void register_mlp(Registry& r) {
       integer("depth", 2, kMinDepth, kMaxDepth, "number of hidden layers"),
       integer("width", 64, kMinWidth, kMaxWidth, "units per hidden layer", true),
       choice("activation", "relu", {"relu", "tanh", "gelu"}, "hidden-layer activation"),
-      real("dropout", 0.0, 0.0, 0.9, "dropout probability after each hidden layer (0 = none)"),
+      real("dropout", 0.2, 0.0, 0.9, "dropout probability after each hidden layer (0 = none)"),
       boolean("batch_norm", false, "batch normalization after each hidden linear layer"),
       choice("optimizer", "adam", {"sgd", "adam", "adamw"}, "the optimizer"),
       real("lr", kDefaultLr, 1e-6, 100.0, "learning rate (the starting value when a schedule decays it)", true),
@@ -499,7 +499,7 @@ void register_mlp(Registry& r) {
              "and 75% of the epochs)"),
       integer("batch_size", 256, 8, 65536, "rows per mini-batch", true),
       integer("epochs", 100, 1, 10000, "maximum passes over the training rows", true),
-      integer("patience", 10, 0, 1000,
+      integer("patience", 30, 0, 1000,
               "early stopping: epochs without a better valid loss before training stops (0 = off; needs a valid "
               "slice)"),
       choice("init", "default", {"default", "xavier_uniform", "kaiming_normal", "orthogonal"},
