@@ -5,22 +5,10 @@
 
 #include "commands.hpp"
 #include "mlloop/core/error.hpp"
+#include "mlloop/core/text.hpp"
 
 namespace mlloop::cli {
 
-namespace {
-std::vector<std::string> split_markers(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    size_t pos = s.find(',', start);
-    out.push_back(s.substr(start, pos == std::string::npos ? std::string::npos : pos - start));
-    if (pos == std::string::npos) break;
-    start = pos + 1;
-  }
-  return out;
-}
-}  // namespace
 
 int run_cli(int argc, const char* const* argv, Context& ctx) {
   CLI::App app{"mlloop: runs the machine-learning engineering loop on a CSV file, and shows every step"};
@@ -124,12 +112,12 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
 
   try {
     if (c_init->parsed()) {
-      if (!init_missing.empty() || c_init->count("--missing")) init.missing = split_markers(init_missing);
+      if (!init_missing.empty() || c_init->count("--missing")) init.missing = split_list(init_missing, ',');
       if (seed) init.seed = static_cast<uint64_t>(*seed);
       return run_init(init, ctx);
     }
     if (c_info->parsed()) {
-      if (c_info->count("--missing")) info.missing = split_markers(info_missing);
+      if (c_info->count("--missing")) info.missing = split_list(info_missing, ',');
       return run_info(info, ctx);
     }
     if (c_status->parsed()) return run_status(status, ctx);
