@@ -462,74 +462,12 @@ class Mlp final : public Model {
   double y_mean_ = 0, y_std_ = 1;
 };
 
-ParamSpec real(std::string name, double def, double lo, double hi, std::string desc, bool log = false) {
-  return {std::move(name), ParamSpec::Kind::real, def, lo, hi, {}, std::move(desc), log};
-}
-ParamSpec integer(std::string name, int64_t def, double lo, double hi, std::string desc, bool log = false) {
-  return {std::move(name), ParamSpec::Kind::integer, def, lo, hi, {}, std::move(desc), log};
-}
-ParamSpec choice(std::string name, std::string def, std::vector<std::string> choices, std::string desc) {
-  return {std::move(name), ParamSpec::Kind::choice, def, 0, 0, std::move(choices), std::move(desc), false};
-}
-ParamSpec boolean(std::string name, bool def, std::string desc) {
-  return {std::move(name), ParamSpec::Kind::boolean, def, 0, 0, {}, std::move(desc), false};
-}
-
 }  // namespace
 
-void register_mlp(Registry& r) {
-  Family f;
-  f.name = "mlp";
-  f.description =
-      "multilayer perceptron (libtorch): hidden layers of equal width, softmax cross-entropy for classes or MSE "
-      "on a standardized target; mini-batch SGD/Adam/AdamW with early stopping on the valid slice";
-  f.params = {
-      integer("depth", 2, kMinDepth, kMaxDepth, "number of hidden layers"),
-      integer("width", 64, kMinWidth, kMaxWidth, "units per hidden layer", true),
-      choice("activation", "relu", {"relu", "tanh", "gelu"}, "hidden-layer activation"),
-      real("dropout", 0.2, 0.0, 0.9, "dropout probability after each hidden layer (0 = none)"),
-      boolean("batch_norm", false, "batch normalization after each hidden linear layer"),
-      choice("optimizer", "adam", {"sgd", "adam", "adamw"}, "the optimizer"),
-      real("lr", kDefaultLr, 1e-6, 100.0, "learning rate (the starting value when a schedule decays it)", true),
-      real("momentum", 0.9, 0.0, 0.999, "momentum, for sgd only"),
-      boolean("nesterov", false, "Nesterov momentum, for sgd only (needs momentum > 0)"),
-      real("weight_decay", 0.0, 0.0, 1.0, "L2 penalty (decoupled for adamw)"),
-      choice("schedule", "constant", {"constant", "cosine", "step"},
-             "learning-rate schedule over the epochs: constant, cosine decay to 0, or step (divided by 10 at 50% "
-             "and 75% of the epochs)"),
-      integer("batch_size", 256, 8, 65536, "rows per mini-batch", true),
-      integer("epochs", 100, 1, 10000, "maximum passes over the training rows", true),
-      integer("patience", 30, 0, 1000,
-              "early stopping: epochs without a better valid loss before training stops (0 = off; needs a valid "
-              "slice)"),
-      choice("init", "default", {"default", "xavier_uniform", "kaiming_normal", "orthogonal"},
-             "weight initialization (default: libtorch's, kaiming-uniform); biases start at 0 for the others"),
-  };
-  f.standardize = true;
-  f.create = [](const Params& p, const TaskShape& s) { return std::make_unique<Mlp>(p, s); };
-  f.step_up = [](const Params& p) -> std::optional<Params> {
-    Params q = p;
-    int64_t width = p.at("width").get<int64_t>(), depth = p.at("depth").get<int64_t>();
-    if (width < kMaxWidth)
-      q["width"] = std::min(kMaxWidth, width * 2);
-    else if (depth < kMaxDepth)
-      q["depth"] = depth + 1;
-    else
-      return std::nullopt;
-    return q;
-  };
-  f.step_down = [](const Params& p) -> std::optional<Params> {
-    Params q = p;
-    int64_t width = p.at("width").get<int64_t>(), depth = p.at("depth").get<int64_t>();
-    if (width > kMinWidth)
-      q["width"] = std::max(kMinWidth, width / 2);
-    else if (depth > kMinDepth)
-      q["depth"] = depth - 1;
-    else
-      return std::nullopt;
-    return q;
-  };
-  r.add(std::move(f));
+// The plugin's entry point: mlloop's `mlp` family (model/mlp_family.cpp) loads this library
+// on first use, so that commands which train no MLP never pay for loading libtorch.
+extern "C" __attribute__((visibility("default"))) Model* mlloop_mlp_create(const Params* params, const TaskShape* shape) {
+  return new Mlp(*params, *shape);
 }
 
 }  // namespace mlloop
