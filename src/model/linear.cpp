@@ -52,7 +52,7 @@ class Linear final : public Model {
     prob.bias = -1;  // the bias is an explicit feature above
     parameter param{};
     param.solver_type = L2R_LR;
-    param.eps = 0.001;
+    param.eps = 0.01;  // liblinear's own default for this solver
     param.C = c_;
     set_print_string_function(&quiet);
     model* m = train(&prob, &param);
