@@ -68,6 +68,7 @@ nlohmann::json check_value(const Family& family, const ParamSpec& s, const nlohm
       for (const auto& c : s.choices)
         if (c == v.get<std::string>()) return v;
       bad();
+      return v;
     }
     case ParamSpec::Kind::boolean:
       if (!v.is_boolean()) bad();

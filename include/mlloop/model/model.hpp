@@ -68,6 +68,9 @@ class Model {
   // The learned state, as bytes; load() restores it into a model created with the same params.
   virtual std::string save() const = 0;
   virtual void load(const std::string& bytes) = 0;
+  // Importance of each input column, summing to 1, for the families that know it (trees);
+  // empty otherwise.
+  virtual std::vector<double> feature_importance() const { return {}; }
 };
 
 // A parameter, declared once: --help, `mlloop models`, validation and the docs come from it.

@@ -131,6 +131,30 @@ class Gbdt final : public Model {
     return std::vector<float>(res, res + n);
   }
 
+  std::vector<double> feature_importance() const override {
+    bst_ulong nfeat = 0, dim = 0;
+    const char** names = nullptr;
+    const bst_ulong* shape = nullptr;
+    const float* scores = nullptr;
+    check(XGBoosterFeatureScore(booster_->h, R"({"importance_type": "total_gain"})", &nfeat, &names, &dim, &shape, &scores),
+          "feature importance");
+    bst_ulong ncols = 0;
+    check(XGBoosterGetNumFeature(booster_->h, &ncols), "feature count");
+    std::vector<double> out(ncols, 0.0);
+    double total = 0;
+    for (bst_ulong i = 0; i < nfeat; ++i) {
+      // Unnamed features are called f0, f1, ...; unused ones are left out.
+      size_t j = std::strtoul(names[i] + 1, nullptr, 10);
+      if (j < out.size()) {
+        out[j] = scores[i];
+        total += scores[i];
+      }
+    }
+    if (total > 0)
+      for (auto& v : out) v /= total;
+    return out;
+  }
+
   std::string save() const override {
     bst_ulong len = 0;
     const char* buf = nullptr;

@@ -1,0 +1,32 @@
+// The optimal-error bound, estimated from the data when no reference error is given.
+//   classification: a lower bound by inverting Cover–Hart on the leave-one-out 1-NN error,
+//     measured in a feature space weighted by a quick gbdt's importances (raw 1-NN on all
+//     standardized features is inflated by irrelevant ones), and an upper bound from the best
+//     out-of-fold error (5-fold gbdt and linear); the estimate lies between them.
+//   regression: the Gamma test (nearest-neighbour noise variance, same weighting) gives the
+//     estimate and the lower end; the best out-of-fold RMSE (gbdt, ridge) the upper end.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "mlloop/model/model.hpp"
+
+namespace mlloop {
+
+class Context;
+
+struct OptimalBound {
+  double value = 0, low = 0, high = 0;  // on the metric's scale: error rate, or RMSE
+  std::string method;
+  nlohmann::json evidence;  // the numbers behind it
+};
+
+// `x` are standardized features (the linear / knn pipeline), `y` class indices or values.
+OptimalBound estimate_optimal_error(const Matrix& x, const std::vector<float>& y, const TaskShape& shape,
+                                    const Registry& registry, Context& ctx);
+
+// Cover–Hart, inverted: the smallest Bayes error consistent with an asymptotic 1-NN error
+// `nn_error` among `classes` classes.
+double cover_hart_lower_bound(double nn_error, size_t classes);
+
+}  // namespace mlloop

@@ -1,0 +1,166 @@
+#include "mlloop/analyze/bound.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "mlloop/core/context.hpp"
+#include "mlloop/metrics/metrics.hpp"
+#include "mlloop/model/knn.hpp"
+#include "mlloop/split/splitter.hpp"
+
+namespace mlloop {
+
+namespace {
+constexpr size_t kMaxRows = 200000;
+constexpr int kFolds = 5;
+
+Matrix take_rows(const Matrix& x, const std::vector<size_t>& rows) {
+  Matrix m;
+  m.rows = rows.size();
+  m.cols = x.cols;
+  m.data.resize(m.rows * m.cols);
+  for (size_t i = 0; i < rows.size(); ++i) std::copy_n(x.row(rows[i]), x.cols, m.data.data() + i * x.cols);
+  return m;
+}
+
+std::vector<float> take(const std::vector<float>& y, const std::vector<size_t>& rows) {
+  std::vector<float> out(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) out[i] = y[rows[i]];
+  return out;
+}
+
+// Fits `family` on x, y with a seeded 10% early-stopping slice when the family uses one.
+std::unique_ptr<Model> quick_fit(const Family& family, const Params& params, const TaskShape& shape, const Matrix& x,
+                                 const std::vector<float>& y, Context& ctx) {
+  auto model = family.create(resolve_params(family, params), shape);
+  std::vector<size_t> order(x.rows);
+  std::iota(order.begin(), order.end(), size_t{0});
+  seeded_shuffle(order, ctx.seed + 17);
+  bool es = family.name == "gbdt" && x.rows >= 50;
+  size_t n_es = es ? x.rows / 10 : 0;
+  std::vector<size_t> fit(order.begin() + static_cast<std::ptrdiff_t>(n_es), order.end()), slice(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_es));
+  Matrix xf = take_rows(x, fit), xs = take_rows(x, slice);
+  std::vector<float> yf = take(y, fit), ys = take(y, slice);
+  FitResult r = model->fit(xf, yf, {}, es ? &xs : nullptr, es ? &ys : nullptr, ctx, {});
+  if (r.status != "done") throw std::runtime_error(fmt::format("{} failed while estimating the bound: {}", family.name, r.reason));
+  return model;
+}
+
+// Out-of-fold loss (error rate, or RMSE) of a family over seeded folds.
+double out_of_fold_loss(const Family& family, const Params& params, const TaskShape& shape, const Matrix& x,
+                        const std::vector<float>& y, Context& ctx) {
+  std::vector<size_t> order(x.rows);
+  std::iota(order.begin(), order.end(), size_t{0});
+  seeded_shuffle(order, ctx.seed + 31);
+  double loss = 0;
+  for (int f = 0; f < kFolds; ++f) {
+    std::vector<size_t> train, held;
+    for (size_t i = 0; i < order.size(); ++i) (static_cast<int>(i % kFolds) == f ? held : train).push_back(order[i]);
+    auto model = quick_fit(family, params, shape, take_rows(x, train), take(y, train), ctx);
+    std::vector<float> out = model->predict(take_rows(x, held));
+    for (size_t i = 0; i < held.size(); ++i) {
+      float truth = y[held[i]];
+      if (shape.classification) {
+        const float* p = out.data() + i * shape.classes;
+        auto pred = static_cast<float>(std::max_element(p, p + shape.classes) - p);
+        loss += pred != truth;
+      } else {
+        loss += (out[i] - truth) * (out[i] - truth);
+      }
+    }
+  }
+  loss /= static_cast<double>(x.rows);
+  return shape.classification ? loss : std::sqrt(loss);
+}
+}  // namespace
+
+double cover_hart_lower_bound(double nn_error, size_t classes) {
+  const double k = static_cast<double>(std::max<size_t>(classes, 2));
+  const double inside = 1.0 - k / (k - 1.0) * std::min(nn_error, (k - 1.0) / k);
+  return (k - 1.0) / k * (1.0 - std::sqrt(std::max(0.0, inside)));
+}
+
+OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float>& y_all, const TaskShape& shape,
+                                    const Registry& registry, Context& ctx) {
+  // At most 200k rows, drawn at random (seeded).
+  Matrix x = x_all;
+  std::vector<float> y = y_all;
+  if (x.rows > kMaxRows) {
+    std::vector<size_t> order(x.rows);
+    std::iota(order.begin(), order.end(), size_t{0});
+    seeded_shuffle(order, ctx.seed + 7);
+    order.resize(kMaxRows);
+    std::sort(order.begin(), order.end());
+    x = take_rows(x_all, order);
+    y = take(y_all, order);
+  }
+  const Family& gbdt = registry.get("gbdt");
+  // 1. Feature weights: a quick gbdt's importances (share of total gain).
+  Params quick{{"max_depth", 4}, {"eta", 0.1}, {"rounds", 300}, {"early_stopping", 20}};
+  auto model = quick_fit(gbdt, quick, shape, x, y, ctx);
+  std::vector<double> w = model->feature_importance();
+  Matrix xw = x;
+  for (size_t i = 0; i < xw.rows; ++i)
+    for (size_t j = 0; j < xw.cols; ++j) xw.at(i, j) *= static_cast<float>(w[j]);
+
+  OptimalBound b;
+  b.evidence["rows"] = x.rows;
+  b.evidence["feature_weights"] = w;
+  // 2. Upper end: the best out-of-fold loss.
+  double oof_gbdt = out_of_fold_loss(gbdt, Params::object(), shape, x, y, ctx);
+  double oof_linear = out_of_fold_loss(registry.get("linear"), Params::object(), shape, x, y, ctx);
+  b.evidence["oof_gbdt"] = oof_gbdt;
+  b.evidence["oof_linear"] = oof_linear;
+  b.high = std::min(oof_gbdt, oof_linear);
+
+  if (shape.classification) {
+    // 3. Lower end: Cover–Hart on the leave-one-out 1-NN error in the weighted space.
+    Neighbours nb = knn_search(xw, xw, 1, true, ctx.threads);
+    size_t wrong = 0;
+    for (size_t i = 0; i < x.rows; ++i) wrong += y[static_cast<size_t>(nb.index[i])] != y[i];
+    double nn = static_cast<double>(wrong) / static_cast<double>(x.rows);
+    b.low = std::min(cover_hart_lower_bound(nn, shape.classes), b.high);
+    b.method = "cover_hart_weighted_1nn+oof";
+    b.evidence["loo_1nn_error"] = nn;
+  } else {
+    // 3. Lower end: the Gamma test: regress half the squared target differences of the
+    // k-th neighbours on their squared distances, k = 1..10; the intercept is the noise variance.
+    const size_t p = std::min<size_t>(10, x.rows - 1);
+    Neighbours nb = knn_search(xw, xw, p, true, ctx.threads);
+    std::vector<double> delta(p, 0), gamma(p, 0);
+    for (size_t i = 0; i < x.rows; ++i)
+      for (size_t k = 0; k < p; ++k) {
+        delta[k] += nb.dist2[i * p + k];
+        double d = y[static_cast<size_t>(nb.index[i * p + k])] - y[i];
+        gamma[k] += 0.5 * d * d;
+      }
+    for (size_t k = 0; k < p; ++k) {
+      delta[k] /= static_cast<double>(x.rows);
+      gamma[k] /= static_cast<double>(x.rows);
+    }
+    double md = std::accumulate(delta.begin(), delta.end(), 0.0) / static_cast<double>(p);
+    double mg = std::accumulate(gamma.begin(), gamma.end(), 0.0) / static_cast<double>(p);
+    double sxy = 0, sxx = 0;
+    for (size_t k = 0; k < p; ++k) {
+      sxy += (delta[k] - md) * (gamma[k] - mg);
+      sxx += (delta[k] - md) * (delta[k] - md);
+    }
+    double slope = sxx > 0 ? sxy / sxx : 0;
+    double intercept = mg - slope * md;
+    // The Gamma test estimates the noise itself: it is the point estimate, and the lower
+    // end; the best out-of-fold RMSE is the upper end.
+    b.low = std::min(std::sqrt(std::max(0.0, intercept)), b.high);
+    b.value = b.low;
+    b.method = "gamma_test+oof";
+    b.evidence["gamma_intercept"] = intercept;
+    b.evidence["gamma_slope"] = slope;
+    return b;
+  }
+  b.value = (b.low + b.high) / 2;
+  return b;
+}
+
+}  // namespace mlloop
