@@ -81,6 +81,13 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
   c_predict->add_option("--run", predict.run, "Run id (default: the incumbent)");
   c_predict->add_option("DATA", predict.data, "CSV file with the training data's columns")->required();
 
+  // diagnose
+  DiagnoseArgs diag;
+  auto* c_diag = app.add_subcommand("diagnose", "Locate the bottleneck of the incumbent (or --run ID): errors, optimal bound, gaps");
+  c_diag->add_option("--dir", diag.dir, "Project folder (default: the current folder)");
+  c_diag->add_option("--run", diag.run, "Run id (default: the incumbent)");
+  c_diag->add_flag("--json", diag.json, "Print JSON (CONTRACT.md)");
+
   // models
   ModelsArgs models;
   auto* c_models = app.add_subcommand("models", "List the model families and their parameters");
@@ -126,6 +133,7 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
     if (c_runs->parsed()) return run_runs(runs, ctx);
     if (c_predict->parsed()) return run_predict(predict, ctx);
     if (c_models->parsed()) return run_models(models, ctx);
+    if (c_diag->parsed()) return run_diagnose(diag, ctx);
   } catch (const Error& e) {
     ctx.err() << e.describe() << '\n';
     return static_cast<int>(e.code());

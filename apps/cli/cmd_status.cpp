@@ -29,6 +29,7 @@ int run_status(const StatusArgs& args, Context& ctx) {
   }
   j["goal"] = c.goal ? nlohmann::json(*c.goal) : nlohmann::json(nullptr);
   j["bottleneck"] = nullptr;
+  if (auto b = p.store->meta("last_bottleneck")) j["bottleneck"] = *b;  // from the last diagnose
   j["iterations"] = p.store->count_iterations();
   j["test_looks"] = p.store->count_test_looks();
   if (args.json) {

@@ -46,6 +46,12 @@ struct PredictArgs {
   std::string data;
 };
 
+struct DiagnoseArgs {
+  std::string dir = ".";
+  std::optional<int64_t> run;
+  bool json = false;
+};
+
 struct ModelsArgs {
   bool json = false;
 };
@@ -55,6 +61,7 @@ int run_train(const TrainArgs& args, Context& ctx);
 int run_runs(const RunsArgs& args, Context& ctx);
 int run_predict(const PredictArgs& args, Context& ctx);
 int run_models(const ModelsArgs& args, Context& ctx);
+int run_diagnose(const DiagnoseArgs& args, Context& ctx);
 
 // A run as CONTRACT.md's run object: run, model, params, status, errors, seconds, iteration.
 nlohmann::json run_to_json(Store& store, const RunRecord& run, const std::string& metric);

@@ -195,8 +195,8 @@ Interval with_interval(std::string_view name, const Predictions& p, uint64_t see
     double nn = static_cast<double>(n), z2 = kZ95 * kZ95;
     double centre = (r.value + z2 / (2 * nn)) / (1 + z2 / nn);
     double half = kZ95 * std::sqrt(r.value * (1 - r.value) / nn + z2 / (4 * nn * nn)) / (1 + z2 / nn);
-    r.low = std::max(0.0, centre - half);
-    r.high = std::min(1.0, centre + half);
+    r.low = std::clamp(centre - half, 0.0, r.value);  // clamps also rounding at 0 and 1
+    r.high = std::clamp(centre + half, r.value, 1.0);
     return r;
   }
   std::mt19937_64 rng(seed);

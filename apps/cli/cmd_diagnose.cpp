@@ -1,0 +1,47 @@
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include "commands.hpp"
+#include "mlloop/analyze/diagnosis.hpp"
+#include "mlloop/model/model.hpp"
+
+namespace mlloop::cli {
+
+int run_diagnose(const DiagnoseArgs& args, Context& ctx) {
+  Project project = Project::open(args.dir);
+  ctx.seed = project.config.seed;
+  Registry registry;
+  register_builtins(registry);
+  nlohmann::json d = diagnose(project, args.run, registry, ctx);
+  project.store->set_meta("last_bottleneck", d["bottleneck"].get<std::string>());
+  if (args.json) {
+    ctx.out() << d.dump() << '\n';
+    return 0;
+  }
+  auto& out = ctx.out();
+  const std::string metric = d["metric"];
+  fmt::print(out, "diagnosis of run {} ({} as a loss, 95% intervals)\n", d["run"].get<int64_t>(), metric);
+  for (const char* s : {"optimal", "train", "train_dev", "dev"}) {
+    const auto& e = d["errors"][s];
+    if (e.is_null()) {
+      fmt::print(out, "  {:<10} -\n", s);
+      continue;
+    }
+    fmt::print(out, "  {:<10} {:.4f}  [{:.4f}, {:.4f}]{}\n", s, e["value"].get<double>(), e["low"].get<double>(),
+               e["high"].get<double>(), e.contains("source") ? fmt::format("  ({})", e["source"].get<std::string>()) : "");
+  }
+  fmt::print(out, "gaps\n");
+  for (const char* g : {"avoidable_bias", "variance", "data_mismatch"}) {
+    const auto& v = d["gaps"][g];
+    fmt::print(out, "  {:<15} {}\n", g, v.is_null() ? std::string("-") : fmt::format("{:+.4f}", v.get<double>()));
+  }
+  fmt::print(out, "bottleneck: {}\n", d["bottleneck"].get<std::string>());
+  for (const auto& f : d["findings"])
+    fmt::print(out, "  [{}] {} {}\n      why: {}\n      fix: {}\n", f["severity"].get<std::string>(), f["code"].get<std::string>(),
+               f["summary"].get<std::string>(), f["why"].get<std::string>(), f["fix"].get<std::string>());
+  for (const auto& r : d["recommendations"])
+    fmt::print(out, "next: {} ({})\n", r["remedy"].get<std::string>(), r["reason"].get<std::string>());
+  return 0;
+}
+
+}  // namespace mlloop::cli

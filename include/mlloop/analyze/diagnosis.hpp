@@ -1,0 +1,20 @@
+// The diagnosis of a run: its errors with intervals, the optimal-error bound, the gaps of
+// the error decomposition (Ng, Machine Learning Yearning, ch. 41), the bottleneck, and the
+// findings that back it. The JSON form is CONTRACT.md's `mlloop diagnose --json`.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "mlloop/project/project.hpp"
+
+namespace mlloop {
+
+class Context;
+class Registry;
+
+// Diagnoses `run` (the incumbent when empty). The optimal-error estimate is computed once
+// per project and cached in the store.
+nlohmann::json diagnose(Project& project, std::optional<int64_t> run, const Registry& registry, Context& ctx);
+
+}  // namespace mlloop

@@ -1,0 +1,184 @@
+#include "mlloop/analyze/diagnosis.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "mlloop/analyze/bound.hpp"
+#include "mlloop/core/context.hpp"
+#include "mlloop/core/error.hpp"
+#include "mlloop/metrics/metrics.hpp"
+#include "mlloop/model/pipeline.hpp"
+#include "mlloop/model/trainer.hpp"
+#include "mlloop/project/project_data.hpp"
+
+namespace mlloop {
+
+namespace {
+using json = nlohmann::json;
+
+struct Err {
+  double value, low, high;
+  double half() const { return (high - low) / 2; }
+};
+
+std::optional<Err> split_error(Store& store, int64_t run, const std::string& split, const std::string& metric) {
+  auto m = store.run_metrics(run);
+  auto s = m.find(split);
+  if (s == m.end() || !s->second.count(metric)) return std::nullopt;
+  const MetricRecord& r = s->second.at(metric);
+  double v = metrics::as_loss(metric, r.value);
+  double a = metrics::as_loss(metric, r.low.value_or(r.value)), b = metrics::as_loss(metric, r.high.value_or(r.value));
+  return Err{v, std::min(a, b), std::max(a, b)};
+}
+
+json err_json(const std::optional<Err>& e) {
+  if (!e) return nullptr;
+  return {{"value", e->value}, {"low", e->low}, {"high", e->high}};
+}
+
+json finding(const std::string& code, const std::string& severity, const std::string& summary, json evidence,
+             const std::string& why, const std::string& fix) {
+  return {{"code", code}, {"severity", severity}, {"summary", summary}, {"evidence", std::move(evidence)}, {"why", why}, {"fix", fix}};
+}
+
+// The optimal-error estimate for the project's training rows, cached in the store.
+std::optional<OptimalBound> optimal_estimate(Project& project, const Registry& registry, Context& ctx) {
+  const std::string& metric = project.config.metric;
+  if (metric != "error" && metric != "rmse") return std::nullopt;
+  std::string key = fmt::format("optimal_estimate:{}:{}", metric, project.config.seed);
+  if (auto cached = project.store->meta(key)) {
+    json j = json::parse(*cached);
+    return OptimalBound{j["value"], j["low"], j["high"], j["method"], j["evidence"]};
+  }
+  ProjectData data = load_project_data(project, ctx);
+  const SplitPart& train = data.data_part(SplitName::train);
+  Pipeline pipe;
+  pipe.fit(*train.data, train.positions, project.config.target, is_classification(project.config.task), {});
+  OptimalBound b = estimate_optimal_error(pipe.transform(*train.data, train.positions),
+                                          pipe.target(*train.data, train.positions), pipe.shape(), registry, ctx);
+  project.store->set_meta(key, json{{"value", b.value}, {"low", b.low}, {"high", b.high}, {"method", b.method},
+                                    {"evidence", b.evidence}}.dump());
+  return b;
+}
+}  // namespace
+
+json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& registry, Context& ctx) {
+  const ProjectConfig& cfg = project.config;
+  const std::string& metric = cfg.metric;
+  if (!run_id) run_id = project.store->best_run(metric, !metrics::higher_is_better(metric));
+  if (!run_id) throw_bad_input("the project has no finished run to diagnose", "train one first: mlloop train --model baseline");
+  auto run = project.store->run(*run_id);
+  if (!run) throw_bad_input(fmt::format("no run {} in this project", *run_id), "see mlloop runs");
+  if (run->status != "done" && run->status != "stopped")
+    throw_bad_input(fmt::format("run {} has no metrics ({})", *run_id, run->status), "pick a finished run: see mlloop runs");
+
+  auto train = split_error(*project.store, *run_id, "train", metric);
+  auto train_dev = split_error(*project.store, *run_id, "train_dev", metric);
+  auto dev = split_error(*project.store, *run_id, "dev", metric);
+  json findings = json::array();
+
+  // The optimal error: a reference the user gave, else an estimate (error and rmse).
+  json optimal = nullptr;
+  std::optional<Err> opt;
+  if (cfg.reference_error) {
+    opt = Err{*cfg.reference_error, *cfg.reference_error, *cfg.reference_error};
+    optimal = {{"value", opt->value}, {"low", opt->low}, {"high", opt->high}, {"source", "reference"}};
+  } else if (auto b = optimal_estimate(project, registry, ctx)) {
+    opt = Err{b->value, b->low, b->high};
+    optimal = {{"value", b->value}, {"low", b->low}, {"high", b->high}, {"source", "estimated"}};
+    findings.push_back(finding("MLL-O01", "info",
+                               fmt::format("optimal {} estimated at {:.4f} (between {:.4f} and {:.4f})", metric, b->value, b->low, b->high),
+                               json{{"method", b->method}, {"evidence", b->evidence}},
+                               "avoidable bias is measured against this bound; a human-level or existing-system error is a better reference when one is known",
+                               "set [task] reference_error in mlloop.toml, or pass --reference-error to init"));
+  } else {
+    findings.push_back(finding("MLL-O02", "info", fmt::format("no optimal-error estimate for metric {}", metric), json::object(),
+                               "the bound is estimated for error and rmse; for this metric it comes only from a reference",
+                               "set [task] reference_error in mlloop.toml"));
+  }
+
+  // The gaps, each with its noise: half-widths of the two intervals it is made from,
+  // combined as independent (the splits hold different rows).
+  auto gap = [](const std::optional<Err>& hi, const std::optional<Err>& lo) -> std::optional<std::pair<double, double>> {
+    if (!hi || !lo) return std::nullopt;
+    return std::make_pair(hi->value - lo->value, std::sqrt(hi->half() * hi->half() + lo->half() * lo->half()));
+  };
+  std::vector<std::pair<std::string, std::optional<std::pair<double, double>>>> gaps = {
+      {"avoidable_bias", gap(train, opt)}, {"variance", gap(train_dev, train)}, {"data_mismatch", gap(dev, train_dev)}};
+  json gaps_json = {{"dev_overfit", nullptr}};
+  std::string bottleneck = "none";
+  double largest = 0;
+  json noise = json::object();
+  for (const auto& [name, g] : gaps) {
+    gaps_json[name] = g ? json(g->first) : json(nullptr);
+    if (!g) continue;
+    noise[name] = g->second;
+    if (g->first > g->second && g->first > largest) {
+      largest = g->first;
+      bottleneck = name;
+    }
+  }
+  bool goal_met = cfg.goal && dev && dev->value <= *cfg.goal;
+  if (goal_met) bottleneck = "none";
+
+  json recommendations = json::array();
+  json evidence = {{"train", err_json(train)}, {"train_dev", err_json(train_dev)}, {"dev", err_json(dev)},
+                   {"optimal", optimal}, {"gaps", gaps_json}, {"noise", noise}, {"model", run->model}};
+  auto pct = [&](double v) { return metric == "error" ? fmt::format("{:.1f}%", 100 * v) : fmt::format("{:.4g}", v); };
+  if (goal_met) {
+    findings.push_back(finding("MLL-G01", "info", fmt::format("dev {} {} meets the goal {}", metric, pct(dev->value), pct(*cfg.goal)),
+                               evidence, "the project is ready for its one look at the test set", "run mlloop test once"));
+  } else if (bottleneck == "avoidable_bias") {
+    bool exact = run->model == "linear" || run->model == "baseline";
+    std::string remedy = exact ? "switch_model_class" : "more_expressive_model";
+    findings.push_back(finding("MLL-B01", "warn",
+                               fmt::format("avoidable bias dominates: train {} vs optimal {} (gap {}, noise {})", pct(train->value),
+                                           pct(opt->value), pct(largest), pct(noise["avoidable_bias"].get<double>())),
+                               evidence, "the model does not fit even its training data as well as the data allow",
+                               exact ? "switch_model_class: a more flexible family (gbdt, mlp)" : "tune_optimizer, then more_expressive_model"));
+    recommendations.push_back({{"remedy", remedy},
+                               {"reason", fmt::format("train {} vs optimal <= {}: avoidable bias of {} dominates; {}", pct(train->value),
+                                                      pct(opt->high), pct(largest),
+                                                      exact ? "a linear model cannot bend; trying a nonlinear family"
+                                                            : "more capacity in the same family")}});
+  } else if (bottleneck == "variance") {
+    findings.push_back(finding("MLL-V01", "warn",
+                               fmt::format("variance dominates: train-dev {} vs train {} (gap {})", pct(train_dev->value), pct(train->value), pct(largest)),
+                               evidence, "the model fits training rows it will not see again: it does not generalize",
+                               "regularize, augment, tune_hyperparameters, or more_data"));
+    recommendations.push_back({{"remedy", "regularize"},
+                               {"reason", fmt::format("train-dev {} vs train {}: a variance gap of {} dominates", pct(train_dev->value),
+                                                      pct(train->value), pct(largest))}});
+  } else if (bottleneck == "data_mismatch") {
+    findings.push_back(finding("MLL-M01", "warn",
+                               fmt::format("data mismatch dominates: dev {} vs train-dev {} (gap {})", pct(dev->value), pct(train_dev->value), pct(largest)),
+                               evidence, "dev comes from a different distribution than train",
+                               "reweight_for_shift, drop_drifting_features, or more_data of the dev kind"));
+    recommendations.push_back({{"remedy", "reweight_for_shift"},
+                               {"reason", fmt::format("dev {} vs train-dev {}: a mismatch of {} dominates", pct(dev->value),
+                                                      pct(train_dev->value), pct(largest))}});
+  } else {
+    findings.push_back(finding("MLL-N01", "info", "no gap is larger than its noise", evidence,
+                               "the errors are within noise of each other and of the bound", "stop, or gather more data to see further"));
+  }
+  findings.push_back(finding("MLL-I01", "info", "memorization, learning-curve, label-issue and shift analyses are not computed",
+                             json::object(), "this version of mlloop does not run them yet; their fields are null",
+                             "see the open analysis issue"));
+
+  return {{"task", to_string(cfg.task)},
+          {"metric", metric},
+          {"run", *run_id},
+          {"errors", {{"optimal", optimal}, {"train", err_json(train)}, {"train_dev", err_json(train_dev)}, {"dev", err_json(dev)}, {"test", nullptr}}},
+          {"gaps", gaps_json},
+          {"bottleneck", bottleneck},
+          {"memorization", nullptr},
+          {"learning_curve", nullptr},
+          {"label_issues", nullptr},
+          {"shift", nullptr},
+          {"estimated_by", "split"},
+          {"findings", findings},
+          {"recommendations", recommendations}};
+}
+
+}  // namespace mlloop

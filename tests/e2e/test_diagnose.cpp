@@ -1,0 +1,113 @@
+// mlloop diagnose on scenarios with a planted bottleneck, through the binary, and the JSON
+// checked field by field against CONTRACT.md.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "test_support.hpp"
+
+using namespace mlloop::testing;
+
+namespace {
+nlohmann::json diagnose_after(const std::string& scenario, const std::vector<std::string>& train_args, TempDir& tmp,
+                              int rows = 0) {
+  auto truth = make_scenario(scenario, tmp.path() / "d", 2, rows);
+  std::vector<std::string> init = {"init", tmp.str("d/train.csv"), "--target", truth["target"], "--dir", tmp.str("p")};
+  if (scenario == "mismatch")
+    init.insert(init.end(), {"--dev-data", tmp.str("d/dev.csv"), "--test-data", tmp.str("d/test.csv")});
+  auto r = run_mlloop(init);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> train = {"train", "--dir", tmp.str("p")};
+  train.insert(train.end(), train_args.begin(), train_args.end());
+  r = run_mlloop(train);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return nlohmann::json::parse(r.out);
+}
+
+void expect_contract_shape(const nlohmann::json& d) {
+  for (const char* k : {"task", "metric", "errors", "gaps", "bottleneck", "memorization", "learning_curve", "label_issues",
+                        "shift", "estimated_by", "findings", "recommendations"})
+    EXPECT_TRUE(d.contains(k)) << k;
+  for (const char* s : {"optimal", "train", "train_dev", "dev", "test"}) EXPECT_TRUE(d["errors"].contains(s)) << s;
+  EXPECT_TRUE(d["errors"]["test"].is_null());  // diagnose never looks at test
+  for (const char* s : {"train", "train_dev", "dev"}) {
+    const auto& e = d["errors"][s];
+    ASSERT_TRUE(e.is_object()) << s;
+    EXPECT_LE(e["low"].get<double>(), e["value"].get<double>());
+    EXPECT_LE(e["value"].get<double>(), e["high"].get<double>());
+  }
+  const auto& o = d["errors"]["optimal"];
+  ASSERT_TRUE(o.is_object());
+  EXPECT_TRUE(o["source"] == "reference" || o["source"] == "estimated");
+  EXPECT_LE(o["low"].get<double>(), o["value"].get<double>());
+  EXPECT_LE(o["value"].get<double>(), o["high"].get<double>());
+  for (const char* g : {"avoidable_bias", "variance", "data_mismatch", "dev_overfit"}) EXPECT_TRUE(d["gaps"].contains(g)) << g;
+  EXPECT_TRUE(d["gaps"]["dev_overfit"].is_null());
+  std::set<std::string> allowed = {"avoidable_bias", "variance", "data_mismatch", "dev_overfit", "none"};
+  EXPECT_TRUE(allowed.count(d["bottleneck"].get<std::string>()));
+  EXPECT_TRUE(d["estimated_by"] == "split" || d["estimated_by"] == "cv");
+  for (const auto& f : d["findings"]) {
+    for (const char* k : {"code", "severity", "summary", "evidence", "why", "fix"}) EXPECT_TRUE(f.contains(k)) << k;
+    EXPECT_EQ(f["code"].get<std::string>().rfind("MLL-", 0), 0u);
+    std::set<std::string> sev = {"info", "warn", "error"};
+    EXPECT_TRUE(sev.count(f["severity"].get<std::string>()));
+  }
+  for (const auto& r : d["recommendations"]) {
+    EXPECT_TRUE(r.contains("remedy"));
+    EXPECT_TRUE(r.contains("reason"));
+  }
+}
+}  // namespace
+
+TEST(Diagnose, UnderfitWithLinearIsAvoidableBiasWithAPlantedGapFound) {
+  TempDir tmp;
+  auto d = diagnose_after("underfit", {"--model", "linear"}, tmp);
+  expect_contract_shape(d);
+  EXPECT_EQ(d["bottleneck"], "avoidable_bias");
+  // The planted gap itself: train error minus the optimal bound, beyond its noise.
+  double gap_low = d["errors"]["train"]["low"].get<double>() - d["errors"]["optimal"]["high"].get<double>();
+  EXPECT_GT(gap_low, 0.2);
+  EXPECT_NEAR(d["errors"]["optimal"]["value"].get<double>(), 0.05, 0.03);
+  ASSERT_FALSE(d["recommendations"].empty());
+  EXPECT_EQ(d["recommendations"][0]["remedy"], "switch_model_class");
+  bool b01 = false;
+  for (const auto& f : d["findings"]) b01 |= f["code"] == "MLL-B01";
+  EXPECT_TRUE(b01);
+}
+
+TEST(Diagnose, AtOptimumWithLinearIsNone) {
+  TempDir tmp;
+  auto d = diagnose_after("at_optimum", {"--model", "linear"}, tmp);
+  expect_contract_shape(d);
+  EXPECT_EQ(d["bottleneck"], "none");
+}
+
+TEST(Diagnose, VarianceWithADeepGbdtIsVariance) {
+  TempDir tmp;
+  auto d = diagnose_after("variance", {"--model", "gbdt", "--param", "max_depth=12", "--param", "early_stopping=0",
+                                       "--param", "rounds=300"}, tmp);
+  expect_contract_shape(d);
+  EXPECT_EQ(d["bottleneck"], "variance");
+}
+
+TEST(Diagnose, MismatchIsDataMismatch) {
+  TempDir tmp;
+  auto d = diagnose_after("mismatch", {"--model", "gbdt"}, tmp);
+  expect_contract_shape(d);
+  EXPECT_EQ(d["bottleneck"], "data_mismatch");
+}
+
+TEST(Diagnose, AReferenceErrorIsUsedAsIs) {
+  TempDir tmp;
+  auto truth = make_scenario("at_optimum", tmp.path() / "d", 2, 1000);
+  ASSERT_EQ(run_mlloop({"init", tmp.str("d/train.csv"), "--target", "label", "--reference-error", "0.3", "--dir", tmp.str("p")}).exit_code, 0);
+  ASSERT_EQ(run_mlloop({"train", "--dir", tmp.str("p"), "--model", "baseline"}).exit_code, 0);
+  auto d = nlohmann::json::parse(run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"}).out);
+  EXPECT_EQ(d["errors"]["optimal"]["source"], "reference");
+  EXPECT_DOUBLE_EQ(d["errors"]["optimal"]["value"].get<double>(), 0.3);
+  EXPECT_DOUBLE_EQ(d["errors"]["optimal"]["low"].get<double>(), 0.3);
+  auto none = run_mlloop({"diagnose", "--dir", tmp.str("q")});
+  EXPECT_EQ(none.exit_code, 2);
+}
