@@ -10,44 +10,17 @@
 #include "mlloop/metrics/metrics.hpp"
 #include "mlloop/model/knn.hpp"
 #include "mlloop/split/splitter.hpp"
+#include "fitting.hpp"
 
 namespace mlloop {
+
+using analyze::quick_fit;
+using analyze::take;
+using analyze::take_rows;
 
 namespace {
 constexpr size_t kMaxRows = 200000;
 constexpr int kFolds = 5;
-
-Matrix take_rows(const Matrix& x, const std::vector<size_t>& rows) {
-  Matrix m;
-  m.rows = rows.size();
-  m.cols = x.cols;
-  m.data.resize(m.rows * m.cols);
-  for (size_t i = 0; i < rows.size(); ++i) std::copy_n(x.row(rows[i]), x.cols, m.data.data() + i * x.cols);
-  return m;
-}
-
-std::vector<float> take(const std::vector<float>& y, const std::vector<size_t>& rows) {
-  std::vector<float> out(rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) out[i] = y[rows[i]];
-  return out;
-}
-
-// Fits `family` on x, y with a seeded 10% early-stopping slice when the family uses one.
-std::unique_ptr<Model> quick_fit(const Family& family, const Params& params, const TaskShape& shape, const Matrix& x,
-                                 const std::vector<float>& y, Context& ctx) {
-  auto model = family.create(resolve_params(family, params), shape);
-  std::vector<size_t> order(x.rows);
-  std::iota(order.begin(), order.end(), size_t{0});
-  seeded_shuffle(order, ctx.seed + 17);
-  bool es = family.name == "gbdt" && x.rows >= 50;
-  size_t n_es = es ? x.rows / 10 : 0;
-  std::vector<size_t> fit(order.begin() + static_cast<std::ptrdiff_t>(n_es), order.end()), slice(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_es));
-  Matrix xf = take_rows(x, fit), xs = take_rows(x, slice);
-  std::vector<float> yf = take(y, fit), ys = take(y, slice);
-  FitResult r = model->fit(xf, yf, {}, es ? &xs : nullptr, es ? &ys : nullptr, ctx, {});
-  if (r.status != "done") throw std::runtime_error(fmt::format("{} failed while estimating the bound: {}", family.name, r.reason));
-  return model;
-}
 
 // Out-of-fold loss (error rate, or RMSE) of a family over seeded folds.
 double out_of_fold_loss(const Family& family, const Params& params, const TaskShape& shape, const Matrix& x,

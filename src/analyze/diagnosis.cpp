@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "mlloop/analyze/analyses.hpp"
 #include "mlloop/analyze/bound.hpp"
 #include "mlloop/core/context.hpp"
 #include "mlloop/core/error.hpp"
@@ -60,6 +61,57 @@ std::optional<OptimalBound> optimal_estimate(Project& project, const Registry& r
   project.store->set_meta(key, json{{"value", b.value}, {"low", b.low}, {"high", b.high}, {"method", b.method},
                                     {"evidence", b.evidence}}.dump());
   return b;
+}
+// The data analyses (memorization, label issues, shift) depend on the data and the seed only:
+// computed once per project and cached in the store.
+json data_analyses(Project& project, const Registry& registry, Context& ctx) {
+  std::string key = fmt::format("data_analyses:v2:{}", project.config.seed);
+  if (auto cached = project.store->meta(key)) return json::parse(*cached);
+  ProjectData data = load_project_data(project, ctx);
+  const SplitPart& train = data.data_part(SplitName::train);
+  Pipeline pipe;
+  Pipeline::Options trees;
+  trees.standardize = false;
+  pipe.fit(*train.data, train.positions, project.config.target, is_classification(project.config.task), trees);
+  AnalysisData d;
+  d.x = pipe.transform(*train.data, train.positions);
+  Pipeline std_pipe;
+  std_pipe.fit(*train.data, train.positions, project.config.target, is_classification(project.config.task), {});
+  d.x_std = std_pipe.transform(*train.data, train.positions);
+  d.y = pipe.target(*train.data, train.positions);
+  d.shape = pipe.shape();
+  d.row_ids = train.row_ids;
+  d.class_names = pipe.classes();
+  std::vector<size_t> feature_cols;
+  for (size_t c = 0; c < train.data->cols(); ++c)
+    if (train.data->columns[c].name != project.config.target) feature_cols.push_back(c);
+  d.raw.reserve(train.positions.size());
+  for (size_t pos : train.positions) {
+    std::vector<std::string> cells;
+    for (size_t c : feature_cols) cells.push_back(train.data->columns[c].text(pos));
+    d.raw.push_back(std::move(cells));
+  }
+  json out;
+  out["memorization"] = memorization_check(d, registry, ctx);
+  out["label_issues"] = label_issues(d, registry, ctx);
+  ShiftInput s;
+  s.train_x = d.x;
+  for (const auto& part : data.splits.at(SplitName::dev)) {
+    Matrix m = pipe.transform(*part.data, part.positions);
+    if (s.dev_x.rows == 0) s.dev_x = std::move(m);
+    else {
+      s.dev_x.data.insert(s.dev_x.data.end(), m.data.begin(), m.data.end());
+      s.dev_x.rows += m.rows;
+    }
+  }
+  s.feature_names = pipe.feature_names();
+  for (const auto& [col, cat] : pipe.feature_sources()) {
+    s.columns.push_back(col);
+    s.categorical.push_back(cat);
+  }
+  out["shift"] = shift_analysis(s, registry, ctx);
+  project.store->set_meta(key, out.dump());
+  return out;
 }
 }  // namespace
 
@@ -162,9 +214,42 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
     findings.push_back(finding("MLL-N01", "info", "no gap is larger than its noise", evidence,
                                "the errors are within noise of each other and of the bound", "stop, or gather more data to see further"));
   }
-  findings.push_back(finding("MLL-I01", "info", "memorization, learning-curve, label-issue and shift analyses are not computed",
-                             json::object(), "this version of mlloop does not run them yet; their fields are null",
+  json analyses = data_analyses(project, registry, ctx);
+  const json& mem = analyses["memorization"];
+  const json& labels = analyses["label_issues"];
+  const json& shift = analyses["shift"];
+  if (mem["conflicting_duplicates"]["share"].get<double>() > 0.005) {
+    findings.push_back(finding("MLL-D01", "error",
+                               fmt::format("{} training rows are conflicting duplicates: identical feature rows with different labels",
+                                           mem["conflicting_duplicates"]["count"].get<int64_t>()),
+                               mem["conflicting_duplicates"], "no model can fit both labels of identical rows: they set a floor on the error",
+                               "clean_labels, or relabel the listed rows; or add the features that tell them apart"));
+  }
+  if (!mem["passed"].get<bool>()) {
+    findings.push_back(finding("MLL-Z01", "warn", fmt::format("memorization check failed: {}", mem["cause"].is_null() ? "" : mem["cause"].get<std::string>()),
+                               mem, "a model that cannot fit 256 rows will not fit the whole training set",
+                               "fix what the cause names before adding capacity"));
+  }
+  double noise_rate = labels["estimated_noise_rate"];
+  if (noise_rate > 0.02) {
+    findings.push_back(finding("MLL-L01", noise_rate > 0.1 ? "warn" : "info",
+                               fmt::format("about {:.1f}% of the training labels look wrong ({} rows)", 100 * noise_rate, labels["rows"].size()),
+                               json{{"estimated_noise_rate", noise_rate}, {"first_rows", labels["details"]}},
+                               "mislabeled training rows bias the model and inflate the error", "clean_labels, then relabel the listed rows"));
+    recommendations.push_back({{"remedy", "clean_labels"},
+                               {"reason", fmt::format("confident learning flags {} training rows ({:.1f}%) as mislabeled",
+                                                      labels["rows"].size(), 100 * noise_rate)}});
+  }
+  findings.push_back(finding("MLL-I01", "info", "the learning curve and small-data cross-validation are not computed",
+                             json::object(), "this version of mlloop does not run them yet: learning_curve is null and the errors come from the splits",
                              "see the open analysis issue"));
+  if (shift["low"].get<double>() > 0.6) {
+    findings.push_back(finding("MLL-S01", "warn",
+                               fmt::format("train and dev differ: a classifier tells them apart with AUC {:.2f}; drifting: {}",
+                                           shift["adversarial_auc"].get<double>(), shift["top_features"].dump()),
+                               json{{"adversarial_auc", shift["adversarial_auc"]}, {"top_features", shift["top_features"]}},
+                               "a model tuned on train may not carry over to dev", "reweight_for_shift or drop_drifting_features"));
+  }
 
   return {{"task", to_string(cfg.task)},
           {"metric", metric},
@@ -172,10 +257,10 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
           {"errors", {{"optimal", optimal}, {"train", err_json(train)}, {"train_dev", err_json(train_dev)}, {"dev", err_json(dev)}, {"test", nullptr}}},
           {"gaps", gaps_json},
           {"bottleneck", bottleneck},
-          {"memorization", nullptr},
+          {"memorization", mem},
           {"learning_curve", nullptr},
-          {"label_issues", nullptr},
-          {"shift", nullptr},
+          {"label_issues", {{"estimated_noise_rate", labels["estimated_noise_rate"]}, {"rows", labels["rows"]}, {"details", labels["details"]}}},
+          {"shift", shift},
           {"estimated_by", "split"},
           {"findings", findings},
           {"recommendations", recommendations}};

@@ -150,6 +150,19 @@ std::vector<std::string> Pipeline::feature_names() const {
   return out;
 }
 
+std::vector<std::pair<std::string, bool>> Pipeline::feature_sources() const {
+  std::vector<std::pair<std::string, bool>> out;
+  for (const auto& p : plans_) {
+    if (p.kind == Kind::onehot) {
+      for (size_t k = 0; k < p.levels.size(); ++k) out.emplace_back(p.name, true);
+    } else {
+      out.emplace_back(p.name, p.kind == Kind::ordinal && !p.sorted_levels);
+    }
+    if (p.indicator && p.kind != Kind::onehot) out.emplace_back(p.name, true);
+  }
+  return out;
+}
+
 Matrix Pipeline::transform(const Dataset& ds, const std::vector<size_t>& rows) const {
   Matrix m;
   m.rows = rows.size();

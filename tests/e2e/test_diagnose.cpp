@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <sstream>
 
 #include "test_support.hpp"
 
@@ -110,4 +111,67 @@ TEST(Diagnose, AReferenceErrorIsUsedAsIs) {
   EXPECT_DOUBLE_EQ(d["errors"]["optimal"]["low"].get<double>(), 0.3);
   auto none = run_mlloop({"diagnose", "--dir", tmp.str("q")});
   EXPECT_EQ(none.exit_code, 2);
+}
+
+namespace {
+// Row ids of the project's train split, from the store.
+std::set<int64_t> train_rows(const std::string& project) {
+  auto r = run_shell("/usr/bin/env python3 -c \"import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); "
+                     "print(' '.join(str(r[0]) for r in db.execute(\\\"select row_id from split_rows where split='train'\\\")))\" " +
+                     shell_quote(project + "/.mlloop/store.db"));
+  std::set<int64_t> out;
+  std::istringstream in(r.out);
+  int64_t v;
+  while (in >> v) out.insert(v);
+  return out;
+}
+}  // namespace
+
+TEST(Diagnose, LabelNoiseIsFoundWithPrecisionAndRecall) {
+  TempDir tmp;
+  auto d = diagnose_after("label_noise", {"--model", "linear"}, tmp);
+  expect_contract_shape(d);
+  auto truth = nlohmann::json::parse(read_file(tmp.path() / "d" / "truth.json"));
+  std::set<int64_t> train = train_rows(tmp.str("p"));
+  ASSERT_GT(train.size(), 1000u);
+  std::set<int64_t> flipped;
+  for (int64_t r : truth["flipped_rows"]) if (train.count(r)) flipped.insert(r);
+  std::set<int64_t> suspects;
+  for (int64_t r : d["label_issues"]["rows"]) {
+    EXPECT_TRUE(train.count(r)) << "row " << r << " is not a training row";  // dev rows are never flagged
+    suspects.insert(r);
+  }
+  size_t hit = 0;
+  for (int64_t r : suspects) hit += flipped.count(r);
+  double precision = static_cast<double>(hit) / static_cast<double>(suspects.size());
+  double recall = static_cast<double>(hit) / static_cast<double>(flipped.size());
+  EXPECT_GE(precision, 0.9);
+  EXPECT_GE(recall, 0.85);
+  EXPECT_NEAR(d["label_issues"]["estimated_noise_rate"].get<double>(), 0.15, 0.03);
+  bool l01 = false;
+  for (const auto& r : d["recommendations"]) l01 |= r["remedy"] == "clean_labels";
+  EXPECT_TRUE(l01);
+}
+
+TEST(Diagnose, ConflictingDuplicatesFailMemorization) {
+  TempDir tmp;
+  auto d = diagnose_after("conflicting_duplicates", {"--model", "gbdt"}, tmp);
+  expect_contract_shape(d);
+  EXPECT_FALSE(d["memorization"]["passed"].get<bool>());
+  EXPECT_NE(d["memorization"]["cause"].get<std::string>().find("identical feature rows with different labels"), std::string::npos);
+  EXPECT_GT(d["memorization"]["conflicting_duplicates"]["count"].get<int64_t>(), 100);
+  bool d01 = false;
+  for (const auto& f : d["findings"]) d01 |= f["code"] == "MLL-D01";
+  EXPECT_TRUE(d01);
+}
+
+TEST(Diagnose, ShiftIsFoundOnMismatchAndNotOnIidData) {
+  TempDir a, b;
+  auto mismatch = diagnose_after("mismatch", {"--model", "gbdt"}, a);
+  EXPECT_GE(mismatch["shift"]["adversarial_auc"].get<double>(), 0.8);
+  ASSERT_FALSE(mismatch["shift"]["top_features"].empty());
+  EXPECT_EQ(mismatch["shift"]["top_features"][0], "marker");
+  auto iid = diagnose_after("underfit", {"--model", "baseline"}, b);
+  EXPECT_LT(iid["shift"]["adversarial_auc"].get<double>(), 0.6);
+  EXPECT_TRUE(iid["memorization"]["passed"].get<bool>());
 }

@@ -33,6 +33,9 @@ class Pipeline {
   const std::vector<std::string>& classes() const { return classes_; }
   TaskShape shape() const { return TaskShape{classification_, classification_ ? classes_.size() : 0}; }
   std::vector<std::string> feature_names() const;
+  // Per feature: the source column, and whether the feature holds categories (codes, one-hot
+  // columns, missing indicators) rather than a number.
+  std::vector<std::pair<std::string, bool>> feature_sources() const;
   const std::string& target_name() const { return target_; }
 
   nlohmann::json to_json() const;

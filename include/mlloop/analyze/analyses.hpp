@@ -1,0 +1,47 @@
+// Analyses of the data, beside the decomposition. Each returns the JSON object of its field
+// in CONTRACT.md's `mlloop diagnose --json`, with extra detail keys.
+//   memorization  a high-capacity model on a small stratified subset must reach ~0 training
+//                 error; identical feature rows with different labels fail it on their own
+//   label_issues  confident learning on 5-fold out-of-fold probabilities (classification), or
+//                 robust z-scores of out-of-fold residuals (regression)
+//   shift         adversarial validation (a gbdt telling train rows from dev rows, its
+//                 out-of-fold AUC) and per-feature drift tests (KS, chi-square)
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "mlloop/model/model.hpp"
+
+namespace mlloop {
+
+class Context;
+
+// The training rows as the analyses see them.
+struct AnalysisData {
+  Matrix x;                              // tree features (raw values, NaN, codes)
+  Matrix x_std;                          // standardized features (imputed, one-hot), for linear
+  std::vector<float> y;                  // class index or value
+  TaskShape shape;
+  std::vector<int64_t> row_ids;          // row ids of the training rows
+  std::vector<std::string> class_names;  // classification
+  std::vector<std::vector<std::string>> raw;  // per row, the feature cells as text (duplicates)
+};
+
+nlohmann::json memorization_check(const AnalysisData& train, const Registry& registry, Context& ctx);
+nlohmann::json label_issues(const AnalysisData& train, const Registry& registry, Context& ctx);
+
+struct ShiftInput {
+  Matrix train_x, dev_x;                    // tree features of train and dev rows
+  std::vector<std::string> feature_names;   // pipeline feature names ("c=a", "x:missing" ...)
+  std::vector<std::string> columns;         // the source column of each feature
+  std::vector<bool> categorical;            // per feature: compare as categories
+};
+nlohmann::json shift_analysis(const ShiftInput& in, const Registry& registry, Context& ctx);
+
+// Out-of-fold predictions of a family over seeded folds (rows x classes, or values).
+std::vector<float> out_of_fold_predictions(const Matrix& x, const std::vector<float>& y, const TaskShape& shape,
+                                           const std::string& family, const Params& params, const Registry& registry,
+                                           Context& ctx, int folds = 5);
+
+}  // namespace mlloop

@@ -1,0 +1,54 @@
+#include "fitting.hpp"
+
+#include <fmt/format.h>
+
+#include <numeric>
+#include <stdexcept>
+
+#include "mlloop/core/context.hpp"
+#include "mlloop/split/splitter.hpp"
+
+namespace mlloop::analyze {
+
+Matrix take_rows(const Matrix& x, const std::vector<size_t>& rows) {
+  Matrix m;
+  m.rows = rows.size();
+  m.cols = x.cols;
+  m.data.resize(m.rows * m.cols);
+  for (size_t i = 0; i < rows.size(); ++i) std::copy_n(x.row(rows[i]), x.cols, m.data.data() + i * x.cols);
+  return m;
+}
+
+std::vector<float> take(const std::vector<float>& y, const std::vector<size_t>& rows) {
+  std::vector<float> out(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) out[i] = y[rows[i]];
+  return out;
+}
+
+std::unique_ptr<Model> quick_fit(const Family& family, const Params& params, const TaskShape& shape, const Matrix& x,
+                                 const std::vector<float>& y, Context& ctx) {
+  auto model = family.create(resolve_params(family, params), shape);
+  std::vector<size_t> order(x.rows);
+  std::iota(order.begin(), order.end(), size_t{0});
+  seeded_shuffle(order, ctx.seed + 17);
+  bool es = family.name == "gbdt" && x.rows >= 50;
+  size_t n_es = es ? x.rows / 10 : 0;
+  std::vector<size_t> fit(order.begin() + static_cast<std::ptrdiff_t>(n_es), order.end());
+  std::vector<size_t> slice(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_es));
+  Matrix xf = take_rows(x, fit), xs = take_rows(x, slice);
+  std::vector<float> yf = take(y, fit), ys = take(y, slice);
+  FitResult r = model->fit(xf, yf, {}, es ? &xs : nullptr, es ? &ys : nullptr, ctx, {});
+  if (r.status != "done") throw std::runtime_error(fmt::format("{} failed during the analysis: {}", family.name, r.reason));
+  return model;
+}
+
+std::vector<int> fold_of(size_t n, int folds, uint64_t seed) {
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), size_t{0});
+  seeded_shuffle(order, seed);
+  std::vector<int> f(n);
+  for (size_t i = 0; i < n; ++i) f[order[i]] = static_cast<int>(i % static_cast<size_t>(folds));
+  return f;
+}
+
+}  // namespace mlloop::analyze

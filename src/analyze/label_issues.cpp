@@ -1,0 +1,150 @@
+// Label issues. Classification: confident learning (Northcutt et al.) on 5-fold out-of-fold
+// gbdt probabilities: the confident joint, calibrated to the label counts, estimates how many
+// rows of each given label belong to each other class; that many rows, those with the largest
+// margin for the other class, are flagged ("prune by noise rate"). Regression: out-of-fold residuals with a robust
+// z-score (median and MAD) above 3.5. Dev rows are never looked at here.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "fitting.hpp"
+#include "mlloop/analyze/analyses.hpp"
+#include "mlloop/core/context.hpp"
+
+namespace mlloop {
+
+std::vector<float> out_of_fold_predictions(const Matrix& x, const std::vector<float>& y, const TaskShape& shape,
+                                           const std::string& family, const Params& params, const Registry& registry,
+                                           Context& ctx, int folds) {
+  const size_t width = shape.classification ? shape.classes : 1;
+  std::vector<float> out(x.rows * width, 0.f);
+  std::vector<int> fold = analyze::fold_of(x.rows, folds, ctx.seed + 53);
+  const Family& fam = registry.get(family);
+  for (int f = 0; f < folds; ++f) {
+    std::vector<size_t> train, held;
+    for (size_t i = 0; i < x.rows; ++i) (fold[i] == f ? held : train).push_back(i);
+    auto model = analyze::quick_fit(fam, params, shape, analyze::take_rows(x, train), analyze::take(y, train), ctx);
+    std::vector<float> p = model->predict(analyze::take_rows(x, held));
+    for (size_t i = 0; i < held.size(); ++i)
+      std::copy_n(p.data() + i * width, width, out.data() + held[i] * width);
+  }
+  return out;
+}
+
+nlohmann::json label_issues(const AnalysisData& d, const Registry& registry, Context& ctx) {
+  const size_t n = d.x.rows;
+  // Out-of-fold predictions of gbdt and of linear; the better of the two (lower log loss, or
+  // squared error) is used: the cleaner its probabilities, the cleaner the separation.
+  std::vector<float> oof = out_of_fold_predictions(d.x, d.y, d.shape, "gbdt", Params{{"max_depth", 4}}, registry, ctx);
+  std::string chosen = "gbdt";
+  if (d.x_std.rows == d.x.rows) {
+    std::vector<float> lin = out_of_fold_predictions(d.x_std, d.y, d.shape, "linear", Params::object(), registry, ctx);
+    auto loss = [&](const std::vector<float>& p) {
+      double l = 0;
+      for (size_t i = 0; i < n; ++i) {
+        if (d.shape.classification) {
+          l -= std::log(std::max(1e-15, static_cast<double>(p[i * d.shape.classes + static_cast<size_t>(d.y[i])])));
+        } else {
+          l += (p[i] - d.y[i]) * (p[i] - d.y[i]);
+        }
+      }
+      return l;
+    };
+    if (loss(lin) < loss(oof)) {
+      oof = std::move(lin);
+      chosen = "linear";
+    }
+  }
+  nlohmann::json details = nlohmann::json::array();
+  std::vector<std::pair<double, size_t>> suspects;  // (rank key, row), lower key first
+  if (d.shape.classification) {
+    const size_t k = d.shape.classes;
+    std::vector<double> threshold(k, 0), count(k, 0);
+    for (size_t i = 0; i < n; ++i) {
+      auto c = static_cast<size_t>(d.y[i]);
+      threshold[c] += oof[i * k + c];
+      count[c] += 1;
+    }
+    for (size_t c = 0; c < k; ++c) threshold[c] = count[c] > 0 ? threshold[c] / count[c] : 1.0;
+    // The confident joint: rows counted by (given label, most likely class among those whose
+    // probability reaches that class's threshold).
+    std::vector<std::vector<double>> joint(k, std::vector<double>(k, 0));
+    for (size_t i = 0; i < n; ++i) {
+      int best = -1;
+      float best_p = -1;
+      for (size_t c = 0; c < k; ++c) {
+        float p = oof[i * k + c];
+        if (p >= threshold[c] && p > best_p) {
+          best_p = p;
+          best = static_cast<int>(c);
+        }
+      }
+      if (best >= 0) joint[static_cast<size_t>(d.y[i])][static_cast<size_t>(best)] += 1;
+    }
+    // Calibrated to the label counts, each off-diagonal cell estimates how many rows given
+    // label g truly belong to class t. Prune by noise rate: for each (g, t), flag that many
+    // rows given g, those with the largest margin p_t - p_g.
+    std::vector<int> suggested(n, -1);
+    std::vector<double> margin(n, -2);
+    for (size_t g = 0; g < k; ++g) {
+      double row = std::accumulate(joint[g].begin(), joint[g].end(), 0.0);
+      if (row <= 0) continue;
+      std::vector<size_t> given;
+      for (size_t i = 0; i < n; ++i)
+        if (static_cast<size_t>(d.y[i]) == g) given.push_back(i);
+      for (size_t t = 0; t < k; ++t) {
+        if (t == g) continue;
+        auto take = static_cast<size_t>(std::llround(joint[g][t] / row * count[g]));
+        if (take == 0) continue;
+        std::vector<std::pair<double, size_t>> by_margin;
+        for (size_t i : given) by_margin.emplace_back(oof[i * k + t] - oof[i * k + g], i);
+        std::sort(by_margin.rbegin(), by_margin.rend());
+        for (size_t r = 0; r < take && r < by_margin.size(); ++r) {
+          size_t i = by_margin[r].second;
+          if (by_margin[r].first <= 0) break;  // only rows the model prefers another class for
+          if (by_margin[r].first > margin[i]) {
+            margin[i] = by_margin[r].first;
+            suggested[i] = static_cast<int>(t);
+          }
+        }
+      }
+    }
+    for (size_t i = 0; i < n; ++i)
+      if (suggested[i] >= 0) suspects.emplace_back(oof[i * k + static_cast<size_t>(d.y[i])], i);  // least self-confident first
+    std::sort(suspects.begin(), suspects.end());
+    for (size_t s = 0; s < suspects.size() && s < 100; ++s) {
+      size_t i = suspects[s].second;
+      details.push_back({{"row", d.row_ids[i]},
+                         {"given", d.class_names[static_cast<size_t>(d.y[i])]},
+                         {"suggested", d.class_names[static_cast<size_t>(suggested[i])]},
+                         {"self_confidence", suspects[s].first}});
+    }
+  } else {
+    std::vector<double> r(n);
+    for (size_t i = 0; i < n; ++i) r[i] = d.y[i] - oof[i];
+    std::vector<double> s = r;
+    std::nth_element(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(n / 2), s.end());
+    double med = s[n / 2];
+    for (auto& v : s) v = std::fabs(v - med);
+    std::nth_element(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(n / 2), s.end());
+    double mad = 1.4826 * s[n / 2];
+    for (size_t i = 0; i < n; ++i) {
+      double z = mad > 0 ? (r[i] - med) / mad : 0;
+      if (std::fabs(z) > 3.5) suspects.emplace_back(-std::fabs(z), i);
+    }
+    std::sort(suspects.begin(), suspects.end());
+    for (size_t k = 0; k < suspects.size() && k < 100; ++k) {
+      size_t i = suspects[k].second;
+      details.push_back({{"row", d.row_ids[i]}, {"given", d.y[i]}, {"predicted", oof[i]}, {"robust_z", -suspects[k].first}});
+    }
+  }
+  std::vector<int64_t> rows;
+  for (const auto& [key, i] : suspects) rows.push_back(d.row_ids[i]);
+  return {{"estimated_noise_rate", n ? static_cast<double>(suspects.size()) / static_cast<double>(n) : 0.0},
+          {"rows", rows},
+          {"details", details},
+          {"method", d.shape.classification ? "confident_learning_prune_by_noise_rate" : "robust_z_oof_residuals"},
+          {"model", chosen}};
+}
+
+}  // namespace mlloop
