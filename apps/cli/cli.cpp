@@ -88,6 +88,14 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
   c_diag->add_option("--run", diag.run, "Run id (default: the incumbent)");
   c_diag->add_flag("--json", diag.json, "Print JSON (CONTRACT.md)");
 
+  // inspect
+  InspectArgs insp;
+  auto* c_insp = app.add_subcommand("inspect", "Look at the evidence: wrong | labels | shift | slices");
+  c_insp->add_option("WHAT", insp.what, "wrong, labels, shift or slices")->required()->check(CLI::IsMember({"wrong", "labels", "shift", "slices"}));
+  c_insp->add_option("--dir", insp.dir, "Project folder (default: the current folder)");
+  c_insp->add_option("--n", insp.n, "How many rows to show (default 20)")->check(CLI::Range(1, 100000));
+  c_insp->add_flag("--json", insp.json, "Print JSON");
+
   // models
   ModelsArgs models;
   auto* c_models = app.add_subcommand("models", "List the model families and their parameters");
@@ -134,6 +142,7 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
     if (c_predict->parsed()) return run_predict(predict, ctx);
     if (c_models->parsed()) return run_models(models, ctx);
     if (c_diag->parsed()) return run_diagnose(diag, ctx);
+    if (c_insp->parsed()) return run_inspect(insp, ctx);
   } catch (const Error& e) {
     ctx.err() << e.describe() << '\n';
     return static_cast<int>(e.code());

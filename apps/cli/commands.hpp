@@ -52,6 +52,13 @@ struct DiagnoseArgs {
   bool json = false;
 };
 
+struct InspectArgs {
+  std::string what;
+  std::string dir = ".";
+  size_t n = 20;
+  bool json = false;
+};
+
 struct ModelsArgs {
   bool json = false;
 };
@@ -62,6 +69,7 @@ int run_runs(const RunsArgs& args, Context& ctx);
 int run_predict(const PredictArgs& args, Context& ctx);
 int run_models(const ModelsArgs& args, Context& ctx);
 int run_diagnose(const DiagnoseArgs& args, Context& ctx);
+int run_inspect(const InspectArgs& args, Context& ctx);
 
 // A run as CONTRACT.md's run object: run, model, params, status, errors, seconds, iteration.
 nlohmann::json run_to_json(Store& store, const RunRecord& run, const std::string& metric);

@@ -62,6 +62,8 @@ std::optional<OptimalBound> optimal_estimate(Project& project, const Registry& r
                                     {"evidence", b.evidence}}.dump());
   return b;
 }
+}  // namespace
+
 // The data analyses (memorization, label issues, shift) depend on the data and the seed only:
 // computed once per project and cached in the store.
 json data_analyses(Project& project, const Registry& registry, Context& ctx) {
@@ -113,7 +115,6 @@ json data_analyses(Project& project, const Registry& registry, Context& ctx) {
   project.store->set_meta(key, out.dump());
   return out;
 }
-}  // namespace
 
 json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& registry, Context& ctx) {
   const ProjectConfig& cfg = project.config;

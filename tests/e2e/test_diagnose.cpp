@@ -175,3 +175,29 @@ TEST(Diagnose, ShiftIsFoundOnMismatchAndNotOnIidData) {
   EXPECT_LT(iid["shift"]["adversarial_auc"].get<double>(), 0.6);
   EXPECT_TRUE(iid["memorization"]["passed"].get<bool>());
 }
+
+TEST(Inspect, ViewsShowTheEvidence) {
+  TempDir tmp;
+  diagnose_after("label_noise", {"--model", "linear"}, tmp, 3000);
+  auto get = [&](const std::string& what) {
+    auto r = run_mlloop({"inspect", what, "--dir", tmp.str("p"), "--n", "5", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out);
+  };
+  auto labels = get("labels");
+  EXPECT_EQ(labels["rows"].size(), 5u);
+  for (const auto& r : labels["rows"]) EXPECT_NE(r["given"], r["suggested"]);
+  auto wrong = get("wrong");
+  ASSERT_FALSE(wrong["dev_wrong"].empty());
+  double last = 1e9;
+  for (const auto& r : wrong["dev_wrong"]) {
+    EXPECT_NE(r["given"], r["predicted"]);
+    EXPECT_LE(r["loss"].get<double>(), last);  // most confidently wrong first
+    last = r["loss"].get<double>();
+  }
+  auto shift = get("shift");
+  EXPECT_LT(shift["adversarial_auc"].get<double>(), 0.6);
+  auto slices = get("slices");
+  for (const auto& s : slices["slices"]) EXPECT_GT(s["low"].get<double>(), slices["dev_overall"].get<double>());
+  EXPECT_EQ(run_mlloop({"inspect", "everything", "--dir", tmp.str("p")}).exit_code, 2);
+}

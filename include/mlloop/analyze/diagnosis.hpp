@@ -17,4 +17,13 @@ class Registry;
 // per project and cached in the store.
 nlohmann::json diagnose(Project& project, std::optional<int64_t> run, const Registry& registry, Context& ctx);
 
+// Memorization, label issues and shift of the project's data (cached in the store).
+nlohmann::json data_analyses(Project& project, const Registry& registry, Context& ctx);
+
+// `mlloop inspect`: "wrong" (dev rows the incumbent gets wrong, most confidently wrong first,
+// and the training rows with the highest loss), "labels", "shift" or "slices" (the worst
+// dev segments by category and by numeric quartile, with support, error and interval; only
+// those significantly worse than dev overall).
+nlohmann::json inspect(Project& project, const std::string& what, size_t n, const Registry& registry, Context& ctx);
+
 }  // namespace mlloop
