@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The README's second command: installs what is missing, builds everything, runs the whole
 # test suite (slow tests included), then builds the unit tests with AddressSanitizer and
-# UndefinedBehaviorSanitizer and runs them, with the malformed-CSV corpus, under the sanitizers.
+# UndefinedBehaviorSanitizer and runs them, with the malformed-CSV corpus, under the sanitizers
+# (the unit tests labelled slow, statistical checks that fit dozens of models, are left out
+# there: they would take minutes under ASan and exercise no code the fast ones do not).
 #   scripts/test.sh            everything
 #   scripts/test.sh --fast     skip tests labelled slow and the sanitizer pass (inner loop)
 set -euo pipefail
@@ -25,4 +27,4 @@ MLLOOP_BUILD_DIR="$root/build-asan" bash "$root/scripts/build.sh" -DCMAKE_BUILD_
   -DMLLOOP_SANITIZE=ON -DMLLOOP_BUILD_TESTS=ON -DMLLOOP_BUILD_BENCH=OFF
 echo "== unit tests and malformed-input tests under the sanitizers =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir "$root/build-asan" --output-on-failure -j2 --timeout 900 -L 'unit|sanitize'
+  ctest --test-dir "$root/build-asan" --output-on-failure -j2 --timeout 900 -L 'unit|sanitize' -LE slow

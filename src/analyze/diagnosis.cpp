@@ -6,6 +6,7 @@
 
 #include "mlloop/analyze/analyses.hpp"
 #include "mlloop/analyze/bound.hpp"
+#include "mlloop/analyze/learning_curve.hpp"
 #include "mlloop/core/context.hpp"
 #include "mlloop/core/error.hpp"
 #include "mlloop/metrics/metrics.hpp"
@@ -114,6 +115,38 @@ json data_analyses(Project& project, const Registry& registry, Context& ctx) {
   out["shift"] = shift_analysis(s, registry, ctx);
   project.store->set_meta(key, out.dump());
   return out;
+}
+
+// The learning curve of a run's family and params, cached per run.
+json run_learning_curve(Project& project, const RunRecord& run, const Registry& registry, Context& ctx) {
+  std::string key = fmt::format("learning_curve:{}", run.id);
+  if (auto cached = project.store->meta(key)) return json::parse(*cached);
+  ProjectData data = load_project_data(project, ctx);
+  const SplitPart& train = data.data_part(SplitName::train);
+  const Family& family = registry.get(run.model);
+  Pipeline pipe;
+  Pipeline::Options opt;
+  opt.standardize = family.standardize;
+  pipe.fit(*train.data, train.positions, project.config.target, is_classification(project.config.task), opt);
+  CurveInput in;
+  in.train_x = pipe.transform(*train.data, train.positions);
+  in.train_y = pipe.target(*train.data, train.positions);
+  for (const auto& part : data.splits.at(SplitName::dev)) {
+    Matrix m = pipe.transform(*part.data, part.positions);
+    auto y = pipe.target(*part.data, part.positions);
+    in.dev_x.cols = m.cols;
+    in.dev_x.rows += m.rows;
+    in.dev_x.data.insert(in.dev_x.data.end(), m.data.begin(), m.data.end());
+    in.dev_y.insert(in.dev_y.end(), y.begin(), y.end());
+  }
+  in.shape = pipe.shape();
+  in.family = run.model;
+  in.params = run.params;
+  json curve = learning_curve(in, registry, ctx);
+  curve["model"] = run.model;
+  curve["loss"] = in.shape.classification ? "error" : "rmse";
+  project.store->set_meta(key, curve.dump());
+  return curve;
 }
 
 json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& registry, Context& ctx) {
@@ -241,8 +274,19 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
                                {"reason", fmt::format("confident learning flags {} training rows ({:.1f}%) as mislabeled",
                                                       labels["rows"].size(), 100 * noise_rate)}});
   }
-  findings.push_back(finding("MLL-I01", "info", "the learning curve and small-data cross-validation are not computed",
-                             json::object(), "this version of mlloop does not run them yet: learning_curve is null and the errors come from the splits",
+  json curve = run_learning_curve(project, *run, registry, ctx);
+  if (!curve["extrapolated"].get<bool>()) {
+    findings.push_back(finding("MLL-C01", "info", fmt::format("the learning curve is not extrapolated: {}", curve["reason"].get<std::string>()),
+                               json{{"points", curve["points"]}}, "a curve of the wrong shape gives no honest forecast",
+                               "look at the points; more repeats or more data make it smoother"));
+  } else if (bottleneck == "variance") {
+    double now = curve["points"].back()["dev"], at10 = curve["predicted_dev_at_10x"];
+    recommendations.push_back({{"remedy", "more_data"},
+                               {"reason", fmt::format("the learning curve predicts dev {} {:.4f} with 10x the data (now {:.4f})",
+                                                      curve["loss"].get<std::string>(), at10, now)}});
+  }
+  findings.push_back(finding("MLL-I01", "info", "small-data cross-validation is not computed",
+                             json::object(), "this version of mlloop takes the errors from the frozen splits, even when dev is small",
                              "see the open analysis issue"));
   if (shift["low"].get<double>() > 0.6) {
     findings.push_back(finding("MLL-S01", "warn",
@@ -259,7 +303,7 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
           {"gaps", gaps_json},
           {"bottleneck", bottleneck},
           {"memorization", mem},
-          {"learning_curve", nullptr},
+          {"learning_curve", curve},
           {"label_issues", {{"estimated_noise_rate", labels["estimated_noise_rate"]}, {"rows", labels["rows"]}, {"details", labels["details"]}}},
           {"shift", shift},
           {"estimated_by", "split"},

@@ -49,6 +49,22 @@ void expect_contract_shape(const nlohmann::json& d) {
   std::set<std::string> allowed = {"avoidable_bias", "variance", "data_mismatch", "dev_overfit", "none"};
   EXPECT_TRUE(allowed.count(d["bottleneck"].get<std::string>()));
   EXPECT_TRUE(d["estimated_by"] == "split" || d["estimated_by"] == "cv");
+  const auto& lc = d["learning_curve"];
+  ASSERT_TRUE(lc.is_object());
+  ASSERT_GE(lc["points"].size(), 3u);
+  for (const auto& p : lc["points"])
+    for (const char* k : {"rows", "train", "dev"}) EXPECT_TRUE(p[k].is_number()) << k;
+  EXPECT_TRUE(lc.contains("predicted_dev_at_2x"));
+  EXPECT_TRUE(lc.contains("predicted_dev_at_10x"));
+  EXPECT_EQ(lc["predicted_dev_at_2x"].is_null(), !lc["extrapolated"].get<bool>());
+  for (const char* k : {"memorization", "label_issues", "shift"}) EXPECT_TRUE(d[k].is_object()) << k;
+  EXPECT_TRUE(d["memorization"]["passed"].is_boolean());
+  EXPECT_TRUE(d["memorization"]["rows"].is_number());
+  EXPECT_TRUE(d["memorization"]["train_error"].is_number());
+  EXPECT_TRUE(d["label_issues"]["estimated_noise_rate"].is_number());
+  EXPECT_TRUE(d["label_issues"]["rows"].is_array());
+  for (const char* k : {"adversarial_auc", "low", "high"}) EXPECT_TRUE(d["shift"][k].is_number()) << k;
+  EXPECT_TRUE(d["shift"]["top_features"].is_array());
   for (const auto& f : d["findings"]) {
     for (const char* k : {"code", "severity", "summary", "evidence", "why", "fix"}) EXPECT_TRUE(f.contains(k)) << k;
     EXPECT_EQ(f["code"].get<std::string>().rfind("MLL-", 0), 0u);

@@ -1,0 +1,35 @@
+// The learning curve: train and dev error at geometrically spaced training sizes (n/32 ... n,
+// at least 50 rows), 3 seeded repeats each, and a fit err(n) = a n^-b + c of the dev curve
+// that predicts the dev error at 2x and 10x the data. Curves that are not monotone or not
+// convex (beyond their noise) are flagged and not extrapolated.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "mlloop/model/model.hpp"
+
+namespace mlloop {
+
+class Context;
+
+struct CurveInput {
+  Matrix train_x, dev_x;
+  std::vector<float> train_y, dev_y;
+  TaskShape shape;
+  std::string family;
+  Params params;
+  double max_fraction = 1.0;  // the largest size, as a fraction of the training rows
+};
+
+// The JSON of CONTRACT.md's learning_curve: points [{rows, train, dev}], predicted_dev_at_2x,
+// predicted_dev_at_10x (null when not extrapolated), with the fit and flags.
+nlohmann::json learning_curve(const CurveInput& in, const Registry& registry, Context& ctx);
+
+// Fits err(n) = a n^-b + c (a, c >= 0, b in [0.05, 2]) by least squares.
+struct PowerLaw {
+  double a = 0, b = 0, c = 0;
+  double at(double n) const { return a * std::pow(n, -b) + c; }
+};
+PowerLaw fit_power_law(const std::vector<double>& n, const std::vector<double>& err);
+
+}  // namespace mlloop

@@ -1,0 +1,141 @@
+#include "mlloop/analyze/learning_curve.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "fitting.hpp"
+#include "mlloop/core/context.hpp"
+#include "mlloop/split/splitter.hpp"
+
+namespace mlloop {
+
+namespace {
+constexpr int kRepeats = 3;
+constexpr size_t kMinRows = 50;
+
+double loss_of(const std::vector<float>& out, const std::vector<float>& y, const TaskShape& shape) {
+  double l = 0;
+  for (size_t i = 0; i < y.size(); ++i) {
+    if (shape.classification) {
+      const float* p = out.data() + i * shape.classes;
+      l += std::isnan(y[i]) || static_cast<float>(std::max_element(p, p + shape.classes) - p) != y[i];
+    } else {
+      l += (out[i] - y[i]) * (out[i] - y[i]);
+    }
+  }
+  l /= static_cast<double>(std::max<size_t>(1, y.size()));
+  return shape.classification ? l : std::sqrt(l);
+}
+}  // namespace
+
+PowerLaw fit_power_law(const std::vector<double>& n, const std::vector<double>& err) {
+  PowerLaw best;
+  double best_sse = std::numeric_limits<double>::infinity();
+  for (int k = 0; k <= 390; ++k) {
+    double b = 0.05 + 0.005 * k;
+    // Least squares for (a, c) in err = a x + c, x = n^-b; clamped to a, c >= 0.
+    std::vector<double> x(n.size());
+    for (size_t i = 0; i < n.size(); ++i) x[i] = std::pow(n[i], -b);
+    double mx = std::accumulate(x.begin(), x.end(), 0.0) / x.size();
+    double my = std::accumulate(err.begin(), err.end(), 0.0) / err.size();
+    double sxy = 0, sxx = 0;
+    for (size_t i = 0; i < n.size(); ++i) {
+      sxy += (x[i] - mx) * (err[i] - my);
+      sxx += (x[i] - mx) * (x[i] - mx);
+    }
+    double a = sxx > 0 ? std::max(0.0, sxy / sxx) : 0.0;
+    double c = my - a * mx;
+    if (c < 0) {  // refit through the origin
+      c = 0;
+      double xy = 0, xx = 0;
+      for (size_t i = 0; i < n.size(); ++i) {
+        xy += x[i] * err[i];
+        xx += x[i] * x[i];
+      }
+      a = xx > 0 ? std::max(0.0, xy / xx) : 0.0;
+    }
+    double sse = 0;
+    for (size_t i = 0; i < n.size(); ++i) sse += (a * x[i] + c - err[i]) * (a * x[i] + c - err[i]);
+    if (sse < best_sse) {
+      best_sse = sse;
+      best = PowerLaw{a, b, c};
+    }
+  }
+  return best;
+}
+
+nlohmann::json learning_curve(const CurveInput& in, const Registry& registry, Context& ctx) {
+  const size_t n = in.train_x.rows;
+  const size_t top = std::max<size_t>(kMinRows, static_cast<size_t>(static_cast<double>(n) * in.max_fraction));
+  std::vector<size_t> sizes;
+  for (int k = 5; k >= 0; --k) {
+    size_t s = top >> k;
+    if (s >= kMinRows && (sizes.empty() || s > sizes.back())) sizes.push_back(s);
+  }
+  const Family& family = registry.get(in.family);
+  nlohmann::json points = nlohmann::json::array();
+  std::vector<double> ns, dev_mean;
+  std::vector<std::vector<double>> dev_by_repeat(kRepeats);
+  std::vector<double> dev_half;
+  for (size_t s : sizes) {
+    double tr_sum = 0, dv_sum = 0, dv_sq = 0;
+    for (int r = 0; r < kRepeats; ++r) {
+      std::vector<size_t> rows(n);
+      std::iota(rows.begin(), rows.end(), size_t{0});
+      seeded_shuffle(rows, ctx.seed + 1000 * s + static_cast<uint64_t>(r));
+      rows.resize(s);
+      Matrix x = analyze::take_rows(in.train_x, rows);
+      std::vector<float> y = analyze::take(in.train_y, rows);
+      auto model = analyze::quick_fit(family, in.params, in.shape, x, y, ctx);
+      double tr = loss_of(model->predict(x), y, in.shape);
+      double dv = loss_of(model->predict(in.dev_x), in.dev_y, in.shape);
+      tr_sum += tr;
+      dv_sum += dv;
+      dv_sq += dv * dv;
+      dev_by_repeat[static_cast<size_t>(r)].push_back(dv);
+    }
+    double m = dv_sum / kRepeats;
+    double sd = std::sqrt(std::max(0.0, dv_sq / kRepeats - m * m));
+    double half = 1.96 * sd / std::sqrt(static_cast<double>(kRepeats));
+    points.push_back({{"rows", s}, {"train", tr_sum / kRepeats}, {"dev", m}, {"dev_low", m - half}, {"dev_high", m + half}});
+    ns.push_back(static_cast<double>(s));
+    dev_mean.push_back(m);
+    dev_half.push_back(half);
+  }
+  // Shape checks, within noise: the dev error should not rise with more data (monotone), and
+  // its drops should shrink (convex).
+  bool monotone = true, convex = true;
+  for (size_t i = 1; i < dev_mean.size(); ++i)
+    if (dev_mean[i] - dev_mean[i - 1] > dev_half[i] + dev_half[i - 1] + 1e-9) monotone = false;
+  for (size_t i = 2; i < dev_mean.size(); ++i) {
+    double d1 = dev_mean[i - 2] - dev_mean[i - 1], d2 = dev_mean[i - 1] - dev_mean[i];
+    if (d2 - d1 > dev_half[i] + dev_half[i - 1] + dev_half[i - 2] + 1e-9) convex = false;
+  }
+  nlohmann::json out{{"points", points}, {"monotone", monotone}, {"convex", convex}, {"repeats", kRepeats},
+                     {"predicted_dev_at_2x", nullptr}, {"predicted_dev_at_10x", nullptr}};
+  if (ns.size() < 3 || !monotone || !convex) {
+    out["extrapolated"] = false;
+    out["reason"] = ns.size() < 3 ? "fewer than 3 training sizes" : !monotone ? "the dev curve is not monotone"
+                                                                             : "the dev curve is not convex";
+    return out;
+  }
+  PowerLaw fit = fit_power_law(ns, dev_mean);
+  const double last = ns.back();
+  out["fit"] = {{"a", fit.a}, {"b", fit.b}, {"c", fit.c}};
+  out["predicted_dev_at_2x"] = fit.at(2 * last);
+  out["predicted_dev_at_10x"] = fit.at(10 * last);
+  // An interval from the repeats: the same fit on each repeat's curve.
+  std::vector<double> p2, p10;
+  for (const auto& rep : dev_by_repeat) {
+    PowerLaw f = fit_power_law(ns, rep);
+    p2.push_back(f.at(2 * last));
+    p10.push_back(f.at(10 * last));
+  }
+  out["predicted_dev_at_2x_range"] = {*std::min_element(p2.begin(), p2.end()), *std::max_element(p2.begin(), p2.end())};
+  out["predicted_dev_at_10x_range"] = {*std::min_element(p10.begin(), p10.end()), *std::max_element(p10.begin(), p10.end())};
+  out["extrapolated"] = true;
+  return out;
+}
+
+}  // namespace mlloop
