@@ -63,6 +63,21 @@ std::optional<OptimalBound> optimal_estimate(Project& project, const Registry& r
                                     {"evidence", b.evidence}}.dump());
   return b;
 }
+// The dev rows (from DATA or from the dev file) as one matrix, with their targets.
+Matrix dev_features(const Pipeline& pipe, const ProjectData& data, std::vector<float>* y) {
+  Matrix out;
+  for (const auto& part : data.splits.at(SplitName::dev)) {
+    Matrix m = pipe.transform(*part.data, part.positions);
+    out.cols = m.cols;
+    out.rows += m.rows;
+    out.data.insert(out.data.end(), m.data.begin(), m.data.end());
+    if (y) {
+      auto t = pipe.target(*part.data, part.positions);
+      y->insert(y->end(), t.begin(), t.end());
+    }
+  }
+  return out;
+}
 }  // namespace
 
 // The data analyses (memorization, label issues, shift) depend on the data and the seed only:
@@ -99,14 +114,7 @@ json data_analyses(Project& project, const Registry& registry, Context& ctx) {
   out["label_issues"] = label_issues(d, registry, ctx);
   ShiftInput s;
   s.train_x = d.x;
-  for (const auto& part : data.splits.at(SplitName::dev)) {
-    Matrix m = pipe.transform(*part.data, part.positions);
-    if (s.dev_x.rows == 0) s.dev_x = std::move(m);
-    else {
-      s.dev_x.data.insert(s.dev_x.data.end(), m.data.begin(), m.data.end());
-      s.dev_x.rows += m.rows;
-    }
-  }
+  s.dev_x = dev_features(pipe, data, nullptr);
   s.feature_names = pipe.feature_names();
   for (const auto& [col, cat] : pipe.feature_sources()) {
     s.columns.push_back(col);
@@ -131,14 +139,7 @@ json run_learning_curve(Project& project, const RunRecord& run, const Registry& 
   CurveInput in;
   in.train_x = pipe.transform(*train.data, train.positions);
   in.train_y = pipe.target(*train.data, train.positions);
-  for (const auto& part : data.splits.at(SplitName::dev)) {
-    Matrix m = pipe.transform(*part.data, part.positions);
-    auto y = pipe.target(*part.data, part.positions);
-    in.dev_x.cols = m.cols;
-    in.dev_x.rows += m.rows;
-    in.dev_x.data.insert(in.dev_x.data.end(), m.data.begin(), m.data.end());
-    in.dev_y.insert(in.dev_y.end(), y.begin(), y.end());
-  }
+  in.dev_x = dev_features(pipe, data, &in.dev_y);
   in.shape = pipe.shape();
   in.family = run.model;
   in.params = run.params;
