@@ -65,13 +65,17 @@ int run_demo(const DemoArgs& args, Context& ctx) {
   RunsArgs runs;
   runs.dir = dir.string();
   if (int rc = run_runs(runs, ctx)) return rc;
+  fmt::print(out, "\n$ mlloop diagnose\n");
+  DiagnoseArgs diag;
+  diag.dir = dir.string();
+  if (int rc = run_diagnose(diag, ctx)) return rc;
   fmt::print(out, "\n$ mlloop status\n");
   StatusArgs status;
   status.dir = dir.string();
   if (int rc = run_status(status, ctx)) return rc;
   fmt::print(out, "\nproject: {}\nstore:   {}\n", dir.string(), (dir / ".mlloop" / "store.db").string());
-  fmt::print(out, "Next: mlloop train --dir {} --model mlp, or any family of mlloop models. The analysis and the loop "
-                  "(diagnose, run) are not built yet.\n", dir.string());
+  fmt::print(out, "Next: mlloop inspect labels|wrong|shift|slices --dir {0}, or mlloop train --dir {0} --model mlp. "
+                  "The loop that acts on the diagnosis (mlloop run) is not built yet.\n", dir.string());
   return 0;
 }
 
