@@ -26,22 +26,31 @@ Neighbours knn_search(const Matrix& points, const Matrix& queries, size_t k, boo
   out.dist2.assign(q * k, 0.f);
   constexpr size_t kBlock = 256;
   auto work = [&](size_t first_block, size_t step) {
-    std::vector<int64_t> order(static_cast<size_t>(n));
+    RowMat dist(static_cast<Eigen::Index>(kBlock), n);  // reused: no page faults per block
     for (size_t b = first_block * kBlock; b < q; b += step * kBlock) {
       const Eigen::Index rows = static_cast<Eigen::Index>(std::min(kBlock, q - b));
       Eigen::Map<const RowMat> Q(queries.data.data() + b * queries.cols, rows, d);
-      RowMat dist = (-2.f * (Q * P.transpose())).eval();
+      dist.topRows(rows).noalias() = -2.f * (Q * P.transpose());
       Eigen::VectorXf qn = Q.rowwise().squaredNorm();
       for (Eigen::Index i = 0; i < rows; ++i) {
         float* drow = dist.row(i).data();
         for (Eigen::Index j = 0; j < n; ++j) drow[j] = std::max(0.f, drow[j] + qn(i) + pn(j));
         if (exclude_self) drow[b + static_cast<size_t>(i)] = std::numeric_limits<float>::infinity();
-        std::iota(order.begin(), order.end(), int64_t{0});
-        auto cmp = [&](int64_t a, int64_t c) { return drow[a] < drow[c] || (drow[a] == drow[c] && a < c); };
-        std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(), cmp);
-        for (size_t t = 0; t < k; ++t) {
-          out.index[(b + static_cast<size_t>(i)) * k + t] = order[t];
-          out.dist2[(b + static_cast<size_t>(i)) * k + t] = drow[order[t]];
+        // Top k by a sorted insertion buffer: most candidates fail the first comparison.
+        size_t have = 0;
+        int64_t* idx = out.index.data() + (b + static_cast<size_t>(i)) * k;
+        float* dst = out.dist2.data() + (b + static_cast<size_t>(i)) * k;
+        for (Eigen::Index j = 0; j < n; ++j) {
+          float dj = drow[j];
+          if (have == k && !(dj < dst[k - 1])) continue;  // ties keep the lower index
+          size_t pos = have < k ? have++ : k - 1;
+          while (pos > 0 && dj < dst[pos - 1]) {
+            dst[pos] = dst[pos - 1];
+            idx[pos] = idx[pos - 1];
+            --pos;
+          }
+          dst[pos] = dj;
+          idx[pos] = j;
         }
       }
     }
