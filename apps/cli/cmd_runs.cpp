@@ -9,8 +9,9 @@ namespace mlloop::cli {
 
 nlohmann::json run_to_json(Store& store, const RunRecord& r, const std::string& metric) {
   nlohmann::json errors = nlohmann::json::object();
+  const auto metrics = store.run_metrics(r.id);  // one query per run, not one per split
   for (const char* split : {"train", "train_dev", "dev"}) {
-    auto loss = run_loss(store, r.id, split, metric);
+    auto loss = run_loss(metrics, split, metric);
     errors[split] = loss ? nlohmann::json(*loss) : nlohmann::json(nullptr);
   }
   nlohmann::json j{{"run", r.id},       {"model", r.model},     {"params", r.params}, {"status", r.status},

@@ -1,4 +1,5 @@
 #include "mlloop/analyze/bound.hpp"
+#include "mlloop/analyze/analyses.hpp"
 
 #include <fmt/format.h>
 
@@ -22,27 +23,17 @@ namespace {
 constexpr size_t kMaxRows = 200000;
 constexpr int kFolds = 5;
 
-// Out-of-fold loss (error rate, or RMSE) of a family over seeded folds.
+// Out-of-fold loss (error rate, or RMSE) of a family, on the shared out-of-fold predictions.
 double out_of_fold_loss(const Family& family, const Params& params, const TaskShape& shape, const Matrix& x,
-                        const std::vector<float>& y, Context& ctx) {
-  std::vector<size_t> order(x.rows);
-  std::iota(order.begin(), order.end(), size_t{0});
-  seeded_shuffle(order, ctx.seed + 31);
+                        const std::vector<float>& y, const Registry& registry, Context& ctx) {
+  std::vector<float> out = out_of_fold_predictions(x, y, shape, family.name, params, registry, ctx, kFolds);
   double loss = 0;
-  for (int f = 0; f < kFolds; ++f) {
-    std::vector<size_t> train, held;
-    for (size_t i = 0; i < order.size(); ++i) (static_cast<int>(i % kFolds) == f ? held : train).push_back(order[i]);
-    auto model = quick_fit(family, params, shape, take_rows(x, train), take(y, train), ctx);
-    std::vector<float> out = model->predict(take_rows(x, held));
-    for (size_t i = 0; i < held.size(); ++i) {
-      float truth = y[held[i]];
-      if (shape.classification) {
-        const float* p = out.data() + i * shape.classes;
-        auto pred = static_cast<float>(std::max_element(p, p + shape.classes) - p);
-        loss += pred != truth;
-      } else {
-        loss += (out[i] - truth) * (out[i] - truth);
-      }
+  for (size_t i = 0; i < x.rows; ++i) {
+    if (shape.classification) {
+      const float* p = out.data() + i * shape.classes;
+      loss += static_cast<float>(std::max_element(p, p + shape.classes) - p) != y[i];
+    } else {
+      loss += (out[i] - y[i]) * (out[i] - y[i]);
     }
   }
   loss /= static_cast<double>(x.rows);
@@ -83,8 +74,8 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
   b.evidence["rows"] = x.rows;
   b.evidence["feature_weights"] = w;
   // 2. Upper end: the best out-of-fold loss.
-  double oof_gbdt = out_of_fold_loss(gbdt, Params::object(), shape, x, y, ctx);
-  double oof_linear = out_of_fold_loss(registry.get("linear"), Params::object(), shape, x, y, ctx);
+  double oof_gbdt = out_of_fold_loss(gbdt, Params::object(), shape, x, y, registry, ctx);
+  double oof_linear = out_of_fold_loss(registry.get("linear"), Params::object(), shape, x, y, registry, ctx);
   b.evidence["oof_gbdt"] = oof_gbdt;
   b.evidence["oof_linear"] = oof_linear;
   b.high = std::min(oof_gbdt, oof_linear);

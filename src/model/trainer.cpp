@@ -54,8 +54,8 @@ metrics::Predictions to_predictions(const std::vector<float>& out, const std::ve
   return p;
 }
 
-std::optional<double> run_loss(Store& store, int64_t run, const std::string& split, const std::string& metric) {
-  auto m = store.run_metrics(run);
+std::optional<double> run_loss(const std::map<std::string, std::map<std::string, MetricRecord>>& m,
+                               const std::string& split, const std::string& metric) {
   auto s = m.find(split);
   if (s == m.end()) return std::nullopt;
   auto v = s->second.find(metric);

@@ -48,6 +48,8 @@ metrics::Predictions to_predictions(const std::vector<float>& out, const std::ve
                                     int32_t positive);
 
 // The loss form of the project metric for a run's stored metrics (auc -> 1 - AUC).
-std::optional<double> run_loss(Store& store, int64_t run, const std::string& split, const std::string& metric);
+// `metrics` is Store::run_metrics of the run.
+std::optional<double> run_loss(const std::map<std::string, std::map<std::string, MetricRecord>>& metrics,
+                               const std::string& split, const std::string& metric);
 
 }  // namespace mlloop
