@@ -96,6 +96,21 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
   c_insp->add_option("--n", insp.n, "How many rows to show (default 20)")->check(CLI::Range(1, 100000));
   c_insp->add_flag("--json", insp.json, "Print JSON");
 
+  // run
+  RunArgs runa;
+  auto* c_run = app.add_subcommand("run", "Run the loop: analyze, select a remedy, train its candidates, measure; repeat");
+  c_run->add_option("--dir", runa.dir, "Project folder (default: the current folder)");
+  c_run->add_option("--iterations", runa.iterations, "The project's total iterations (default: mlloop.toml, else 10)");
+  c_run->add_option("--time-budget", runa.time_budget, "Wall-clock budget for this run: 90s, 10m, 1h");
+  c_run->add_option("--run-time-cap", runa.run_time_cap, "The longest one training may take: 30s, 5m");
+  c_run->add_flag("--json", runa.json, "Print JSON (CONTRACT.md) at the end; the log goes to stderr");
+
+  // test
+  TestArgs testa;
+  auto* c_test = app.add_subcommand("test", "Evaluate the incumbent on the test set, once; every look is recorded");
+  c_test->add_option("--dir", testa.dir, "Project folder (default: the current folder)");
+  c_test->add_flag("--json", testa.json, "Print JSON (CONTRACT.md)");
+
   // models
   ModelsArgs models;
   auto* c_models = app.add_subcommand("models", "List the model families and their parameters");
@@ -143,6 +158,8 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
     if (c_models->parsed()) return run_models(models, ctx);
     if (c_diag->parsed()) return run_diagnose(diag, ctx);
     if (c_insp->parsed()) return run_inspect(insp, ctx);
+    if (c_run->parsed()) return run_run(runa, ctx);
+    if (c_test->parsed()) return run_test(testa, ctx);
   } catch (const Error& e) {
     ctx.err() << e.describe() << '\n';
     return static_cast<int>(e.code());

@@ -22,7 +22,7 @@ nlohmann::json run_to_json(Store& store, const RunRecord& r, const std::string& 
 }
 
 std::optional<int64_t> incumbent(Store& store, const std::string& metric) {
-  return store.best_run(metric, !metrics::higher_is_better(metric));
+  return store.incumbent(metric, !metrics::higher_is_better(metric));
 }
 
 int run_runs(const RunsArgs& args, Context& ctx) {

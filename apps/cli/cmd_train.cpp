@@ -20,7 +20,7 @@ int run_train(const TrainArgs& args, Context& ctx) {
   Project project = Project::open(args.dir);
   ctx.seed = project.config.seed;
   ProjectData data = load_project_data(project, ctx);
-  TrainRequest req{args.model, given, std::nullopt, {}};
+  TrainRequest req{args.model, given, std::nullopt, {}, {}};
   TrainOutcome r = train_run(project, data, registry, req, ctx);
   const std::string& metric = project.config.metric;
   if (args.json) {

@@ -59,6 +59,19 @@ struct InspectArgs {
   bool json = false;
 };
 
+struct RunArgs {
+  std::string dir = ".";
+  std::optional<int64_t> iterations;
+  std::string time_budget;
+  std::string run_time_cap;
+  bool json = false;
+};
+
+struct TestArgs {
+  std::string dir = ".";
+  bool json = false;
+};
+
 struct ModelsArgs {
   bool json = false;
 };
@@ -70,10 +83,13 @@ int run_predict(const PredictArgs& args, Context& ctx);
 int run_models(const ModelsArgs& args, Context& ctx);
 int run_diagnose(const DiagnoseArgs& args, Context& ctx);
 int run_inspect(const InspectArgs& args, Context& ctx);
+int run_run(const RunArgs& args, Context& ctx);
+int run_test(const TestArgs& args, Context& ctx);
 
 // A run as CONTRACT.md's run object: run, model, params, status, errors, seconds, iteration.
 nlohmann::json run_to_json(Store& store, const RunRecord& run, const std::string& metric);
-// The incumbent run (CONTRACT.md): the finished run with the lowest dev loss, before any loop.
+// The incumbent run (CONTRACT.md): the run the loop last accepted, else the finished run with
+// the lowest dev loss.
 std::optional<int64_t> incumbent(Store& store, const std::string& metric);
 int run_info(const InfoArgs& args, Context& ctx);
 int run_status(const StatusArgs& args, Context& ctx);

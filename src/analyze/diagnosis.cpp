@@ -150,10 +150,11 @@ json run_learning_curve(Project& project, const RunRecord& run, const Registry& 
   return curve;
 }
 
-json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& registry, Context& ctx) {
+json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& registry, Context& ctx,
+              const DiagnoseOptions& options) {
   const ProjectConfig& cfg = project.config;
   const std::string& metric = cfg.metric;
-  if (!run_id) run_id = project.store->best_run(metric, !metrics::higher_is_better(metric));
+  if (!run_id) run_id = project.store->incumbent(metric, !metrics::higher_is_better(metric));
   if (!run_id) throw_bad_input("the project has no finished run to diagnose", "train one first: mlloop train --model baseline");
   auto run = project.store->run(*run_id);
   if (!run) throw_bad_input(fmt::format("no run {} in this project", *run_id), "see mlloop runs");
@@ -275,8 +276,11 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
                                {"reason", fmt::format("confident learning flags {} training rows ({:.1f}%) as mislabeled",
                                                       labels["rows"].size(), 100 * noise_rate)}});
   }
-  json curve = run_learning_curve(project, *run, registry, ctx);
-  if (!curve["extrapolated"].get<bool>()) {
+  json curve = nullptr;
+  if (options.learning_curve) curve = run_learning_curve(project, *run, registry, ctx);
+  else if (auto cached = project.store->meta(fmt::format("learning_curve:{}", run->id))) curve = json::parse(*cached);
+  if (curve.is_null()) {
+  } else if (!curve["extrapolated"].get<bool>()) {
     findings.push_back(finding("MLL-C01", "info", fmt::format("the learning curve is not extrapolated: {}", curve["reason"].get<std::string>()),
                                json{{"points", curve["points"]}}, "a curve of the wrong shape gives no honest forecast",
                                "look at the points; more repeats or more data make it smoother"));

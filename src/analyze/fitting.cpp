@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "mlloop/core/context.hpp"
+#include "mlloop/core/error.hpp"
 #include "mlloop/split/splitter.hpp"
 
 namespace mlloop::analyze {
@@ -37,7 +38,8 @@ std::unique_ptr<Model> quick_fit(const Family& family, const Params& params, con
   std::vector<size_t> slice(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_es));
   Matrix xf = take_rows(x, fit), xs = take_rows(x, slice);
   std::vector<float> yf = take(y, fit), ys = take(y, slice);
-  FitResult r = model->fit(xf, yf, {}, es ? &xs : nullptr, es ? &ys : nullptr, ctx, {});
+  FitResult r = model->fit(xf, yf, {}, es ? &xs : nullptr, es ? &ys : nullptr, ctx, Deadline{ctx.deadline});
+  if (r.status == "stopped" && ctx.deadline_passed()) throw BudgetExhausted();
   if (r.status != "done") throw std::runtime_error(fmt::format("{} failed during the analysis: {}", family.name, r.reason));
   return model;
 }

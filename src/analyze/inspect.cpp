@@ -85,7 +85,7 @@ json inspect(Project& project, const std::string& what, size_t n, const Registry
     throw_bad_input(fmt::format("unknown inspect view '{}'", what), "use mlloop inspect wrong, labels, shift or slices");
 
   const std::string& metric = project.config.metric;
-  auto run = project.store->best_run(metric, !metrics::higher_is_better(metric));
+  auto run = project.store->incumbent(metric, !metrics::higher_is_better(metric));
   if (!run) throw_bad_input("the project has no finished run to inspect", "train one first: mlloop train --model gbdt");
   auto rec = project.store->run(*run);
   Artifact a = read_artifact(rec->artifact, registry);

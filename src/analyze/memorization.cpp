@@ -11,6 +11,7 @@
 #include "fitting.hpp"
 #include "mlloop/analyze/analyses.hpp"
 #include "mlloop/core/context.hpp"
+#include "mlloop/core/error.hpp"
 #include "mlloop/core/hash.hpp"
 #include "mlloop/split/splitter.hpp"
 
@@ -69,7 +70,8 @@ nlohmann::json memorization_check(const AnalysisData& d, const Registry& registr
   const Family& gbdt = registry.get("gbdt");
   Params deep{{"max_depth", 12}, {"eta", 0.3}, {"rounds", 300}, {"early_stopping", 0}, {"min_child_weight", 0.0}, {"lambda", 0.0}};
   auto model = gbdt.create(resolve_params(gbdt, deep), d.shape);
-  FitResult fit = model->fit(xs, ys, {}, nullptr, nullptr, ctx, {});
+  FitResult fit = model->fit(xs, ys, {}, nullptr, nullptr, ctx, Deadline{ctx.deadline});
+  if (fit.status == "stopped" && ctx.deadline_passed()) throw BudgetExhausted();
   std::vector<float> out = model->predict(xs);
   double train_error = 0;
   double spread = 0, mean = 0;

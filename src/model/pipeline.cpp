@@ -48,6 +48,10 @@ void Pipeline::fit(const Dataset& ds, const std::vector<size_t>& rows, const std
       }
       continue;
     }
+    if (std::find(options.drop_columns.begin(), options.drop_columns.end(), col.name) != options.drop_columns.end()) {
+      if (notes) notes->push_back(fmt::format("dropped column '{}': the recipe leaves it out", col.name));
+      continue;
+    }
     ColumnPlan plan;
     plan.name = col.name;
     if (col.is_numeric()) {

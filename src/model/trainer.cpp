@@ -10,6 +10,7 @@
 
 #include "mlloop/core/context.hpp"
 #include "mlloop/core/error.hpp"
+#include "mlloop/model/augment.hpp"
 
 namespace mlloop {
 namespace fs = std::filesystem;
@@ -36,6 +37,33 @@ int32_t positive_class(const ProjectConfig& cfg, const Pipeline& pipe, const std
   return ones * 2 <= y_train.size() ? 1 : 0;
 }
 }  // namespace
+
+nlohmann::json Recipe::to_json() const {
+  nlohmann::json j = nlohmann::json::object();
+  if (!drop_rows.empty()) j["drop_rows"] = drop_rows;
+  if (!drop_columns.empty()) j["drop_columns"] = drop_columns;
+  if (!weights.empty()) j["weights"] = weights;
+  if (noise_copies > 0) {
+    j["noise"] = noise;
+    j["noise_copies"] = noise_copies;
+  }
+  if (oversample) j["oversample"] = true;
+  return j;
+}
+
+Recipe Recipe::from_json(const nlohmann::json& j) {
+  Recipe r;
+  if (!j.is_object()) return r;
+  if (j.contains("drop_rows")) r.drop_rows = j["drop_rows"].get<std::vector<int64_t>>();
+  if (j.contains("drop_columns")) r.drop_columns = j["drop_columns"].get<std::vector<std::string>>();
+  if (j.contains("weights")) r.weights = j["weights"];
+  if (j.contains("noise_copies")) {
+    r.noise = j["noise"];
+    r.noise_copies = j["noise_copies"];
+  }
+  r.oversample = j.value("oversample", false);
+  return r;
+}
 
 metrics::Predictions to_predictions(const std::vector<float>& out, const std::vector<float>& y, const TaskShape& shape,
                                     int32_t positive) {
@@ -116,40 +144,76 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
   Pipeline pipe;
   Pipeline::Options popt;
   popt.standardize = family.standardize;
-  pipe.fit(*train.data, train.positions, cfg.target, classification, popt, &out.notes);
+  const Recipe& recipe = req.recipe;
+  popt.drop_columns = recipe.drop_columns;
+  MLLOOP_ASSERT(recipe.weights.empty() || recipe.row_weights.size() == train.positions.size());
+
+  // The training rows the recipe keeps, each with its weight.
+  std::vector<size_t> kept;  // indexes into train.positions
+  {
+    std::vector<int64_t> dropped = recipe.drop_rows;
+    std::sort(dropped.begin(), dropped.end());
+    for (size_t i = 0; i < train.positions.size(); ++i)
+      if (!std::binary_search(dropped.begin(), dropped.end(), train.row_ids[i])) kept.push_back(i);
+    if (kept.empty()) throw_bad_input("the recipe drops every training row", "drop fewer rows");
+  }
+  std::vector<size_t> kept_positions(kept.size());
+  for (size_t i = 0; i < kept.size(); ++i) kept_positions[i] = train.positions[kept[i]];
+  pipe.fit(*train.data, kept_positions, cfg.target, classification, popt, &out.notes);
   const TaskShape shape = pipe.shape();
 
-  // The early-stopping slice: 10% of train, seeded; never train-dev.
-  std::vector<size_t> fit_rows = train.positions, es_rows;
-  if (uses_early_stopping(family) && fit_rows.size() >= 50) {
-    std::vector<size_t> order(fit_rows.size());
+  // The early-stopping slice: 10% of the kept training rows, seeded; never train-dev.
+  std::vector<size_t> fit_idx = kept, es_idx;
+  if (uses_early_stopping(family) && fit_idx.size() >= 50) {
+    std::vector<size_t> order(fit_idx.size());
     std::iota(order.begin(), order.end(), size_t{0});
     seeded_shuffle(order, ctx.seed ^ 0x5EED5EEDULL);
-    size_t n_es = std::max<size_t>(1, fit_rows.size() / 10);
-    std::vector<char> in_es(fit_rows.size(), 0);
+    size_t n_es = std::max<size_t>(1, fit_idx.size() / 10);
+    std::vector<char> in_es(fit_idx.size(), 0);
     for (size_t i = 0; i < n_es; ++i) in_es[order[i]] = 1;
     std::vector<size_t> keep;
-    for (size_t i = 0; i < fit_rows.size(); ++i) (in_es[i] ? es_rows : keep).push_back(fit_rows[i]);
-    fit_rows = std::move(keep);
+    for (size_t i = 0; i < fit_idx.size(); ++i) (in_es[i] ? es_idx : keep).push_back(fit_idx[i]);
+    fit_idx = std::move(keep);
   }
+  auto positions_of = [&](const std::vector<size_t>& idx) {
+    std::vector<size_t> p(idx.size());
+    for (size_t i = 0; i < idx.size(); ++i) p[i] = train.positions[idx[i]];
+    return p;
+  };
+  std::vector<size_t> fit_rows = positions_of(fit_idx), es_rows = positions_of(es_idx);
   Matrix x_fit = pipe.transform(*train.data, fit_rows);
   std::vector<float> y_fit = pipe.target(*train.data, fit_rows);
+  std::vector<float> w_fit;
+  if (!recipe.row_weights.empty()) {
+    w_fit.resize(fit_idx.size());
+    for (size_t i = 0; i < fit_idx.size(); ++i) w_fit[i] = recipe.row_weights[fit_idx[i]];
+  }
+  // The positive class comes from the real rows; train metrics are measured on them too.
+  const int32_t positive = classification ? positive_class(cfg, pipe, y_fit) : 1;
+  size_t augmented = 0;
+  if (recipe.noise_copies > 0) {
+    const size_t before = x_fit.rows;
+    add_noise_copies(x_fit, y_fit, w_fit, recipe.noise, recipe.noise_copies, ctx.seed ^ 0xA06ULL);
+    augmented += x_fit.rows - before;
+  }
+  if (recipe.oversample && classification) augmented += oversample_minority(x_fit, y_fit, w_fit, family.standardize, ctx.seed ^ 0x5307EULL);
   Matrix x_es;
   std::vector<float> y_es;
   if (!es_rows.empty()) {
     x_es = pipe.transform(*train.data, es_rows);
     y_es = pipe.target(*train.data, es_rows);
   }
-  const int32_t positive = classification ? positive_class(cfg, pipe, y_fit) : 1;
 
   nlohmann::json config{{"family", family.name}, {"params", params}, {"seed", ctx.seed}, {"threads", ctx.threads},
                         {"fit_rows", fit_rows.size()}, {"early_stopping_rows", es_rows.size()},
-                        {"features", pipe.feature_names().size()}};
+                        {"features", pipe.feature_names().size()}, {"recipe", recipe.to_json()},
+                        {"classes", pipe.classes()}, {"positive", positive},
+                        {"augmented_rows", augmented}};
   out.run = project.store->begin_run(family.name, params, config, req.iteration);
   auto t0 = std::chrono::steady_clock::now();
   auto model = family.create(params, shape);
   try {
-    out.fit = model->fit(x_fit, y_fit, {}, es_rows.empty() ? nullptr : &x_es, es_rows.empty() ? nullptr : &y_es, ctx,
+    out.fit = model->fit(x_fit, y_fit, w_fit, es_rows.empty() ? nullptr : &x_es, es_rows.empty() ? nullptr : &y_es, ctx,
                          req.deadline);
   } catch (const std::exception& e) {
     out.fit.status = "failed";

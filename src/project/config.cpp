@@ -132,7 +132,7 @@ ProjectConfig load_config(const std::string& path) {
   if (data) r.check_keys(*data, "data", {"path", "target", "dev_data", "test_data", "missing", "on_bad_rows", "on_missing_target"});
   if (task) r.check_keys(*task, "task", {"kind", "metric", "reference_error", "goal", "positive"});
   if (split) r.check_keys(*split, "split", {"method", "seed"});
-  if (loop) r.check_keys(*loop, "loop", {"iterations", "time_budget", "allow", "deny"});
+  if (loop) r.check_keys(*loop, "loop", {"iterations", "time_budget", "run_time_cap", "plateau", "tune_trials", "allow", "deny"});
 
   auto need = [&](std::optional<std::string> v, std::string_view key, std::string_view sec) {
     if (!v) throw_bad_input(fmt::format("missing key '{}' in [{}]", key, sec), "re-create the project with mlloop init --force",
@@ -177,6 +177,15 @@ ProjectConfig load_config(const std::string& path) {
   }
   c.iterations = r.integer(loop, "iterations");
   c.time_budget = r.str(loop, "time_budget");
+  c.run_time_cap = r.str(loop, "run_time_cap");
+  if (auto p = r.integer(loop, "plateau")) {
+    if (*p < 1) throw_bad_input("plateau must be at least 1", "give the number of iterations without progress before stopping", r.where(*loop->get("plateau")));
+    c.plateau = *p;
+  }
+  if (auto t = r.integer(loop, "tune_trials")) {
+    if (*t < 1 || *t > 1000) throw_bad_input("tune_trials must be between 1 and 1000", "", r.where(*loop->get("tune_trials")));
+    c.tune_trials = static_cast<int>(*t);
+  }
   c.allow = r.list(loop, "allow").value_or(std::vector<std::string>{});
   c.deny = r.list(loop, "deny").value_or(std::vector<std::string>{});
   return c;
@@ -199,6 +208,9 @@ void save_config(const std::string& path, const ProjectConfig& c) {
   toml::table loop;
   if (c.iterations) loop.insert("iterations", *c.iterations);
   if (c.time_budget) loop.insert("time_budget", *c.time_budget);
+  if (c.run_time_cap) loop.insert("run_time_cap", *c.run_time_cap);
+  loop.insert("plateau", c.plateau);
+  loop.insert("tune_trials", c.tune_trials);
   toml::array allow, deny;
   for (const auto& a : c.allow) allow.push_back(a);
   for (const auto& d : c.deny) deny.push_back(d);

@@ -99,6 +99,12 @@ CREATE TABLE test_looks (
   high   REAL
 );
 )sql",
+      // 1 -> 2: the loop records the incumbent after each iteration and the detail of its
+      // candidates (their dev errors and the paired test).
+      R"sql(
+ALTER TABLE iterations ADD COLUMN incumbent INTEGER;
+ALTER TABLE iterations ADD COLUMN detail TEXT;
+)sql",
   };
   return migrations;
 }

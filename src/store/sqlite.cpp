@@ -91,6 +91,7 @@ std::vector<float> Stmt::blob_floats(int col) const {
 }
 
 int64_t sqlite3_last_insert_rowid_of(Db& db) { return sqlite3_last_insert_rowid(db.handle()); }
+int64_t sqlite3_changes_of(Db& db) { return sqlite3_changes(db.handle()); }
 
 bool Stmt::step() {
   int rc = sqlite3_step(st_);

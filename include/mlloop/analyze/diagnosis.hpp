@@ -13,9 +13,16 @@ namespace mlloop {
 class Context;
 class Registry;
 
+struct DiagnoseOptions {
+  // The learning curve refits the run's family at 6 sizes x 3 repeats; the loop skips it
+  // (the field is then the cached curve, or null) and computes it only when it needs it.
+  bool learning_curve = true;
+};
+
 // Diagnoses `run` (the incumbent when empty). The optimal-error estimate is computed once
 // per project and cached in the store.
-nlohmann::json diagnose(Project& project, std::optional<int64_t> run, const Registry& registry, Context& ctx);
+nlohmann::json diagnose(Project& project, std::optional<int64_t> run, const Registry& registry, Context& ctx,
+                        const DiagnoseOptions& options = {});
 
 // Memorization, label issues and shift of the project's data (cached in the store).
 nlohmann::json data_analyses(Project& project, const Registry& registry, Context& ctx);

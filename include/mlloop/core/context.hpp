@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <iosfwd>
+#include <optional>
 #include <string_view>
 
 namespace mlloop {
@@ -16,6 +17,9 @@ class Context {
   uint64_t seed = 42;
   int threads = 2;
   bool quiet = false;
+  // The loop's wall-clock deadline, if any: long analyses and trainings stop at it.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  bool deadline_passed() const { return deadline && std::chrono::steady_clock::now() >= *deadline; }
 
   std::ostream& out() const { return *out_; }  // results: tables, JSON
   std::ostream& err() const { return *err_; }  // progress, warnings, errors

@@ -42,6 +42,13 @@ class Error : public std::runtime_error {
   Where where_;
 };
 
+// The loop's time budget ran out in the middle of an analysis: not an error, the loop stops
+// with `budget` and keeps what it finished.
+class BudgetExhausted : public std::runtime_error {
+ public:
+  BudgetExhausted() : std::runtime_error("the time budget ran out") {}
+};
+
 // Shorthands for the common channels.
 [[noreturn]] void throw_bad_input(std::string message, std::string fix = {}, Where where = {});
 [[noreturn]] void throw_data_changed(std::string message, std::string fix = {}, Where where = {});

@@ -18,6 +18,7 @@ class Pipeline {
   struct Options {
     bool standardize = true;         // linear, mlp, knn: scale and one-hot; trees: raw values and codes
     size_t max_onehot_levels = 16;   // above this, ordinal codes
+    std::vector<std::string> drop_columns;  // left out on purpose (a remedy dropped them)
   };
 
   // Fits on `rows` of `ds`. `target` is the target column; `classification` picks the target

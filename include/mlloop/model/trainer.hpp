@@ -14,11 +14,28 @@
 
 namespace mlloop {
 
+// Changes a remedy makes to the training data. Recorded in the run's config ("recipe"), so
+// a run can be matched and repeated; dev and train-dev are never changed.
+struct Recipe {
+  std::vector<int64_t> drop_rows;          // training row ids left out (clean_labels)
+  std::vector<std::string> drop_columns;   // source columns left out (drop_drifting_features)
+  std::string weights;                     // "" or "shift": importance weights (reweight_for_shift)
+  std::vector<float> row_weights;          // the weights, one per training row in manifest order
+  double noise = 0;                        // Gaussian-noise augmentation: std of the noise on standardized features
+  int noise_copies = 0;                    // noisy copies of each training row
+  bool oversample = false;                 // SMOTE-style oversampling of minority classes
+
+  bool empty() const { return drop_rows.empty() && drop_columns.empty() && weights.empty() && noise_copies == 0 && !oversample; }
+  nlohmann::json to_json() const;          // without row_weights (recomputed from "weights")
+  static Recipe from_json(const nlohmann::json& j);
+};
+
 struct TrainRequest {
   std::string family;
   Params params;                      // as given; defaults are filled in
   std::optional<int64_t> iteration;   // null for `mlloop train`
   Deadline deadline;
+  Recipe recipe;
 };
 
 struct TrainOutcome {

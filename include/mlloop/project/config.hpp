@@ -40,6 +40,9 @@ struct ProjectConfig {
   // [loop]
   std::optional<int64_t> iterations;
   std::optional<std::string> time_budget;
+  std::optional<std::string> run_time_cap;  // the longest one training may take ("5m")
+  int64_t plateau = 3;                      // stop after this many iterations without an accepted change
+  int tune_trials = 8;                      // tune_hyperparameters' trial budget
   std::vector<std::string> allow;
   std::vector<std::string> deny;
 

@@ -64,6 +64,8 @@ class Db {
 // BEGIN IMMEDIATE ... COMMIT; rolls back when destroyed without commit().
 // The rowid of the last INSERT on this connection.
 int64_t sqlite3_last_insert_rowid_of(Db& db);
+// The rows changed by the last statement on this connection.
+int64_t sqlite3_changes_of(Db& db);
 
 class Transaction {
  public:

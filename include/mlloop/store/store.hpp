@@ -73,6 +73,25 @@ struct RunRecord {
   std::string artifact;
 };
 
+// One Analyze -> Select -> Implement -> Measure step of the loop.
+struct IterationRecord {
+  int64_t index = 0;
+  std::string bottleneck, remedy, reason;
+  std::optional<double> dev_before, dev_after;
+  bool accepted = false;
+  std::vector<int64_t> runs;
+  double seconds = 0;
+  std::string state;  // started | finished
+  std::optional<int64_t> incumbent;  // the incumbent after this iteration
+  nlohmann::json detail = nlohmann::json::object();
+};
+
+struct TestLook {
+  int64_t run = 0;
+  std::string at;
+  double value = 0, low = 0, high = 0;
+};
+
 class Store {
  public:
   enum class Mode { read_only, read_write, create };
@@ -114,6 +133,22 @@ class Store {
   std::vector<PredictionRecord> run_predictions(int64_t id, const std::string& split);
   // The finished run with the lowest dev loss on `metric` (lower_is_better tells the order).
   std::optional<int64_t> best_run(const std::string& metric, bool lower_is_better);
+
+  // The incumbent (CONTRACT.md): the run the loop last accepted, else the finished run with
+  // the lowest dev loss.
+  std::optional<int64_t> incumbent(const std::string& metric, bool lower_is_better);
+  // Removes runs left 'running' by a killed process (they have no metrics yet). Only the
+  // process holding the loop lock may call it.
+  int64_t delete_unfinished_runs();
+
+  // Iterations. begin_iteration commits a 'started' row (replacing a started row of the
+  // same index left by a killed process); finish_iteration commits the decision.
+  void begin_iteration(int64_t index, const std::string& bottleneck, const std::string& remedy, const std::string& reason);
+  void finish_iteration(const IterationRecord& it);
+  std::vector<IterationRecord> iterations();  // finished and started, by index
+
+  void add_test_look(const TestLook& look);
+  std::vector<TestLook> test_looks();
 
   int64_t count_runs();
   int64_t count_iterations();

@@ -1,0 +1,31 @@
+// The loop: Analyze -> Select -> Implement -> Measure, repeated until the goal is met, the
+// optimum is reached, the budget is spent, or nothing helps. Every decision is committed
+// to the store with its reason; a killed loop resumes from its last finished step.
+#pragma once
+#include <iosfwd>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string_view>
+
+namespace mlloop {
+
+class Project;
+class Registry;
+class Context;
+
+struct LoopOptions {
+  std::optional<int64_t> iterations;     // the project's total; null: mlloop.toml, else 10
+  std::optional<double> time_budget;     // seconds for this invocation; null: mlloop.toml, else none
+  std::optional<double> run_time_cap;    // seconds per training; null: mlloop.toml, else none
+  std::ostream* log = nullptr;           // one block per iteration (null: no log)
+  bool progress = false;                 // a progress line on stderr while candidates train
+};
+
+// Runs the loop and returns CONTRACT.md's `mlloop run --json` object (every iteration of the
+// project, the incumbent, why the loop stopped, and the recommendations).
+nlohmann::json run_loop(Project& project, const Registry& registry, const LoopOptions& options, Context& ctx);
+
+// "20s", "10m", "1.5h", "90" (seconds) -> seconds. A bad value is a bad-input Error naming `what`.
+double parse_duration(std::string_view text, std::string_view what);
+
+}  // namespace mlloop

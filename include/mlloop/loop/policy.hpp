@@ -1,0 +1,21 @@
+// The policy: for the diagnosed bottleneck and the findings, the applicable remedies in
+// order, simplest and cheapest first, each with a reason that quotes the evidence.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "mlloop/loop/remedy.hpp"
+
+namespace mlloop {
+
+struct RemedyChoice {
+  std::string remedy;
+  std::string reason;
+  bool actionable = true;
+};
+
+// The ranked remedies for the view's diagnosis, with mlloop.toml's [loop] allow / deny
+// applied (an empty allow list allows all).
+std::vector<RemedyChoice> rank_remedies(const LoopView& view);
+
+}  // namespace mlloop

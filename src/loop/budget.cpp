@@ -1,0 +1,40 @@
+// Durations for --time-budget and the per-run cap.
+#include <fmt/format.h>
+
+#include <cctype>
+#include <cmath>
+#include <string>
+
+#include "mlloop/core/error.hpp"
+#include "mlloop/loop/loop.hpp"
+
+namespace mlloop {
+
+double parse_duration(std::string_view text, std::string_view what) {
+  std::string t(text);
+  auto bad = [&]() -> double {
+    throw_bad_input(fmt::format("{} '{}' is not a duration", what, shorten_for_message(text)),
+                    "write a number with a unit: 90s, 10m, 1.5h (a bare number is seconds)");
+  };
+  if (t.empty()) return bad();
+  double scale = 1;
+  char unit = static_cast<char>(std::tolower(static_cast<unsigned char>(t.back())));
+  if (std::isalpha(static_cast<unsigned char>(unit))) {
+    if (unit == 's') scale = 1;
+    else if (unit == 'm') scale = 60;
+    else if (unit == 'h') scale = 3600;
+    else return bad();
+    t.pop_back();
+  }
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(t, &used);
+  } catch (const std::exception&) {
+    return bad();
+  }
+  if (used != t.size() || !std::isfinite(v) || v <= 0) return bad();
+  return v * scale;
+}
+
+}  // namespace mlloop

@@ -1,0 +1,549 @@
+// The orchestrator: Analyze -> Select -> Implement -> Measure, with budgets, stop rules and
+// resume. The loop is a function of the store: on start it drops runs a killed process left
+// 'running', redoes an iteration left 'started' (reusing its finished runs), and goes on.
+#include "mlloop/loop/loop.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "mlloop/analyze/diagnosis.hpp"
+#include "mlloop/core/context.hpp"
+#include "mlloop/core/error.hpp"
+#include "mlloop/loop/policy.hpp"
+#include "mlloop/loop/remedy.hpp"
+#include "mlloop/metrics/metrics.hpp"
+#include "mlloop/model/trainer.hpp"
+#include "mlloop/project/project_data.hpp"
+
+namespace mlloop {
+
+namespace {
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// One loop per project at a time: an advisory lock on .mlloop/loop.lock, released by the
+// kernel when the process dies, even by kill -9.
+class LoopLock {
+ public:
+  explicit LoopLock(const std::string& dir) {
+    std::string path = (std::filesystem::path(dir) / ".mlloop" / "loop.lock").string();
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw_bad_input(fmt::format("cannot open '{}'", path), "check the permissions of the project folder");
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0)
+      throw_bad_input(fmt::format("another mlloop run is working on the project in '{}'", dir),
+                      "wait for it to finish (mlloop status shows its progress), or stop it first");
+  }
+  ~LoopLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+std::optional<double> dev_loss(Store& store, int64_t run, const std::string& metric) {
+  return run_loss(store.run_metrics(run), "dev", metric);
+}
+
+// The dev rows' truth, and the stored dev predictions of runs, as metrics::Predictions in one
+// class order (the training data's), so that two runs can be compared row by row.
+class DevJudge {
+ public:
+  DevJudge(const Project& project, const ProjectData& data) : metric_(project.config.metric) {
+    const auto& cfg = project.config;
+    classification_ = is_classification(cfg.task);
+    const SplitPart& train = data.data_part(SplitName::train);
+    const Column* target = nullptr;
+    for (const auto& c : train.data->columns)
+      if (c.name == cfg.target) target = &c;
+    MLLOOP_ASSERT(target != nullptr);
+    std::map<std::string, size_t> counts;
+    if (classification_) {
+      for (size_t pos : train.positions) {
+        std::string t = target->text(pos);
+        if (!counts.count(t)) classes_.push_back(t);
+        ++counts[t];
+      }
+      positive_ = 1;
+      if (classes_.size() == 2) {
+        if (cfg.positive) {
+          for (size_t k = 0; k < 2; ++k)
+            if (classes_[k] == *cfg.positive) positive_ = static_cast<int32_t>(k);
+        } else {
+          positive_ = counts[classes_[1]] <= counts[classes_[0]] ? 1 : 0;
+        }
+      }
+    }
+    for (const auto& part : data.splits.at(SplitName::dev)) {
+      const Column* col = target;
+      for (const auto& c : part.data->columns)
+        if (c.name == cfg.target) col = &c;
+      for (size_t i = 0; i < part.positions.size(); ++i) {
+        Key k{part.source, part.row_ids[i]};
+        if (classification_) truth_text_[k] = col->text(part.positions[i]);
+        else truth_value_[k] = col->values[part.positions[i]];
+      }
+    }
+  }
+
+  const std::vector<std::string>& classes() const { return classes_; }
+
+  std::optional<metrics::Predictions> predictions(Store& store, const RunRecord& run) const {
+    auto rows = store.run_predictions(run.id, "dev");
+    if (rows.empty()) return std::nullopt;
+    metrics::Predictions p;
+    p.classification = classification_;
+    p.positive = positive_;
+    if (classification_) {
+      std::vector<std::string> run_classes = run.config.contains("classes") ? run.config["classes"].get<std::vector<std::string>>() : classes_;
+      p.classes = classes_.size();
+      std::vector<int> column_of(run_classes.size(), -1);  // run's class column -> common column
+      for (size_t a = 0; a < run_classes.size(); ++a)
+        for (size_t b = 0; b < classes_.size(); ++b)
+          if (run_classes[a] == classes_[b]) column_of[a] = static_cast<int>(b);
+      for (const auto& r : rows) {
+        auto it = truth_text_.find(Key{r.source, r.row_id});
+        if (it == truth_text_.end()) continue;
+        int32_t y = -1;
+        for (size_t b = 0; b < classes_.size(); ++b)
+          if (classes_[b] == it->second) y = static_cast<int32_t>(b);
+        p.y.push_back(y);
+        std::vector<float> pr(classes_.size(), 0.f);
+        for (size_t a = 0; a < r.proba.size() && a < column_of.size(); ++a)
+          if (column_of[a] >= 0) pr[static_cast<size_t>(column_of[a])] = r.proba[a];
+        p.proba.insert(p.proba.end(), pr.begin(), pr.end());
+      }
+    } else {
+      for (const auto& r : rows) {
+        auto it = truth_value_.find(Key{r.source, r.row_id});
+        if (it == truth_value_.end()) continue;
+        p.target.push_back(it->second);
+        p.value.push_back(r.prediction);
+      }
+    }
+    return p;
+  }
+
+ private:
+  using Key = std::pair<std::string, int64_t>;
+  std::string metric_;
+  bool classification_ = true;
+  int32_t positive_ = 1;
+  std::vector<std::string> classes_;
+  std::map<Key, std::string> truth_text_;
+  std::map<Key, double> truth_value_;
+};
+
+std::string fmt_loss(const std::string& metric, std::optional<double> v) {
+  if (!v || std::isnan(*v)) return "n/a";
+  return metric == "error" ? fmt::format("{:.2f}%", 100 * *v) : fmt::format("{:.4f}", *v);
+}
+
+class Loop;
+
+// Trains the candidates of one iteration, reusing finished runs with the same config (after a
+// resume, or when a remedy proposes a config tried before).
+class IterationTrainer final : public CandidateTrainer {
+ public:
+  IterationTrainer(Loop& loop, int64_t iteration) : loop_(loop), iteration_(iteration) {}
+  double train(const Candidate& c) override;
+  bool out_of_time() const override;
+
+  struct Tried {
+    int64_t run;
+    std::string label;
+    std::optional<double> dev;
+    std::string status;
+    bool reused;
+  };
+  std::vector<Tried> tried;
+
+ private:
+  Loop& loop_;
+  int64_t iteration_;
+};
+
+class Loop {
+ public:
+  Loop(Project& project, const Registry& registry, const LoopOptions& options, Context& ctx)
+      : project_(project), registry_(registry), options_(options), ctx_(ctx), cfg_(project.config) {}
+
+  json run();
+
+  // Used by IterationTrainer.
+  double train_candidate(const Candidate& c, int64_t iteration, IterationTrainer::Tried& out);
+  bool out_of_time() const { return deadline_ && Clock::now() >= *deadline_; }
+
+ private:
+  std::ostream* log() const { return options_.log; }
+  template <typename... A>
+  void say(fmt::format_string<A...> f, A&&... a) {
+    if (log()) fmt::print(*log(), f, std::forward<A>(a)...);
+  }
+  std::optional<int64_t> incumbent() { return project_.store->incumbent(cfg_.metric, !metrics::higher_is_better(cfg_.metric)); }
+  void setup();
+  LoopView view_of(int64_t incumbent, const json& diagnosis, int64_t iteration);
+  json output(const std::string& stopped_because, const json& recommendations);
+  Deadline run_deadline() const {
+    Deadline d;
+    d.at = deadline_;
+    if (run_cap_) {
+      auto cap = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*run_cap_));
+      if (!d.at || cap < *d.at) d.at = cap;
+    }
+    return d;
+  }
+
+  Project& project_;
+  const Registry& registry_;
+  const LoopOptions& options_;
+  Context& ctx_;
+  const ProjectConfig& cfg_;
+  std::unique_ptr<ProjectData> data_;
+  std::unique_ptr<DevJudge> judge_;
+  std::optional<Clock::time_point> deadline_;
+  std::optional<double> run_cap_;
+  std::optional<std::vector<float>> shift_weights_;
+  std::optional<json> relation_drift_;
+  size_t trained_in_iteration_ = 0;
+};
+
+double IterationTrainer::train(const Candidate& c) {
+  Tried t{};
+  double d = loop_.train_candidate(c, iteration_, t);
+  tried.push_back(t);
+  return d;
+}
+bool IterationTrainer::out_of_time() const { return loop_.out_of_time(); }
+
+double Loop::train_candidate(const Candidate& c, int64_t iteration, IterationTrainer::Tried& out) {
+  const Family& fam = registry_.get(c.family);
+  Params params = resolve_params(fam, c.params);
+  json recipe = c.recipe.to_json();
+  out.label = c.label;
+  // A finished run with this very config is reused, never trained twice.
+  for (const auto& r : project_.store->runs()) {
+    if (r.status != "done" || r.model != c.family || r.params != params) continue;
+    json rr = r.config.contains("recipe") ? r.config["recipe"] : json::object();
+    if (rr != recipe) continue;
+    out.run = r.id;
+    out.dev = dev_loss(*project_.store, r.id, cfg_.metric);
+    out.status = r.status;
+    out.reused = true;
+    say("    {:<46} run {:>4}  dev {}  (already trained)\n", c.label, r.id, fmt_loss(cfg_.metric, out.dev));
+    return out.dev.value_or(NAN);
+  }
+  TrainRequest req{c.family, params, iteration, run_deadline(), c.recipe};
+  if (req.recipe.weights == "shift") {
+    if (!shift_weights_) shift_weights_ = shift_importance_weights(project_, *data_, registry_, ctx_);
+    req.recipe.row_weights = *shift_weights_;
+  }
+  ++trained_in_iteration_;
+  if (options_.progress) fmt::print(ctx_.err(), "\r    training candidate {}: {} ...\x1b[K", trained_in_iteration_, c.label);
+  TrainOutcome o = train_run(project_, *data_, registry_, req, ctx_);
+  if (options_.progress) fmt::print(ctx_.err(), "\r\x1b[K");
+  out.run = o.run;
+  out.status = o.record.status;
+  out.reused = false;
+  if (o.record.status == "done" || o.record.status == "stopped") out.dev = dev_loss(*project_.store, o.run, cfg_.metric);
+  say("    {:<46} run {:>4}  dev {}  {}{:.1f} s\n", c.label, o.run, fmt_loss(cfg_.metric, out.dev),
+      o.record.status == "done" ? "" : o.record.status + (o.fit.reason.empty() ? "" : " (" + o.fit.reason + ")") + "  ",
+      o.record.seconds);
+  return out.dev.value_or(NAN);
+}
+
+void Loop::setup() {
+  // Get a simple model working: the baseline, then a linear model (iteration 0).
+  for (const char* fam : {"baseline", "linear"}) {
+    if (out_of_time()) return;
+    Candidate c{fam, resolve_params(registry_.get(fam), Params::object()), {}, fmt::format("setup: {}", fam)};
+    IterationTrainer::Tried t{};
+    train_candidate(c, 0, t);  // reuses a finished run of the same config
+  }
+}
+
+LoopView Loop::view_of(int64_t inc, const json& diagnosis, int64_t iteration) {
+  LoopView v;
+  v.config = &cfg_;
+  v.registry = &registry_;
+  v.incumbent = *project_.store->run(inc);
+  v.incumbent.params = resolve_params(registry_.get(v.incumbent.model), v.incumbent.params);
+  v.incumbent_recipe = Recipe::from_json(v.incumbent.config.value("recipe", json::object()));
+  v.diagnosis = diagnosis;
+  v.runs = project_.store->runs();
+  v.seed = cfg_.seed;
+  v.iteration = iteration;
+  v.tune_trials = cfg_.tune_trials;
+  const SplitPart& train = data_->data_part(SplitName::train);
+  v.train_rows = static_cast<int64_t>(train.positions.size());
+  if (is_classification(cfg_.task)) {
+    const Column* target = nullptr;
+    for (const auto& c : train.data->columns)
+      if (c.name == cfg_.target) target = &c;
+    std::map<std::string, int64_t> counts;
+    for (size_t pos : train.positions) ++counts[target->text(pos)];
+    int64_t lo = INT64_MAX, hi = 0;
+    for (const auto& [k, n] : counts) lo = std::min(lo, n), hi = std::max(hi, n);
+    v.minority_share = hi > 0 ? static_cast<double>(lo) / static_cast<double>(hi) : 1;
+  }
+  v.test_looks = project_.store->count_test_looks();
+  v.finished_iterations = project_.store->count_iterations();
+  if (diagnosis.at("bottleneck") == "data_mismatch") {
+    if (!relation_drift_) relation_drift_ = relation_drift(project_, *data_, ctx_);
+    v.relation_drift = *relation_drift_;
+  }
+  return v;
+}
+
+json Loop::output(const std::string& stopped_because, const json& recommendations) {
+  json iters = json::array();
+  for (const auto& it : project_.store->iterations()) {
+    if (it.state != "finished") continue;
+    iters.push_back({{"index", it.index}, {"bottleneck", it.bottleneck}, {"remedy", it.remedy}, {"reason", it.reason},
+                     {"dev_before", it.dev_before ? json(*it.dev_before) : json(nullptr)},
+                     {"dev_after", it.dev_after ? json(*it.dev_after) : json(nullptr)}, {"accepted", it.accepted},
+                     {"runs", it.runs}, {"seconds", it.seconds},
+                     {"candidates", it.detail.value("candidates", json::array())},
+                     {"test", it.detail.value("test", json(nullptr))}});
+  }
+  json best = nullptr;
+  if (auto inc = incumbent()) {
+    auto r = project_.store->run(*inc);
+    auto d = dev_loss(*project_.store, *inc, cfg_.metric);
+    best = {{"run", r->id}, {"model", r->model}, {"dev", d ? json(*d) : json(nullptr)}, {"params", r->params},
+            {"recipe", r->config.value("recipe", json::object())}};
+  }
+  return {{"iterations", iters}, {"best", best}, {"stopped_because", stopped_because}, {"recommendations", recommendations}};
+}
+
+json Loop::run() {
+  LoopLock lock(project_.dir);
+  const auto start = Clock::now();
+  std::optional<double> budget = options_.time_budget;
+  if (!budget && cfg_.time_budget) budget = parse_duration(*cfg_.time_budget, "[loop] time_budget in mlloop.toml");
+  if (budget) deadline_ = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*budget));
+  run_cap_ = options_.run_time_cap;
+  if (!run_cap_ && cfg_.run_time_cap) run_cap_ = parse_duration(*cfg_.run_time_cap, "[loop] run_time_cap in mlloop.toml");
+  const int64_t max_iterations = options_.iterations.value_or(cfg_.iterations.value_or(10));
+  for (const auto& name : cfg_.allow)
+    if (!is_remedy_name(name)) throw_bad_input(fmt::format("unknown remedy '{}' in [loop] allow of mlloop.toml", name), "see the remedy names in DESIGN.md or the README");
+  for (const auto& name : cfg_.deny)
+    if (!is_remedy_name(name)) throw_bad_input(fmt::format("unknown remedy '{}' in [loop] deny of mlloop.toml", name), "see the remedy names in DESIGN.md or the README");
+
+  struct DeadlineScope {
+    Context& c;
+    ~DeadlineScope() { c.deadline.reset(); }
+  } scope{ctx_};
+  ctx_.deadline = deadline_;
+  ctx_.seed = cfg_.seed;
+
+  // Resume: runs a killed process left unfinished have no results; they are dropped and the
+  // work they stood for is redone.
+  if (int64_t n = project_.store->delete_unfinished_runs(); n > 0)
+    say("resuming: {} unfinished run{} from an interrupted loop dropped; finished work is kept\n", n, n == 1 ? "" : "s");
+  data_ = std::make_unique<ProjectData>(load_project_data(project_, ctx_));
+  judge_ = std::make_unique<DevJudge>(project_, *data_);
+  const int64_t done_before = project_.store->count_iterations();
+  if (done_before > 0) say("resuming after iteration {} of {}\n", done_before, max_iterations);
+
+  setup();
+  json recommendations = json::array();
+  std::string stopped;
+  while (stopped.empty()) {
+    const int64_t index = project_.store->count_iterations() + 1;
+    if (index > max_iterations) {
+      stopped = "budget";
+      say("stop: the iteration budget ({}) is spent\n", max_iterations);
+      break;
+    }
+    if (out_of_time()) {
+      stopped = "budget";
+      say("stop: the time budget is spent\n");
+      break;
+    }
+    auto inc = incumbent();
+    if (!inc) {
+      stopped = "no_remedy";
+      say("stop: no model could be trained\n");
+      break;
+    }
+    const auto t0 = Clock::now();
+    // Analyze.
+    json d;
+    try {
+      d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false});
+    } catch (const BudgetExhausted&) {
+      stopped = "budget";
+      say("stop: the time budget ran out during the analysis\n");
+      break;
+    }
+    const std::string bottleneck = d["bottleneck"];
+    project_.store->set_meta("last_bottleneck", bottleneck);
+    auto err = [&](const char* s) -> std::optional<double> {
+      const json& e = d["errors"][s];
+      return e.is_null() ? std::nullopt : std::optional<double>(e["value"].get<double>());
+    };
+    const auto inc_run = *project_.store->run(*inc);
+    say("\niteration {}  (incumbent: run {}, {})\n", index, *inc, inc_run.model);
+    say("  analyze   train {}  train-dev {}  dev {}  optimal {}  ->  bottleneck: {}\n", fmt_loss(cfg_.metric, err("train")),
+        fmt_loss(cfg_.metric, err("train_dev")), fmt_loss(cfg_.metric, err("dev")), fmt_loss(cfg_.metric, err("optimal")),
+        bottleneck);
+    LoopView view = view_of(*inc, d, index);
+    auto choices = rank_remedies(view);
+    recommendations = json::array();
+    for (const auto& c : choices)
+      if (!c.actionable) recommendations.push_back({{"remedy", c.remedy}, {"reason", c.reason}});
+
+    // Stop rules.
+    const auto dev = err("dev");
+    if (cfg_.goal && dev && *dev <= *cfg_.goal) {
+      stopped = "goal_reached";
+      say("stop: dev {} meets the goal {}\n", fmt_loss(cfg_.metric, dev), fmt_loss(cfg_.metric, *cfg_.goal));
+      break;
+    }
+    const json& opt = d["errors"]["optimal"];
+    if (!opt.is_null() && dev) {
+      const json& de = d["errors"]["dev"];
+      double dev_half = (de["high"].get<double>() - de["low"].get<double>()) / 2;
+      double opt_half = (opt["high"].get<double>() - opt["low"].get<double>()) / 2;
+      double noise = std::sqrt(dev_half * dev_half + opt_half * opt_half);
+      // Both held-out errors must be within noise of the bound: a small dev set alone has an
+      // interval wide enough to hide a large variance gap.
+      bool train_dev_near = true;
+      if (const json& td = d["errors"]["train_dev"]; !td.is_null()) {
+        double td_half = (td["high"].get<double>() - td["low"].get<double>()) / 2;
+        train_dev_near = td["value"].get<double>() - opt["value"].get<double>() <= std::sqrt(td_half * td_half + opt_half * opt_half);
+      }
+      if ((*dev - opt["value"].get<double>() <= noise && train_dev_near) || bottleneck == "none") {
+        stopped = "at_optimum";
+        say("stop: dev {} is within noise ({}) of the optimal {}\n", fmt_loss(cfg_.metric, dev), fmt_loss(cfg_.metric, noise),
+            fmt_loss(cfg_.metric, opt["value"].get<double>()));
+        break;
+      }
+    }
+    {
+      auto its = project_.store->iterations();
+      int64_t quiet = 0;
+      for (auto it = its.rbegin(); it != its.rend() && it->state == "finished" && !it->accepted; ++it) ++quiet;
+      if (quiet >= cfg_.plateau) {
+        stopped = "plateau";
+        say("stop: {} iterations in a row without an accepted change\n", quiet);
+        break;
+      }
+    }
+    // Select: the first actionable remedy not yet tried on this incumbent.
+    std::set<std::string> tried;
+    for (const auto& it : project_.store->iterations())
+      if (it.state == "finished" && it.detail.value("incumbent_before", int64_t{-1}) == *inc) tried.insert(it.remedy);
+    const RemedyChoice* pick = nullptr;
+    for (const auto& c : choices)
+      if (c.actionable && !tried.count(c.remedy)) {
+        pick = &c;
+        break;
+      }
+    if (!pick) {
+      stopped = bottleneck == "none" ? "at_optimum" : "no_remedy";
+      if (stopped == "at_optimum" && opt.is_null()) stopped = "no_remedy";
+      say("stop: {}\n", bottleneck == "none" ? "no gap is larger than its noise" : "every applicable remedy has been tried on this incumbent");
+      break;
+    }
+    say("  select    {}: {}\n", pick->remedy, pick->reason);
+    project_.store->begin_iteration(index, bottleneck, pick->remedy, pick->reason);
+
+    // Implement.
+    say("  implement\n");
+    IterationTrainer trainer(*this, index);
+    trained_in_iteration_ = 0;
+    find_remedy(pick->remedy)->implement(view, trainer);
+
+    // Measure: the best candidate against the incumbent, paired on the same dev rows.
+    IterationRecord rec;
+    rec.index = index;
+    rec.bottleneck = bottleneck;
+    rec.remedy = pick->remedy;
+    rec.reason = pick->reason;
+    rec.dev_before = dev_loss(*project_.store, *inc, cfg_.metric);
+    rec.detail["incumbent_before"] = *inc;
+    json cands = json::array();
+    const IterationTrainer::Tried* best = nullptr;
+    for (const auto& t : trainer.tried) {
+      if (std::find(rec.runs.begin(), rec.runs.end(), t.run) == rec.runs.end()) rec.runs.push_back(t.run);
+      cands.push_back({{"run", t.run}, {"label", t.label}, {"status", t.status}, {"dev", t.dev ? json(*t.dev) : json(nullptr)}});
+      if (t.dev && t.run != *inc && (t.status == "done" || t.status == "stopped") && (!best || *t.dev < *best->dev)) best = &t;
+    }
+    rec.detail["candidates"] = cands;
+    rec.incumbent = *inc;
+    if (best) {
+      rec.dev_after = best->dev;
+      auto a = judge_->predictions(*project_.store, inc_run);
+      auto b = judge_->predictions(*project_.store, *project_.store->run(best->run));
+      if (a && b && a->rows() == b->rows() && a->rows() > 0) {
+        auto cmp = metrics::compare(cfg_.metric, *a, *b, cfg_.seed);
+        rec.accepted = cmp.b_better_significant;
+        rec.detail["test"] = {{"name", cmp.test}, {"diff", cmp.diff}, {"low", cmp.low}, {"high", cmp.high}, {"p_value", cmp.p_value},
+                              {"candidate", best->run}};
+        say("  measure   dev {} -> {} (run {}): difference {} [{}, {}], {} p = {:.3g}  ->  {}\n", fmt_loss(cfg_.metric, rec.dev_before),
+            fmt_loss(cfg_.metric, best->dev), best->run, fmt_loss(cfg_.metric, cmp.diff), fmt_loss(cfg_.metric, cmp.low),
+            fmt_loss(cfg_.metric, cmp.high), cmp.test, cmp.p_value,
+            rec.accepted ? "accepted: a significant improvement" : "did not help: not a significant improvement");
+      }
+      if (rec.accepted) rec.incumbent = best->run;
+    } else {
+      say("  measure   no candidate finished{}  ->  did not help\n", out_of_time() ? " before the deadline" : "");
+    }
+    rec.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    project_.store->finish_iteration(rec);
+  }
+
+  // The final recommendations, from the last analysis; when the learning curve is needed
+  // for more_data and time remains, compute it for the incumbent.
+  if (auto inc = incumbent(); inc && !out_of_time()) {
+    try {
+      json d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false});
+      bool need_curve = d["bottleneck"] == "variance" && d["learning_curve"].is_null();
+      if (need_curve) d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{true});
+      LoopView view = view_of(*inc, d, project_.store->count_iterations());
+      std::set<std::string> tried;
+      for (const auto& it : project_.store->iterations())
+        if (it.state == "finished" && it.detail.value("incumbent_before", int64_t{-1}) == *inc) tried.insert(it.remedy);
+      recommendations = json::array();
+      for (const auto& c : rank_remedies(view)) {
+        if (!c.actionable) recommendations.push_back({{"remedy", c.remedy}, {"reason", c.reason}});
+        else if (c.remedy == "clean_labels" && !tried.count(c.remedy))
+          recommendations.push_back({{"remedy", c.remedy}, {"reason", c.reason},
+                                     {"rows", view.diagnosis["label_issues"]["rows"]}});
+      }
+    } catch (const BudgetExhausted&) {
+    }
+  }
+  json out = output(stopped, recommendations);
+  if (log()) {
+    say("\nstopped: {}\n", stopped);
+    if (!out["best"].is_null())
+      say("incumbent: run {} ({}), dev {} {}\n", out["best"]["run"].get<int64_t>(), out["best"]["model"].get<std::string>(),
+          cfg_.metric, fmt_loss(cfg_.metric, out["best"]["dev"].is_null() ? std::nullopt : std::optional<double>(out["best"]["dev"].get<double>())));
+    for (const auto& r : out["recommendations"]) say("recommendation: {}: {}\n", r["remedy"].get<std::string>(), r["reason"].get<std::string>());
+    if (stopped == "goal_reached")
+      say("the goal is met: the project is ready for its one test evaluation (mlloop test)\n");
+    say("{:.1f} s\n", std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  return out;
+}
+
+}  // namespace
+
+json run_loop(Project& project, const Registry& registry, const LoopOptions& options, Context& ctx) {
+  Loop loop(project, registry, options, ctx);
+  return loop.run();
+}
+
+}  // namespace mlloop

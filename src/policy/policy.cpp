@@ -1,0 +1,105 @@
+// The policy: DESIGN.md's seed-to-remedy map, bottleneck -> remedies, simplest first, each
+// with a reason that quotes the diagnosis.
+#include "mlloop/loop/policy.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace mlloop {
+
+namespace {
+bool exact_solver(const std::string& family) { return family == "linear" || family == "baseline"; }
+
+std::vector<std::string> order_for(const LoopView& v, const std::string& bottleneck) {
+  const std::string& m = v.incumbent.model;
+  if (bottleneck == "avoidable_bias") {
+    if (exact_solver(m)) return {"switch_model_class", "more_expressive_model", "clean_labels"};
+    if (m == "knn") return {"more_expressive_model", "switch_model_class", "clean_labels"};
+    return {"tune_optimizer", "initialization", "more_expressive_model", "switch_model_class", "clean_labels"};
+  }
+  if (bottleneck == "variance")
+    return {"regularize", "augment", "tune_hyperparameters", "switch_model_class", "clean_labels", "more_data"};
+  if (bottleneck == "data_mismatch") return {"reweight_for_shift", "drop_drifting_features", "more_data"};
+  if (bottleneck == "dev_overfit") return {"fresh_dev_set"};
+  return {};
+}
+
+std::string reason_for(const LoopView& v, const std::string& remedy, const std::string& bottleneck) {
+  auto e = [&](const char* s) { return v.error(s) ? v.fmt_err(*v.error(s)) : std::string("n/a"); };
+  const std::string& m = v.incumbent.model;
+  std::string evidence;
+  if (bottleneck == "avoidable_bias") {
+    const auto& opt = v.diagnosis.at("errors").at("optimal");
+    evidence = fmt::format("train {} vs optimal <= {}: avoidable bias of {} dominates", e("train"),
+                           opt.is_null() ? "n/a" : v.fmt_err(opt.at("high").get<double>()), v.fmt_err(v.gap("avoidable_bias").value_or(0)));
+  } else if (bottleneck == "variance") {
+    evidence = fmt::format("train-dev {} vs train {}: a variance gap of {} dominates", e("train_dev"), e("train"),
+                           v.fmt_err(v.gap("variance").value_or(0)));
+  } else if (bottleneck == "data_mismatch") {
+    evidence = fmt::format("dev {} vs train-dev {}: a train/dev mismatch of {} dominates", e("dev"), e("train_dev"),
+                           v.fmt_err(v.gap("data_mismatch").value_or(0)));
+  } else {
+    evidence = fmt::format("dev {}", e("dev"));
+  }
+  std::string why;
+  if (remedy == "switch_model_class")
+    why = exact_solver(m) ? fmt::format("a {} model cannot bend; trying a more flexible class", m)
+                          : fmt::format("{} has been tuned; trying another model class", m);
+  else if (remedy == "tune_optimizer")
+    why = m == "gbdt" ? "the optimizer may be stuck: sweeping eta, smallest first" : "the optimizer may be stuck: sweeping the learning rate, smallest first";
+  else if (remedy == "initialization") why = "a better starting point may let the MLP fit";
+  else if (remedy == "more_expressive_model") why = fmt::format("more capacity within {}", m);
+  else if (remedy == "regularize") why = fmt::format("constraining {} should trade training fit for generalization", m);
+  else if (remedy == "augment") why = "more varied training rows should generalize better";
+  else if (remedy == "tune_hyperparameters") why = fmt::format("searching {}'s hyperparameters with successive halving ({} trials)", m, v.tune_trials);
+  else if (remedy == "reweight_for_shift") {
+    const auto& s = v.diagnosis.at("shift");
+    why = fmt::format("a classifier tells train from dev with AUC {:.2f}: weighting training rows like dev", s.at("adversarial_auc").get<double>());
+  } else if (remedy == "drop_drifting_features") {
+    std::string cols = v.relation_drift.is_object() ? v.relation_drift.at("drifting").dump() : v.diagnosis.at("shift").at("top_features").dump();
+    why = fmt::format("features whose relation to the target changes between train and dev: {}", cols);
+  } else if (remedy == "clean_labels") {
+    const auto& li = v.diagnosis.at("label_issues");
+    const auto& rows = li.at("rows");
+    std::string first;
+    for (size_t i = 0; i < rows.size() && i < 8; ++i) first += fmt::format("{}{}", i ? ", " : "", rows[i].get<int64_t>());
+    why = fmt::format("confident learning flags {} training rows ({:.1f}%) as mislabeled, first {}: dropping them", rows.size(),
+                      100 * li.at("estimated_noise_rate").get<double>(), first);
+  }
+  return why.empty() ? evidence : evidence + "; " + why;
+}
+}  // namespace
+
+std::vector<RemedyChoice> rank_remedies(const LoopView& v) {
+  const std::string bottleneck = v.diagnosis.at("bottleneck");
+  std::vector<std::string> names = order_for(v, bottleneck);
+  // Identical feature rows with different labels: no capacity fits them; clean them first.
+  const auto& mem = v.diagnosis.at("memorization");
+  if (!mem.is_null() && mem.contains("conflicting_duplicates") && mem["conflicting_duplicates"]["share"].get<double>() > 0.005 &&
+      bottleneck == "avoidable_bias") {
+    names.erase(std::remove(names.begin(), names.end(), "clean_labels"), names.end());
+    names.insert(names.begin(), "clean_labels");
+  }
+  // Label problems, at any stage.
+  const auto& li = v.diagnosis.at("label_issues");
+  if (!li.is_null() && li.at("estimated_noise_rate").get<double>() > 0.02) {
+    if (std::find(names.begin(), names.end(), "clean_labels") == names.end()) names.push_back("clean_labels");
+    names.push_back("relabel");
+  }
+  names.push_back("fresh_dev_set");
+  std::vector<RemedyChoice> out;
+  const auto& allow = v.config->allow;
+  const auto& deny = v.config->deny;
+  for (const auto& n : names) {
+    if (std::any_of(out.begin(), out.end(), [&](const RemedyChoice& c) { return c.remedy == n; })) continue;
+    if (!allow.empty() && std::find(allow.begin(), allow.end(), n) == allow.end()) continue;
+    if (std::find(deny.begin(), deny.end(), n) != deny.end()) continue;
+    const Remedy* r = find_remedy(n);
+    if (!r || !r->applies(v)) continue;
+    out.push_back({n, r->actionable ? reason_for(v, n, bottleneck) : r->recommend(v), r->actionable});
+  }
+  return out;
+}
+
+}  // namespace mlloop

@@ -1,0 +1,36 @@
+// more_data: a recommendation. For variance, it quotes the learning curve's forecast; for a
+// mismatch, it asks for training data like dev, naming the drifting features.
+#include "remedies.hpp"
+
+namespace mlloop::remedy {
+
+Remedy more_data() {
+  Remedy r;
+  r.name = "more_data";
+  r.actionable = false;
+  r.summary = "gather more training data (recommendation)";
+  r.applies = [](const LoopView& v) {
+    const std::string b = v.diagnosis.at("bottleneck");
+    return b == "variance" || b == "data_mismatch";
+  };
+  r.recommend = [](const LoopView& v) {
+    const std::string b = v.diagnosis.at("bottleneck");
+    if (b == "data_mismatch") {
+      std::string cols;
+      if (v.relation_drift.is_object()) cols = v.relation_drift.at("drifting").dump();
+      else if (!v.diagnosis.at("shift").is_null()) cols = v.diagnosis.at("shift").at("top_features").dump();
+      return fmt::format("dev {} vs train-dev {}: collect training rows that look like dev (drifting features: {})",
+                         v.fmt_err(*v.error("dev")), v.fmt_err(*v.error("train_dev")), cols.empty() ? "[]" : cols);
+    }
+    const auto& lc = v.diagnosis.at("learning_curve");
+    if (!lc.is_null() && lc.value("extrapolated", false))
+      return fmt::format("the learning curve predicts dev {} {:.4f} with 2x the data and {:.4f} with 10x (now {})",
+                         lc.at("loss").get<std::string>(), lc.at("predicted_dev_at_2x").get<double>(),
+                         lc.at("predicted_dev_at_10x").get<double>(), v.fmt_err(*v.error("dev")));
+    return fmt::format("train-dev {} vs train {}: a variance gap of {}; more rows narrow it (mlloop diagnose shows the learning curve)",
+                       v.fmt_err(*v.error("train_dev")), v.fmt_err(*v.error("train")), v.fmt_err(v.gap("variance").value_or(0)));
+  };
+  return r;
+}
+
+}  // namespace mlloop::remedy

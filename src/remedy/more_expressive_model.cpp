@@ -1,0 +1,51 @@
+// more_expressive_model: more capacity in the same family (deeper trees or more rounds, a
+// wider or deeper MLP, fewer neighbours, weaker L2), one and two steps up.
+#include "remedies.hpp"
+
+namespace mlloop::remedy {
+
+namespace {
+std::optional<Params> step_up(const LoopView& v, const Params& p) {
+  const Family& f = v.registry->get(v.incumbent.model);
+  if (f.step_up) return f.step_up(p);
+  if (v.incumbent.model == "linear" && p.at("C").get<double>() < 1e5) {
+    Params q = p;
+    q["C"] = p.at("C").get<double>() * 10;
+    return q;
+  }
+  if (v.incumbent.model == "knn" && p.at("k").get<int64_t>() > 1) {
+    Params q = p;
+    q["k"] = std::max<int64_t>(1, p.at("k").get<int64_t>() / 3);
+    return q;
+  }
+  return std::nullopt;
+}
+
+std::string diff(const Params& a, const Params& b) {
+  std::string out;
+  for (const auto& [k, v] : b.items())
+    if (!a.contains(k) || a.at(k) != v) out += fmt::format("{}{} {} -> {}", out.empty() ? "" : ", ", k, a.contains(k) ? a.at(k).dump() : "?", v.dump());
+  return out;
+}
+}  // namespace
+
+Remedy more_expressive_model() {
+  Remedy r;
+  r.name = "more_expressive_model";
+  r.summary = "step capacity up within the family: deeper or longer boosting, a wider MLP, fewer neighbours";
+  r.applies = [](const LoopView& v) { return v.incumbent.model != "baseline" && step_up(v, v.incumbent.params).has_value(); };
+  r.implement = [](const LoopView& v, CandidateTrainer& t) {
+    std::vector<Candidate> c;
+    Params p = v.incumbent.params;
+    for (int s = 0; s < 2; ++s) {
+      auto q = step_up(v, p);
+      if (!q) break;
+      c.push_back(variant(v, *q, diff(v.incumbent.params, *q)));
+      p = *q;
+    }
+    train_all(c, t);
+  };
+  return r;
+}
+
+}  // namespace mlloop::remedy

@@ -1,0 +1,47 @@
+// regularize: constrain the incumbent. gbdt: min_child_weight, row and column subsampling,
+// shallower trees, L2 on leaves. mlp: dropout, weight decay, a narrower net. linear: a
+// stronger L2. knn: more neighbours. Early stopping is always on (a slice of train).
+#include <algorithm>
+
+#include "remedies.hpp"
+
+namespace mlloop::remedy {
+
+Remedy regularize() {
+  Remedy r;
+  r.name = "regularize";
+  r.summary = "add regularization: tree constraints and subsampling, dropout and weight decay, stronger L2, more neighbours";
+  r.applies = [](const LoopView& v) { return v.incumbent.model != "baseline"; };
+  r.implement = [](const LoopView& v, CandidateTrainer& t) {
+    const Params& p = v.incumbent.params;
+    std::vector<Candidate> c;
+    const std::string& m = v.incumbent.model;
+    if (m == "gbdt") {
+      double mcw = p.at("min_child_weight");
+      c.push_back(variant(v, {{"min_child_weight", std::max(5.0, mcw * 5)}}, fmt::format("min_child_weight {} -> {}", num(mcw), num(std::max(5.0, mcw * 5)))));
+      c.push_back(variant(v, {{"subsample", 0.7}, {"colsample_bytree", 0.7}}, "subsample 0.7, colsample_bytree 0.7"));
+      int64_t d = p.at("max_depth");
+      if (d > 2) c.push_back(variant(v, {{"max_depth", std::max<int64_t>(2, d / 2)}}, fmt::format("max_depth {} -> {}", d, std::max<int64_t>(2, d / 2))));
+      double l = p.at("lambda");
+      c.push_back(variant(v, {{"lambda", std::max(10.0, l * 10)}, {"min_child_weight", std::max(3.0, mcw)}, {"subsample", 0.8}},
+                          fmt::format("lambda {} -> {}, min_child_weight {}, subsample 0.8", num(l), num(std::max(10.0, l * 10)), num(std::max(3.0, mcw)))));
+    } else if (m == "mlp") {
+      double dr = p.at("dropout"), wd = p.at("weight_decay");
+      int64_t w = p.at("width");
+      c.push_back(variant(v, {{"dropout", std::min(0.6, dr + 0.2)}}, fmt::format("dropout {} -> {}", num(dr), num(std::min(0.6, dr + 0.2)))));
+      double wd2 = wd > 0 ? wd * 10 : 1e-3;
+      c.push_back(variant(v, {{"weight_decay", wd2}, {"optimizer", "adamw"}}, fmt::format("adamw, weight_decay {} -> {}", num(wd), num(wd2))));
+      if (w > 8) c.push_back(variant(v, {{"width", w / 2}}, fmt::format("width {} -> {}", w, w / 2)));
+    } else if (m == "linear") {
+      double C = p.at("C");
+      for (double f : {0.1, 0.01}) c.push_back(variant(v, {{"C", C * f}}, fmt::format("C {} -> {}", num(C), num(C * f))));
+    } else if (m == "knn") {
+      int64_t k = p.at("k");
+      for (int64_t f : {2, 4}) c.push_back(variant(v, {{"k", k * f}}, fmt::format("k {} -> {}", k, k * f)));
+    }
+    train_all(c, t);
+  };
+  return r;
+}
+
+}  // namespace mlloop::remedy
