@@ -54,28 +54,20 @@ int run_demo(const DemoArgs& args, Context& ctx) {
   init.target = "Status";
   init.dir = dir.string();
   if (int rc = run_init(init, ctx)) return rc;
-  for (const char* model : {"baseline", "linear", "gbdt"}) {
-    fmt::print(out, "\n$ mlloop train --model {}\n", model);
-    TrainArgs train;
-    train.dir = dir.string();
-    train.model = model;
-    if (int rc = run_train(train, ctx)) return rc;
-  }
-  fmt::print(out, "\n$ mlloop runs\n");
-  RunsArgs runs;
-  runs.dir = dir.string();
-  if (int rc = run_runs(runs, ctx)) return rc;
-  fmt::print(out, "\n$ mlloop diagnose\n");
-  DiagnoseArgs diag;
-  diag.dir = dir.string();
-  if (int rc = run_diagnose(diag, ctx)) return rc;
+  // The loop, with a budget that keeps the demo under 2 minutes on a 2-core machine.
+  fmt::print(out, "\n$ mlloop run --iterations 6 --time-budget 90s\n");
+  RunArgs run;
+  run.dir = dir.string();
+  run.iterations = 6;
+  run.time_budget = "90s";
+  if (int rc = run_run(run, ctx)) return rc;
   fmt::print(out, "\n$ mlloop status\n");
   StatusArgs status;
   status.dir = dir.string();
   if (int rc = run_status(status, ctx)) return rc;
   fmt::print(out, "\nproject: {}\nstore:   {}\n", dir.string(), (dir / ".mlloop" / "store.db").string());
-  fmt::print(out, "Next: mlloop inspect labels|wrong|shift|slices --dir {0}, or mlloop train --dir {0} --model mlp. "
-                  "The loop that acts on the diagnosis (mlloop run) is not built yet.\n", dir.string());
+  fmt::print(out, "Next: mlloop diagnose --dir {0} for the evidence, mlloop inspect labels|wrong|shift|slices --dir {0}, "
+                  "mlloop run --dir {0} to go on, and mlloop test --dir {0} once, at the end.\n", dir.string());
   return 0;
 }
 

@@ -51,6 +51,15 @@ int run_status(const StatusArgs& args, Context& ctx) {
   if (!j["best"].is_null())
     fmt::print(out, "best     run {} ({}), dev {} {:.4f}\n", j["best"]["run"].get<int64_t>(), j["best"]["model"].get<std::string>(),
                c.metric, j["best"]["dev"].get<double>());
+  if (!j["bottleneck"].is_null()) fmt::print(out, "bottleneck {} (at the last analysis)\n", j["bottleneck"].get<std::string>());
+  auto its = p.store->iterations();
+  if (!its.empty()) {
+    const auto& last = its.back();
+    if (last.state == "started")
+      fmt::print(out, "loop     iteration {} ({}) is in progress, or was interrupted: mlloop run resumes it\n", last.index, last.remedy);
+    else
+      fmt::print(out, "loop     last iteration {}: {} -> {}\n", last.index, last.remedy, last.accepted ? "accepted" : "did not help");
+  }
   return 0;
 }
 

@@ -82,7 +82,7 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
 
   if (shape.classification) {
     // 3. Lower end: Cover–Hart on the leave-one-out 1-NN error in the weighted space.
-    Neighbours nb = knn_search(xw, xw, 1, true, ctx.threads);
+    Neighbours nb = knn_search(xw, xw, 1, true, ctx.threads, ctx.deadline);
     size_t wrong = 0;
     for (size_t i = 0; i < x.rows; ++i) wrong += y[static_cast<size_t>(nb.index[i])] != y[i];
     double nn = static_cast<double>(wrong) / static_cast<double>(x.rows);
@@ -93,7 +93,7 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
     // 3. Lower end: the Gamma test: regress half the squared target differences of the
     // k-th neighbours on their squared distances, k = 1..10; the intercept is the noise variance.
     const size_t p = std::min<size_t>(10, x.rows - 1);
-    Neighbours nb = knn_search(xw, xw, p, true, ctx.threads);
+    Neighbours nb = knn_search(xw, xw, p, true, ctx.threads, ctx.deadline);
     std::vector<double> delta(p, 0), gamma(p, 0);
     for (size_t i = 0; i < x.rows; ++i)
       for (size_t k = 0; k < p; ++k) {

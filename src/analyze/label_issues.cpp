@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "fitting.hpp"
+#include "mlloop/core/error.hpp"
 #include "mlloop/analyze/analyses.hpp"
 #include "mlloop/core/context.hpp"
 
@@ -21,6 +22,7 @@ std::vector<float> out_of_fold_predictions(const Matrix& x, const std::vector<fl
   std::vector<int> fold = analyze::fold_of(x.rows, folds, ctx.seed + 53);
   const Family& fam = registry.get(family);
   for (int f = 0; f < folds; ++f) {
+    if (ctx.deadline_passed()) throw BudgetExhausted();
     std::vector<size_t> train, held;
     for (size_t i = 0; i < x.rows; ++i) (fold[i] == f ? held : train).push_back(i);
     auto model = analyze::quick_fit(fam, params, shape, analyze::take_rows(x, train), analyze::take(y, train), ctx);

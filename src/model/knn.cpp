@@ -1,7 +1,9 @@
 // knn: exact k nearest neighbours on standardized features; class votes or the mean of the
 // neighbours' targets, uniform or weighted by inverse distance.
 #include "mlloop/model/knn.hpp"
+#include "mlloop/core/error.hpp"
 
+#include <atomic>
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
@@ -13,7 +15,9 @@
 
 namespace mlloop {
 
-Neighbours knn_search(const Matrix& points, const Matrix& queries, size_t k, bool exclude_self, int threads) {
+Neighbours knn_search(const Matrix& points, const Matrix& queries, size_t k, bool exclude_self, int threads,
+                      std::optional<std::chrono::steady_clock::time_point> deadline) {
+  std::atomic<bool> late{false};
   using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   const Eigen::Index n = static_cast<Eigen::Index>(points.rows), d = static_cast<Eigen::Index>(points.cols);
   const size_t q = queries.rows;
@@ -28,6 +32,10 @@ Neighbours knn_search(const Matrix& points, const Matrix& queries, size_t k, boo
   auto work = [&](size_t first_block, size_t step) {
     RowMat dist(static_cast<Eigen::Index>(kBlock), n);  // reused: no page faults per block
     for (size_t b = first_block * kBlock; b < q; b += step * kBlock) {
+      if (deadline && std::chrono::steady_clock::now() >= *deadline) {
+        late = true;
+        return;
+      }
       const Eigen::Index rows = static_cast<Eigen::Index>(std::min(kBlock, q - b));
       Eigen::Map<const RowMat> Q(queries.data.data() + b * queries.cols, rows, d);
       dist.topRows(rows).noalias() = -2.f * (Q * P.transpose());
@@ -64,6 +72,7 @@ Neighbours knn_search(const Matrix& points, const Matrix& queries, size_t k, boo
     work(0, nthreads);
     for (auto& th : pool) th.join();
   }
+  if (late) throw BudgetExhausted();
   return out;
 }
 

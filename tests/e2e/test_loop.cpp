@@ -1,0 +1,262 @@
+// mlloop run on scenarios with planted problems, through the binary: the decisions, the
+// stop rules, determinism, the time budget, and kill -9 then resume.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "mlloop/store/store.hpp"
+#include "test_support.hpp"
+
+extern char** environ;
+
+using namespace mlloop::testing;
+using json = nlohmann::json;
+
+namespace {
+
+// init on a scenario; returns truth.json.
+json init_scenario(const std::string& scenario, TempDir& tmp, const std::string& project, int seed = 2, int rows = 0) {
+  auto truth = make_scenario(scenario, tmp.path() / ("d_" + project), seed, rows);
+  std::string d = "d_" + project + "/";
+  std::vector<std::string> init = {"init", tmp.str(d + "train.csv"), "--target", truth["target"], "--dir", tmp.str(project)};
+  if (std::filesystem::exists(tmp.path() / (d + "dev.csv")))
+    init.insert(init.end(), {"--dev-data", tmp.str(d + "dev.csv"), "--test-data", tmp.str(d + "test.csv")});
+  auto r = run_mlloop(init);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return truth;
+}
+
+json run_loop(TempDir& tmp, const std::string& project, int iterations, const std::string& env = "") {
+  std::string cmd = env + (env.empty() ? "" : " ") + shell_quote(MLLOOP_BINARY) + " run --dir " + shell_quote(tmp.str(project)) +
+                    " --iterations " + std::to_string(iterations) + " --json";
+  auto r = run_shell(cmd);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.exit_code == 0 ? json::parse(r.out) : json();
+}
+
+void expect_contract_shape(const json& out) {
+  ASSERT_TRUE(out.is_object());
+  for (const char* k : {"iterations", "best", "stopped_because", "recommendations"}) EXPECT_TRUE(out.contains(k)) << k;
+  std::set<std::string> stops = {"goal_reached", "at_optimum", "budget", "plateau", "no_remedy"};
+  EXPECT_TRUE(stops.count(out["stopped_because"].get<std::string>())) << out["stopped_because"];
+  for (const auto& it : out["iterations"])
+    for (const char* k : {"index", "bottleneck", "remedy", "reason", "dev_before", "dev_after", "accepted", "runs", "seconds"})
+      EXPECT_TRUE(it.contains(k)) << k;
+  for (const char* k : {"run", "model", "dev", "params"}) EXPECT_TRUE(out["best"].contains(k)) << k;
+}
+
+// The JSON without timings.
+json without_seconds(json j) {
+  for (auto& it : j["iterations"]) it.erase("seconds");
+  return j;
+}
+
+}  // namespace
+
+TEST(Loop, UnderfitSwitchesToANonlinearModelAndReachesTheBayesError) {
+  TempDir tmp;
+  auto truth = init_scenario("underfit", tmp, "p");
+  json out = run_loop(tmp, "p", 4);
+  expect_contract_shape(out);
+  ASSERT_GE(out["iterations"].size(), 1u);
+  const json& first = out["iterations"][0];
+  EXPECT_EQ(first["bottleneck"], "avoidable_bias");
+  EXPECT_EQ(first["remedy"], "switch_model_class");
+  EXPECT_TRUE(first["accepted"].get<bool>());
+  EXPECT_NE(first["reason"].get<std::string>().find("avoidable bias"), std::string::npos) << first["reason"];
+  std::set<std::string> nonlinear = {"gbdt", "mlp", "knn"};
+  EXPECT_TRUE(nonlinear.count(out["best"]["model"].get<std::string>())) << out["best"];
+  EXPECT_LE(out["best"]["dev"].get<double>(), 1.2 * truth["bayes_error"].get<double>()) << out["best"];
+}
+
+TEST(Loop, VarianceGetsARegularizingRemedyThatLowersDevError) {
+  TempDir tmp;
+  init_scenario("variance", tmp, "p");
+  // A flexible model first: deep trees without early stopping memorize the few rows.
+  auto r = run_mlloop({"train", "--dir", tmp.str("p"), "--model", "gbdt", "--param", "max_depth=12", "--param",
+                       "early_stopping=0", "--param", "rounds=300"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json out = run_loop(tmp, "p", 2);
+  expect_contract_shape(out);
+  bool regularized = false;
+  for (const auto& it : out["iterations"]) {
+    if (it["bottleneck"] == "variance" && it["remedy"] == "regularize") {
+      regularized = true;
+      EXPECT_LT(it["dev_after"].get<double>(), it["dev_before"].get<double>()) << it;
+    }
+  }
+  EXPECT_TRUE(regularized) << out.dump(1);
+}
+
+TEST(Loop, LabelNoiseProposesCleanLabelsWithTheSuspects) {
+  TempDir tmp;
+  init_scenario("label_noise", tmp, "p");
+  json out = run_loop(tmp, "p", 3);
+  expect_contract_shape(out);
+  bool proposed = false;
+  for (const auto& it : out["iterations"])
+    if (it["remedy"] == "clean_labels") proposed = true;
+  for (const auto& rec : out["recommendations"]) {
+    if (rec["remedy"] == "clean_labels") {
+      proposed = true;
+      ASSERT_TRUE(rec.contains("rows"));
+      EXPECT_GT(rec["rows"].size(), 50u);  // 15% of ~3,500 training rows are flipped
+    }
+    if (rec["remedy"] == "relabel") {
+      EXPECT_NE(rec["reason"].get<std::string>().find("suspected rows"), std::string::npos);
+    }
+  }
+  EXPECT_TRUE(proposed) << out.dump(1);
+}
+
+TEST(Loop, AtOptimumStopsWithinTwoIterations) {
+  TempDir tmp;
+  init_scenario("at_optimum", tmp, "p");
+  json out = run_loop(tmp, "p", 6);
+  expect_contract_shape(out);
+  std::set<std::string> ok = {"at_optimum", "goal_reached"};
+  EXPECT_TRUE(ok.count(out["stopped_because"].get<std::string>())) << out["stopped_because"];
+  EXPECT_LE(out["iterations"].size(), 2u);
+}
+
+TEST(Loop, MismatchIsReportedAndAMismatchRemedyTried) {
+  TempDir tmp;
+  init_scenario("mismatch", tmp, "p");
+  json out = run_loop(tmp, "p", 3);
+  expect_contract_shape(out);
+  ASSERT_GE(out["iterations"].size(), 1u);
+  EXPECT_EQ(out["iterations"][0]["bottleneck"], "data_mismatch");
+  std::set<std::string> mismatch = {"reweight_for_shift", "drop_drifting_features"};
+  EXPECT_TRUE(mismatch.count(out["iterations"][0]["remedy"].get<std::string>())) << out["iterations"][0];
+}
+
+TEST(Loop, SameSeedAndIterationBudgetGiveIdenticalJson) {
+  TempDir tmp;
+  init_scenario("mismatch", tmp, "a");
+  init_scenario("mismatch", tmp, "b");
+  json a = run_loop(tmp, "a", 3), b = run_loop(tmp, "b", 3);
+  ASSERT_GE(a["iterations"].size(), 2u);
+  EXPECT_EQ(without_seconds(a).dump(), without_seconds(b).dump());
+}
+
+TEST(Loop, KillDuringIterationTwoThenResumeEqualsAnUninterruptedRun) {
+  TempDir tmp;
+  init_scenario("mismatch", tmp, "ref");
+  json ref = run_loop(tmp, "ref", 3);
+  ASSERT_GE(ref["iterations"].size(), 2u) << ref.dump(1);
+  const json& second = ref["iterations"][1];
+  ASSERT_GE(second["runs"].size(), 1u);
+  const int64_t first_run = second["runs"].front(), last_run = second["runs"].back();
+  auto count_runs = [&](const std::string& project) {
+    auto store = mlloop::Store::open(tmp.str(project + "/.mlloop/store.db"), mlloop::Store::Mode::read_only);
+    return store->runs();
+  };
+  const auto ref_runs = count_runs("ref");
+
+  // Kill points inside store transactions (the test-only hook raises SIGKILL before COMMIT),
+  // and one plain kill -9 from outside while iteration 2 is under way.
+  std::vector<std::string> points = {"begin_iteration:2", "finish_run:" + std::to_string(first_run),
+                                     "finish_run:" + std::to_string(last_run), "finish_iteration:2", "external"};
+  int n = 0;
+  for (const auto& point : points) {
+    SCOPED_TRACE(point);
+    std::string p = "k" + std::to_string(n++);
+    init_scenario("mismatch", tmp, p);
+    if (point == "external") {
+      std::string cmd = "exec " + shell_quote(MLLOOP_BINARY) + " run --dir " + shell_quote(tmp.str(p)) + " --iterations 3 --json >/dev/null 2>&1";
+      const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
+      pid_t pid = 0;
+      ASSERT_EQ(posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char* const*>(argv), environ), 0);
+      bool killed = false;
+      for (int i = 0; i < 1200 && !killed; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        try {
+          auto store = mlloop::Store::open(tmp.str(p + "/.mlloop/store.db"), mlloop::Store::Mode::read_only);
+          for (const auto& it : store->iterations())
+            if (it.index == 2) killed = true;
+        } catch (const std::exception&) {
+        }
+        if (killed) kill(pid, SIGKILL);
+      }
+      int status = 0;
+      waitpid(pid, &status, 0);
+      ASSERT_TRUE(killed) << "iteration 2 never started";
+      ASSERT_TRUE(WIFSIGNALED(status)) << "the loop finished before it could be killed";
+    } else {
+      auto r = run_shell("MLLOOP_TEST_KILL_AT=" + point + " " + shell_quote(MLLOOP_BINARY) + " run --dir " + shell_quote(tmp.str(p)) +
+                         " --iterations 3 --json");
+      ASSERT_EQ(r.exit_code, 128 + SIGKILL) << r.err;
+    }
+    json resumed = run_loop(tmp, p, 3);
+    EXPECT_EQ(without_seconds(resumed).dump(), without_seconds(ref).dump());
+    auto runs = count_runs(p);
+    ASSERT_EQ(runs.size(), ref_runs.size());
+    std::set<std::string> configs;
+    for (size_t i = 0; i < runs.size(); ++i) {
+      EXPECT_EQ(runs[i].id, ref_runs[i].id);
+      EXPECT_EQ(runs[i].status, ref_runs[i].status);
+      EXPECT_TRUE(configs.insert(runs[i].model + runs[i].params.dump() + runs[i].config["recipe"].dump()).second)
+          << "run " << runs[i].id << " duplicates an earlier run";
+    }
+  }
+}
+
+TEST(Loop, TimeBudgetIsKept) {
+  TempDir tmp;
+  init_scenario("underfit", tmp, "p", 3, 300000);
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = run_mlloop({"run", "--dir", tmp.str("p"), "--time-budget", "20s", "--json"});
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LE(seconds, 22.0);
+  auto out = json::parse(r.out);
+  EXPECT_EQ(out["stopped_because"], "budget");
+}
+
+TEST(Loop, TestCommandCountsLooksAndWarns) {
+  TempDir tmp;
+  init_scenario("at_optimum", tmp, "p");
+  auto r = run_mlloop({"test", "--dir", tmp.str("p"), "--json"});
+  EXPECT_EQ(r.exit_code, 2) << "no run yet: " << r.err;
+  r = run_mlloop({"train", "--dir", tmp.str("p"), "--model", "linear"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_mlloop({"test", "--dir", tmp.str("p"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto a = json::parse(r.out);
+  EXPECT_EQ(a["looks"], 1);
+  EXPECT_TRUE(a["warning"].is_null());
+  EXPECT_EQ(a["run"], 1);
+  // 8% flips: the test error of a linear model is near 0.08.
+  EXPECT_NEAR(a["test"]["value"].get<double>(), 0.08, 0.04);
+  EXPECT_LE(a["test"]["low"].get<double>(), a["test"]["value"].get<double>());
+  EXPECT_GE(a["test"]["high"].get<double>(), a["test"]["value"].get<double>());
+  r = run_mlloop({"test", "--dir", tmp.str("p"), "--json"});
+  auto b = json::parse(r.out);
+  EXPECT_EQ(b["looks"], 2);
+  ASSERT_TRUE(b["warning"].is_string());
+  EXPECT_NE(b["warning"].get<std::string>().find("2 times"), std::string::npos);
+  r = run_mlloop({"status", "--dir", tmp.str("p"), "--json"});
+  EXPECT_EQ(json::parse(r.out)["test_looks"], 2);
+}
+
+TEST(Loop, BadBudgetsAndRemedyNamesAreBadInput) {
+  TempDir tmp;
+  init_scenario("at_optimum", tmp, "p", 2, 600);
+  auto r = run_mlloop({"run", "--dir", tmp.str("p"), "--time-budget", "ten minutes"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--time-budget"), std::string::npos) << r.err;
+  std::string toml = read_file(tmp.path() / "p" / "mlloop.toml");
+  auto pos = toml.rfind("deny = [");
+  ASSERT_NE(pos, std::string::npos) << toml;
+  toml.replace(pos, 8, "deny = [\"regularise\", ");
+  write_file(tmp.path() / "p" / "mlloop.toml", toml);
+  r = run_mlloop({"run", "--dir", tmp.str("p")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("regularise"), std::string::npos) << r.err;
+}
