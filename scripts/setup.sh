@@ -14,7 +14,7 @@ build_pkgs=(build-essential cmake ccache pkg-config
   libeigen3-dev liblinear-dev libxgboost-dev libtorch-dev
   libopenblas0-openmp)  # libtorch's matrix products: Debian's default reference BLAS is ~3x slower
 test_pkgs=(python3)
-bench_pkgs=(python3-pandas python3-numpy python3-sklearn python3-xgboost time)
+bench_pkgs=(python3-pandas python3-numpy python3-sklearn python3-xgboost python3-optuna time)
 
 want=("${build_pkgs[@]}")
 case "$profile" in

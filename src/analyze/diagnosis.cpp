@@ -250,31 +250,34 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
     findings.push_back(finding("MLL-N01", "info", "no gap is larger than its noise", evidence,
                                "the errors are within noise of each other and of the bound", "stop, or gather more data to see further"));
   }
-  json analyses = data_analyses(project, registry, ctx);
-  const json& mem = analyses["memorization"];
-  const json& labels = analyses["label_issues"];
-  const json& shift = analyses["shift"];
-  if (mem["conflicting_duplicates"]["share"].get<double>() > 0.005) {
-    findings.push_back(finding("MLL-D01", "error",
-                               fmt::format("{} training rows are conflicting duplicates: identical feature rows with different labels",
-                                           mem["conflicting_duplicates"]["count"].get<int64_t>()),
-                               mem["conflicting_duplicates"], "no model can fit both labels of identical rows: they set a floor on the error",
-                               "clean_labels, or relabel the listed rows; or add the features that tell them apart"));
-  }
-  if (!mem["passed"].get<bool>()) {
-    findings.push_back(finding("MLL-Z01", "warn", fmt::format("memorization check failed: {}", mem["cause"].is_null() ? "" : mem["cause"].get<std::string>()),
-                               mem, "a model that cannot fit 256 rows will not fit the whole training set",
-                               "fix what the cause names before adding capacity"));
-  }
-  double noise_rate = labels["estimated_noise_rate"];
-  if (noise_rate > 0.02) {
-    findings.push_back(finding("MLL-L01", noise_rate > 0.1 ? "warn" : "info",
-                               fmt::format("about {:.1f}% of the training labels look wrong ({} rows)", 100 * noise_rate, labels["rows"].size()),
-                               json{{"estimated_noise_rate", noise_rate}, {"first_rows", labels["details"]}},
-                               "mislabeled training rows bias the model and inflate the error", "clean_labels, then relabel the listed rows"));
-    recommendations.push_back({{"remedy", "clean_labels"},
-                               {"reason", fmt::format("confident learning flags {} training rows ({:.1f}%) as mislabeled",
-                                                      labels["rows"].size(), 100 * noise_rate)}});
+  json mem = nullptr, labels = nullptr, shift = nullptr;
+  if (options.data_analyses) {
+    json analyses = data_analyses(project, registry, ctx);
+    mem = analyses["memorization"];
+    labels = analyses["label_issues"];
+    shift = analyses["shift"];
+    if (mem["conflicting_duplicates"]["share"].get<double>() > 0.005) {
+      findings.push_back(finding("MLL-D01", "error",
+                                 fmt::format("{} training rows are conflicting duplicates: identical feature rows with different labels",
+                                             mem["conflicting_duplicates"]["count"].get<int64_t>()),
+                                 mem["conflicting_duplicates"], "no model can fit both labels of identical rows: they set a floor on the error",
+                                 "clean_labels, or relabel the listed rows; or add the features that tell them apart"));
+    }
+    if (!mem["passed"].get<bool>()) {
+      findings.push_back(finding("MLL-Z01", "warn", fmt::format("memorization check failed: {}", mem["cause"].is_null() ? "" : mem["cause"].get<std::string>()),
+                                 mem, "a model that cannot fit 256 rows will not fit the whole training set",
+                                 "fix what the cause names before adding capacity"));
+    }
+    double noise_rate = labels["estimated_noise_rate"];
+    if (noise_rate > 0.02) {
+      findings.push_back(finding("MLL-L01", noise_rate > 0.1 ? "warn" : "info",
+                                 fmt::format("about {:.1f}% of the training labels look wrong ({} rows)", 100 * noise_rate, labels["rows"].size()),
+                                 json{{"estimated_noise_rate", noise_rate}, {"first_rows", labels["details"]}},
+                                 "mislabeled training rows bias the model and inflate the error", "clean_labels, then relabel the listed rows"));
+      recommendations.push_back({{"remedy", "clean_labels"},
+                                 {"reason", fmt::format("confident learning flags {} training rows ({:.1f}%) as mislabeled",
+                                                        labels["rows"].size(), 100 * noise_rate)}});
+    }
   }
   json curve = nullptr;
   if (options.learning_curve) curve = run_learning_curve(project, *run, registry, ctx);
@@ -293,7 +296,7 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
   findings.push_back(finding("MLL-I01", "info", "small-data cross-validation is not computed",
                              json::object(), "this version of mlloop takes the errors from the frozen splits, even when dev is small",
                              "see the open analysis issue"));
-  if (shift["low"].get<double>() > 0.6) {
+  if (!shift.is_null() && shift["low"].get<double>() > 0.6) {
     findings.push_back(finding("MLL-S01", "warn",
                                fmt::format("train and dev differ: a classifier tells them apart with AUC {:.2f}; drifting: {}",
                                            shift["adversarial_auc"].get<double>(), shift["top_features"].dump()),
@@ -309,7 +312,8 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
           {"bottleneck", bottleneck},
           {"memorization", mem},
           {"learning_curve", curve},
-          {"label_issues", {{"estimated_noise_rate", labels["estimated_noise_rate"]}, {"rows", labels["rows"]}, {"details", labels["details"]}}},
+          {"label_issues", labels.is_null() ? json(nullptr)
+                                            : json{{"estimated_noise_rate", labels["estimated_noise_rate"]}, {"rows", labels["rows"]}, {"details", labels["details"]}}},
           {"shift", shift},
           {"estimated_by", "split"},
           {"findings", findings},

@@ -377,10 +377,48 @@ json Loop::run() {
       break;
     }
     const auto t0 = Clock::now();
+    const auto inc_run = *project_.store->run(*inc);
+    std::set<std::string> tried;
+    for (const auto& it : project_.store->iterations())
+      if (it.state == "finished" && it.detail.value("incumbent_before", int64_t{-1}) == *inc) tried.insert(it.remedy);
+    // An exact solver (linear, baseline) gets one check that a flexible class does no better
+    // before the loop trusts a stop at the optimum; that check needs no data analyses, so
+    // they wait (they cost several model fits on a large table).
+    const bool allowed_switch = (cfg_.allow.empty() || std::count(cfg_.allow.begin(), cfg_.allow.end(), "switch_model_class")) &&
+                                !std::count(cfg_.deny.begin(), cfg_.deny.end(), "switch_model_class");
+    const bool check_flexible = (inc_run.model == "linear" || inc_run.model == "baseline") && allowed_switch &&
+                                !tried.count("switch_model_class");
+
     // Analyze.
     json d;
+    auto err = [&](const char* s) -> std::optional<double> {
+      const json& e = d["errors"][s];
+      return e.is_null() ? std::nullopt : std::optional<double>(e["value"].get<double>());
+    };
+    // Dev and train-dev both within noise of the bound (a small dev set alone has an interval
+    // wide enough to hide a large variance gap), or no gap larger than its noise.
+    auto near_optimum = [&]() -> std::optional<std::string> {
+      const json& opt = d["errors"]["optimal"];
+      const auto dev = err("dev");
+      if (opt.is_null() || !dev) return std::nullopt;
+      const json& de = d["errors"]["dev"];
+      double dev_half = (de["high"].get<double>() - de["low"].get<double>()) / 2;
+      double opt_half = (opt["high"].get<double>() - opt["low"].get<double>()) / 2;
+      double noise = std::sqrt(dev_half * dev_half + opt_half * opt_half);
+      bool train_dev_near = true;
+      if (const json& td = d["errors"]["train_dev"]; !td.is_null()) {
+        double td_half = (td["high"].get<double>() - td["low"].get<double>()) / 2;
+        train_dev_near = td["value"].get<double>() - opt["value"].get<double>() <= std::sqrt(td_half * td_half + opt_half * opt_half);
+      }
+      if ((*dev - opt["value"].get<double>() <= noise && train_dev_near) || d["bottleneck"] == "none")
+        return fmt::format("dev {} is within noise ({}) of the optimal {}", fmt_loss(cfg_.metric, dev), fmt_loss(cfg_.metric, noise),
+                           fmt_loss(cfg_.metric, opt["value"].get<double>()));
+      return std::nullopt;
+    };
     try {
-      d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false});
+      d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, !check_flexible});
+      if (check_flexible && d["bottleneck"] != "avoidable_bias" && !near_optimum())
+        d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, true});
     } catch (const BudgetExhausted&) {
       stopped = "budget";
       say("stop: the time budget ran out during the analysis\n");
@@ -388,11 +426,6 @@ json Loop::run() {
     }
     const std::string bottleneck = d["bottleneck"];
     project_.store->set_meta("last_bottleneck", bottleneck);
-    auto err = [&](const char* s) -> std::optional<double> {
-      const json& e = d["errors"][s];
-      return e.is_null() ? std::nullopt : std::optional<double>(e["value"].get<double>());
-    };
-    const auto inc_run = *project_.store->run(*inc);
     say("\niteration {}  (incumbent: run {}, {})\n", index, *inc, inc_run.model);
     say("  analyze   train {}  train-dev {}  dev {}  optimal {}  ->  bottleneck: {}\n", fmt_loss(cfg_.metric, err("train")),
         fmt_loss(cfg_.metric, err("train_dev")), fmt_loss(cfg_.metric, err("dev")), fmt_loss(cfg_.metric, err("optimal")),
@@ -410,25 +443,15 @@ json Loop::run() {
       say("stop: dev {} meets the goal {}\n", fmt_loss(cfg_.metric, dev), fmt_loss(cfg_.metric, *cfg_.goal));
       break;
     }
-    const json& opt = d["errors"]["optimal"];
-    if (!opt.is_null() && dev) {
-      const json& de = d["errors"]["dev"];
-      double dev_half = (de["high"].get<double>() - de["low"].get<double>()) / 2;
-      double opt_half = (opt["high"].get<double>() - opt["low"].get<double>()) / 2;
-      double noise = std::sqrt(dev_half * dev_half + opt_half * opt_half);
-      // Both held-out errors must be within noise of the bound: a small dev set alone has an
-      // interval wide enough to hide a large variance gap.
-      bool train_dev_near = true;
-      if (const json& td = d["errors"]["train_dev"]; !td.is_null()) {
-        double td_half = (td["high"].get<double>() - td["low"].get<double>()) / 2;
-        train_dev_near = td["value"].get<double>() - opt["value"].get<double>() <= std::sqrt(td_half * td_half + opt_half * opt_half);
-      }
-      if ((*dev - opt["value"].get<double>() <= noise && train_dev_near) || bottleneck == "none") {
+    RemedyChoice deferred;
+    if (auto why = near_optimum()) {
+      if (!check_flexible) {
         stopped = "at_optimum";
-        say("stop: dev {} is within noise ({}) of the optimal {}\n", fmt_loss(cfg_.metric, dev), fmt_loss(cfg_.metric, noise),
-            fmt_loss(cfg_.metric, opt["value"].get<double>()));
+        say("stop: {}\n", *why);
         break;
       }
+      deferred = {"switch_model_class",
+                  fmt::format("{}; before stopping, one check that a more flexible class than {} does no better", *why, inc_run.model), true};
     }
     {
       auto its = project_.store->iterations();
@@ -441,18 +464,14 @@ json Loop::run() {
       }
     }
     // Select: the first actionable remedy not yet tried on this incumbent.
-    std::set<std::string> tried;
-    for (const auto& it : project_.store->iterations())
-      if (it.state == "finished" && it.detail.value("incumbent_before", int64_t{-1}) == *inc) tried.insert(it.remedy);
-    const RemedyChoice* pick = nullptr;
+    const RemedyChoice* pick = deferred.remedy.empty() ? nullptr : &deferred;
     for (const auto& c : choices)
-      if (c.actionable && !tried.count(c.remedy)) {
+      if (!pick && c.actionable && !tried.count(c.remedy)) {
         pick = &c;
         break;
       }
     if (!pick) {
-      stopped = bottleneck == "none" ? "at_optimum" : "no_remedy";
-      if (stopped == "at_optimum" && opt.is_null()) stopped = "no_remedy";
+      stopped = bottleneck == "none" && !d["errors"]["optimal"].is_null() ? "at_optimum" : "no_remedy";
       say("stop: {}\n", bottleneck == "none" ? "no gap is larger than its noise" : "every applicable remedy has been tried on this incumbent");
       break;
     }

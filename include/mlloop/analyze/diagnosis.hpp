@@ -17,6 +17,9 @@ struct DiagnoseOptions {
   // The learning curve refits the run's family at 6 sizes x 3 repeats; the loop skips it
   // (the field is then the cached curve, or null) and computes it only when it needs it.
   bool learning_curve = true;
+  // Memorization, label issues and shift (cached per project once computed). Without them
+  // those fields are null; the loop skips them when its first remedy does not need them.
+  bool data_analyses = true;
 };
 
 // Diagnoses `run` (the incumbent when empty). The optimal-error estimate is computed once

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Loop benchmark: `mlloop run` against (1) sklearn HistGradientBoosting with defaults and
+# (2) Optuna TPE over XGBoost given the same wall budget as mlloop used, on the same machine
+# in the same run, on exactly the rows of each project's frozen splits. Every system's final
+# model is evaluated once on the same test rows.
+#   bash bench/loop/run.sh [BUDGET_SECONDS]      (default 30)
+# Datasets: the scenarios underfit, variance, label_noise, at_optimum (generated, seed 7)
+# and 5 real ones from ../shared/data. Reports test error, wall time, peak RSS, and the time
+# each of mlloop and Optuna took to reach the HistGradientBoosting default's dev error.
+# Writes bench/out/loop.jsonl and prints a markdown table (also in bench/out/loop.md).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+budget="${1:-30}"
+bash "$root/scripts/setup.sh" bench
+B="$root/build/mlloop"
+PY=/usr/bin/python3
+[ -x "$B" ] || { echo "loop bench: $B is missing; build it first: bash scripts/build.sh" >&2; exit 2; }
+shared="$(cd "$root/../shared" && pwd)"
+out="$root/bench/out"
+work="$out/loop"
+rm -rf "$work"
+mkdir -p "$work"
+results="$out/loop.jsonl"
+: >"$results"
+export OMP_WAIT_POLICY=PASSIVE
+
+datasets=()
+for s in underfit variance label_noise at_optimum; do
+  python3 "$shared/scenarios/make_scenario.py" "$s" "$work/data_$s" --seed 7 >/dev/null
+  t=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['target'])" "$work/data_$s/truth.json")
+  datasets+=("$s|$work/data_$s/train.csv|$t")
+done
+datasets+=("credit_data|$shared/data/credit_data.csv|Status" "german_credit|$shared/data/german_credit_weka.csv|class"
+           "penguins|$shared/data/penguins.csv|species" "seattle_weather|$shared/data/seattle_weather_vega.csv|weather"
+           "satellite|$shared/data/satellite_statlog.csv|classes")
+
+for d in "${datasets[@]}"; do
+  IFS='|' read -r name csv target <<<"$d"
+  p="$work/p_$name"
+  echo "== $name" >&2
+  "$B" init "$csv" --target "$target" --dir "$p" --seed 7 >/dev/null
+  /usr/bin/time -f "%e %M" -o "$work/time_$name" "$B" run --dir "$p" --time-budget "${budget}s" --json >"$work/run_$name.json" 2>"$work/log_$name.txt"
+  read -r wall rss_kb <"$work/time_$name"
+  "$B" test --dir "$p" --json >"$work/test_$name.json"
+  hgb=$("$PY" "$here/peers.py" --project "$p" --budget "$budget" --peer hgb)
+  hgb_dev=$(echo "$hgb" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['dev'])")
+  opt=$("$PY" "$here/peers.py" --project "$p" --budget "$wall" --peer optuna --target-dev "$hgb_dev")
+  "$PY" - "$name" "$wall" "$rss_kb" "$work/run_$name.json" "$work/test_$name.json" "$hgb" "$opt" >>"$results" <<'PYEOF'
+import json, sys
+name, wall, rss_kb, run_path, test_path, hgb, opt = sys.argv[1:]
+run = json.load(open(run_path)); test = json.load(open(test_path)); hgb = json.loads(hgb); opt = json.loads(opt)
+wall = float(wall)
+# When did mlloop's incumbent first reach the HGB default's dev error? The end of that
+# iteration (or of the setup, before iteration 1), from the iterations' own timings.
+its = run["iterations"]
+spent_after = [sum(i["seconds"] for i in its[k + 1:]) for k in range(len(its))]
+reached = None
+if its and its[0]["dev_before"] is not None and its[0]["dev_before"] <= hgb["dev"]:
+    reached = wall - sum(i["seconds"] for i in its)
+for k, i in enumerate(its):
+    if reached is None and i["accepted"] and i["dev_after"] <= hgb["dev"]:
+        reached = wall - spent_after[k]
+if reached is None and not its and run["best"] and run["best"]["dev"] <= hgb["dev"]:
+    reached = wall
+print(json.dumps({"dataset": name, "mlloop": {"test": test["test"]["value"], "dev": run["best"]["dev"], "model": run["best"]["model"],
+                  "seconds": wall, "peak_rss_mb": int(rss_kb) / 1024, "iterations": len(its), "stopped": run["stopped_because"],
+                  "reached_hgb_dev_at": reached}, "hgb": hgb, "optuna": opt}))
+PYEOF
+done
+
+"$PY" - "$results" <<'PYEOF' | tee "$out/loop.md"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+print("| dataset | mlloop test | HGB test | Optuna test | mlloop / best peer | mlloop s | Optuna trials | mlloop MB | HGB MB | Optuna MB | reach HGB dev: mlloop s / Optuna s | stop |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+ok = within = 0
+ratios = []
+for r in rows:
+    m, h, o = r["mlloop"], r["hgb"], r["optuna"]
+    best = min(h["test"], o["test"])
+    ratio = m["test"] / best if best > 0 else (1.0 if m["test"] == 0 else float("inf"))
+    ok += m["test"] <= best
+    within += ratio <= 1.05
+    ra = "-"
+    if m["reached_hgb_dev_at"] is not None and o.get("reached_target_at"):
+        ratios.append(m["reached_hgb_dev_at"] / o["reached_target_at"])
+        ra = f'{m["reached_hgb_dev_at"]:.1f} / {o["reached_target_at"]:.1f} ({ratios[-1]:.2f}x)'
+    elif m["reached_hgb_dev_at"] is not None:
+        ra = f'{m["reached_hgb_dev_at"]:.1f} / never'
+    elif o.get("reached_target_at"):
+        ra = f'never / {o["reached_target_at"]:.1f}'
+    print(f'| {r["dataset"]} | {m["test"]:.4f} ({m["model"]}) | {h["test"]:.4f} | {o["test"]:.4f} | {ratio:.2f} | {m["seconds"]:.1f} | {o["trials"]} | '
+          f'{m["peak_rss_mb"]:.0f} | {h["peak_rss_mb"]:.0f} | {o["peak_rss_mb"]:.0f} | {ra} | {m["stopped"]} |')
+n = len(rows)
+print(f"\nmlloop no worse than the best peer on {ok}/{n} datasets ({100*ok/n:.0f}%; target >= 80%), within 1.05x on {within}/{n} (target: all).")
+if ratios:
+    ratios.sort()
+    print(f"time to reach the HGB default's dev error, mlloop / Optuna: median {ratios[len(ratios)//2]:.2f}x over {len(ratios)} datasets where both reached it (target <= 0.5x).")
+PYEOF
