@@ -4,18 +4,12 @@
 #include <ctime>
 
 #include "mlloop/store/store.hpp"
+#include "time_utc.hpp"
 
 namespace mlloop {
 
 namespace {
-std::string now_utc() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+using store_detail::now_utc;
 }  // namespace
 
 std::optional<int64_t> Store::incumbent(const std::string& metric, bool lower_is_better) {

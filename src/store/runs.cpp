@@ -6,18 +6,12 @@
 #include <ctime>
 
 #include "mlloop/store/store.hpp"
+#include "time_utc.hpp"
 
 namespace mlloop {
 
 namespace {
-std::string now_utc() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+using store_detail::now_utc;
 
 RunRecord read_run(sql::Stmt& st) {
   RunRecord r;
