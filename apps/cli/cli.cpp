@@ -111,6 +111,19 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
   c_test->add_option("--dir", testa.dir, "Project folder (default: the current folder)");
   c_test->add_flag("--json", testa.json, "Print JSON (CONTRACT.md)");
 
+  // report
+  ReportArgs report;
+  auto* c_report = app.add_subcommand("report", "Write a self-contained HTML report of the project (opens offline)");
+  c_report->add_option("--dir", report.dir, "Project folder (default: the current folder)");
+  c_report->add_option("-o,--output", report.output, "The HTML file to write")->required();
+
+  // dashboard
+  DashboardArgs dash;
+  auto* c_dash = app.add_subcommand("dashboard", "Serve a live dashboard of the project, read-only, over HTTP");
+  c_dash->add_option("--dir", dash.dir, "Project folder (default: the current folder)");
+  c_dash->add_option("--host", dash.host, "Address to bind (default 127.0.0.1: this machine only)");
+  c_dash->add_option("--port", dash.port, "Port (default 8765; 0: a free port, printed)")->check(CLI::Range(0, 65535));
+
   // models
   ModelsArgs models;
   auto* c_models = app.add_subcommand("models", "List the model families and their parameters");
@@ -160,6 +173,8 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
     if (c_insp->parsed()) return run_inspect(insp, ctx);
     if (c_run->parsed()) return run_run(runa, ctx);
     if (c_test->parsed()) return run_test(testa, ctx);
+    if (c_report->parsed()) return run_report(report, ctx);
+    if (c_dash->parsed()) return run_dashboard(dash, ctx);
   } catch (const Error& e) {
     ctx.err() << e.describe() << '\n';
     return static_cast<int>(e.code());

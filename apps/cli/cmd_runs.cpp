@@ -3,23 +3,12 @@
 
 #include "commands.hpp"
 #include "mlloop/metrics/metrics.hpp"
-#include "mlloop/model/trainer.hpp"
+#include "mlloop/metrics/metrics.hpp"
+#include "mlloop/report/views.hpp"
 
 namespace mlloop::cli {
 
-nlohmann::json run_to_json(Store& store, const RunRecord& r, const std::string& metric) {
-  nlohmann::json errors = nlohmann::json::object();
-  const auto metrics = store.run_metrics(r.id);  // one query per run, not one per split
-  for (const char* split : {"train", "train_dev", "dev"}) {
-    auto loss = run_loss(metrics, split, metric);
-    errors[split] = loss ? nlohmann::json(*loss) : nlohmann::json(nullptr);
-  }
-  nlohmann::json j{{"run", r.id},       {"model", r.model},     {"params", r.params}, {"status", r.status},
-                   {"errors", errors},  {"seconds", r.seconds}, {"iteration", nullptr}};
-  if (r.iteration) j["iteration"] = *r.iteration;
-  if (!r.reason.empty()) j["reason"] = r.reason;
-  return j;
-}
+nlohmann::json run_to_json(Store& store, const RunRecord& r, const std::string& metric) { return views::run(store, r, metric); }
 
 std::optional<int64_t> incumbent(Store& store, const std::string& metric) {
   return store.incumbent(metric, !metrics::higher_is_better(metric));

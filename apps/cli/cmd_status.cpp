@@ -5,7 +5,7 @@
 
 #include "commands.hpp"
 #include "mlloop/core/text.hpp"
-#include "mlloop/metrics/metrics.hpp"
+#include "mlloop/report/views.hpp"
 
 namespace mlloop::cli {
 
@@ -13,25 +13,7 @@ int run_status(const StatusArgs& args, Context& ctx) {
   Project p = Project::open(args.dir, Store::Mode::read_write);
   const ProjectConfig& c = p.config;
   auto counts = p.store->split_counts();
-  nlohmann::json j;
-  j["project"] = p.name;
-  j["task"] = to_string(c.task);
-  j["metric"] = c.metric;
-  j["target"] = c.target;
-  j["rows"] = nlohmann::json::object();
-  for (SplitName s : kAllSplits) j["rows"][to_string(s)] = counts[s];
-  j["best"] = nullptr;
-  if (auto best = incumbent(*p.store, c.metric)) {
-    auto run = p.store->run(*best);
-    auto m = p.store->run_metrics(*best);
-    j["best"] = {{"run", *best}, {"model", run->model},
-                 {"dev", metrics::as_loss(c.metric, m["dev"][c.metric].value)}};
-  }
-  j["goal"] = c.goal ? nlohmann::json(*c.goal) : nlohmann::json(nullptr);
-  j["bottleneck"] = nullptr;
-  if (auto b = p.store->meta("last_bottleneck")) j["bottleneck"] = *b;  // from the last diagnose
-  j["iterations"] = p.store->count_iterations();
-  j["test_looks"] = p.store->count_test_looks();
+  nlohmann::json j = views::status(p.name, c, *p.store);
   if (args.json) {
     ctx.out() << j.dump() << '\n';
     return 0;

@@ -72,6 +72,17 @@ struct TestArgs {
   bool json = false;
 };
 
+struct ReportArgs {
+  std::string dir = ".";
+  std::string output;
+};
+
+struct DashboardArgs {
+  std::string dir = ".";
+  std::string host = "127.0.0.1";
+  int port = 8765;
+};
+
 struct ModelsArgs {
   bool json = false;
 };
@@ -85,6 +96,8 @@ int run_diagnose(const DiagnoseArgs& args, Context& ctx);
 int run_inspect(const InspectArgs& args, Context& ctx);
 int run_run(const RunArgs& args, Context& ctx);
 int run_test(const TestArgs& args, Context& ctx);
+int run_report(const ReportArgs& args, Context& ctx);
+int run_dashboard(const DashboardArgs& args, Context& ctx);
 
 // A run as CONTRACT.md's run object: run, model, params, status, errors, seconds, iteration.
 nlohmann::json run_to_json(Store& store, const RunRecord& run, const std::string& metric);

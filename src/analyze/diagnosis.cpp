@@ -44,11 +44,13 @@ json finding(const std::string& code, const std::string& severity, const std::st
   return {{"code", code}, {"severity", severity}, {"summary", summary}, {"evidence", std::move(evidence)}, {"why", why}, {"fix", fix}};
 }
 
+std::string optimal_key(const ProjectConfig& c) { return fmt::format("optimal_estimate:{}:{}", c.metric, c.seed); }
+
 // The optimal-error estimate for the project's training rows, cached in the store.
 std::optional<OptimalBound> optimal_estimate(Project& project, const Registry& registry, Context& ctx) {
   const std::string& metric = project.config.metric;
   if (metric != "error" && metric != "rmse") return std::nullopt;
-  std::string key = fmt::format("optimal_estimate:{}:{}", metric, project.config.seed);
+  std::string key = optimal_key(project.config);
   if (auto cached = project.store->meta(key)) {
     json j = json::parse(*cached);
     return OptimalBound{j["value"], j["low"], j["high"], j["method"], j["evidence"]};
@@ -79,6 +81,16 @@ Matrix dev_features(const Pipeline& pipe, const ProjectData& data, std::vector<f
   return out;
 }
 }  // namespace
+
+json optimal_bound_json(const ProjectConfig& cfg, Store& store) {
+  if (cfg.reference_error)
+    return {{"value", *cfg.reference_error}, {"low", *cfg.reference_error}, {"high", *cfg.reference_error}, {"source", "reference"}};
+  if (cfg.metric != "error" && cfg.metric != "rmse") return nullptr;
+  auto cached = store.meta(optimal_key(cfg));
+  if (!cached) return nullptr;
+  json j = json::parse(*cached);
+  return {{"value", j["value"]}, {"low", j["low"]}, {"high", j["high"]}, {"source", "estimated"}};
+}
 
 // The data analyses (memorization, label issues, shift) depend on the data and the seed only:
 // computed once per project and cached in the store.

@@ -181,3 +181,45 @@ json inspect(Project& project, const std::string& what, size_t n, const Registry
 }
 
 }  // namespace mlloop
+
+namespace mlloop {
+
+nlohmann::json dev_predictions(Project& project, const Registry& registry, Context& ctx, size_t max_points) {
+  using json = nlohmann::json;
+  const std::string& metric = project.config.metric;
+  auto run = project.store->incumbent(metric, !metrics::higher_is_better(metric));
+  if (!run) throw_bad_input("the project has no finished run", "train one first: mlloop train --model baseline");
+  auto rec = project.store->run(*run);
+  Artifact a = read_artifact(rec->artifact, registry);
+  ProjectData data = load_project_data(project, ctx);
+  const bool cls = a.pipeline.shape().classification;
+  std::vector<float> y, out;
+  for (const auto& part : data.splits.at(SplitName::dev)) {
+    auto t = a.pipeline.target(*part.data, part.positions);
+    auto p = a.model->predict(a.pipeline.transform(*part.data, part.positions));
+    y.insert(y.end(), t.begin(), t.end());
+    out.insert(out.end(), p.begin(), p.end());
+  }
+  if (cls) {
+    const auto& classes = a.pipeline.classes();
+    const size_t k = classes.size();
+    std::vector<std::vector<int64_t>> m(k, std::vector<int64_t>(k, 0));
+    int64_t unseen = 0;  // dev rows of a class the model never saw in training
+    for (size_t i = 0; i < y.size(); ++i) {
+      const float* p = out.data() + i * k;
+      auto pred = static_cast<size_t>(std::max_element(p, p + k) - p);
+      if (std::isnan(y[i])) ++unseen;
+      else ++m[static_cast<size_t>(y[i])][pred];
+    }
+    return {{"kind", "confusion"}, {"run", *run}, {"classes", classes}, {"matrix", m}, {"unseen_class_rows", unseen}, {"rows", y.size()}};
+  }
+  json points = json::array();
+  double sq = 0;
+  for (size_t i = 0; i < y.size(); ++i) sq += (out[i] - y[i]) * (out[i] - y[i]);
+  const size_t step = std::max<size_t>(1, (y.size() + max_points - 1) / std::max<size_t>(1, max_points));
+  for (size_t i = 0; i < y.size(); i += step) points.push_back({out[i], y[i] - out[i]});
+  return {{"kind", "residuals"}, {"run", *run}, {"points", points}, {"rows", y.size()},
+          {"rmse", y.empty() ? 0.0 : std::sqrt(sq / static_cast<double>(y.size()))}};
+}
+
+}  // namespace mlloop

@@ -17,7 +17,15 @@ struct DiagnoseOptions {
   // The learning curve refits the run's family at 6 sizes x 3 repeats; the loop skips it
   // (the field is then the cached curve, or null) and computes it only when it needs it.
   bool learning_curve = true;
-  // Memorization, label issues and shift (cached per project once computed). Without them
+  // The diagnosis's "optimal" object ({value, low, high, source}) as far as it is known without
+// computing: the reference error, or the estimate cached by an earlier diagnosis; else null.
+nlohmann::json optimal_bound_json(const ProjectConfig& config, Store& store);
+// How the incumbent's predictions on dev compare with the truth: for classes a confusion
+// matrix {"kind": "confusion", "run", "classes", "matrix" (rows: true class, columns:
+// predicted)}; for values the residuals {"kind": "residuals", "run", "points": [[predicted,
+// residual], ...] (at most `max_points`, an even subsample), "rmse"}.
+nlohmann::json dev_predictions(Project& project, const Registry& registry, Context& ctx, size_t max_points = 2000);
+// Memorization, label issues and shift (cached per project once computed). Without them
   // those fields are null; the loop skips them when its first remedy does not need them.
   bool data_analyses = true;
 };
@@ -27,6 +35,14 @@ struct DiagnoseOptions {
 nlohmann::json diagnose(Project& project, std::optional<int64_t> run, const Registry& registry, Context& ctx,
                         const DiagnoseOptions& options = {});
 
+// The diagnosis's "optimal" object ({value, low, high, source}) as far as it is known without
+// computing: the reference error, or the estimate cached by an earlier diagnosis; else null.
+nlohmann::json optimal_bound_json(const ProjectConfig& config, Store& store);
+// How the incumbent's predictions on dev compare with the truth: for classes a confusion
+// matrix {"kind": "confusion", "run", "classes", "matrix" (rows: true class, columns:
+// predicted)}; for values the residuals {"kind": "residuals", "run", "points": [[predicted,
+// residual], ...] (at most `max_points`, an even subsample), "rmse"}.
+nlohmann::json dev_predictions(Project& project, const Registry& registry, Context& ctx, size_t max_points = 2000);
 // Memorization, label issues and shift of the project's data (cached in the store).
 nlohmann::json data_analyses(Project& project, const Registry& registry, Context& ctx);
 

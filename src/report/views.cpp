@@ -1,0 +1,238 @@
+#include "mlloop/report/views.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "mlloop/data/task.hpp"
+#include "mlloop/metrics/metrics.hpp"
+#include "mlloop/model/trainer.hpp"
+
+namespace mlloop::views {
+
+json status(const std::string& project_name, const ProjectConfig& c, Store& store) {
+  auto counts = store.split_counts();
+  json j;
+  j["project"] = project_name;
+  j["task"] = to_string(c.task);
+  j["metric"] = c.metric;
+  j["target"] = c.target;
+  j["rows"] = json::object();
+  for (SplitName s : kAllSplits) j["rows"][to_string(s)] = counts[s];
+  j["best"] = nullptr;
+  if (auto best = store.incumbent(c.metric, !metrics::higher_is_better(c.metric))) {
+    auto r = store.run(*best);
+    auto m = store.run_metrics(*best);
+    auto dev = run_loss(m, "dev", c.metric);
+    j["best"] = {{"run", *best}, {"model", r->model}, {"dev", dev ? json(*dev) : json(nullptr)}};
+  }
+  j["goal"] = c.goal ? json(*c.goal) : json(nullptr);
+  j["bottleneck"] = nullptr;
+  if (auto b = store.meta("last_bottleneck")) j["bottleneck"] = *b;  // from the last analysis
+  j["iterations"] = store.count_iterations();
+  j["test_looks"] = store.count_test_looks();
+  return j;
+}
+
+json run(Store& store, const RunRecord& r, const std::string& metric) {
+  json errors = json::object();
+  const auto m = store.run_metrics(r.id);  // one query per run, not one per split
+  for (const char* split : {"train", "train_dev", "dev"}) {
+    auto loss = run_loss(m, split, metric);
+    errors[split] = loss ? json(*loss) : json(nullptr);
+  }
+  json j{{"run", r.id}, {"model", r.model}, {"params", r.params}, {"status", r.status},
+         {"errors", errors}, {"seconds", r.seconds}, {"iteration", nullptr}};
+  if (r.iteration) j["iteration"] = *r.iteration;
+  if (!r.reason.empty()) j["reason"] = r.reason;
+  return j;
+}
+
+const std::vector<std::string>& run_sort_keys() {
+  static const std::vector<std::string> keys = {"run", "model", "status", "seconds", "iteration", "train", "train_dev", "dev"};
+  return keys;
+}
+
+json runs_page(Store& store, const std::string& metric, const RunsQuery& q) {
+  const bool by_error = q.sort == "train" || q.sort == "train_dev" || q.sort == "dev";
+  // Errors are shown as losses: for a metric where higher is better, ascending loss is
+  // descending value. Runs without the value sort last either way.
+  bool desc = q.descending;
+  if (by_error && metrics::higher_is_better(metric)) desc = !desc;
+  std::string order;
+  const char* dir = desc ? "DESC" : "ASC";
+  if (q.sort == "run") order = fmt::format("r.id {}", dir);
+  else if (q.sort == "model") order = fmt::format("r.model {}, r.id", dir);
+  else if (q.sort == "status") order = fmt::format("r.status {}, r.id", dir);
+  else if (q.sort == "seconds") order = fmt::format("r.seconds IS NULL, r.seconds {}, r.id", dir);
+  else if (q.sort == "iteration") order = fmt::format("r.iteration IS NULL, r.iteration {}, r.id", dir);
+  else order = fmt::format("m.value IS NULL, m.value {}, r.id", dir);
+  std::string where = " WHERE 1";
+  if (q.iteration) where += " AND r.iteration = ?3";
+  if (q.status) where += " AND r.status = ?4";
+  const std::string join = " FROM runs r LEFT JOIN metrics m ON m.run_id = r.id AND m.split = ?1 AND m.name = ?2 AND m.step IS NULL";
+  auto bind = [&](sql::Stmt& st) {
+    st.bind(1, by_error ? q.sort : std::string("dev")).bind(2, metric);
+    if (q.iteration) st.bind(3, *q.iteration);
+    if (q.status) st.bind(4, *q.status);
+  };
+  json out{{"offset", q.offset}, {"limit", q.limit}, {"sort", q.sort}, {"order", q.descending ? "desc" : "asc"}};
+  {
+    // The count does not need the join.
+    std::string count_where = where;
+    sql::Stmt st(store.db(), "SELECT count(*) FROM runs r" + count_where);
+    if (q.iteration) st.bind(3, *q.iteration);
+    if (q.status) st.bind(4, *q.status);
+    st.step();
+    out["total"] = st.int64(0);
+  }
+  std::vector<int64_t> ids;
+  {
+    sql::Stmt st(store.db(), "SELECT r.id" + join + where + " ORDER BY " + order + " LIMIT ?5 OFFSET ?6");
+    bind(st);
+    st.bind(5, q.limit).bind(6, q.offset);
+    while (st.step()) ids.push_back(st.int64(0));
+  }
+  json runs = json::array();
+  for (int64_t id : ids)
+    if (auto r = store.run(id)) runs.push_back(run(store, *r, metric));
+  out["runs"] = std::move(runs);
+  return out;
+}
+
+namespace {
+
+json entry_for(Store& store, const std::string& metric, const json& optimal, std::optional<int64_t> inc) {
+  json e{{"incumbent", inc ? json(*inc) : json(nullptr)}};
+  std::optional<double> tr, td, dv;
+  if (inc) {
+    auto m = store.run_metrics(*inc);
+    tr = run_loss(m, "train", metric);
+    td = run_loss(m, "train_dev", metric);
+    dv = run_loss(m, "dev", metric);
+  }
+  auto val = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+  e["errors"] = {{"train", val(tr)}, {"train_dev", val(td)}, {"dev", val(dv)}};
+  std::optional<double> opt;
+  if (optimal.is_object()) opt = optimal["value"].get<double>();
+  auto gap = [](const std::optional<double>& hi, const std::optional<double>& lo) -> std::optional<double> {
+    if (!hi || !lo) return std::nullopt;
+    return *hi - *lo;
+  };
+  auto ab = gap(tr, opt), va = gap(td, tr), mm = gap(dv, td);
+  e["gaps"] = {{"avoidable_bias", val(ab)}, {"variance", val(va)}, {"data_mismatch", val(mm)}};
+  // Stacked bars need non-negative parts: a gap below zero (within noise, or a model that
+  // does better on train-dev than on train) draws as zero; the signed gap stays in "gaps".
+  auto part = [](const std::optional<double>& g) { return g ? json(std::max(0.0, *g)) : json(nullptr); };
+  e["bars"] = {{"optimal", val(opt)}, {"avoidable_bias", part(ab)}, {"variance", part(va)}, {"data_mismatch", part(mm)}};
+  return e;
+}
+
+json iteration_json(const IterationRecord& it) {
+  auto val = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+  return {{"index", it.index},
+          {"label", fmt::format("{} {}", it.index, it.remedy)},
+          {"bottleneck", it.bottleneck},
+          {"remedy", it.remedy},
+          {"reason", it.reason},
+          {"accepted", it.accepted},
+          {"dev_before", val(it.dev_before)},
+          {"dev_after", val(it.dev_after)},
+          {"runs", it.runs},
+          {"seconds", it.seconds},
+          {"state", it.state},
+          {"candidates", it.detail.value("candidates", json::array())},
+          {"test", it.detail.value("test", json(nullptr))}};
+}
+
+}  // namespace
+
+json iterations(Store& store, const std::string& metric, const json& optimal) {
+  auto its = store.iterations();
+  json list = json::array();
+  const bool lower = !metrics::higher_is_better(metric);
+  // The setup: the incumbent the first iteration started from (or the current one).
+  std::optional<int64_t> start;
+  if (!its.empty() && its.front().detail.contains("incumbent_before")) start = its.front().detail["incumbent_before"].get<int64_t>();
+  else if (its.empty()) start = store.incumbent(metric, lower);
+  if (start || its.empty()) {
+    json e = entry_for(store, metric, optimal, start);
+    e.update({{"index", 0}, {"label", "0 setup"}, {"remedy", "setup"}, {"reason", "baseline, then linear"}, {"bottleneck", nullptr},
+              {"accepted", true}, {"state", "finished"}, {"runs", json::array()}, {"seconds", nullptr}});
+    sql::Stmt st(store.db(), "SELECT id FROM runs WHERE iteration = 0 ORDER BY id");
+    while (st.step()) e["runs"].push_back(st.int64(0));
+    list.push_back(std::move(e));
+  }
+  for (const auto& it : its) {
+    json e = iteration_json(it);
+    // A started iteration has not changed the incumbent yet.
+    std::optional<int64_t> inc;
+    if (it.state == "finished") inc = it.incumbent;
+    if (!inc && it.detail.contains("incumbent_before")) inc = it.detail["incumbent_before"].get<int64_t>();
+    json d = entry_for(store, metric, optimal, inc);
+    e.update(d);
+    list.push_back(std::move(e));
+  }
+  return {{"metric", metric}, {"optimal", optimal}, {"iterations", list}};
+}
+
+std::optional<json> iteration(Store& store, const std::string& metric, int64_t index) {
+  json e;
+  std::vector<int64_t> ids;
+  if (index == 0) {
+    e = {{"index", 0}, {"label", "0 setup"}, {"remedy", "setup"}, {"reason", "baseline, then linear"}, {"state", "finished"}};
+    sql::Stmt st(store.db(), "SELECT id FROM runs WHERE iteration = 0 ORDER BY id");
+    while (st.step()) ids.push_back(st.int64(0));
+    if (ids.empty()) return std::nullopt;
+  } else {
+    auto its = store.iterations();
+    auto it = std::find_if(its.begin(), its.end(), [&](const IterationRecord& r) { return r.index == index; });
+    if (it == its.end()) return std::nullopt;
+    e = iteration_json(*it);
+    // The runs trained for it (a started iteration has no list yet: take them by tag).
+    sql::Stmt st(store.db(), "SELECT id FROM runs WHERE iteration = ? ORDER BY id");
+    st.bind(1, index);
+    while (st.step()) ids.push_back(st.int64(0));
+    for (int64_t id : it->runs)
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  }
+  json runs = json::array();
+  for (int64_t id : ids)
+    if (auto r = store.run(id)) runs.push_back(run(store, *r, metric));
+  e["run_objects"] = std::move(runs);
+  return e;
+}
+
+json summary(Store& store, const std::string& metric) {
+  json j;
+  auto inc = store.incumbent(metric, !metrics::higher_is_better(metric));
+  j["incumbent"] = inc ? json(*inc) : json(nullptr);
+  {
+    // The analyses cached in the store (diagnoses, learning curves): a new one changes the views.
+    sql::Stmt st(store.db(), "SELECT count(*) FROM project");
+    st.step();
+    j["analyses"] = st.int64(0);
+  }
+  {
+    sql::Stmt st(store.db(),
+                 "SELECT count(*), coalesce(max(id), 0), coalesce(sum(status = 'running'), 0), coalesce(sum(status != 'running'), 0) FROM runs");
+    st.step();
+    j["runs"] = st.int64(0);
+    j["last_run"] = st.int64(1);
+    j["running"] = st.int64(2);
+    j["finished"] = st.int64(3);
+  }
+  {
+    sql::Stmt st(store.db(), "SELECT count(*), coalesce(sum(state = 'finished'), 0), coalesce(max(idx), 0) FROM iterations");
+    st.step();
+    j["iterations"] = st.int64(0);
+    j["iterations_finished"] = st.int64(1);
+    j["last_iteration"] = st.int64(2);
+  }
+  j["test_looks"] = store.count_test_looks();
+  j["version"] = fmt::format("{}.{}.{}.{}.{}.{}", j["runs"].get<int64_t>(), j["last_run"].get<int64_t>(), j["finished"].get<int64_t>(),
+                             j["iterations"].get<int64_t>(), j["iterations_finished"].get<int64_t>(), j["test_looks"].get<int64_t>());
+  return j;
+}
+
+}  // namespace mlloop::views

@@ -1,0 +1,237 @@
+#include "mlloop/server/api.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "mlloop/analyze/diagnosis.hpp"
+#include "mlloop/core/context.hpp"
+#include "mlloop/core/error.hpp"
+#include "mlloop/metrics/metrics.hpp"
+#include "mlloop/model/model.hpp"
+#include "mlloop/project/project.hpp"
+#include "mlloop/report/views.hpp"
+
+namespace mlloop::server {
+
+using json = nlohmann::json;
+
+Response json_error(int status, std::string_view message) {
+  return {status, "application/json", json{{"error", {{"code", status}, {"message", message}}}}.dump()};
+}
+
+namespace {
+
+Response ok(const json& j) { return {200, "application/json", j.dump()}; }
+
+// A bad request parameter: the handlers throw it and the dispatcher answers 400.
+struct BadParam : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct NotFound : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+int64_t parse_int(std::string_view name, std::string_view text, int64_t lo, int64_t hi) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || text.empty())
+    throw BadParam(fmt::format("parameter '{}' must be an integer, got '{}'", name, text.substr(0, 40)));
+  if (v < lo || v > hi) throw BadParam(fmt::format("parameter '{}' must be between {} and {}, got {}", name, lo, hi, v));
+  return v;
+}
+
+std::optional<std::string> param(const Request& r, const std::string& name) {
+  auto it = r.query.find(name);
+  if (it == r.query.end()) return std::nullopt;
+  return it->second;
+}
+
+// Rejects parameters a route does not take: a typo must not be silently ignored.
+void only_params(const Request& r, std::initializer_list<std::string_view> allowed) {
+  for (const auto& [k, v] : r.query)
+    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end())
+      throw BadParam(fmt::format("unknown parameter '{}' for {}", k.substr(0, 40), r.path));
+}
+
+// The id after a route's prefix ("/api/runs/12" -> 12); anything but digits is a bad request.
+int64_t path_id(const Request& r, std::string_view prefix) {
+  return parse_int("id", std::string_view(r.path).substr(prefix.size()), 0, INT64_MAX);
+}
+
+}  // namespace
+
+struct Api::State {
+  std::string dir;
+  std::string name;
+  ProjectConfig config;
+  std::string store_path;
+  Context* ctx;
+  // The analyses write their caches to the store: they share one read-write project,
+  // one at a time.
+  std::mutex analysis_mutex;
+  std::unique_ptr<Project> project;
+  Registry registry;
+  std::map<std::string, std::pair<std::string, json>> cache;  // view -> (store state, value)
+
+  std::unique_ptr<Store> reader() { return Store::open(store_path, Store::Mode::read_only); }
+
+  // The state the heavier views depend on: the incumbent and the cached analyses.
+  std::string analysis_key(Store& s) {
+    auto inc = s.incumbent(config.metric, !metrics::higher_is_better(config.metric));
+    sql::Stmt st(s.db(), "SELECT count(*) FROM project");
+    st.step();
+    return fmt::format("{}:{}", inc ? *inc : -1, st.int64(0));
+  }
+
+  template <class F>
+  json cached(const std::string& view, F compute) {
+    std::string key;
+    {
+      auto s = reader();
+      key = analysis_key(*s);
+    }
+    std::lock_guard lock(analysis_mutex);
+    if (auto it = cache.find(view); it != cache.end() && it->second.first == key) return it->second.second;
+    json v = compute();
+    // The analysis may have cached new results in the store: key the value by the state after.
+    auto s = reader();
+    cache[view] = {analysis_key(*s), v};
+    return v;
+  }
+
+  bool has_incumbent() {
+    auto s = reader();
+    return s->incumbent(config.metric, !metrics::higher_is_better(config.metric)).has_value();
+  }
+};
+
+Api::Api(const std::string& dir, Context& ctx) : s_(std::make_unique<State>()) {
+  s_->project = std::make_unique<Project>(Project::open(dir, Store::Mode::read_write));
+  s_->dir = s_->project->dir;
+  s_->name = s_->project->name;
+  s_->config = s_->project->config;
+  s_->store_path = project_store(s_->dir);
+  s_->ctx = &ctx;
+  register_builtins(s_->registry);
+}
+
+Api::~Api() = default;
+
+namespace {
+
+Response asset_response(std::string_view name) {
+  auto a = web_asset(name);
+  if (!a || name == "index.html") return json_error(404, fmt::format("no such file: /assets/{}", name.substr(0, 80)));
+  return {200, std::string(a->content_type), std::string(a->body)};
+}
+
+}  // namespace
+
+Response Api::handle(const Request& r) {
+  State& s = *s_;
+  try {
+    if (r.method != "GET" && r.method != "HEAD") return json_error(405, fmt::format("{} is not allowed: the API is read-only", r.method.substr(0, 10)));
+    const std::string& p = r.path;
+    if (p == "/" || p == "/index.html") {
+      only_params(r, {});
+      return {200, "text/html; charset=utf-8", dashboard_page()};
+    }
+    if (p.rfind("/assets/", 0) == 0) return asset_response(std::string_view(p).substr(8));
+    if (p == "/api/status") {
+      only_params(r, {});
+      auto st = s.reader();
+      return ok(views::status(s.name, s.config, *st));
+    }
+    if (p == "/api/summary") {
+      only_params(r, {});
+      auto st = s.reader();
+      return ok(views::summary(*st, s.config.metric));
+    }
+    if (p == "/api/runs") {
+      only_params(r, {"offset", "limit", "sort", "order", "iteration", "status"});
+      views::RunsQuery q;
+      if (auto v = param(r, "offset")) q.offset = parse_int("offset", *v, 0, INT64_MAX / 2);
+      if (auto v = param(r, "limit")) q.limit = parse_int("limit", *v, 1, views::kMaxRunsPage);
+      if (auto v = param(r, "sort")) {
+        const auto& keys = views::run_sort_keys();
+        if (std::find(keys.begin(), keys.end(), *v) == keys.end())
+          throw BadParam(fmt::format("parameter 'sort' must be one of {}, got '{}'", fmt::join(keys, ", "), v->substr(0, 40)));
+        q.sort = *v;
+      }
+      if (auto v = param(r, "order")) {
+        if (*v != "asc" && *v != "desc") throw BadParam(fmt::format("parameter 'order' must be asc or desc, got '{}'", v->substr(0, 40)));
+        q.descending = *v == "desc";
+      }
+      if (auto v = param(r, "iteration")) q.iteration = parse_int("iteration", *v, 0, INT64_MAX);
+      if (auto v = param(r, "status")) {
+        static const std::vector<std::string> statuses = {"running", "done", "failed", "diverged", "stopped"};
+        if (std::find(statuses.begin(), statuses.end(), *v) == statuses.end())
+          throw BadParam(fmt::format("parameter 'status' must be one of {}, got '{}'", fmt::join(statuses, ", "), v->substr(0, 40)));
+        q.status = *v;
+      }
+      auto st = s.reader();
+      return ok(views::runs_page(*st, s.config.metric, q));
+    }
+    if (p.rfind("/api/runs/", 0) == 0) {
+      only_params(r, {});
+      int64_t id = path_id(r, "/api/runs/");
+      auto st = s.reader();
+      auto run = st->run(id);
+      if (!run) throw NotFound(fmt::format("no run {} in this project", id));
+      json j = views::run(*st, *run, s.config.metric);
+      j["curve"] = json::array();
+      for (const auto& m : st->run_curve(id))
+        j["curve"].push_back({{"split", m.split}, {"name", m.name}, {"step", m.step ? json(*m.step) : json(nullptr)}, {"value", m.value}});
+      j["started_at"] = run->started_at;
+      j["finished_at"] = run->finished_at;
+      return ok(j);
+    }
+    if (p == "/api/iterations") {
+      only_params(r, {});
+      auto st = s.reader();
+      return ok(views::iterations(*st, s.config.metric, optimal_bound_json(s.config, *st)));
+    }
+    if (p.rfind("/api/iterations/", 0) == 0) {
+      only_params(r, {});
+      int64_t index = path_id(r, "/api/iterations/");
+      auto st = s.reader();
+      auto it = views::iteration(*st, s.config.metric, index);
+      if (!it) throw NotFound(fmt::format("no iteration {} in this project", index));
+      return ok(*it);
+    }
+    if (p == "/api/diagnosis") {
+      only_params(r, {});
+      if (!s.has_incumbent()) throw NotFound("the project has no finished run to diagnose yet");
+      return ok(s.cached("diagnosis", [&] { return diagnose(*s.project, std::nullopt, s.registry, *s.ctx); }));
+    }
+    if (p == "/api/predictions") {
+      only_params(r, {});
+      if (!s.has_incumbent()) throw NotFound("the project has no finished run yet");
+      return ok(s.cached("predictions", [&] { return dev_predictions(*s.project, s.registry, *s.ctx); }));
+    }
+    if (p.rfind("/api/inspect/", 0) == 0) {
+      only_params(r, {"n"});
+      std::string what = p.substr(13);
+      if (what != "labels" && what != "shift" && what != "slices") throw NotFound(fmt::format("no such view: {}", p.substr(0, 80)));
+      size_t n = 20;
+      if (auto v = param(r, "n")) n = static_cast<size_t>(parse_int("n", *v, 1, 1000));
+      if (what == "slices" && !s.has_incumbent()) throw NotFound("the project has no finished run yet");
+      return ok(s.cached(fmt::format("inspect:{}:{}", what, n), [&] { return inspect(*s.project, what, n, s.registry, *s.ctx); }));
+    }
+    return json_error(404, fmt::format("no such route: {}", p.substr(0, 80)));
+  } catch (const BadParam& e) {
+    return json_error(400, e.what());
+  } catch (const NotFound& e) {
+    return json_error(404, e.what());
+  } catch (const Error& e) {
+    return json_error(500, e.fix().empty() ? e.message() : fmt::format("{}; {}", e.message(), e.fix()));
+  } catch (const std::exception& e) {
+    return json_error(500, e.what());
+  }
+}
+
+}  // namespace mlloop::server

@@ -1,0 +1,67 @@
+#include "mlloop/server/http_server.hpp"
+
+#include <fmt/format.h>
+#include <httplib.h>
+
+#include "mlloop/core/error.hpp"
+
+namespace mlloop::server {
+
+struct HttpServer::Impl {
+  httplib::Server server;
+  Handler handler;
+
+  void serve(const httplib::Request& req, httplib::Response& res) {
+    Request r;
+    r.method = req.method;
+    r.path = req.path;  // decoded by httplib: "%2e%2e" arrives as ".."
+    for (const auto& [k, v] : req.params) r.query.emplace(k, v);  // the first of repeated keys wins
+    Response out;
+    try {
+      out = handler(r);
+    } catch (const std::exception& e) {
+      out = json_error(500, e.what());
+    }
+    res.status = out.status;
+    if (out.content_type.rfind("application/json", 0) == 0) res.set_header("Cache-Control", "no-store");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_content(std::move(out.body), out.content_type.c_str());
+  }
+};
+
+HttpServer::HttpServer(Handler handler) : impl_(std::make_unique<Impl>()) {
+  impl_->handler = std::move(handler);
+  auto h = [this](const httplib::Request& req, httplib::Response& res) { impl_->serve(req, res); };
+  impl_->server.Get(".*", h);
+  impl_->server.Post(".*", h);
+  impl_->server.Put(".*", h);
+  impl_->server.Patch(".*", h);
+  impl_->server.Delete(".*", h);
+  impl_->server.Options(".*", h);
+  // What httplib answers by itself (a malformed request line, say) also gets the envelope.
+  impl_->server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.body.empty()) {
+      Response e = json_error(res.status, res.status == 404 ? "no such route" : "bad request");
+      res.set_content(e.body, e.content_type.c_str());
+    }
+  });
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+int HttpServer::bind(const std::string& host, int port) {
+  if (port < 0 || port > 65535) throw_bad_input(fmt::format("port {} is out of range", port), "use --port 0..65535 (0: a free port)");
+  int bound = port;
+  if (port == 0) bound = impl_->server.bind_to_any_port(host);
+  else if (!impl_->server.bind_to_port(host, port)) bound = -1;
+  if (bound <= 0)
+    throw_bad_input(fmt::format("cannot listen on {}:{}", host, port),
+                    "the port may be in use or the host not an address of this machine: pick another --port (0: a free one) or --host");
+  return bound;
+}
+
+void HttpServer::listen() { impl_->server.listen_after_bind(); }
+
+void HttpServer::stop() { impl_->server.stop(); }
+
+}  // namespace mlloop::server

@@ -1,0 +1,432 @@
+// The mlloop page: the live dashboard (data from /api, refreshed while a loop writes) and the
+// self-contained report (data inline in window.MLLOOP_DATA). Same views, same code.
+(function () {
+  'use strict';
+  const REPORT = window.MLLOOP_DATA || null;
+  const POLL_MS = 1000;
+  const state = {
+    metric: 'error', incumbent: null, version: null, analysesKey: null,
+    runsQuery: { offset: 0, limit: 50, sort: 'run', order: 'desc' },
+    selectedIteration: null, iterations: [], optimal: null,
+  };
+  const charts = {};
+  const timings = { start: performance.now(), firstChart: null };
+  // For the browser tests and the benchmark: the charts, the state, and when the first chart was drawn.
+  window.mlloop = { charts, state, timings, ready: false, refreshes: 0 };
+
+  // ---- data: the API, or the report's inline copy of what the API would answer ----
+  async function api(path) {
+    const res = await fetch(path, { cache: 'no-store' });
+    let body = null;
+    try { body = await res.json(); } catch (e) { throw new Error(`${path}: HTTP ${res.status}`); }
+    if (!res.ok) throw new Error(body && body.error ? body.error.message : `${path}: HTTP ${res.status}`);
+    return body;
+  }
+  function need(v, what) {
+    if (v === null || v === undefined) throw new Error(`${what} is not available in this report`);
+    return v;
+  }
+  const source = REPORT ? {
+    status: async () => REPORT.status,
+    summary: async () => REPORT.summary,
+    diagnosis: async () => need(REPORT.diagnosis, 'the diagnosis'),
+    iterations: async () => REPORT.iterations,
+    iteration: async (i) => need(REPORT.iteration_runs[String(i)], `iteration ${i}`),
+    runs: async (q) => runsPage(REPORT.runs, q),
+    predictions: async () => need(REPORT.predictions, 'the predictions'),
+    inspect: async (what) => need(REPORT.inspect[what], `the ${what} table`),
+  } : {
+    status: () => api('/api/status'),
+    summary: () => api('/api/summary'),
+    diagnosis: () => api('/api/diagnosis'),
+    iterations: () => api('/api/iterations'),
+    iteration: (i) => api(`/api/iterations/${i}`),
+    runs: (q) => api('/api/runs?' + new URLSearchParams(q)),
+    predictions: () => api('/api/predictions'),
+    inspect: (what) => api(`/api/inspect/${what}`),
+  };
+
+  // The report holds every run: page and sort them here as the server would.
+  function runsPage(all, q) {
+    const key = q.sort;
+    const value = (r) => {
+      if (key === 'run') return r.run;
+      if (key === 'train' || key === 'train_dev' || key === 'dev') return r.errors[key];
+      return r[key];
+    };
+    const dir = q.order === 'desc' ? -1 : 1;
+    const sorted = all.slice().sort((a, b) => {
+      const va = value(a), vb = value(b);
+      const na = va === null || va === undefined, nb = vb === null || vb === undefined;
+      if (na !== nb) return na ? 1 : -1;
+      if (!na && va !== vb) return (va < vb ? -1 : 1) * dir;
+      return a.run - b.run;
+    });
+    return { total: all.length, offset: q.offset, limit: q.limit, sort: q.sort, order: q.order,
+             runs: sorted.slice(q.offset, q.offset + q.limit) };
+  }
+
+  // ---- helpers ----
+  const $ = (id) => document.getElementById(id);
+  function el(tag, attrs, ...kids) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === 'class') e.className = v;
+      else if (k === 'text') e.textContent = v;
+      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v === true ? '' : String(v));
+    }
+    for (const kid of kids.flat()) if (kid !== null && kid !== undefined) e.append(kid instanceof Node ? kid : String(kid));
+    return e;
+  }
+  const isNum = (v) => typeof v === 'number' && isFinite(v);
+  function fmt(v) {
+    if (!isNum(v)) return '–';
+    if (state.metric === 'error') return (100 * v).toFixed(2) + '%';
+    return Math.abs(v) >= 1000 ? v.toFixed(0) : v.toPrecision(4);
+  }
+  function fmtSigned(v) { return isNum(v) ? (v >= 0 ? '+' : '−') + fmt(Math.abs(v)) : '–'; }
+  function numCell(v, f) { return el('td', { class: 'num', 'data-value': isNum(v) ? v : null }, (f || fmt)(v)); }
+  function note(id, text, isError) {
+    const n = $(id);
+    if (!n) return;
+    n.textContent = text || '';
+    n.classList.toggle('error', !!isError);
+  }
+  function table(id, headers, rows) {
+    const t = $(id);
+    t.replaceChildren(el('thead', {}, el('tr', {}, headers.map((h) => el('th', { class: h.num ? 'num' : null }, h.label || h)))),
+                      el('tbody', {}, rows));
+    return t;
+  }
+  function chart(id) {
+    if (!charts[id]) {
+      charts[id] = echarts.init($(id), null, { renderer: 'canvas' });
+      charts[id].on('finished', () => {
+        if (timings.firstChart === null) timings.firstChart = performance.now();
+      });
+      window.addEventListener('resize', () => charts[id].resize());
+    }
+    return charts[id];
+  }
+  const COLORS = { optimal: '#98a2b3', avoidable_bias: '#f79009', variance: '#2a6fdb', data_mismatch: '#9e77ed', dev: '#b42318', train: '#1a7f37' };
+  const PARTS = [['optimal', 'optimal'], ['avoidable_bias', 'avoidable bias'], ['variance', 'variance'], ['data_mismatch', 'mismatch']];
+
+  // ---- status ----
+  function renderStatus(s) {
+    state.metric = s.metric;
+    $('project').textContent = s.project;
+    document.title = `mlloop · ${s.project}`;
+    const items = [
+      ['task', `${s.task}, target ${s.target}`], ['metric', s.metric],
+      ['rows', `train ${s.rows.train} · train-dev ${s.rows.train_dev} · dev ${s.rows.dev} · test ${s.rows.test}`],
+      ['goal', isNum(s.goal) ? fmt(s.goal) : 'none'],
+      ['best', s.best ? `run ${s.best.run} (${s.best.model}), dev ${fmt(s.best.dev)}` : 'no finished run'],
+      ['bottleneck', s.bottleneck || '–'], ['iterations', s.iterations], ['test looks', s.test_looks],
+    ];
+    $('status').replaceChildren(...items.map(([k, v]) => el('div', { 'data-key': k }, el('dt', {}, k), el('dd', {}, v))));
+  }
+
+  // ---- the current decomposition (the diagnosis) ----
+  function renderDiagnosis(d) {
+    state.optimal = d.errors.optimal;
+    const e = d.errors, g = d.gaps;
+    const rows = [];
+    for (const [key, label] of [['optimal', 'optimal'], ['train', 'train'], ['train_dev', 'train-dev'], ['dev', 'dev']]) {
+      const v = e[key];
+      rows.push(el('tr', { 'data-key': key }, el('td', {}, label + (key === 'optimal' && v && v.source ? ` (${v.source})` : '')),
+        numCell(v ? v.value : null), el('td', { class: 'num interval' }, v ? `[${fmt(v.low)}, ${fmt(v.high)}]` : '')));
+    }
+    for (const [key, label] of [['avoidable_bias', 'avoidable bias'], ['variance', 'variance'], ['data_mismatch', 'mismatch']])
+      rows.push(el('tr', { 'data-key': key, class: d.bottleneck === key ? 'selected' : null }, el('td', {}, 'gap: ' + label),
+        numCell(g[key], fmtSigned), el('td', {}, d.bottleneck === key ? 'bottleneck' : '')));
+    table('decomposition-table', [`run ${d.run}`, { label: d.metric, num: true }, { label: '95% interval', num: true }], rows);
+    $('decomposition-table').dataset.bottleneck = d.bottleneck;
+    $('decomposition-table').dataset.run = d.run;
+
+    // Stacked: the bound, then each gap drawn from where the previous error ends. A negative
+    // gap (within noise) draws as zero; the table keeps its sign.
+    const opt = e.optimal ? e.optimal.value : null;
+    const parts = {
+      optimal: isNum(opt) ? opt : 0,
+      avoidable_bias: isNum(opt) ? Math.max(0, g.avoidable_bias ?? 0) : (e.train ? e.train.value : 0),
+      variance: Math.max(0, g.variance ?? 0),
+      data_mismatch: Math.max(0, g.data_mismatch ?? 0),
+    };
+    chart('chart-decomposition').setOption({
+      animation: false,
+      tooltip: { trigger: 'item', valueFormatter: fmt },
+      legend: { top: 0 },
+      grid: { left: 70, right: 20, top: 40, bottom: 30 },
+      xAxis: { type: 'value', name: d.metric, axisLabel: { formatter: fmt } },
+      yAxis: { type: 'category', data: [`run ${d.run}`] },
+      series: PARTS.map(([key, label]) => ({
+        id: key, name: key === 'avoidable_bias' && !isNum(opt) ? 'train (no bound)' : label, type: 'bar', stack: 'e',
+        data: [parts[key]], itemStyle: { color: COLORS[key] }, label: { show: parts[key] > 0, formatter: (p) => fmt(p.value) },
+      })),
+    }, true);
+    $('findings').replaceChildren(...(d.findings || []).map((f) =>
+      el('li', { class: 'sev-' + f.severity }, el('b', {}, f.code), ' ', f.summary, el('br'), el('span', { class: 'hint' }, 'fix: ' + f.fix))));
+    renderCurve(d.learning_curve, e.optimal);
+  }
+
+  // ---- iterations: stacked decomposition per iteration, and the timeline ----
+  function renderIterations(data) {
+    state.iterations = data.iterations;
+    const its = data.iterations;
+    const labels = its.map((it) => `#${it.index} ${it.remedy}`);
+    chart('chart-iterations').setOption({
+      animation: false,
+      tooltip: { trigger: 'axis', valueFormatter: fmt },
+      legend: { top: 0 },
+      grid: { left: 60, right: 20, top: 40, bottom: 60 },
+      xAxis: { type: 'category', data: labels, axisLabel: { interval: 0, rotate: labels.length > 6 ? 30 : 0 } },
+      yAxis: { type: 'value', name: state.metric, axisLabel: { formatter: fmt } },
+      series: PARTS.map(([key, label]) => ({
+        id: key, name: label, type: 'bar', stack: 'e', itemStyle: { color: COLORS[key] },
+        data: its.map((it) => it.bars[key]),
+      })).concat([{ id: 'dev', name: 'dev error', type: 'line', itemStyle: { color: COLORS.dev }, data: its.map((it) => it.errors.dev) }]),
+    }, true);
+    chart('chart-iterations').off('click');
+    chart('chart-iterations').on('click', (p) => selectIteration(its[p.dataIndex].index));
+
+    const rows = its.map((it) => {
+      const decision = it.index === 0 ? 'start' : it.state !== 'finished' ? 'in progress' : it.accepted ? 'accepted' : 'did not help';
+      return el('tr', { 'data-index': it.index, class: it.index === state.selectedIteration ? 'selected' : null, onclick: () => selectIteration(it.index) },
+        el('td', {}, it.index), el('td', {}, it.remedy), el('td', {}, it.bottleneck || ''), el('td', {}, it.reason || ''),
+        numCell(it.dev_before), numCell(it.dev_after ?? (it.index === 0 ? it.errors.dev : null)),
+        el('td', { class: it.accepted && it.index > 0 ? 'accepted' : 'rejected' }, decision),
+        el('td', { class: 'num' }, (it.runs || []).length), el('td', { class: 'num' }, isNum(it.seconds) ? it.seconds.toFixed(1) : ''));
+    });
+    table('timeline', ['#', 'remedy', 'bottleneck', 'reason', { label: 'dev before', num: true }, { label: 'dev after', num: true },
+      'decision', { label: 'runs', num: true }, { label: 'seconds', num: true }], rows);
+  }
+
+  async function selectIteration(index) {
+    state.selectedIteration = index;
+    for (const tr of $('timeline').querySelectorAll('tbody tr')) tr.classList.toggle('selected', Number(tr.dataset.index) === index);
+    try {
+      const it = await source.iteration(index);
+      $('iteration-detail').hidden = false;
+      $('iteration-title').textContent = `Iteration ${it.index}: ${it.remedy}` + (it.index > 0 ? (it.accepted ? ' (accepted)' : it.state === 'finished' ? ' (did not help)' : ' (in progress)') : '');
+      const test = it.test ? ` Paired ${it.test.name} test: difference ${fmtSigned(it.test.diff)} [${fmt(it.test.low)}, ${fmt(it.test.high)}], p = ${Number(it.test.p_value).toPrecision(3)}.` : '';
+      $('iteration-reason').textContent = (it.reason || '') + test;
+      $('iteration-runs').dataset.index = it.index;
+      table('iteration-runs', ['run', 'model', 'status', { label: 'train', num: true }, { label: 'train-dev', num: true }, { label: 'dev', num: true }, 'params'],
+        it.run_objects.map(runRow));
+    } catch (err) {
+      $('iteration-detail').hidden = false;
+      $('iteration-title').textContent = `Iteration ${index}`;
+      $('iteration-reason').textContent = err.message;
+    }
+  }
+
+  // ---- learning curve ----
+  function renderCurve(c, optimal) {
+    if (!c) {
+      note('curve-note', 'No learning curve for this run yet: mlloop diagnose computes it.');
+      chart('chart-curve').clear();
+      return;
+    }
+    const pts = c.points;
+    const n = pts.map((p) => p.rows);
+    const series = [
+      { id: 'train', name: 'train', type: 'line', symbolSize: 7, itemStyle: { color: COLORS.train }, data: pts.map((p) => [p.rows, p.train]) },
+      { id: 'dev', name: 'dev', type: 'line', symbolSize: 7, itemStyle: { color: COLORS.dev }, data: pts.map((p) => [p.rows, p.dev]) },
+      { id: 'dev_band', name: 'dev interval', type: 'custom', itemStyle: { color: COLORS.dev },
+        renderItem: (params, api) => {
+          const lo = api.coord([api.value(0), api.value(1)]), hi = api.coord([api.value(0), api.value(2)]);
+          return { type: 'line', shape: { x1: lo[0], y1: lo[1], x2: hi[0], y2: hi[1] }, style: { stroke: COLORS.dev, lineWidth: 1.5 } };
+        },
+        data: pts.map((p) => [p.rows, p.dev_low, p.dev_high]) },
+    ];
+    let text = `${c.model}, ${c.repeats} repeats per size.`;
+    if (c.extrapolated && c.fit) {
+      const f = (x) => c.fit.a * Math.pow(x, -c.fit.b) + c.fit.c;
+      const maxN = n[n.length - 1], fit = [];
+      for (let k = 0; k <= 40; k++) { const x = n[0] * Math.pow((10 * maxN) / n[0], k / 40); fit.push([x, f(x)]); }
+      series.push({ id: 'fit', name: `fit: ${c.fit.a.toPrecision(3)}·n^-${c.fit.b.toPrecision(3)} + ${c.fit.c.toPrecision(3)}`, type: 'line',
+        showSymbol: false, lineStyle: { type: 'dashed' }, itemStyle: { color: '#475467' }, data: fit });
+      series.push({ id: 'forecast', name: 'forecast at 2x and 10x', type: 'scatter', symbol: 'diamond', symbolSize: 11, itemStyle: { color: '#475467' },
+        data: [[2 * maxN, c.predicted_dev_at_2x], [10 * maxN, c.predicted_dev_at_10x]] });
+      text += ` Fit err(n) = a·n^(−b) + c; forecast dev ${fmt(c.predicted_dev_at_2x)} at 2x the data` +
+        ` [${fmt(c.predicted_dev_at_2x_range[0])}, ${fmt(c.predicted_dev_at_2x_range[1])}], ${fmt(c.predicted_dev_at_10x)} at 10x` +
+        ` [${fmt(c.predicted_dev_at_10x_range[0])}, ${fmt(c.predicted_dev_at_10x_range[1])}].`;
+    } else {
+      text += ` Not extrapolated: ${c.reason || 'the curve does not have the shape of a power law'}.`;
+    }
+    if (optimal && isNum(optimal.value))
+      series.push({ id: 'optimal', name: 'optimal', type: 'line', showSymbol: false, lineStyle: { type: 'dotted' }, itemStyle: { color: COLORS.optimal },
+        data: [[n[0], optimal.value], [10 * n[n.length - 1], optimal.value]] });
+    note('curve-note', text);
+    chart('chart-curve').setOption({
+      animation: false,
+      tooltip: { trigger: 'item', valueFormatter: fmt },
+      legend: { top: 0 },
+      grid: { left: 60, right: 30, top: 40, bottom: 40 },
+      xAxis: { type: 'log', name: 'training rows', nameLocation: 'middle', nameGap: 26 },
+      yAxis: { type: 'value', name: c.loss, scale: true, axisLabel: { formatter: fmt } },
+      series,
+    }, true);
+  }
+
+  // ---- predictions: confusion matrix or residuals ----
+  function renderPredictions(p) {
+    if (p.kind === 'confusion') {
+      $('predictions-title').textContent = 'Confusion matrix on dev';
+      note('predictions-note', `Run ${p.run}: rows are the true class, columns the predicted one (${p.rows} dev rows).`);
+      const data = [];
+      let max = 0;
+      p.matrix.forEach((row, i) => row.forEach((v, j) => { data.push([j, i, v]); max = Math.max(max, v); }));
+      chart('chart-predictions').setOption({
+        animation: false,
+        tooltip: { formatter: (q) => `true ${p.classes[q.value[1]]}, predicted ${p.classes[q.value[0]]}: ${q.value[2]}` },
+        grid: { left: 90, right: 20, top: 20, bottom: 60 },
+        xAxis: { type: 'category', data: p.classes, name: 'predicted', nameLocation: 'middle', nameGap: 30 },
+        yAxis: { type: 'category', data: p.classes, name: 'true', inverse: true },
+        visualMap: { min: 0, max: Math.max(1, max), calculable: false, orient: 'horizontal', left: 'center', bottom: 0, show: false,
+                     inRange: { color: ['#f5f8ff', '#2a6fdb'] } },
+        series: [{ id: 'confusion', type: 'heatmap', data, label: { show: true } }],
+      }, true);
+    } else {
+      $('predictions-title').textContent = 'Residuals on dev';
+      note('predictions-note', `Run ${p.run}: residual (true − predicted) against the prediction; RMSE ${fmt(p.rmse)} over ${p.rows} dev rows` +
+        (p.points.length < p.rows ? ` (${p.points.length} shown)` : '') + '.');
+      chart('chart-predictions').setOption({
+        animation: false,
+        tooltip: { trigger: 'item' },
+        grid: { left: 60, right: 20, top: 20, bottom: 40 },
+        xAxis: { type: 'value', name: 'predicted', scale: true, nameLocation: 'middle', nameGap: 26 },
+        yAxis: { type: 'value', name: 'residual' },
+        series: [{ id: 'residuals', type: 'scatter', symbolSize: 4, data: p.points, markLine: { silent: true, symbol: 'none', data: [{ yAxis: 0 }] } }],
+      }, true);
+    }
+  }
+
+  // ---- label, drift and slice tables ----
+  function renderLabels(l) {
+    note('labels-note', `About ${(100 * l.estimated_noise_rate).toFixed(1)}% of the training labels look wrong: ${l.suspects} suspect rows (${l.method}); the ${l.rows.length} most confident are listed.`);
+    table('labels', [{ label: 'row', num: true }, 'given', 'suggested', { label: 'self-confidence', num: true }],
+      l.rows.map((r) => el('tr', {}, el('td', { class: 'num' }, r.row), el('td', {}, r.given), el('td', {}, r.suggested),
+        el('td', { class: 'num' }, Number(r.self_confidence).toFixed(4)))));
+  }
+  function renderShift(s) {
+    note('shift-note', `An adversarial classifier tells train from dev with AUC ${s.adversarial_auc.toFixed(3)} [${s.low.toFixed(3)}, ${s.high.toFixed(3)}]` +
+      ` (0.5: indistinguishable). Drifting: ${s.top_features.length ? s.top_features.join(', ') : 'none'}.`);
+    table('shift', ['feature', 'test', { label: 'statistic', num: true }, { label: 'p-value', num: true }, 'drifting', { label: 'importance', num: true }],
+      s.features.map((f) => el('tr', { class: f.drifting ? 'selected' : null }, el('td', {}, f.feature), el('td', {}, f.test),
+        el('td', { class: 'num' }, Number(f.statistic).toPrecision(4)), el('td', { class: 'num' }, Number(f.p_value).toPrecision(3)),
+        el('td', {}, f.drifting ? 'yes' : 'no'), el('td', { class: 'num' }, Number(f.importance).toFixed(4)))));
+  }
+  function renderSlices(s) {
+    note('slices-note', s.slices.length ? `Dev ${s.loss} overall ${fmt(s.dev_overall)} [${fmt(s.dev_low)}, ${fmt(s.dev_high)}]; these slices do significantly worse.`
+                                        : `No slice of dev does significantly worse than dev overall (${fmt(s.dev_overall)}).`);
+    table('slices', ['column', 'value', { label: 'rows', num: true }, { label: s.loss, num: true }, { label: '95% interval', num: true }],
+      s.slices.map((x) => el('tr', {}, el('td', {}, x.column), el('td', {}, x.value), el('td', { class: 'num' }, x.support),
+        numCell(x.loss), el('td', { class: 'num' }, `[${fmt(x.low)}, ${fmt(x.high)}]`))));
+  }
+
+  // ---- runs ----
+  function runRow(r) {
+    return el('tr', { 'data-run': r.run, class: r.run === state.incumbent ? 'incumbent' : null },
+      el('td', { class: 'num' }, r.run), el('td', {}, r.model), el('td', {}, r.status),
+      numCell(r.errors.train), numCell(r.errors.train_dev), numCell(r.errors.dev),
+      el('td', { class: 'params' }, JSON.stringify(r.params)));
+  }
+  const RUN_COLUMNS = [['run', 'run', true], ['model', 'model'], ['status', 'status'], ['iteration', 'iteration', true], ['train', 'train', true],
+    ['train_dev', 'train-dev', true], ['dev', 'dev', true], ['seconds', 'seconds', true], [null, 'params']];
+  async function renderRuns() {
+    const q = state.runsQuery;
+    const page = await source.runs(q);
+    const head = el('tr', {}, RUN_COLUMNS.map(([key, label, num]) => el('th', {
+      class: [num ? 'num' : '', key === q.sort ? 'sorted' : '', key === q.sort && q.order === 'desc' ? 'desc' : ''].join(' ').trim() || null,
+      'data-sort': key,
+      onclick: key ? () => {
+        if (q.sort === key) q.order = q.order === 'asc' ? 'desc' : 'asc';
+        else { q.sort = key; q.order = key === 'run' ? 'desc' : 'asc'; }
+        q.offset = 0;
+        renderRuns().catch(showError);
+      } : null,
+    }, label)));
+    const rows = page.runs.map((r) => el('tr', { 'data-run': r.run, class: r.run === state.incumbent ? 'incumbent' : null },
+      el('td', { class: 'num' }, r.run), el('td', {}, r.model), el('td', {}, r.status), el('td', { class: 'num' }, r.iteration ?? ''),
+      numCell(r.errors.train), numCell(r.errors.train_dev), numCell(r.errors.dev),
+      el('td', { class: 'num' }, isNum(r.seconds) ? r.seconds.toFixed(2) : ''), el('td', { class: 'params' }, JSON.stringify(r.params))));
+    $('runs').replaceChildren(el('thead', {}, head), el('tbody', {}, rows));
+    $('runs').dataset.total = page.total;
+    const from = page.total ? page.offset + 1 : 0, to = page.offset + page.runs.length;
+    $('runs-pager').replaceChildren(
+      el('button', { disabled: page.offset === 0, onclick: () => { q.offset = Math.max(0, q.offset - q.limit); renderRuns().catch(showError); } }, '‹ newer'),
+      el('span', {}, `runs ${from}–${to} of ${page.total}`),
+      el('button', { disabled: to >= page.total, onclick: () => { q.offset += q.limit; renderRuns().catch(showError); } }, 'older ›'));
+  }
+
+  function showError(err) { $('footer').textContent = String(err.message || err); $('footer').classList.add('error'); }
+
+  // ---- loading and live refresh ----
+  async function section(noteId, load, render) {
+    try { render(await load()); } catch (err) { note(noteId, err.message, true); }
+  }
+  async function refreshAnalyses() {
+    await Promise.all([
+      section('findings', source.diagnosis, renderDiagnosis),
+      section('predictions-note', source.predictions, renderPredictions),
+      section('labels-note', () => source.inspect('labels'), renderLabels),
+      section('shift-note', () => source.inspect('shift'), renderShift),
+      section('slices-note', () => source.inspect('slices'), renderSlices),
+    ]);
+  }
+  async function refreshStore() {
+    const [status, iterations] = await Promise.all([source.status(), source.iterations()]);
+    renderStatus(status);
+    renderIterations(iterations);
+    await renderRuns();
+    if (state.selectedIteration !== null) await selectIteration(state.selectedIteration);
+  }
+
+  async function start() {
+    $('mode').textContent = REPORT ? `report · ${REPORT.generated_at}` : 'live';
+    $('mode').classList.toggle('live', !REPORT);
+    const summary = await source.summary();
+    state.version = summary.version;
+    state.incumbent = summary.incumbent ?? (REPORT && REPORT.status.best ? REPORT.status.best.run : null);
+    state.analysesKey = `${state.incumbent}:${summary.analyses}`;
+    // The store's views first (fast), then the analyses (the diagnosis may be computed now).
+    await refreshStore();
+    await refreshAnalyses();
+    window.mlloop.ready = true;
+    if (REPORT) {
+      $('footer').textContent = `mlloop report, generated ${REPORT.generated_at}` + (REPORT.notes.length ? ' · ' + REPORT.notes.join(' · ') : '');
+      return;
+    }
+    $('footer').textContent = 'Live: the page follows the store while a loop writes to it.';
+    setInterval(poll, POLL_MS);
+  }
+  let polling = false;
+  async function poll() {
+    if (polling) return;
+    polling = true;
+    try {
+      const s = await source.summary();
+      if (s.version !== state.version) {
+        state.version = s.version;
+        state.incumbent = s.incumbent;
+        await refreshStore();
+        window.mlloop.refreshes++;
+      }
+      const key = `${s.incumbent}:${s.analyses}`;
+      if (key !== state.analysesKey) {
+        state.analysesKey = key;
+        await refreshAnalyses();
+      }
+      $('footer').classList.remove('error');
+      $('footer').textContent = 'Live: the page follows the store while a loop writes to it.';
+    } catch (err) {
+      showError(new Error(`dashboard unreachable: ${err.message}`));
+    } finally {
+      polling = false;
+    }
+  }
+  start().catch(showError);
+})();
