@@ -182,8 +182,7 @@ std::optional<json> iteration(Store& store, const std::string& metric, int64_t i
   if (index == 0) {
     e = {{"index", 0}, {"label", "0 setup"}, {"remedy", "setup"}, {"reason", "baseline, then linear"}, {"state", "finished"}};
     sql::Stmt st(store.db(), "SELECT id FROM runs WHERE iteration = 0 ORDER BY id");
-    while (st.step()) ids.push_back(st.int64(0));
-    if (ids.empty()) return std::nullopt;
+    while (st.step()) ids.push_back(st.int64(0));  // none when the runs came from mlloop train
   } else {
     auto its = store.iterations();
     auto it = std::find_if(its.begin(), its.end(), [&](const IterationRecord& r) { return r.index == index; });

@@ -168,3 +168,13 @@ class Store {
 };
 
 }  // namespace mlloop
+
+namespace mlloop {
+
+// For tests and benchmarks: appends `n` finished runs with plausible metrics on `metric`
+// (error-like losses between 0.25 and 0.6, so they never beat a real model) and one finished,
+// not accepted iteration per 20 runs, numbered after the store's last one. Deterministic in
+// `seed`. The runs have no artifacts: they fill the store, they cannot predict.
+void add_synthetic_runs(Store& store, int64_t n, uint64_t seed, const std::string& metric);
+
+}  // namespace mlloop
