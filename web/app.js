@@ -111,6 +111,17 @@
     return charts[id];
   }
   const COLORS = { optimal: '#98a2b3', avoidable_bias: '#f79009', variance: '#2a6fdb', data_mismatch: '#9e77ed', dev: '#b42318', train: '#1a7f37' };
+  // The stacked parts of a decomposition, as views.cpp computes them for the iterations.
+  function stackParts(opt, train, trainDev, dev) {
+    let level = isNum(opt) ? opt : 0;
+    const part = (v) => {
+      if (!isNum(v)) return 0;
+      const p = Math.max(0, v - level);
+      level = Math.max(level, v);
+      return p;
+    };
+    return { optimal: isNum(opt) ? opt : 0, avoidable_bias: part(train), variance: part(trainDev), data_mismatch: part(dev) };
+  }
   const PARTS = [['optimal', 'optimal'], ['avoidable_bias', 'avoidable bias'], ['variance', 'variance'], ['data_mismatch', 'mismatch']];
 
   // ---- status ----
@@ -145,15 +156,11 @@
     $('decomposition-table').dataset.bottleneck = d.bottleneck;
     $('decomposition-table').dataset.run = d.run;
 
-    // Stacked: the bound, then each gap drawn from where the previous error ends. A negative
-    // gap (within noise) draws as zero; the table keeps its sign.
+    // Stacked: each boundary is an error (optimal, then train, train-dev, dev), so a part is
+    // the gap it stands for. A gap below zero (within noise, or train-dev better than train)
+    // draws as nothing; the table keeps its sign.
     const opt = e.optimal ? e.optimal.value : null;
-    const parts = {
-      optimal: isNum(opt) ? opt : 0,
-      avoidable_bias: isNum(opt) ? Math.max(0, g.avoidable_bias ?? 0) : (e.train ? e.train.value : 0),
-      variance: Math.max(0, g.variance ?? 0),
-      data_mismatch: Math.max(0, g.data_mismatch ?? 0),
-    };
+    const parts = stackParts(isNum(opt) ? opt : null, e.train && e.train.value, e.train_dev && e.train_dev.value, e.dev && e.dev.value);
     chart('chart-decomposition').setOption({
       animation: false,
       tooltip: { trigger: 'item', valueFormatter: fmt },
@@ -306,10 +313,15 @@
 
   // ---- label, drift and slice tables ----
   function renderLabels(l) {
-    note('labels-note', `About ${(100 * l.estimated_noise_rate).toFixed(1)}% of the training labels look wrong: ${l.suspects} suspect rows (${l.method}); the ${l.rows.length} most confident are listed.`);
-    table('labels', [{ label: 'row', num: true }, 'given', 'suggested', { label: 'self-confidence', num: true }],
-      l.rows.map((r) => el('tr', {}, el('td', { class: 'num' }, r.row), el('td', {}, r.given), el('td', {}, r.suggested),
-        el('td', { class: 'num' }, Number(r.self_confidence).toFixed(4)))));
+    note('labels-note', `About ${(100 * l.estimated_noise_rate).toFixed(1)}% of the training labels look wrong: ${l.suspects} suspect rows (${l.method}); the ${l.rows.length} most suspect are listed.`);
+    // Classes: given, suggested, self-confidence; values: given, predicted, robust z. The
+    // columns are the fields the analysis reports.
+    const keys = [];
+    for (const r of l.rows) for (const k of Object.keys(r)) if (!keys.includes(k)) keys.push(k);
+    keys.sort((a, b) => (a === 'row' ? -1 : b === 'row' ? 1 : 0));
+    const cell = (v) => (typeof v === 'number' ? el('td', { class: 'num' }, Number.isInteger(v) ? v : v.toPrecision(4)) : el('td', {}, v ?? ''));
+    table('labels', keys.map((k) => ({ label: k.replace(/_/g, ' '), num: l.rows.some((r) => typeof r[k] === 'number') })),
+      l.rows.map((r) => el('tr', { 'data-row': r.row }, keys.map((k) => cell(r[k])))));
   }
   function renderShift(s) {
     note('shift-note', `An adversarial classifier tells train from dev with AUC ${s.adversarial_auc.toFixed(3)} [${s.low.toFixed(3)}, ${s.high.toFixed(3)}]` +

@@ -65,9 +65,18 @@ int run_demo(const DemoArgs& args, Context& ctx) {
   StatusArgs status;
   status.dir = dir.string();
   if (int rc = run_status(status, ctx)) return rc;
-  fmt::print(out, "\nproject: {}\nstore:   {}\n", dir.string(), (dir / ".mlloop" / "store.db").string());
-  fmt::print(out, "Next: mlloop diagnose --dir {0} for the evidence, mlloop inspect labels|wrong|shift|slices --dir {0}, "
-                  "mlloop run --dir {0} to go on, and mlloop test --dir {0} once, at the end.\n", dir.string());
+  const fs::path report = dir / ".mlloop" / "reports" / "report.html";
+  fs::create_directories(report.parent_path());
+  fmt::print(out, "\n$ mlloop report -o {}\n", report.string());
+  ReportArgs rep;
+  rep.dir = dir.string();
+  rep.output = report.string();
+  if (int rc = run_report(rep, ctx)) return rc;
+  fmt::print(out, "\nproject: {}\nstore:   {}\nreport:  {} (open it in a browser; it works offline)\n", dir.string(),
+             (dir / ".mlloop" / "store.db").string(), report.string());
+  fmt::print(out, "Next: mlloop dashboard --dir {0} for the live view, mlloop diagnose --dir {0} for the evidence, "
+                  "mlloop inspect labels|wrong|shift|slices --dir {0}, mlloop run --dir {0} to go on, and mlloop test --dir {0} once, "
+                  "at the end.\n", dir.string());
   return 0;
 }
 

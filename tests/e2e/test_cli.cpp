@@ -118,8 +118,44 @@ TEST(Cli, DemoRunsInAFreshFolderFromAnywhere) {
   EXPECT_FALSE(status["best"].is_null());
   EXPECT_EQ(runs[0]["model"], "baseline");
   EXPECT_LT(status["best"]["dev"].get<double>(), runs[0]["errors"]["dev"].get<double>());  // beats the class prior
+  // The demo ends with the report, self-contained.
+  auto report = tmp.path() / "mlloop-demo" / ".mlloop" / "reports" / "report.html";
+  ASSERT_TRUE(fs::exists(report)) << r.out;
+  EXPECT_NE(r.out.find(report.string()), std::string::npos) << r.out;
+  std::string html = read_file(report);
+  EXPECT_NE(html.find("window.MLLOOP_DATA = "), std::string::npos);
+  EXPECT_EQ(html.find("<script src="), std::string::npos) << "nothing is loaded from elsewhere";
   // A second demo does not clobber the first.
   ASSERT_EQ(run_mlloop({"demo"}, tmp.str()).exit_code, 0);
   EXPECT_TRUE(fs::exists(tmp.path() / "mlloop-demo-2" / "mlloop.toml"));
   EXPECT_EQ(read_file(tmp.path() / "mlloop-demo" / "credit_data.csv"), read_file(source_dir() + "/data/credit_data.csv"));
+}
+
+TEST(Cli, ReportAndDashboardRejectBadInput) {
+  TempDir tmp;
+  auto no_out = run_mlloop({"report", "--dir", tmp.str()});
+  EXPECT_EQ(no_out.exit_code, 2) << no_out.err;
+  EXPECT_NE(no_out.err.find("--output"), std::string::npos) << no_out.err;
+  auto no_project = run_mlloop({"report", "--dir", tmp.str(), "-o", tmp.str("r.html")});
+  EXPECT_EQ(no_project.exit_code, 2) << no_project.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "r.html"));
+  auto bad_port = run_mlloop({"dashboard", "--dir", tmp.str(), "--port", "70000"});
+  EXPECT_EQ(bad_port.exit_code, 2) << bad_port.err;
+  auto no_project_dash = run_mlloop({"dashboard", "--dir", tmp.str(), "--port", "0"});
+  EXPECT_EQ(no_project_dash.exit_code, 2) << no_project_dash.err;
+  EXPECT_NE(no_project_dash.err.find("mlloop.toml"), std::string::npos) << no_project_dash.err;
+
+  // A project, then a host this machine does not have: exit 2, naming it.
+  auto csv = tmp.path() / "d.csv";
+  std::string rows = "x,y\n";
+  for (int i = 0; i < 200; ++i) rows += std::to_string(i) + "," + std::to_string(i % 2) + "\n";
+  write_file(csv, rows);
+  ASSERT_EQ(run_mlloop({"init", csv.string(), "--target", "y", "--dir", tmp.str("p")}).exit_code, 0);
+  auto bad_host = run_mlloop({"dashboard", "--dir", tmp.str("p"), "--host", "192.0.2.1", "--port", "0"});
+  EXPECT_EQ(bad_host.exit_code, 2) << bad_host.err;
+  EXPECT_NE(bad_host.err.find("192.0.2.1"), std::string::npos) << bad_host.err;
+  // A report of a project with no run yet still opens: the views say there is nothing yet.
+  auto empty = run_mlloop({"report", "--dir", tmp.str("p"), "-o", tmp.str("r.html")});
+  EXPECT_EQ(empty.exit_code, 0) << empty.err;
+  EXPECT_NE(empty.err.find("no finished run"), std::string::npos) << empty.err;
 }

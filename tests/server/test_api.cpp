@@ -153,16 +153,35 @@ TEST_F(ApiTest, IterationsCarryTheDecompositionOfTheirIncumbent) {
     EXPECT_EQ(e["incumbent"], 2) << i;
     EXPECT_DOUBLE_EQ(e["errors"]["dev"].get<double>(), *run_loss(m, "dev", "error"));
     EXPECT_DOUBLE_EQ(e["gaps"]["variance"].get<double>(), *run_loss(m, "train_dev", "error") - *run_loss(m, "train", "error"));
+    // The stacked parts are non-negative and reach the largest of the errors.
+    double top = e["bars"]["optimal"].is_null() ? 0.0 : e["bars"]["optimal"].get<double>(), highest = top;
     for (const char* k : {"avoidable_bias", "variance", "data_mismatch"}) {
-      if (e["bars"][k].is_null()) continue;
       EXPECT_GE(e["bars"][k].get<double>(), 0.0) << k;
+      top += e["bars"][k].get<double>();
     }
+    for (const char* k : {"train", "train_dev", "dev"}) highest = std::max(highest, e["errors"][k].get<double>());
+    EXPECT_NEAR(top, highest, 1e-12);
   }
   json one = get_json("/api/iterations/7");
   EXPECT_EQ(one["index"], 7);
   EXPECT_EQ(one["run_objects"].size(), 20u);
   json setup = get_json("/api/iterations/0");
   EXPECT_EQ(setup["run_objects"].size(), 0u) << "runs made by mlloop train belong to no iteration";
+}
+
+TEST_F(ApiTest, DiagnosisIsTheCliDiagnosisAndSetsTheBound) {
+  json d = get_json("/api/diagnosis");
+  auto [rc, out] = cli({"diagnose", "--dir", dir_, "--json"});
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_EQ(d, json::parse(out));
+  EXPECT_EQ(d["run"], 2);
+  // The iterations' bars now stand on the same bound.
+  json its = get_json("/api/iterations");
+  ASSERT_FALSE(d["errors"]["optimal"].is_null());
+  EXPECT_EQ(its["optimal"], d["errors"]["optimal"]);
+  EXPECT_DOUBLE_EQ(its["iterations"][0]["bars"]["optimal"].get<double>(), d["errors"]["optimal"]["value"].get<double>());
+  // Asked again, it is served from the cache: the same object.
+  EXPECT_EQ(get_json("/api/diagnosis"), d);
 }
 
 TEST_F(ApiTest, BadParametersGet400) {

@@ -3,7 +3,7 @@
 // iteration, and a run trained after the page loaded appearing without a reload.
 import path from 'node:path';
 import fs from 'node:fs';
-import { launch, check, near, options, mlloop, mlloopJson, loopProject, startDashboard } from './lib.mjs';
+import { launch, check, near, stackParts, options, mlloop, mlloopJson, loopProject, startDashboard } from './lib.mjs';
 
 const o = options();
 const { tmp, dir } = loopProject(o);
@@ -42,8 +42,7 @@ try {
   for (const k of ['avoidable_bias', 'variance', 'data_mismatch'])
     check(near(table.values[k], d.gaps[k]), `decomposition table gap ${k} = ${table.values[k]}`);
   const series = await page.evaluate(() => window.mlloop.charts['chart-decomposition'].getOption().series.map((s) => [s.id, s.data[0]]));
-  const want = { optimal: d.errors.optimal.value, avoidable_bias: Math.max(0, d.gaps.avoidable_bias),
-                 variance: Math.max(0, d.gaps.variance), data_mismatch: Math.max(0, d.gaps.data_mismatch) };
+  const want = stackParts(d.errors.optimal.value, d.errors.train.value, d.errors.train_dev.value, d.errors.dev.value);
   for (const [id, v] of series) check(near(v, want[id]), `decomposition chart ${id} = ${v}`);
 
   // Click an iteration: its runs appear.

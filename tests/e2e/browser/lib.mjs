@@ -87,3 +87,12 @@ export function startDashboard(o, dir) {
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`the dashboard exited with ${code}: ${err}`)); });
   });
 }
+
+// The stacked parts of a decomposition (the spec the page and views.cpp follow): each boundary
+// is an error, optimal then train, train-dev, dev; a part never goes below zero, and the next
+// starts from the highest error so far. The top of the stack is the largest of the errors.
+export function stackParts(opt, train, trainDev, dev) {
+  let level = opt ?? 0;
+  const part = (v) => { const p = Math.max(0, v - level); level = Math.max(level, v); return p; };
+  return { optimal: opt ?? 0, avoidable_bias: part(train), variance: part(trainDev), data_mismatch: part(dev) };
+}
