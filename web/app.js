@@ -46,7 +46,8 @@
     inspect: (what) => api(`/api/inspect/${what}`),
   };
 
-  // The report holds every run: page and sort them here as the server would.
+  // The report holds every run: page and sort them here as the server does (views.cpp):
+  // missing values last, ties by run id in the same direction.
   function runsPage(all, q) {
     const key = q.sort;
     const value = (r) => {
@@ -60,7 +61,7 @@
       const na = va === null || va === undefined, nb = vb === null || vb === undefined;
       if (na !== nb) return na ? 1 : -1;
       if (!na && va !== vb) return (va < vb ? -1 : 1) * dir;
-      return a.run - b.run;
+      return (a.run - b.run) * dir;
     });
     return { total: all.length, offset: q.offset, limit: q.limit, sort: q.sort, order: q.order,
              runs: sorted.slice(q.offset, q.offset + q.limit) };

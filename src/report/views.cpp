@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 #include "mlloop/data/task.hpp"
 #include "mlloop/metrics/metrics.hpp"
@@ -56,42 +57,59 @@ const std::vector<std::string>& run_sort_keys() {
 json runs_page(Store& store, const std::string& metric, const RunsQuery& q) {
   const bool by_error = q.sort == "train" || q.sort == "train_dev" || q.sort == "dev";
   // Errors are shown as losses: for a metric where higher is better, ascending loss is
-  // descending value. Runs without the value sort last either way.
+  // descending value. Runs without the value come last either way; ties go by run id, in the
+  // same direction.
   bool desc = q.descending;
   if (by_error && metrics::higher_is_better(metric)) desc = !desc;
-  std::string order;
-  const char* dir = desc ? "DESC" : "ASC";
-  if (q.sort == "run") order = fmt::format("r.id {}", dir);
-  else if (q.sort == "model") order = fmt::format("r.model {}, r.id", dir);
-  else if (q.sort == "status") order = fmt::format("r.status {}, r.id", dir);
-  else if (q.sort == "seconds") order = fmt::format("r.seconds IS NULL, r.seconds {}, r.id", dir);
-  else if (q.sort == "iteration") order = fmt::format("r.iteration IS NULL, r.iteration {}, r.id", dir);
-  else order = fmt::format("m.value IS NULL, m.value {}, r.id", dir);
-  std::string where = " WHERE 1";
-  if (q.iteration) where += " AND r.iteration = ?3";
-  if (q.status) where += " AND r.status = ?4";
-  const std::string join = " FROM runs r LEFT JOIN metrics m ON m.run_id = r.id AND m.split = ?1 AND m.name = ?2 AND m.step IS NULL";
+  const char* dir = desc ? "DESC" : "ASC";              // the sorted value's
+  const char* id_dir = q.descending ? "DESC" : "ASC";  // the ties
+  std::string filters;
+  if (q.iteration) filters += " AND r.iteration = ?3";
+  if (q.status) filters += " AND r.status = ?4";
   auto bind = [&](sql::Stmt& st) {
-    st.bind(1, by_error ? q.sort : std::string("dev")).bind(2, metric);
+    if (by_error) st.bind(1, q.sort).bind(2, metric);
     if (q.iteration) st.bind(3, *q.iteration);
     if (q.status) st.bind(4, *q.status);
   };
-  json out{{"offset", q.offset}, {"limit", q.limit}, {"sort", q.sort}, {"order", q.descending ? "desc" : "asc"}};
-  {
-    // The count does not need the join.
-    std::string count_where = where;
-    sql::Stmt st(store.db(), "SELECT count(*) FROM runs r" + count_where);
-    if (q.iteration) st.bind(3, *q.iteration);
-    if (q.status) st.bind(4, *q.status);
-    st.step();
-    out["total"] = st.int64(0);
-  }
-  std::vector<int64_t> ids;
-  {
-    sql::Stmt st(store.db(), "SELECT r.id" + join + where + " ORDER BY " + order + " LIMIT ?5 OFFSET ?6");
+  auto ids_of = [&](const std::string& sql_text, int64_t limit, int64_t offset) {
+    std::vector<int64_t> ids;
+    sql::Stmt st(store.db(), sql_text + " LIMIT ?5 OFFSET ?6");
     bind(st);
-    st.bind(5, q.limit).bind(6, q.offset);
+    st.bind(5, limit).bind(6, offset);
     while (st.step()) ids.push_back(st.int64(0));
+    return ids;
+  };
+  auto count_of = [&](const std::string& sql_text) {
+    sql::Stmt st(store.db(), sql_text);
+    bind(st);
+    st.step();
+    return st.int64(0);
+  };
+  json out{{"offset", q.offset}, {"limit", q.limit}, {"sort", q.sort}, {"order", q.descending ? "desc" : "asc"}};
+  out["total"] = count_of("SELECT count(*) FROM runs r WHERE 1" + filters);
+  std::vector<int64_t> ids;
+  if (by_error) {
+    // Two parts, each read in the order of an index: the runs with the value (metrics_final:
+    // split, name, value, run id), then the runs without it.
+    std::string has = "FROM metrics m WHERE m.split = ?1 AND m.name = ?2 AND m.step IS NULL";
+    if (!filters.empty()) has += " AND m.run_id IN (SELECT r.id FROM runs r WHERE 1" + filters + ")";
+    const int64_t with_value = count_of("SELECT count(*) " + has);
+    if (q.offset < with_value) ids = ids_of(fmt::format("SELECT m.run_id {0} ORDER BY m.value {1}, m.run_id {2}", has, dir, id_dir), q.limit, q.offset);
+    const auto rest = q.limit - static_cast<int64_t>(ids.size());
+    if (rest > 0) {
+      auto more = ids_of("SELECT r.id FROM runs r WHERE NOT EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = r.id AND m.split = ?1 "
+                         "AND m.name = ?2 AND m.step IS NULL)" + filters + fmt::format(" ORDER BY r.id {}", id_dir),
+                         rest, std::max<int64_t>(0, q.offset - with_value));
+      ids.insert(ids.end(), more.begin(), more.end());
+    }
+  } else {
+    std::string order;
+    if (q.sort == "run") order = fmt::format("r.id {}", dir);
+    else if (q.sort == "model") order = fmt::format("r.model {0}, r.id {0}", dir);
+    else if (q.sort == "status") order = fmt::format("r.status {0}, r.id {0}", dir);
+    else if (q.sort == "seconds") order = fmt::format("r.seconds IS NULL, r.seconds {0}, r.id {0}", dir);
+    else order = fmt::format("r.iteration IS NULL, r.iteration {0}, r.id {0}", dir);
+    ids = ids_of("SELECT r.id FROM runs r WHERE 1" + filters + " ORDER BY " + order, q.limit, q.offset);
   }
   json runs = json::array();
   for (int64_t id : ids)
@@ -153,8 +171,7 @@ json iteration_json(const IterationRecord& it) {
           {"runs", it.runs},
           {"seconds", it.seconds},
           {"state", it.state},
-          {"candidates", it.detail.value("candidates", json::array())},
-          {"test", it.detail.value("test", json(nullptr))}};
+};
 }
 
 }  // namespace
@@ -162,13 +179,21 @@ json iteration_json(const IterationRecord& it) {
 json iterations(Store& store, const std::string& metric, const json& optimal) {
   auto its = store.iterations();
   json list = json::array();
+  // Most iterations leave the incumbent as it was: one decomposition per incumbent.
+  std::map<int64_t, json> by_incumbent;
+  auto entry = [&](std::optional<int64_t> inc) {
+    if (!inc) return entry_for(store, metric, optimal, inc);
+    auto it = by_incumbent.find(*inc);
+    if (it == by_incumbent.end()) it = by_incumbent.emplace(*inc, entry_for(store, metric, optimal, inc)).first;
+    return it->second;
+  };
   const bool lower = !metrics::higher_is_better(metric);
   // The setup: the incumbent the first iteration started from (or the current one).
   std::optional<int64_t> start;
   if (!its.empty() && its.front().detail.contains("incumbent_before")) start = its.front().detail["incumbent_before"].get<int64_t>();
   else if (its.empty()) start = store.incumbent(metric, lower);
   if (start || its.empty()) {
-    json e = entry_for(store, metric, optimal, start);
+    json e = entry(start);
     e.update({{"index", 0}, {"label", "0 setup"}, {"remedy", "setup"}, {"reason", "baseline, then linear"}, {"bottleneck", nullptr},
               {"accepted", true}, {"state", "finished"}, {"runs", json::array()}, {"seconds", nullptr}});
     sql::Stmt st(store.db(), "SELECT id FROM runs WHERE iteration = 0 ORDER BY id");
@@ -181,11 +206,23 @@ json iterations(Store& store, const std::string& metric, const json& optimal) {
     std::optional<int64_t> inc;
     if (it.state == "finished") inc = it.incumbent;
     if (!inc && it.detail.contains("incumbent_before")) inc = it.detail["incumbent_before"].get<int64_t>();
-    json d = entry_for(store, metric, optimal, inc);
+    json d = entry(inc);
     e.update(d);
     list.push_back(std::move(e));
   }
   return {{"metric", metric}, {"optimal", optimal}, {"iterations", list}};
+}
+
+std::string iterations_state(Store& store) {
+  // What iterations() reads: the iteration rows, the cached bound, and the setup's runs (and,
+  // before the first iteration, the incumbent). The metrics of a finished run never change.
+  sql::Stmt st(store.db(),
+               "SELECT (SELECT count(*) FROM iterations), (SELECT coalesce(sum(state = 'finished'), 0) FROM iterations), "
+               "(SELECT count(*) FROM project), (SELECT count(*) FROM runs WHERE iteration = 0), "
+               "(SELECT coalesce(max(id), 0) FROM runs), (SELECT count(*) FROM runs WHERE status = 'running')");
+  st.step();
+  if (st.int64(0) > 0) return fmt::format("{}.{}.{}.{}", st.int64(0), st.int64(1), st.int64(2), st.int64(3));
+  return fmt::format("0.{}.{}.{}.{}", st.int64(2), st.int64(3), st.int64(4), st.int64(5));
 }
 
 std::optional<json> iteration(Store& store, const std::string& metric, int64_t index) {
@@ -200,6 +237,8 @@ std::optional<json> iteration(Store& store, const std::string& metric, int64_t i
     auto it = std::find_if(its.begin(), its.end(), [&](const IterationRecord& r) { return r.index == index; });
     if (it == its.end()) return std::nullopt;
     e = iteration_json(*it);
+    e["candidates"] = it->detail.value("candidates", json::array());
+    e["test"] = it->detail.value("test", json(nullptr));
     // The runs trained for it (a started iteration has no list yet: take them by tag).
     sql::Stmt st(store.db(), "SELECT id FROM runs WHERE iteration = ? ORDER BY id");
     st.bind(1, index);
@@ -225,13 +264,12 @@ json summary(Store& store, const std::string& metric) {
     j["analyses"] = st.int64(0);
   }
   {
-    sql::Stmt st(store.db(),
-                 "SELECT count(*), coalesce(max(id), 0), coalesce(sum(status = 'running'), 0), coalesce(sum(status != 'running'), 0) FROM runs");
+    sql::Stmt st(store.db(), "SELECT count(*), coalesce(sum(status = 'running'), 0), (SELECT coalesce(max(id), 0) FROM runs) FROM runs");
     st.step();
     j["runs"] = st.int64(0);
-    j["last_run"] = st.int64(1);
-    j["running"] = st.int64(2);
-    j["finished"] = st.int64(3);
+    j["running"] = st.int64(1);
+    j["finished"] = st.int64(0) - st.int64(1);
+    j["last_run"] = st.int64(2);
   }
   {
     sql::Stmt st(store.db(), "SELECT count(*), coalesce(sum(state = 'finished'), 0), coalesce(max(idx), 0) FROM iterations");

@@ -77,7 +77,14 @@ struct Api::State {
   Registry registry;
   std::map<std::string, std::pair<std::string, json>> cache;  // view -> (store state, value)
 
-  std::unique_ptr<Store> reader() { return Store::open(store_path, Store::Mode::read_only); }
+  // A read-only connection per server thread, kept between requests: each statement runs in
+  // its own read transaction, so it always sees the last commit, and never blocks the writer.
+  Store* reader() {
+    thread_local std::map<std::string, std::unique_ptr<Store>> connections;
+    auto& c = connections[store_path];
+    if (!c) c = Store::open(store_path, Store::Mode::read_only);
+    return c.get();
+  }
 
   // The state the heavier views depend on: the incumbent and the cached analyses.
   std::string analysis_key(Store& s) {
@@ -102,6 +109,25 @@ struct Api::State {
     cache[view] = {analysis_key(*s), v};
     return v;
   }
+
+  // Views of the store alone, cached by the state they read (`state` gives it): a page polling
+  // is served without recomputing while that state holds.
+  std::mutex view_mutex;
+  std::map<std::string, std::pair<std::string, std::string>> view_cache;  // view -> (state, body)
+  template <class K, class F>
+  Response cached_view(const std::string& view, K state, F compute) {
+    Store* st = reader();
+    std::string key = state(*st);
+    {
+      std::lock_guard lock(view_mutex);
+      if (auto it = view_cache.find(view); it != view_cache.end() && it->second.first == key) return ok_body(it->second.second);
+    }
+    std::string body = compute(*st).dump();
+    std::lock_guard lock(view_mutex);
+    view_cache[view] = {key, body};
+    return ok_body(std::move(body));
+  }
+  static Response ok_body(std::string body) { return {200, "application/json", std::move(body)}; }
 
   bool has_incumbent() {
     auto s = reader();
@@ -192,8 +218,7 @@ Response Api::handle(const Request& r) {
     }
     if (p == "/api/iterations") {
       only_params(r, {});
-      auto st = s.reader();
-      return ok(views::iterations(*st, s.config.metric, optimal_bound_json(s.config, *st)));
+      return s.cached_view("iterations", views::iterations_state, [&](Store& st) { return views::iterations(st, s.config.metric, optimal_bound_json(s.config, st)); });
     }
     if (p.rfind("/api/iterations/", 0) == 0) {
       only_params(r, {});

@@ -105,6 +105,13 @@ CREATE TABLE test_looks (
 ALTER TABLE iterations ADD COLUMN incumbent INTEGER;
 ALTER TABLE iterations ADD COLUMN detail TEXT;
 )sql",
+      // 2 -> 3: the dashboard pages and counts runs on stores of thousands: indexes for the
+      // status counts, the runs of an iteration, and runs sorted by a final metric.
+      R"sql(
+CREATE INDEX runs_by_status ON runs(status);
+CREATE INDEX runs_by_iteration ON runs(iteration);
+CREATE INDEX metrics_final ON metrics(split, name, value, run_id) WHERE step IS NULL;
+)sql",
   };
   return migrations;
 }

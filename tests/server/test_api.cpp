@@ -115,6 +115,22 @@ TEST_F(ApiTest, RunsArePagedAndSortedOnTheServer) {
   EXPECT_EQ(page["total"], kSynthetic + 2);
   ASSERT_EQ(page["runs"].size(), 50u);
   for (size_t i = 0; i < 50; ++i) EXPECT_EQ(page["runs"][i]["run"], all[100 + i].second) << i;
+  // Descending is the exact reverse for the runs with a value (ties by id, descending too),
+  // and the runs without one still come last.
+  size_t valued = 0;
+  while (valued < all.size() && all[valued].first) ++valued;
+  json down = get_json("/api/runs", {{"sort", "dev"}, {"order", "desc"}, {"limit", "60"}});
+  for (size_t i = 0; i < 60; ++i) EXPECT_EQ(down["runs"][i]["run"], all[valued - 1 - i].second) << i;
+  json down_tail = get_json("/api/runs", {{"sort", "dev"}, {"order", "desc"}, {"offset", std::to_string(valued - 1)}, {"limit", "2"}});
+  EXPECT_EQ(down_tail["runs"][0]["run"], all[0].second);
+  EXPECT_TRUE(down_tail["runs"][1]["errors"]["dev"].is_null());
+  // Filtered and sorted: the done runs by dev, from the same expected order.
+  json done = get_json("/api/runs", {{"sort", "dev"}, {"status", "done"}, {"offset", "10"}, {"limit", "20"}});
+  std::vector<int64_t> done_ids;
+  for (const auto& [v, id] : all)
+    if (store->run(id)->status == "done") done_ids.push_back(id);
+  EXPECT_EQ(done["total"], static_cast<int64_t>(done_ids.size()));
+  for (size_t i = 0; i < 20; ++i) EXPECT_EQ(done["runs"][i]["run"], done_ids[10 + i]) << i;
   // The first page starts with the real linear run; the last holds runs without a dev error.
   json first = get_json("/api/runs", {{"sort", "dev"}, {"limit", "1"}});
   EXPECT_EQ(first["runs"][0]["model"], "linear");
@@ -337,6 +353,9 @@ TEST_F(Loopback, ReadersAreNotBlockedByAWriter) {
   EXPECT_GE(answered.load(), 200);
   json s = json::parse(raw_request(port_, "GET", "/api/summary").body);
   EXPECT_EQ(s["runs"], kSynthetic + 2 + 200) << "the new runs are visible to the next request";
+  // The iterations view is cached by the state it reads: the writer's 10 new iterations show.
+  json its = json::parse(raw_request(port_, "GET", "/api/iterations").body);
+  EXPECT_EQ(its["iterations"].size(), static_cast<size_t>(kSynthetic / 20 + 1 + 10));
 }
 
 }  // namespace

@@ -21,7 +21,8 @@ json status(const std::string& project_name, const ProjectConfig& config, Store&
 // CONTRACT.md's run object: run, model, params, status, errors (as losses), seconds, iteration.
 json run(Store& store, const RunRecord& run, const std::string& metric);
 
-// A page of runs, sorted and filtered in SQL (so a store of 10k runs costs one page).
+// A page of runs, sorted and filtered in SQL (so a store of 10k runs costs one page). Runs
+// without the sorted value come last; ties go by run id in the sort's direction.
 struct RunsQuery {
   int64_t offset = 0;
   int64_t limit = 50;
@@ -44,7 +45,11 @@ json runs_page(Store& store, const std::string& metric, const RunsQuery& query);
 // started from. `optimal` is the diagnosis's bound (diagnosis.hpp: optimal_bound_json).
 json iterations(Store& store, const std::string& metric, const json& optimal);
 
-// One iteration with its candidate runs (run objects); nullopt when there is no such index.
+// A key that changes whenever iterations() would: a cache of it is valid while this is.
+std::string iterations_state(Store& store);
+
+// One iteration with its candidates (as the loop recorded them: run, label, status, dev), the
+// paired test, and its runs (run objects, "run_objects"); nullopt when there is no such index.
 std::optional<json> iteration(Store& store, const std::string& metric, int64_t index);
 
 // Counters that change whenever the store does, and the incumbent: the dashboard polls them
