@@ -35,9 +35,10 @@ json status(const std::string& project_name, const ProjectConfig& c, Store& stor
   return j;
 }
 
-json run(Store& store, const RunRecord& r, const std::string& metric) {
+namespace {
+// A run object from its record and its final metrics.
+json run_from(const RunRecord& r, const std::map<std::string, std::map<std::string, MetricRecord>>& m, const std::string& metric) {
   json errors = json::object();
-  const auto m = store.run_metrics(r.id);  // one query per run, not one per split
   for (const char* split : {"train", "train_dev", "dev"}) {
     auto loss = run_loss(m, split, metric);
     errors[split] = loss ? json(*loss) : json(nullptr);
@@ -48,6 +49,17 @@ json run(Store& store, const RunRecord& r, const std::string& metric) {
   if (!r.reason.empty()) j["reason"] = r.reason;
   return j;
 }
+
+// Run objects for a list of ids, in that order, in two queries.
+json runs_of(Store& store, const std::vector<int64_t>& ids, const std::string& metric) {
+  json out = json::array();
+  auto metrics = store.runs_metrics(ids);
+  for (const auto& r : store.runs(ids)) out.push_back(run_from(r, metrics[r.id], metric));
+  return out;
+}
+}  // namespace
+
+json run(Store& store, const RunRecord& r, const std::string& metric) { return run_from(r, store.run_metrics(r.id), metric); }
 
 const std::vector<std::string>& run_sort_keys() {
   static const std::vector<std::string> keys = {"run", "model", "status", "seconds", "iteration", "train", "train_dev", "dev"};
@@ -111,10 +123,7 @@ json runs_page(Store& store, const std::string& metric, const RunsQuery& q) {
     else order = fmt::format("r.iteration IS NULL, r.iteration {0}, r.id {0}", dir);
     ids = ids_of("SELECT r.id FROM runs r WHERE 1" + filters + " ORDER BY " + order, q.limit, q.offset);
   }
-  json runs = json::array();
-  for (int64_t id : ids)
-    if (auto r = store.run(id)) runs.push_back(run(store, *r, metric));
-  out["runs"] = std::move(runs);
+  out["runs"] = runs_of(store, ids, metric);
   return out;
 }
 
@@ -233,9 +242,8 @@ std::optional<json> iteration(Store& store, const std::string& metric, int64_t i
     sql::Stmt st(store.db(), "SELECT id FROM runs WHERE iteration = 0 ORDER BY id");
     while (st.step()) ids.push_back(st.int64(0));  // none when the runs came from mlloop train
   } else {
-    auto its = store.iterations();
-    auto it = std::find_if(its.begin(), its.end(), [&](const IterationRecord& r) { return r.index == index; });
-    if (it == its.end()) return std::nullopt;
+    auto it = store.iteration(index);
+    if (!it) return std::nullopt;
     e = iteration_json(*it);
     e["candidates"] = it->detail.value("candidates", json::array());
     e["test"] = it->detail.value("test", json(nullptr));
@@ -246,10 +254,7 @@ std::optional<json> iteration(Store& store, const std::string& metric, int64_t i
     for (int64_t id : it->runs)
       if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
   }
-  json runs = json::array();
-  for (int64_t id : ids)
-    if (auto r = store.run(id)) runs.push_back(run(store, *r, metric));
-  e["run_objects"] = std::move(runs);
+  e["run_objects"] = runs_of(store, ids, metric);
   return e;
 }
 

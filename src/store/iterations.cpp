@@ -52,29 +52,41 @@ void Store::finish_iteration(const IterationRecord& it) {
   tx.commit();
 }
 
+namespace {
+constexpr const char* kIterationColumns =
+    "idx, coalesce(bottleneck,''), coalesce(remedy,''), coalesce(reason,''), dev_before, dev_after, coalesce(accepted,0), "
+    "coalesce(runs,'[]'), coalesce(seconds,0), state, incumbent, coalesce(detail,'{}')";
+
+IterationRecord read_iteration(const sql::Stmt& st) {
+  IterationRecord r;
+  r.index = st.int64(0);
+  r.bottleneck = st.text(1);
+  r.remedy = st.text(2);
+  r.reason = st.text(3);
+  if (!st.is_null(4)) r.dev_before = st.real(4);
+  if (!st.is_null(5)) r.dev_after = st.real(5);
+  r.accepted = st.int64(6) != 0;
+  r.runs = nlohmann::json::parse(st.text(7)).get<std::vector<int64_t>>();
+  r.seconds = st.real(8);
+  r.state = st.text(9);
+  if (!st.is_null(10)) r.incumbent = st.int64(10);
+  r.detail = nlohmann::json::parse(st.text(11));
+  return r;
+}
+}  // namespace
+
 std::vector<IterationRecord> Store::iterations() {
   std::vector<IterationRecord> out;
-  sql::Stmt st(*db_,
-               "SELECT idx, coalesce(bottleneck,''), coalesce(remedy,''), coalesce(reason,''), dev_before, dev_after, "
-               "coalesce(accepted,0), coalesce(runs,'[]'), coalesce(seconds,0), state, incumbent, coalesce(detail,'{}') "
-               "FROM iterations ORDER BY idx");
-  while (st.step()) {
-    IterationRecord r;
-    r.index = st.int64(0);
-    r.bottleneck = st.text(1);
-    r.remedy = st.text(2);
-    r.reason = st.text(3);
-    if (!st.is_null(4)) r.dev_before = st.real(4);
-    if (!st.is_null(5)) r.dev_after = st.real(5);
-    r.accepted = st.int64(6) != 0;
-    r.runs = nlohmann::json::parse(st.text(7)).get<std::vector<int64_t>>();
-    r.seconds = st.real(8);
-    r.state = st.text(9);
-    if (!st.is_null(10)) r.incumbent = st.int64(10);
-    r.detail = nlohmann::json::parse(st.text(11));
-    out.push_back(std::move(r));
-  }
+  sql::Stmt st(*db_, fmt::format("SELECT {} FROM iterations ORDER BY idx", kIterationColumns));
+  while (st.step()) out.push_back(read_iteration(st));
   return out;
+}
+
+std::optional<IterationRecord> Store::iteration(int64_t index) {
+  sql::Stmt st(*db_, fmt::format("SELECT {} FROM iterations WHERE idx = ?", kIterationColumns));
+  st.bind(1, index);
+  if (st.step()) return read_iteration(st);
+  return std::nullopt;
 }
 
 void Store::add_test_look(const TestLook& look) {

@@ -97,6 +97,33 @@ std::map<std::string, std::map<std::string, MetricRecord>> Store::run_metrics(in
   return out;
 }
 
+std::vector<RunRecord> Store::runs(const std::vector<int64_t>& ids) {
+  std::map<int64_t, RunRecord> found;
+  sql::Stmt st(*db_, fmt::format("SELECT {} FROM runs WHERE id IN (SELECT value FROM json_each(?))", kRunColumns));
+  st.bind(1, nlohmann::json(ids).dump());
+  while (st.step()) {
+    RunRecord r = read_run(st);
+    found.emplace(r.id, std::move(r));
+  }
+  std::vector<RunRecord> out;
+  for (int64_t id : ids)
+    if (auto it = found.find(id); it != found.end()) out.push_back(it->second);
+  return out;
+}
+
+std::map<int64_t, std::map<std::string, std::map<std::string, MetricRecord>>> Store::runs_metrics(const std::vector<int64_t>& ids) {
+  std::map<int64_t, std::map<std::string, std::map<std::string, MetricRecord>>> out;
+  sql::Stmt st(*db_, "SELECT run_id, split, name, value, low, high FROM metrics WHERE run_id IN (SELECT value FROM json_each(?)) AND step IS NULL");
+  st.bind(1, nlohmann::json(ids).dump());
+  while (st.step()) {
+    MetricRecord r{st.text(1), st.text(2), st.real(3), std::nullopt, std::nullopt, std::nullopt};
+    if (!st.is_null(4)) r.low = st.real(4);
+    if (!st.is_null(5)) r.high = st.real(5);
+    out[st.int64(0)][r.split][r.name] = r;
+  }
+  return out;
+}
+
 std::vector<MetricRecord> Store::run_curve(int64_t id) {
   std::vector<MetricRecord> out;
   sql::Stmt st(*db_, "SELECT split, name, value, step FROM metrics WHERE run_id = ? AND step IS NOT NULL ORDER BY split, step");

@@ -127,6 +127,10 @@ class Store {
                   const std::vector<PredictionRecord>& predictions);
   std::vector<RunRecord> runs();  // oldest first
   std::optional<RunRecord> run(int64_t id);
+  // The runs of `ids` that exist, in the order given, in one query (a page of a table).
+  std::vector<RunRecord> runs(const std::vector<int64_t>& ids);
+  // run_metrics of several runs in one query: run id -> split -> name -> record.
+  std::map<int64_t, std::map<std::string, std::map<std::string, MetricRecord>>> runs_metrics(const std::vector<int64_t>& ids);
   // Final (step-less) metrics of a run: split -> name -> record.
   std::map<std::string, std::map<std::string, MetricRecord>> run_metrics(int64_t id);
   std::vector<MetricRecord> run_curve(int64_t id);
@@ -146,6 +150,7 @@ class Store {
   void begin_iteration(int64_t index, const std::string& bottleneck, const std::string& remedy, const std::string& reason);
   void finish_iteration(const IterationRecord& it);
   std::vector<IterationRecord> iterations();  // finished and started, by index
+  std::optional<IterationRecord> iteration(int64_t index);
 
   void add_test_look(const TestLook& look);
   std::vector<TestLook> test_looks();
