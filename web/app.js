@@ -112,16 +112,21 @@
     return charts[id];
   }
   const COLORS = { optimal: '#98a2b3', avoidable_bias: '#f79009', variance: '#2a6fdb', data_mismatch: '#9e77ed', dev: '#b42318', train: '#1a7f37' };
-  // The stacked parts of a decomposition, as views.cpp computes them for the iterations.
-  function stackParts(opt, train, trainDev, dev) {
-    let level = isNum(opt) ? opt : 0;
-    const part = (v) => {
-      if (!isNum(v)) return 0;
-      const p = Math.max(0, v - level);
-      level = Math.max(level, v);
-      return p;
+  // The floating bars of a waterfall from 0 to the dev error: the bound, then each gap from
+  // the error before it to the error after it. A negative gap is drawn too, lighter.
+  function waterfall(opt, train, trainDev, dev) {
+    const steps = [];
+    let level = 0;
+    const step = (key, to) => {
+      if (!isNum(to)) { steps.push({ key, base: 0, size: 0, gap: null }); return; }
+      steps.push({ key, base: Math.min(level, to), size: Math.abs(to - level), gap: to - level });
+      level = to;
     };
-    return { optimal: isNum(opt) ? opt : 0, avoidable_bias: part(train), variance: part(trainDev), data_mismatch: part(dev) };
+    step('optimal', isNum(opt) ? opt : 0);
+    step('avoidable_bias', train);
+    step('variance', trainDev);
+    step('data_mismatch', dev);
+    return steps;
   }
   const PARTS = [['optimal', 'optimal'], ['avoidable_bias', 'avoidable bias'], ['variance', 'variance'], ['data_mismatch', 'mismatch']];
 
@@ -157,22 +162,24 @@
     $('decomposition-table').dataset.bottleneck = d.bottleneck;
     $('decomposition-table').dataset.run = d.run;
 
-    // Stacked: each boundary is an error (optimal, then train, train-dev, dev), so a part is
-    // the gap it stands for. A gap below zero (within noise, or train-dev better than train)
-    // draws as nothing; the table keeps its sign.
+    // A waterfall: each gap is a floating bar from the error before it to the error after it,
+    // so a negative gap (train-dev below train, say) shows as one, and the last bar ends at dev.
     const opt = e.optimal ? e.optimal.value : null;
-    const parts = stackParts(isNum(opt) ? opt : null, e.train && e.train.value, e.train_dev && e.train_dev.value, e.dev && e.dev.value);
+    const steps = waterfall(opt, e.train && e.train.value, e.train_dev && e.train_dev.value, e.dev && e.dev.value);
+    const names = { optimal: isNum(opt) ? 'optimal' : 'optimal (unknown)', avoidable_bias: 'avoidable bias', variance: 'variance', data_mismatch: 'mismatch' };
     chart('chart-decomposition').setOption({
       animation: false,
-      tooltip: { trigger: 'item', valueFormatter: fmt },
-      legend: { top: 0 },
-      grid: { left: 70, right: 20, top: 40, bottom: 30 },
+      tooltip: { trigger: 'item', formatter: (p) => p.seriesId === 'base' ? '' : `${names[steps[p.dataIndex].key]}: ${fmtSigned(steps[p.dataIndex].gap)}` },
+      grid: { left: 110, right: 30, top: 20, bottom: 30 },
       xAxis: { type: 'value', name: d.metric, axisLabel: { formatter: fmt } },
-      yAxis: { type: 'category', data: [`run ${d.run}`] },
-      series: PARTS.map(([key, label]) => ({
-        id: key, name: key === 'avoidable_bias' && !isNum(opt) ? 'train (no bound)' : label, type: 'bar', stack: 'e',
-        data: [parts[key]], itemStyle: { color: COLORS[key] }, label: { show: parts[key] > 0, formatter: (p) => fmt(p.value) },
-      })),
+      yAxis: { type: 'category', inverse: true, data: steps.map((s) => names[s.key]) },
+      series: [
+        { id: 'base', type: 'bar', stack: 'w', silent: true, itemStyle: { color: 'transparent' }, data: steps.map((s) => s.base) },
+        { id: 'gap', type: 'bar', stack: 'w', data: steps.map((s) => ({
+            value: s.size, gap: s.gap,
+            itemStyle: { color: COLORS[s.key], opacity: s.gap !== null && s.gap < 0 ? 0.35 : 1 } })),
+          label: { show: true, position: 'right', formatter: (p) => (steps[p.dataIndex].key === 'optimal' ? fmt : fmtSigned)(steps[p.dataIndex].gap) } },
+      ],
     }, true);
     $('findings').replaceChildren(...(d.findings || []).map((f) =>
       el('li', { class: 'sev-' + f.severity }, el('b', {}, f.code), ' ', f.summary, el('br'), el('span', { class: 'hint' }, 'fix: ' + f.fix))));

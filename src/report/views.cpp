@@ -148,22 +148,12 @@ json entry_for(Store& store, const std::string& metric, const json& optimal, std
   };
   auto ab = gap(tr, opt), va = gap(td, tr), mm = gap(dv, td);
   e["gaps"] = {{"avoidable_bias", val(ab)}, {"variance", val(va)}, {"data_mismatch", val(mm)}};
-  // Stacked bars: each boundary is an error (optimal, then train, train-dev, dev), so each part
-  // is the gap it stands for. A gap below zero (within noise, or train-dev better than train)
-  // draws as nothing, and the next part starts from the highest error so far; the signed gap
-  // stays in "gaps". Without a bound the first part is the train error itself.
-  double level = opt.value_or(0.0);
-  auto part = [&](const std::optional<double>& v) -> json {
-    if (!v) return nullptr;
-    double p = std::max(0.0, *v - level);
-    level = std::max(level, *v);
-    return p;
-  };
-  json bars = {{"optimal", val(opt)}};
-  bars["avoidable_bias"] = part(tr);
-  bars["variance"] = part(td);
-  bars["data_mismatch"] = part(dv);
-  e["bars"] = std::move(bars);
+  // Stacked bars: the bound, then each gap clipped at zero, so every gap that is there shows
+  // at its true size. A gap below zero (within noise, or a model that does better on
+  // train-dev than on train) draws as nothing, and the stack may then end above the dev
+  // error: the signed gaps stay in "gaps", the dev error in "errors".
+  auto part = [](const std::optional<double>& g) { return g ? json(std::max(0.0, *g)) : json(nullptr); };
+  e["bars"] = {{"optimal", val(opt)}, {"avoidable_bias", part(ab)}, {"variance", part(va)}, {"data_mismatch", part(mm)}};
   return e;
 }
 

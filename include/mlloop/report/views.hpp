@@ -40,8 +40,8 @@ json runs_page(Store& store, const std::string& metric, const RunsQuery& query);
 // {"optimal": bound or null, "iterations": [{index, label, remedy, reason, bottleneck,
 // accepted, dev_before, dev_after, runs, seconds, state, incumbent, errors {train, train_dev,
 // dev}, gaps {avoidable_bias, variance, data_mismatch} (signed), bars {optimal,
-// avoidable_bias, variance, data_mismatch} (the stacked parts: each boundary is an error, a
-// negative gap is 0)}]}. The first entry (index 0, "setup") is the incumbent the loop
+// avoidable_bias, variance, data_mismatch} (the stacked parts: the bound, then each gap
+// clipped at zero)}]}. The first entry (index 0, "setup") is the incumbent the loop
 // started from. `optimal` is the diagnosis's bound (diagnosis.hpp: optimal_bound_json).
 json iterations(Store& store, const std::string& metric, const json& optimal);
 

@@ -3,7 +3,7 @@
 // iteration, and a run trained after the page loaded appearing without a reload.
 import path from 'node:path';
 import fs from 'node:fs';
-import { launch, check, near, stackParts, options, mlloop, mlloopJson, loopProject, startDashboard } from './lib.mjs';
+import { launch, check, near, options, mlloop, mlloopJson, loopProject, startDashboard } from './lib.mjs';
 
 const o = options();
 const { tmp, dir } = loopProject(o);
@@ -41,9 +41,15 @@ try {
     check(near(table.values[k], d.errors[k] ? d.errors[k].value : null), `decomposition table ${k} = ${table.values[k]}`);
   for (const k of ['avoidable_bias', 'variance', 'data_mismatch'])
     check(near(table.values[k], d.gaps[k]), `decomposition table gap ${k} = ${table.values[k]}`);
-  const series = await page.evaluate(() => window.mlloop.charts['chart-decomposition'].getOption().series.map((s) => [s.id, s.data[0]]));
-  const want = stackParts(d.errors.optimal.value, d.errors.train.value, d.errors.train_dev.value, d.errors.dev.value);
-  for (const [id, v] of series) check(near(v, want[id]), `decomposition chart ${id} = ${v}`);
+  // The waterfall: each gap a floating bar from the error before it to the error after it.
+  const w = await page.evaluate(() => Object.fromEntries(window.mlloop.charts['chart-decomposition'].getOption().series
+    .map((s) => [s.id, s.data.map((x) => (typeof x === 'object' ? x.value : x))])));
+  const levels = [0, d.errors.optimal.value, d.errors.train.value, d.errors.train_dev.value, d.errors.dev.value];
+  ['optimal', 'avoidable_bias', 'variance', 'data_mismatch'].forEach((k, i) => {
+    const lo = Math.min(levels[i], levels[i + 1]), size = Math.abs(levels[i + 1] - levels[i]);
+    check(near(w.base[i], lo) && near(w.gap[i], size), `decomposition chart ${k}: from ${lo} over ${size}`);
+  });
+  check(near(w.base[3] + w.gap[3], Math.max(d.errors.train_dev.value, d.errors.dev.value)), 'the waterfall ends at the dev error (or train-dev above it)');
 
   // Click an iteration: its runs appear.
   const it = await page.evaluate(async () => (await fetch('/api/iterations/1')).json());

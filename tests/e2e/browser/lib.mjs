@@ -88,11 +88,8 @@ export function startDashboard(o, dir) {
   });
 }
 
-// The stacked parts of a decomposition (the spec the page and views.cpp follow): each boundary
-// is an error, optimal then train, train-dev, dev; a part never goes below zero, and the next
-// starts from the highest error so far. The top of the stack is the largest of the errors.
+// The stacked parts of an iteration's decomposition: the bound, then each gap clipped at 0.
 export function stackParts(opt, train, trainDev, dev) {
-  let level = opt ?? 0;
-  const part = (v) => { const p = Math.max(0, v - level); level = Math.max(level, v); return p; };
-  return { optimal: opt ?? 0, avoidable_bias: part(train), variance: part(trainDev), data_mismatch: part(dev) };
+  return { optimal: opt ?? 0, avoidable_bias: Math.max(0, train - (opt ?? 0)), variance: Math.max(0, trainDev - train),
+           data_mismatch: Math.max(0, dev - trainDev) };
 }
