@@ -92,21 +92,18 @@ json optimal_bound_json(const ProjectConfig& cfg, Store& store) {
   return {{"value", j["value"]}, {"low", j["low"]}, {"high", j["high"]}, {"source", "estimated"}};
 }
 
-// The data analyses (memorization, label issues, shift) depend on the data and the seed only:
-// computed once per project and cached in the store.
-json data_analyses(Project& project, const Registry& registry, Context& ctx) {
-  std::string key = fmt::format("data_analyses:v2:{}", project.config.seed);
-  if (auto cached = project.store->meta(key)) return json::parse(*cached);
-  ProjectData data = load_project_data(project, ctx);
+AnalysisInputs analysis_inputs(const Project& project, const ProjectData& data) {
   const SplitPart& train = data.data_part(SplitName::train);
+  const bool cls = is_classification(project.config.task);
   Pipeline pipe;
   Pipeline::Options trees;
   trees.standardize = false;
-  pipe.fit(*train.data, train.positions, project.config.target, is_classification(project.config.task), trees);
-  AnalysisData d;
+  pipe.fit(*train.data, train.positions, project.config.target, cls, trees);
+  AnalysisInputs in;
+  AnalysisData& d = in.train;
   d.x = pipe.transform(*train.data, train.positions);
   Pipeline std_pipe;
-  std_pipe.fit(*train.data, train.positions, project.config.target, is_classification(project.config.task), {});
+  std_pipe.fit(*train.data, train.positions, project.config.target, cls, {});
   d.x_std = std_pipe.transform(*train.data, train.positions);
   d.y = pipe.target(*train.data, train.positions);
   d.shape = pipe.shape();
@@ -121,18 +118,28 @@ json data_analyses(Project& project, const Registry& registry, Context& ctx) {
     for (size_t c : feature_cols) cells.push_back(train.data->columns[c].text(pos));
     d.raw.push_back(std::move(cells));
   }
-  json out;
-  out["memorization"] = memorization_check(d, registry, ctx);
-  out["label_issues"] = label_issues(d, registry, ctx);
-  ShiftInput s;
+  ShiftInput& s = in.shift;
   s.train_x = d.x;
-  s.dev_x = dev_features(pipe, data, nullptr);
+  s.dev_x = dev_features(pipe, data, &in.dev_y);
   s.feature_names = pipe.feature_names();
   for (const auto& [col, cat] : pipe.feature_sources()) {
     s.columns.push_back(col);
     s.categorical.push_back(cat);
   }
-  out["shift"] = shift_analysis(s, registry, ctx);
+  return in;
+}
+
+// The data analyses (memorization, label issues, shift) depend on the data and the seed only:
+// computed once per project and cached in the store.
+json data_analyses(Project& project, const Registry& registry, Context& ctx) {
+  std::string key = fmt::format("data_analyses:v2:{}", project.config.seed);
+  if (auto cached = project.store->meta(key)) return json::parse(*cached);
+  ProjectData data = load_project_data(project, ctx);
+  AnalysisInputs in = analysis_inputs(project, data);
+  json out;
+  out["memorization"] = memorization_check(in.train, registry, ctx);
+  out["label_issues"] = label_issues(in.train, registry, ctx);
+  out["shift"] = shift_analysis(in.shift, registry, ctx);
   project.store->set_meta(key, out.dump());
   return out;
 }

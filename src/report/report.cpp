@@ -24,6 +24,8 @@ json report_data(Project& project, const Registry& registry, Context& ctx) {
       return compute();
     } catch (const Error& e) {
       notes.push_back(fmt::format("{}: {}", name, e.message()));
+    } catch (const std::exception& e) {
+      notes.push_back(fmt::format("{}: {}", name, e.what()));
     }
     return nullptr;
   };

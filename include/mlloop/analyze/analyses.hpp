@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "mlloop/model/model.hpp"
+#include "mlloop/project/project_data.hpp"
 
 namespace mlloop {
 
@@ -38,6 +39,15 @@ struct ShiftInput {
   std::vector<bool> categorical;            // per feature: compare as categories
 };
 nlohmann::json shift_analysis(const ShiftInput& in, const Registry& registry, Context& ctx);
+
+// The inputs of the three data analyses, built from the project's training and dev rows
+// with the tree pipeline (and the standardized one for x_std), fitted on train.
+struct AnalysisInputs {
+  AnalysisData train;
+  ShiftInput shift;            // shift.dev_x: the dev rows' tree features
+  std::vector<float> dev_y;    // and their targets
+};
+AnalysisInputs analysis_inputs(const Project& project, const ProjectData& data);
 
 // Out-of-fold predictions of a family over seeded folds (rows x classes, or values).
 std::vector<float> out_of_fold_predictions(const Matrix& x, const std::vector<float>& y, const TaskShape& shape,
