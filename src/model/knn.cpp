@@ -4,7 +4,9 @@
 #include "mlloop/core/error.hpp"
 
 #include <atomic>
-#include <Eigen/Dense>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -15,50 +17,186 @@
 
 namespace mlloop {
 
+namespace {
+
+using v8sf = float __attribute__((vector_size(32)));
+
+// Squared distances of a block of queries (rows x d, row-major) to a tile of points given
+// transposed (d rows of `width`, `stride` apart): dist[i * ld + j] = max(0, |q_i|^2 + |p_j|^2
+// - 2 q_i . p_j). Register-blocked, 4 queries by 8 points, so each point coordinate is loaded
+// once per 4 queries. This is the portable version: the distro's build targets plain
+// x86-64.
+void block_distances(const float* q, size_t rows, size_t d, const float* pt,
+                                                                                 size_t stride, size_t width, const float* qn,
+                                                                                 const float* pn, float* dist, size_t ld) {
+  const v8sf zero = {};
+  size_t i = 0;
+  for (; i + 4 <= rows; i += 4) {
+    const float *q0 = q + i * d, *q1 = q0 + d, *q2 = q1 + d, *q3 = q2 + d;
+    size_t j = 0;
+    for (; j + 8 <= width; j += 8) {
+      v8sf a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+      for (size_t t = 0; t < d; ++t) {
+        v8sf p;
+        std::memcpy(&p, pt + t * stride + j, sizeof p);
+        a0 += q0[t] * p;
+        a1 += q1[t] * p;
+        a2 += q2[t] * p;
+        a3 += q3[t] * p;
+      }
+      v8sf n;
+      std::memcpy(&n, pn + j, sizeof n);
+      v8sf* acc[4] = {&a0, &a1, &a2, &a3};
+      for (size_t r = 0; r < 4; ++r) {
+        v8sf v = (qn[i + r] + n) - 2.f * *acc[r];
+        v = v > zero ? v : zero;
+        std::memcpy(dist + (i + r) * ld + j, &v, sizeof v);
+      }
+    }
+    for (; j < width; ++j)
+      for (size_t r = 0; r < 4; ++r) {
+        float a = 0.f;
+        for (size_t t = 0; t < d; ++t) a += q[(i + r) * d + t] * pt[t * stride + j];
+        dist[(i + r) * ld + j] = std::max(0.f, qn[i + r] + pn[j] - 2.f * a);
+      }
+  }
+  for (; i < rows; ++i)
+    for (size_t j = 0; j < width; ++j) {
+      float a = 0.f;
+      for (size_t t = 0; t < d; ++t) a += q[i * d + t] * pt[t * stride + j];
+      dist[i * ld + j] = std::max(0.f, qn[i] + pn[j] - 2.f * a);
+    }
+}
+
+size_t next_below(const float* row, size_t from, size_t width, float bound) {
+  for (size_t j = from; j < width; ++j)
+    if (row[j] < bound) return j;
+  return width;
+}
+
+#if defined(__x86_64__)
+// The same with AVX2 and FMA intrinsics, 4 queries by 16 points (8 accumulators, enough to
+// hide the FMA latency), for the machines that have them.
+__attribute__((target("avx2,fma"))) void block_distances_avx2(const float* q, size_t rows, size_t d, const float* pt, size_t stride,
+                                                             size_t width, const float* qn, const float* pn, float* dist, size_t ld) {
+  const __m256 zero = _mm256_setzero_ps(), two = _mm256_set1_ps(2.f);
+  size_t i = 0;
+  for (; i + 4 <= rows; i += 4) {
+    const float* qr[4] = {q + i * d, q + (i + 1) * d, q + (i + 2) * d, q + (i + 3) * d};
+    size_t j = 0;
+    for (; j + 16 <= width; j += 16) {
+      __m256 a[4][2];
+      for (auto& r : a) r[0] = r[1] = zero;
+      for (size_t t = 0; t < d; ++t) {
+        const __m256 p0 = _mm256_loadu_ps(pt + t * stride + j), p1 = _mm256_loadu_ps(pt + t * stride + j + 8);
+        for (size_t r = 0; r < 4; ++r) {
+          const __m256 s = _mm256_broadcast_ss(qr[r] + t);
+          a[r][0] = _mm256_fmadd_ps(s, p0, a[r][0]);
+          a[r][1] = _mm256_fmadd_ps(s, p1, a[r][1]);
+        }
+      }
+      const __m256 n0 = _mm256_loadu_ps(pn + j), n1 = _mm256_loadu_ps(pn + j + 8);
+      for (size_t r = 0; r < 4; ++r) {
+        const __m256 s = _mm256_set1_ps(qn[i + r]);
+        _mm256_storeu_ps(dist + (i + r) * ld + j, _mm256_max_ps(zero, _mm256_fnmadd_ps(two, a[r][0], _mm256_add_ps(s, n0))));
+        _mm256_storeu_ps(dist + (i + r) * ld + j + 8, _mm256_max_ps(zero, _mm256_fnmadd_ps(two, a[r][1], _mm256_add_ps(s, n1))));
+      }
+    }
+    if (j < width) block_distances(q + i * d, 4, d, pt + j, stride, width - j, qn + i, pn + j, dist + i * ld + j, ld);
+  }
+  if (i < rows) block_distances(q + i * d, rows - i, d, pt, stride, width, qn + i, pn, dist + i * ld, ld);
+}
+
+// The first j >= from with row[j] < bound, or width: 8 at a time, since after the first tiles
+// few distances beat the k-th best so far.
+__attribute__((target("avx2"))) size_t next_below_avx2(const float* row, size_t from, size_t width, float bound) {
+  const __m256 b = _mm256_set1_ps(bound);
+  size_t j = from;
+  for (; j + 8 <= width; j += 8) {
+    const int m = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row + j), b, _CMP_LT_OQ));
+    if (m) return j + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(m)));
+  }
+  for (; j < width; ++j)
+    if (row[j] < bound) return j;
+  return width;
+}
+
+const bool kHasAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+constexpr bool kHasAvx2 = false;
+void block_distances_avx2(const float* q, size_t rows, size_t d, const float* pt, size_t stride, size_t width, const float* qn,
+                          const float* pn, float* dist, size_t ld) {
+  block_distances(q, rows, d, pt, stride, width, qn, pn, dist, ld);
+}
+size_t next_below_avx2(const float* row, size_t from, size_t width, float bound) { return next_below(row, from, width, bound); }
+#endif
+
+}  // namespace
+
 Neighbours knn_search(const Matrix& points, const Matrix& queries, size_t k, bool exclude_self, int threads,
                       std::optional<std::chrono::steady_clock::time_point> deadline) {
   std::atomic<bool> late{false};
-  using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const Eigen::Index n = static_cast<Eigen::Index>(points.rows), d = static_cast<Eigen::Index>(points.cols);
-  const size_t q = queries.rows;
+  const size_t n = points.rows, d = points.cols, q = queries.rows;
   k = std::min<size_t>(k, points.rows - (exclude_self ? 1 : 0));
-  Eigen::Map<const RowMat> P(points.data.data(), n, d);
-  Eigen::VectorXf pn = P.rowwise().squaredNorm();
   Neighbours out;
   out.k = k;
   out.index.assign(q * k, -1);
   out.dist2.assign(q * k, 0.f);
-  constexpr size_t kBlock = 256;
+  if (k == 0 || q == 0) return out;
+  // The points transposed (d rows of n), and their squared norms.
+  std::vector<float> pt(d * n), pn(n, 0.f);
+  for (size_t j = 0; j < n; ++j)
+    for (size_t t = 0; t < d; ++t) {
+      const float v = points.data[j * d + t];
+      pt[t * n + j] = v;
+      pn[j] += v * v;
+    }
+  // Blocks of kBlock queries against tiles of kTile points: the block's distances to a tile
+  // stay in cache for the top-k scan. (Distances of all queries to all points at once would
+  // write and reread n floats per query.)
+  constexpr size_t kTile = 1024, kBlock = 64;
   auto work = [&](size_t first_block, size_t step) {
-    RowMat dist(static_cast<Eigen::Index>(kBlock), n);  // reused: no page faults per block
+    std::vector<float> dist(kBlock * kTile), qn(kBlock);
+    std::vector<size_t> have(kBlock);
     for (size_t b = first_block * kBlock; b < q; b += step * kBlock) {
       if (deadline && std::chrono::steady_clock::now() >= *deadline) {
         late = true;
         return;
       }
-      const Eigen::Index rows = static_cast<Eigen::Index>(std::min(kBlock, q - b));
-      Eigen::Map<const RowMat> Q(queries.data.data() + b * queries.cols, rows, d);
-      dist.topRows(rows).noalias() = -2.f * (Q * P.transpose());
-      Eigen::VectorXf qn = Q.rowwise().squaredNorm();
-      for (Eigen::Index i = 0; i < rows; ++i) {
-        float* drow = dist.row(i).data();
-        for (Eigen::Index j = 0; j < n; ++j) drow[j] = std::max(0.f, drow[j] + qn(i) + pn(j));
-        if (exclude_self) drow[b + static_cast<size_t>(i)] = std::numeric_limits<float>::infinity();
-        // Top k by a sorted insertion buffer: most candidates fail the first comparison.
-        size_t have = 0;
-        int64_t* idx = out.index.data() + (b + static_cast<size_t>(i)) * k;
-        float* dst = out.dist2.data() + (b + static_cast<size_t>(i)) * k;
-        for (Eigen::Index j = 0; j < n; ++j) {
-          float dj = drow[j];
-          if (have == k && !(dj < dst[k - 1])) continue;  // ties keep the lower index
-          size_t pos = have < k ? have++ : k - 1;
-          while (pos > 0 && dj < dst[pos - 1]) {
-            dst[pos] = dst[pos - 1];
-            idx[pos] = idx[pos - 1];
-            --pos;
+      const size_t rows = std::min(kBlock, q - b);
+      const float* qb = queries.data.data() + b * d;
+      for (size_t i = 0; i < rows; ++i) {
+        qn[i] = 0.f;
+        for (size_t t = 0; t < d; ++t) qn[i] += qb[i * d + t] * qb[i * d + t];
+        have[i] = 0;
+      }
+      for (size_t j0 = 0; j0 < n; j0 += kTile) {
+        const size_t width = std::min(kTile, n - j0);
+        (kHasAvx2 ? block_distances_avx2 : block_distances)(qb, rows, d, pt.data() + j0, n, width, qn.data(), pn.data() + j0,
+                                                             dist.data(), kTile);
+        for (size_t i = 0; i < rows; ++i) {
+          const size_t qi = b + i;
+          float* drow = dist.data() + i * kTile;
+          if (exclude_self && qi >= j0 && qi < j0 + width) drow[qi - j0] = std::numeric_limits<float>::infinity();
+          // Top k by a sorted insertion buffer: most candidates fail the first comparison.
+          int64_t* idx = out.index.data() + qi * k;
+          float* dst = out.dist2.data() + qi * k;
+          size_t& h = have[i];
+          for (size_t j = 0; j < width; ++j) {
+            if (h == k) {  // skip to the next distance that beats the k-th best (ties keep the lower index)
+              j = (kHasAvx2 ? next_below_avx2 : next_below)(drow, j, width, dst[k - 1]);
+              if (j == width) break;
+            }
+            const float dj = drow[j];
+            size_t pos = h < k ? h++ : k - 1;
+            while (pos > 0 && dj < dst[pos - 1]) {
+              dst[pos] = dst[pos - 1];
+              idx[pos] = idx[pos - 1];
+              --pos;
+            }
+            dst[pos] = dj;
+            idx[pos] = static_cast<int64_t>(j0 + j);
           }
-          dst[pos] = dj;
-          idx[pos] = j;
         }
       }
     }
@@ -150,7 +288,7 @@ class Knn final : public Model {
 Family knn_family() {
   Family f;
   f.name = "knn";
-  f.description = "Exact k nearest neighbours (squared Euclidean on standardized features, blocked GEMM on Eigen).";
+  f.description = "Exact k nearest neighbours (squared Euclidean on standardized features, tiled distance kernel).";
   f.params = {{"k", ParamSpec::Kind::integer, 15, 1, 1000, {}, "number of neighbours", true},
               {"weights", ParamSpec::Kind::choice, "uniform", 0, 0, {"uniform", "distance"}, "vote weights", false}};
   f.standardize = true;
