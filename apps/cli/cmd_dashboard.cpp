@@ -1,9 +1,9 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <pthread.h>
 #include <csignal>
 #include <filesystem>
-#include <pthread.h>
 #include <thread>
 
 #include "commands.hpp"
@@ -29,7 +29,8 @@ int run_dashboard(const DashboardArgs& args, Context& ctx) {
     if (sig != 0) http.stop();
   });
   const std::string host = args.host.find(':') != std::string::npos ? "[" + args.host + "]" : args.host;
-  fmt::print(ctx.out(), "dashboard: http://{}:{}/  (project {}; Ctrl-C stops it)\n", host, port, std::filesystem::absolute(args.dir).lexically_normal().string());
+  fmt::print(ctx.out(), "dashboard: http://{}:{}/  (project {}; Ctrl-C stops it)\n", host, port,
+             std::filesystem::absolute(args.dir).lexically_normal().string());
   ctx.out().flush();
   http.listen();
   // listen() returned: stopped by a signal, or failed. Wake the waiter if it still waits.

@@ -27,13 +27,16 @@ int run_report(const ReportArgs& args, Context& ctx) {
     std::ofstream f(tmp, std::ios::binary);
     f.write(html.data(), static_cast<std::streamsize>(html.size()));
     f.close();
-    if (!f) throw_bad_input(fmt::format("cannot write '{}'", out.string()), "check that the folder exists and is writable");
+    if (!f)
+      throw_bad_input(fmt::format("cannot write '{}'", out.string()), "check that the folder exists and is writable");
   }
   std::error_code ec;
   std::filesystem::rename(tmp, out, ec);
-  if (ec) throw_bad_input(fmt::format("cannot write '{}': {}", out.string(), ec.message()), "check that the folder is writable");
-  fmt::print(ctx.out(), "report: {} ({:.1f} MB, self-contained: opens offline)\n", std::filesystem::absolute(out).string(),
-             static_cast<double>(html.size()) / 1e6);
+  if (ec)
+    throw_bad_input(fmt::format("cannot write '{}': {}", out.string(), ec.message()),
+                    "check that the folder is writable");
+  fmt::print(ctx.out(), "report: {} ({:.1f} MB, self-contained: opens offline)\n",
+             std::filesystem::absolute(out).string(), static_cast<double>(html.size()) / 1e6);
   for (const auto& n : data["notes"]) fmt::print(ctx.err(), "note: {}\n", n.get<std::string>());
   return 0;
 }

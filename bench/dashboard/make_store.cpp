@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
   }
   try {
     mlloop::Project p = mlloop::Project::open(argv[1]);
-    mlloop::add_synthetic_runs(*p.store, std::atoll(argv[2]), argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1, p.config.metric);
+    mlloop::add_synthetic_runs(*p.store, std::atoll(argv[2]), argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 1,
+                               p.config.metric);
     fmt::print("{} runs, {} iterations\n", p.store->count_runs(), p.store->count_iterations());
   } catch (const mlloop::Error& e) {
     fmt::print(stderr, "{}\n", e.describe());

@@ -26,9 +26,8 @@ using v8sf = float __attribute__((vector_size(32)));
 // - 2 q_i . p_j). Register-blocked, 4 queries by 8 points, so each point coordinate is loaded
 // once per 4 queries. This is the portable version: the distro's build targets plain
 // x86-64.
-void block_distances(const float* q, size_t rows, size_t d, const float* pt,
-                                                                                 size_t stride, size_t width, const float* qn,
-                                                                                 const float* pn, float* dist, size_t ld) {
+void block_distances(const float* q, size_t rows, size_t d, const float* pt, size_t stride, size_t width,
+                     const float* qn, const float* pn, float* dist, size_t ld) {
   const v8sf zero = {};
   size_t i = 0;
   for (; i + 4 <= rows; i += 4) {
@@ -77,8 +76,9 @@ size_t next_below(const float* row, size_t from, size_t width, float bound) {
 #if defined(__x86_64__)
 // The same with AVX2 and FMA intrinsics, 4 queries by 16 points (8 accumulators, enough to
 // hide the FMA latency), for the machines that have them.
-__attribute__((target("avx2,fma"))) void block_distances_avx2(const float* q, size_t rows, size_t d, const float* pt, size_t stride,
-                                                             size_t width, const float* qn, const float* pn, float* dist, size_t ld) {
+__attribute__((target("avx2,fma"))) void block_distances_avx2(const float* q, size_t rows, size_t d, const float* pt,
+                                                              size_t stride, size_t width, const float* qn,
+                                                              const float* pn, float* dist, size_t ld) {
   const __m256 zero = _mm256_setzero_ps(), two = _mm256_set1_ps(2.f);
   size_t i = 0;
   for (; i + 4 <= rows; i += 4) {
@@ -98,8 +98,10 @@ __attribute__((target("avx2,fma"))) void block_distances_avx2(const float* q, si
       const __m256 n0 = _mm256_loadu_ps(pn + j), n1 = _mm256_loadu_ps(pn + j + 8);
       for (size_t r = 0; r < 4; ++r) {
         const __m256 s = _mm256_set1_ps(qn[i + r]);
-        _mm256_storeu_ps(dist + (i + r) * ld + j, _mm256_max_ps(zero, _mm256_fnmadd_ps(two, a[r][0], _mm256_add_ps(s, n0))));
-        _mm256_storeu_ps(dist + (i + r) * ld + j + 8, _mm256_max_ps(zero, _mm256_fnmadd_ps(two, a[r][1], _mm256_add_ps(s, n1))));
+        _mm256_storeu_ps(dist + (i + r) * ld + j,
+                         _mm256_max_ps(zero, _mm256_fnmadd_ps(two, a[r][0], _mm256_add_ps(s, n0))));
+        _mm256_storeu_ps(dist + (i + r) * ld + j + 8,
+                         _mm256_max_ps(zero, _mm256_fnmadd_ps(two, a[r][1], _mm256_add_ps(s, n1))));
       }
     }
     if (j < width) block_distances(q + i * d, 4, d, pt + j, stride, width - j, qn + i, pn + j, dist + i * ld + j, ld);
@@ -124,11 +126,13 @@ __attribute__((target("avx2"))) size_t next_below_avx2(const float* row, size_t 
 const bool kHasAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #else
 constexpr bool kHasAvx2 = false;
-void block_distances_avx2(const float* q, size_t rows, size_t d, const float* pt, size_t stride, size_t width, const float* qn,
-                          const float* pn, float* dist, size_t ld) {
+void block_distances_avx2(const float* q, size_t rows, size_t d, const float* pt, size_t stride, size_t width,
+                          const float* qn, const float* pn, float* dist, size_t ld) {
   block_distances(q, rows, d, pt, stride, width, qn, pn, dist, ld);
 }
-size_t next_below_avx2(const float* row, size_t from, size_t width, float bound) { return next_below(row, from, width, bound); }
+size_t next_below_avx2(const float* row, size_t from, size_t width, float bound) {
+  return next_below(row, from, width, bound);
+}
 #endif
 
 }  // namespace
@@ -172,8 +176,8 @@ Neighbours knn_search(const Matrix& points, const Matrix& queries, size_t k, boo
       }
       for (size_t j0 = 0; j0 < n; j0 += kTile) {
         const size_t width = std::min(kTile, n - j0);
-        (kHasAvx2 ? block_distances_avx2 : block_distances)(qb, rows, d, pt.data() + j0, n, width, qn.data(), pn.data() + j0,
-                                                             dist.data(), kTile);
+        (kHasAvx2 ? block_distances_avx2 : block_distances)(qb, rows, d, pt.data() + j0, n, width, qn.data(),
+                                                            pn.data() + j0, dist.data(), kTile);
         for (size_t i = 0; i < rows; ++i) {
           const size_t qi = b + i;
           float* drow = dist.data() + i * kTile;
@@ -219,7 +223,9 @@ namespace {
 class Knn final : public Model {
  public:
   Knn(const Params& p, TaskShape shape)
-      : shape_(shape), k_(static_cast<size_t>(p.at("k").get<int64_t>())), distance_weighted_(p.at("weights") == "distance") {}
+      : shape_(shape),
+        k_(static_cast<size_t>(p.at("k").get<int64_t>())),
+        distance_weighted_(p.at("weights") == "distance") {}
 
   FitResult fit(const Matrix& x, const std::vector<float>& y, const std::vector<float>&, const Matrix*,
                 const std::vector<float>*, const Context& ctx, const Deadline&) override {
@@ -238,8 +244,10 @@ class Knn final : public Model {
       for (size_t t = 0; t < nb.k; ++t) {
         double w = distance_weighted_ ? 1.0 / (std::sqrt(nb.dist2[i * nb.k + t]) + 1e-6) : 1.0;
         float yv = y_[static_cast<size_t>(nb.index[i * nb.k + t])];
-        if (shape_.classification) out[i * width + static_cast<size_t>(yv)] += static_cast<float>(w);
-        else value += w * yv;
+        if (shape_.classification)
+          out[i * width + static_cast<size_t>(yv)] += static_cast<float>(w);
+        else
+          value += w * yv;
         total += w;
       }
       if (shape_.classification) {

@@ -2,12 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "../store/time_utc.hpp"
 #include "mlloop/analyze/diagnosis.hpp"
 #include "mlloop/core/context.hpp"
 #include "mlloop/core/error.hpp"
 #include "mlloop/report/views.hpp"
 #include "mlloop/server/api.hpp"
-#include "../store/time_utc.hpp"
 
 namespace mlloop {
 

@@ -37,13 +37,14 @@ json status(const std::string& project_name, const ProjectConfig& c, Store& stor
 
 namespace {
 // A run object from its record and its final metrics.
-json run_from(const RunRecord& r, const std::map<std::string, std::map<std::string, MetricRecord>>& m, const std::string& metric) {
+json run_from(const RunRecord& r, const std::map<std::string, std::map<std::string, MetricRecord>>& m,
+              const std::string& metric) {
   json errors = json::object();
   for (const char* split : {"train", "train_dev", "dev"}) {
     auto loss = run_loss(m, split, metric);
     errors[split] = loss ? json(*loss) : json(nullptr);
   }
-  json j{{"run", r.id}, {"model", r.model}, {"params", r.params}, {"status", r.status},
+  json j{{"run", r.id},      {"model", r.model},     {"params", r.params},  {"status", r.status},
          {"errors", errors}, {"seconds", r.seconds}, {"iteration", nullptr}};
   if (r.iteration) j["iteration"] = *r.iteration;
   if (!r.reason.empty()) j["reason"] = r.reason;
@@ -59,10 +60,13 @@ json runs_of(Store& store, const std::vector<int64_t>& ids, const std::string& m
 }
 }  // namespace
 
-json run(Store& store, const RunRecord& r, const std::string& metric) { return run_from(r, store.run_metrics(r.id), metric); }
+json run(Store& store, const RunRecord& r, const std::string& metric) {
+  return run_from(r, store.run_metrics(r.id), metric);
+}
 
 const std::vector<std::string>& run_sort_keys() {
-  static const std::vector<std::string> keys = {"run", "model", "status", "seconds", "iteration", "train", "train_dev", "dev"};
+  static const std::vector<std::string> keys = {"run",       "model", "status",    "seconds",
+                                                "iteration", "train", "train_dev", "dev"};
   return keys;
 }
 
@@ -73,7 +77,7 @@ json runs_page(Store& store, const std::string& metric, const RunsQuery& q) {
   // same direction.
   bool desc = q.descending;
   if (by_error && metrics::higher_is_better(metric)) desc = !desc;
-  const char* dir = desc ? "DESC" : "ASC";              // the sorted value's
+  const char* dir = desc ? "DESC" : "ASC";             // the sorted value's
   const char* id_dir = q.descending ? "DESC" : "ASC";  // the ties
   std::string filters;
   if (q.iteration) filters += " AND r.iteration = ?3";
@@ -106,21 +110,30 @@ json runs_page(Store& store, const std::string& metric, const RunsQuery& q) {
     std::string has = "FROM metrics m WHERE m.split = ?1 AND m.name = ?2 AND m.step IS NULL";
     if (!filters.empty()) has += " AND m.run_id IN (SELECT r.id FROM runs r WHERE 1" + filters + ")";
     const int64_t with_value = count_of("SELECT count(*) " + has);
-    if (q.offset < with_value) ids = ids_of(fmt::format("SELECT m.run_id {0} ORDER BY m.value {1}, m.run_id {2}", has, dir, id_dir), q.limit, q.offset);
+    if (q.offset < with_value)
+      ids = ids_of(fmt::format("SELECT m.run_id {0} ORDER BY m.value {1}, m.run_id {2}", has, dir, id_dir), q.limit,
+                   q.offset);
     const auto rest = q.limit - static_cast<int64_t>(ids.size());
     if (rest > 0) {
-      auto more = ids_of("SELECT r.id FROM runs r WHERE NOT EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = r.id AND m.split = ?1 "
-                         "AND m.name = ?2 AND m.step IS NULL)" + filters + fmt::format(" ORDER BY r.id {}", id_dir),
-                         rest, std::max<int64_t>(0, q.offset - with_value));
+      auto more = ids_of(
+          "SELECT r.id FROM runs r WHERE NOT EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = r.id AND m.split = ?1 "
+          "AND m.name = ?2 AND m.step IS NULL)" +
+              filters + fmt::format(" ORDER BY r.id {}", id_dir),
+          rest, std::max<int64_t>(0, q.offset - with_value));
       ids.insert(ids.end(), more.begin(), more.end());
     }
   } else {
     std::string order;
-    if (q.sort == "run") order = fmt::format("r.id {}", dir);
-    else if (q.sort == "model") order = fmt::format("r.model {0}, r.id {0}", dir);
-    else if (q.sort == "status") order = fmt::format("r.status {0}, r.id {0}", dir);
-    else if (q.sort == "seconds") order = fmt::format("r.seconds IS NULL, r.seconds {0}, r.id {0}", dir);
-    else order = fmt::format("r.iteration IS NULL, r.iteration {0}, r.id {0}", dir);
+    if (q.sort == "run")
+      order = fmt::format("r.id {}", dir);
+    else if (q.sort == "model")
+      order = fmt::format("r.model {0}, r.id {0}", dir);
+    else if (q.sort == "status")
+      order = fmt::format("r.status {0}, r.id {0}", dir);
+    else if (q.sort == "seconds")
+      order = fmt::format("r.seconds IS NULL, r.seconds {0}, r.id {0}", dir);
+    else
+      order = fmt::format("r.iteration IS NULL, r.iteration {0}, r.id {0}", dir);
     ids = ids_of("SELECT r.id FROM runs r WHERE 1" + filters + " ORDER BY " + order, q.limit, q.offset);
   }
   out["runs"] = runs_of(store, ids, metric);
@@ -153,24 +166,26 @@ json entry_for(Store& store, const std::string& metric, const json& optimal, std
   // train-dev than on train) draws as nothing, and the stack may then end above the dev
   // error: the signed gaps stay in "gaps", the dev error in "errors".
   auto part = [](const std::optional<double>& g) { return g ? json(std::max(0.0, *g)) : json(nullptr); };
-  e["bars"] = {{"optimal", val(opt)}, {"avoidable_bias", part(ab)}, {"variance", part(va)}, {"data_mismatch", part(mm)}};
+  e["bars"] = {
+      {"optimal", val(opt)}, {"avoidable_bias", part(ab)}, {"variance", part(va)}, {"data_mismatch", part(mm)}};
   return e;
 }
 
 json iteration_json(const IterationRecord& it) {
   auto val = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
-  return {{"index", it.index},
-          {"label", fmt::format("{} {}", it.index, it.remedy)},
-          {"bottleneck", it.bottleneck},
-          {"remedy", it.remedy},
-          {"reason", it.reason},
-          {"accepted", it.accepted},
-          {"dev_before", val(it.dev_before)},
-          {"dev_after", val(it.dev_after)},
-          {"runs", it.runs},
-          {"seconds", it.seconds},
-          {"state", it.state},
-};
+  return {
+      {"index", it.index},
+      {"label", fmt::format("{} {}", it.index, it.remedy)},
+      {"bottleneck", it.bottleneck},
+      {"remedy", it.remedy},
+      {"reason", it.reason},
+      {"accepted", it.accepted},
+      {"dev_before", val(it.dev_before)},
+      {"dev_after", val(it.dev_after)},
+      {"runs", it.runs},
+      {"seconds", it.seconds},
+      {"state", it.state},
+  };
 }
 
 }  // namespace
@@ -189,12 +204,21 @@ json iterations(Store& store, const std::string& metric, const json& optimal) {
   const bool lower = !metrics::higher_is_better(metric);
   // The setup: the incumbent the first iteration started from (or the current one).
   std::optional<int64_t> start;
-  if (!its.empty() && its.front().detail.contains("incumbent_before")) start = its.front().detail["incumbent_before"].get<int64_t>();
-  else if (its.empty()) start = store.incumbent(metric, lower);
+  if (!its.empty() && its.front().detail.contains("incumbent_before"))
+    start = its.front().detail["incumbent_before"].get<int64_t>();
+  else if (its.empty())
+    start = store.incumbent(metric, lower);
   if (start || its.empty()) {
     json e = entry(start);
-    e.update({{"index", 0}, {"label", "0 setup"}, {"remedy", "setup"}, {"reason", "baseline, then linear"}, {"bottleneck", nullptr},
-              {"accepted", true}, {"state", "finished"}, {"runs", json::array()}, {"seconds", nullptr}});
+    e.update({{"index", 0},
+              {"label", "0 setup"},
+              {"remedy", "setup"},
+              {"reason", "baseline, then linear"},
+              {"bottleneck", nullptr},
+              {"accepted", true},
+              {"state", "finished"},
+              {"runs", json::array()},
+              {"seconds", nullptr}});
     sql::Stmt st(store.db(), "SELECT id FROM runs WHERE iteration = 0 ORDER BY id");
     while (st.step()) e["runs"].push_back(st.int64(0));
     list.push_back(std::move(e));
@@ -215,10 +239,11 @@ json iterations(Store& store, const std::string& metric, const json& optimal) {
 std::string iterations_state(Store& store) {
   // What iterations() reads: the iteration rows, the cached bound, and the setup's runs (and,
   // before the first iteration, the incumbent). The metrics of a finished run never change.
-  sql::Stmt st(store.db(),
-               "SELECT (SELECT count(*) FROM iterations), (SELECT coalesce(sum(state = 'finished'), 0) FROM iterations), "
-               "(SELECT count(*) FROM project), (SELECT count(*) FROM runs WHERE iteration = 0), "
-               "(SELECT coalesce(max(id), 0) FROM runs), (SELECT count(*) FROM runs WHERE status = 'running')");
+  sql::Stmt st(
+      store.db(),
+      "SELECT (SELECT count(*) FROM iterations), (SELECT coalesce(sum(state = 'finished'), 0) FROM iterations), "
+      "(SELECT count(*) FROM project), (SELECT count(*) FROM runs WHERE iteration = 0), "
+      "(SELECT coalesce(max(id), 0) FROM runs), (SELECT count(*) FROM runs WHERE status = 'running')");
   st.step();
   if (st.int64(0) > 0) return fmt::format("{}.{}.{}.{}", st.int64(0), st.int64(1), st.int64(2), st.int64(3));
   return fmt::format("0.{}.{}.{}.{}", st.int64(2), st.int64(3), st.int64(4), st.int64(5));
@@ -228,7 +253,11 @@ std::optional<json> iteration(Store& store, const std::string& metric, int64_t i
   json e;
   std::vector<int64_t> ids;
   if (index == 0) {
-    e = {{"index", 0}, {"label", "0 setup"}, {"remedy", "setup"}, {"reason", "baseline, then linear"}, {"state", "finished"}};
+    e = {{"index", 0},
+         {"label", "0 setup"},
+         {"remedy", "setup"},
+         {"reason", "baseline, then linear"},
+         {"state", "finished"}};
     sql::Stmt st(store.db(), "SELECT id FROM runs WHERE iteration = 0 ORDER BY id");
     while (st.step()) ids.push_back(st.int64(0));  // none when the runs came from mlloop train
   } else {
@@ -259,7 +288,9 @@ json summary(Store& store, const std::string& metric) {
     j["analyses"] = st.int64(0);
   }
   {
-    sql::Stmt st(store.db(), "SELECT count(*), coalesce(sum(status = 'running'), 0), (SELECT coalesce(max(id), 0) FROM runs) FROM runs");
+    sql::Stmt st(
+        store.db(),
+        "SELECT count(*), coalesce(sum(status = 'running'), 0), (SELECT coalesce(max(id), 0) FROM runs) FROM runs");
     st.step();
     j["runs"] = st.int64(0);
     j["running"] = st.int64(1);
@@ -267,15 +298,17 @@ json summary(Store& store, const std::string& metric) {
     j["last_run"] = st.int64(2);
   }
   {
-    sql::Stmt st(store.db(), "SELECT count(*), coalesce(sum(state = 'finished'), 0), coalesce(max(idx), 0) FROM iterations");
+    sql::Stmt st(store.db(),
+                 "SELECT count(*), coalesce(sum(state = 'finished'), 0), coalesce(max(idx), 0) FROM iterations");
     st.step();
     j["iterations"] = st.int64(0);
     j["iterations_finished"] = st.int64(1);
     j["last_iteration"] = st.int64(2);
   }
   j["test_looks"] = store.count_test_looks();
-  j["version"] = fmt::format("{}.{}.{}.{}.{}.{}", j["runs"].get<int64_t>(), j["last_run"].get<int64_t>(), j["finished"].get<int64_t>(),
-                             j["iterations"].get<int64_t>(), j["iterations_finished"].get<int64_t>(), j["test_looks"].get<int64_t>());
+  j["version"] = fmt::format("{}.{}.{}.{}.{}.{}", j["runs"].get<int64_t>(), j["last_run"].get<int64_t>(),
+                             j["finished"].get<int64_t>(), j["iterations"].get<int64_t>(),
+                             j["iterations_finished"].get<int64_t>(), j["test_looks"].get<int64_t>());
   return j;
 }
 

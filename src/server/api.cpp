@@ -40,7 +40,8 @@ int64_t parse_int(std::string_view name, std::string_view text, int64_t lo, int6
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || p != text.data() + text.size() || text.empty())
     throw BadParam(fmt::format("parameter '{}' must be an integer, got '{}'", name, text.substr(0, 40)));
-  if (v < lo || v > hi) throw BadParam(fmt::format("parameter '{}' must be between {} and {}, got {}", name, lo, hi, v));
+  if (v < lo || v > hi)
+    throw BadParam(fmt::format("parameter '{}' must be between {} and {}, got {}", name, lo, hi, v));
   return v;
 }
 
@@ -120,7 +121,8 @@ struct Api::State {
     std::string key = state(*st);
     {
       std::lock_guard lock(view_mutex);
-      if (auto it = view_cache.find(view); it != view_cache.end() && it->second.first == key) return ok_body(it->second.second);
+      if (auto it = view_cache.find(view); it != view_cache.end() && it->second.first == key)
+        return ok_body(it->second.second);
     }
     std::string body = compute(*st).dump();
     std::lock_guard lock(view_mutex);
@@ -160,7 +162,8 @@ Response asset_response(std::string_view name) {
 Response Api::handle(const Request& r) {
   State& s = *s_;
   try {
-    if (r.method != "GET" && r.method != "HEAD") return json_error(405, fmt::format("{} is not allowed: the API is read-only", r.method.substr(0, 10)));
+    if (r.method != "GET" && r.method != "HEAD")
+      return json_error(405, fmt::format("{} is not allowed: the API is read-only", r.method.substr(0, 10)));
     const std::string& p = r.path;
     if (p == "/" || p == "/index.html") {
       only_params(r, {});
@@ -185,18 +188,21 @@ Response Api::handle(const Request& r) {
       if (auto v = param(r, "sort")) {
         const auto& keys = views::run_sort_keys();
         if (std::find(keys.begin(), keys.end(), *v) == keys.end())
-          throw BadParam(fmt::format("parameter 'sort' must be one of {}, got '{}'", fmt::join(keys, ", "), v->substr(0, 40)));
+          throw BadParam(
+              fmt::format("parameter 'sort' must be one of {}, got '{}'", fmt::join(keys, ", "), v->substr(0, 40)));
         q.sort = *v;
       }
       if (auto v = param(r, "order")) {
-        if (*v != "asc" && *v != "desc") throw BadParam(fmt::format("parameter 'order' must be asc or desc, got '{}'", v->substr(0, 40)));
+        if (*v != "asc" && *v != "desc")
+          throw BadParam(fmt::format("parameter 'order' must be asc or desc, got '{}'", v->substr(0, 40)));
         q.descending = *v == "desc";
       }
       if (auto v = param(r, "iteration")) q.iteration = parse_int("iteration", *v, 0, INT64_MAX);
       if (auto v = param(r, "status")) {
         static const std::vector<std::string> statuses = {"running", "done", "failed", "diverged", "stopped"};
         if (std::find(statuses.begin(), statuses.end(), *v) == statuses.end())
-          throw BadParam(fmt::format("parameter 'status' must be one of {}, got '{}'", fmt::join(statuses, ", "), v->substr(0, 40)));
+          throw BadParam(fmt::format("parameter 'status' must be one of {}, got '{}'", fmt::join(statuses, ", "),
+                                     v->substr(0, 40)));
         q.status = *v;
       }
       auto st = s.reader();
@@ -211,14 +217,19 @@ Response Api::handle(const Request& r) {
       json j = views::run(*st, *run, s.config.metric);
       j["curve"] = json::array();
       for (const auto& m : st->run_curve(id))
-        j["curve"].push_back({{"split", m.split}, {"name", m.name}, {"step", m.step ? json(*m.step) : json(nullptr)}, {"value", m.value}});
+        j["curve"].push_back({{"split", m.split},
+                              {"name", m.name},
+                              {"step", m.step ? json(*m.step) : json(nullptr)},
+                              {"value", m.value}});
       j["started_at"] = run->started_at;
       j["finished_at"] = run->finished_at;
       return ok(j);
     }
     if (p == "/api/iterations") {
       only_params(r, {});
-      return s.cached_view("iterations", views::iterations_state, [&](Store& st) { return views::iterations(st, s.config.metric, optimal_bound_json(s.config, st)); });
+      return s.cached_view("iterations", views::iterations_state, [&](Store& st) {
+        return views::iterations(st, s.config.metric, optimal_bound_json(s.config, st));
+      });
     }
     if (p.rfind("/api/iterations/", 0) == 0) {
       only_params(r, {});
@@ -241,11 +252,13 @@ Response Api::handle(const Request& r) {
     if (p.rfind("/api/inspect/", 0) == 0) {
       only_params(r, {"n"});
       std::string what = p.substr(13);
-      if (what != "labels" && what != "shift" && what != "slices") throw NotFound(fmt::format("no such view: {}", p.substr(0, 80)));
+      if (what != "labels" && what != "shift" && what != "slices")
+        throw NotFound(fmt::format("no such view: {}", p.substr(0, 80)));
       size_t n = 20;
       if (auto v = param(r, "n")) n = static_cast<size_t>(parse_int("n", *v, 1, 1000));
       if (what == "slices" && !s.has_incumbent()) throw NotFound("the project has no finished run yet");
-      return ok(s.cached(fmt::format("inspect:{}:{}", what, n), [&] { return inspect(*s.project, what, n, s.registry, *s.ctx); }));
+      return ok(s.cached(fmt::format("inspect:{}:{}", what, n),
+                         [&] { return inspect(*s.project, what, n, s.registry, *s.ctx); }));
     }
     return json_error(404, fmt::format("no such route: {}", p.substr(0, 80)));
   } catch (const BadParam& e) {

@@ -3,7 +3,7 @@
 
 #include "mlloop/server/api.hpp"
 
-#define MLLOOP_ASSET(name)                     \
+#define MLLOOP_ASSET(name)                             \
   extern "C" const char mlloop_asset_##name##_start[]; \
   extern "C" const char mlloop_asset_##name##_end[];
 MLLOOP_ASSET(index_html)
@@ -15,7 +15,9 @@ MLLOOP_ASSET(echarts_js)
 namespace mlloop::server {
 
 namespace {
-#define MLLOOP_VIEW(name) std::string_view(mlloop_asset_##name##_start, static_cast<size_t>(mlloop_asset_##name##_end - mlloop_asset_##name##_start))
+#define MLLOOP_VIEW(name)                       \
+  std::string_view(mlloop_asset_##name##_start, \
+                   static_cast<size_t>(mlloop_asset_##name##_end - mlloop_asset_##name##_start))
 
 // Replaces the one occurrence of `marker` in `page`.
 std::string fill(std::string page, std::string_view marker, std::string_view with) {
@@ -58,8 +60,9 @@ std::string dashboard_page() {
 std::string report_page(const std::string& data_json) {
   std::string page(MLLOOP_VIEW(index_html));
   page = fill(page, "<!--STYLE-->", "<style>\n" + std::string(MLLOOP_VIEW(app_css)) + "</style>");
-  std::string scripts = "<script>\n" + script_safe(MLLOOP_VIEW(echarts_js)) + "\n</script>\n<script>window.MLLOOP_DATA = " +
-                        script_safe(data_json) + ";</script>\n<script>\n" + script_safe(MLLOOP_VIEW(app_js)) + "\n</script>";
+  std::string scripts = "<script>\n" + script_safe(MLLOOP_VIEW(echarts_js)) +
+                        "\n</script>\n<script>window.MLLOOP_DATA = " + script_safe(data_json) +
+                        ";</script>\n<script>\n" + script_safe(MLLOOP_VIEW(app_js)) + "\n</script>";
   return fill(page, "<!--SCRIPTS-->", scripts);
 }
 

@@ -14,7 +14,7 @@ struct HttpServer::Impl {
   void serve(const httplib::Request& req, httplib::Response& res) {
     Request r;
     r.method = req.method;
-    r.path = req.path;  // decoded by httplib: "%2e%2e" arrives as ".."
+    r.path = req.path;                                            // decoded by httplib: "%2e%2e" arrives as ".."
     for (const auto& [k, v] : req.params) r.query.emplace(k, v);  // the first of repeated keys wins
     Response out;
     try {
@@ -63,13 +63,17 @@ HttpServer::HttpServer(Handler handler) : impl_(std::make_unique<Impl>()) {
 HttpServer::~HttpServer() { stop(); }
 
 int HttpServer::bind(const std::string& host, int port) {
-  if (port < 0 || port > 65535) throw_bad_input(fmt::format("port {} is out of range", port), "use --port 0..65535 (0: a free port)");
+  if (port < 0 || port > 65535)
+    throw_bad_input(fmt::format("port {} is out of range", port), "use --port 0..65535 (0: a free port)");
   int bound = port;
-  if (port == 0) bound = impl_->server.bind_to_any_port(host);
-  else if (!impl_->server.bind_to_port(host, port)) bound = -1;
+  if (port == 0)
+    bound = impl_->server.bind_to_any_port(host);
+  else if (!impl_->server.bind_to_port(host, port))
+    bound = -1;
   if (bound <= 0)
     throw_bad_input(fmt::format("cannot listen on {}:{}", host, port),
-                    "the port may be in use or the host not an address of this machine: pick another --port (0: a free one) or --host");
+                    "the port may be in use or the host not an address of this machine: pick another --port (0: a free "
+                    "one) or --host");
   return bound;
 }
 

@@ -121,7 +121,8 @@ TEST_F(ApiTest, RunsArePagedAndSortedOnTheServer) {
   while (valued < all.size() && all[valued].first) ++valued;
   json down = get_json("/api/runs", {{"sort", "dev"}, {"order", "desc"}, {"limit", "60"}});
   for (size_t i = 0; i < 60; ++i) EXPECT_EQ(down["runs"][i]["run"], all[valued - 1 - i].second) << i;
-  json down_tail = get_json("/api/runs", {{"sort", "dev"}, {"order", "desc"}, {"offset", std::to_string(valued - 1)}, {"limit", "2"}});
+  json down_tail = get_json(
+      "/api/runs", {{"sort", "dev"}, {"order", "desc"}, {"offset", std::to_string(valued - 1)}, {"limit", "2"}});
   EXPECT_EQ(down_tail["runs"][0]["run"], all[0].second);
   EXPECT_TRUE(down_tail["runs"][1]["errors"]["dev"].is_null());
   // Filtered and sorted: the done runs by dev, from the same expected order.
@@ -168,7 +169,8 @@ TEST_F(ApiTest, IterationsCarryTheDecompositionOfTheirIncumbent) {
     const auto& e = list[i];
     EXPECT_EQ(e["incumbent"], 2) << i;
     EXPECT_DOUBLE_EQ(e["errors"]["dev"].get<double>(), *run_loss(m, "dev", "error"));
-    EXPECT_DOUBLE_EQ(e["gaps"]["variance"].get<double>(), *run_loss(m, "train_dev", "error") - *run_loss(m, "train", "error"));
+    EXPECT_DOUBLE_EQ(e["gaps"]["variance"].get<double>(),
+                     *run_loss(m, "train_dev", "error") - *run_loss(m, "train", "error"));
     // The stacked parts: the bound, then each gap clipped at zero.
     for (const char* k : {"avoidable_bias", "variance", "data_mismatch"}) {
       if (e["gaps"][k].is_null()) continue;
@@ -192,20 +194,29 @@ TEST_F(ApiTest, DiagnosisIsTheCliDiagnosisAndSetsTheBound) {
   json its = get_json("/api/iterations");
   ASSERT_FALSE(d["errors"]["optimal"].is_null());
   EXPECT_EQ(its["optimal"], d["errors"]["optimal"]);
-  EXPECT_DOUBLE_EQ(its["iterations"][0]["bars"]["optimal"].get<double>(), d["errors"]["optimal"]["value"].get<double>());
+  EXPECT_DOUBLE_EQ(its["iterations"][0]["bars"]["optimal"].get<double>(),
+                   d["errors"]["optimal"]["value"].get<double>());
   const auto& first = its["iterations"][0];
   EXPECT_DOUBLE_EQ(first["gaps"]["avoidable_bias"].get<double>(),
                    d["errors"]["train"]["value"].get<double>() - d["errors"]["optimal"]["value"].get<double>());
-  EXPECT_DOUBLE_EQ(first["bars"]["avoidable_bias"].get<double>(), std::max(0.0, first["gaps"]["avoidable_bias"].get<double>()));
+  EXPECT_DOUBLE_EQ(first["bars"]["avoidable_bias"].get<double>(),
+                   std::max(0.0, first["gaps"]["avoidable_bias"].get<double>()));
   // Asked again, it is served from the cache: the same object.
   EXPECT_EQ(get_json("/api/diagnosis"), d);
 }
 
 TEST_F(ApiTest, BadParametersGet400) {
-  for (auto q : std::vector<std::map<std::string, std::string>>{
-           {{"limit", "abc"}}, {{"limit", "0"}}, {{"limit", "1001"}}, {{"limit", "1.5"}}, {{"offset", "-1"}},
-           {{"offset", "99999999999999999999"}}, {{"sort", "bogus"}}, {{"order", "up"}}, {{"status", "weird"}},
-           {{"iteration", "x"}}, {{"unknown", "1"}}})
+  for (auto q : std::vector<std::map<std::string, std::string>>{{{"limit", "abc"}},
+                                                                {{"limit", "0"}},
+                                                                {{"limit", "1001"}},
+                                                                {{"limit", "1.5"}},
+                                                                {{"offset", "-1"}},
+                                                                {{"offset", "99999999999999999999"}},
+                                                                {{"sort", "bogus"}},
+                                                                {{"order", "up"}},
+                                                                {{"status", "weird"}},
+                                                                {{"iteration", "x"}},
+                                                                {{"unknown", "1"}}})
     expect_error(get("/api/runs", q), 400);
   for (const char* p : {"/api/runs/abc", "/api/runs/-1", "/api/runs/1.0", "/api/runs/", "/api/iterations/x"})
     expect_error(get(p), 400);
@@ -213,9 +224,10 @@ TEST_F(ApiTest, BadParametersGet400) {
 }
 
 TEST_F(ApiTest, UnknownRoutesAndTraversalGet404) {
-  for (const char* p : {"/api/nope", "/api", "/api/", "/api/status/extra", "/api/runs/999999", "/api/iterations/99999",
-                        "/assets/../mlloop.toml", "/assets/../../etc/passwd", "/../mlloop.toml", "/assets/", "/assets/index.html",
-                        "/.mlloop/store.db", "/api/inspect/../status", "/api/inspect/wrong", "/mlloop.toml"})
+  for (const char* p :
+       {"/api/nope", "/api", "/api/", "/api/status/extra", "/api/runs/999999", "/api/iterations/99999",
+        "/assets/../mlloop.toml", "/assets/../../etc/passwd", "/../mlloop.toml", "/assets/", "/assets/index.html",
+        "/.mlloop/store.db", "/api/inspect/../status", "/api/inspect/wrong", "/mlloop.toml"})
     expect_error(get(p), 404);
   auto post = api_->handle(server::Request{"POST", "/api/status", {}});
   expect_error(post, 405);
@@ -250,7 +262,8 @@ Raw raw_request(int port, const std::string& method, const std::string& target) 
     close(fd);
     return {};
   }
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+  std::string req =
+      method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
   ::send(fd, req.data(), req.size(), 0);
   std::string resp;
   char buf[65536];
@@ -273,7 +286,8 @@ class Loopback : public ApiTest {
     http_ = new server::HttpServer([](const server::Request& r) { return api_->handle(r); });
     port_ = http_->bind("127.0.0.1", 0);
     thread_ = new std::thread([] { http_->listen(); });
-    for (int i = 0; i < 200 && raw_request(port_, "GET", "/api/summary").status != 200; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 200 && raw_request(port_, "GET", "/api/summary").status != 200; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   static void TearDownTestSuite() {
     http_->stop();
@@ -312,15 +326,17 @@ TEST_F(Loopback, AnswersLikeTheHandlers) {
 }
 
 TEST_F(Loopback, TraversalPlainAndPercentEncodedGets404) {
-  for (const char* t : {"/assets/../mlloop.toml", "/assets/%2e%2e/mlloop.toml", "/assets/%2E%2E%2Fmlloop.toml", "/assets/..%2f..%2fetc%2fpasswd",
-                        "/%2e%2e/%2e%2e/etc/passwd", "/../../etc/passwd", "/assets/%252e%252e/mlloop.toml", "/.mlloop/store.db",
-                        "/%2emlloop/store.db", "/api/%2e%2e/mlloop.toml", "/nope"}) {
+  for (const char* t : {"/assets/../mlloop.toml", "/assets/%2e%2e/mlloop.toml", "/assets/%2E%2E%2Fmlloop.toml",
+                        "/assets/..%2f..%2fetc%2fpasswd", "/%2e%2e/%2e%2e/etc/passwd", "/../../etc/passwd",
+                        "/assets/%252e%252e/mlloop.toml", "/.mlloop/store.db", "/%2emlloop/store.db",
+                        "/api/%2e%2e/mlloop.toml", "/nope"}) {
     Raw r = raw_request(port_, "GET", t);
     expect_envelope(r, 404, t);
     EXPECT_EQ(r.body.find("[task]"), std::string::npos) << "mlloop.toml leaked through " << t;
     EXPECT_EQ(r.body.find("root:"), std::string::npos) << "/etc/passwd leaked through " << t;
   }
-  for (const char* t : {"/api/runs?limit=abc", "/api/runs?limit=%2D1", "/api/runs/abc", "/api/runs?sort=%27%3B%20DROP%20TABLE%20runs"})
+  for (const char* t :
+       {"/api/runs?limit=abc", "/api/runs?limit=%2D1", "/api/runs/abc", "/api/runs?sort=%27%3B%20DROP%20TABLE%20runs"})
     expect_envelope(raw_request(port_, "GET", t), 400, t);
   expect_envelope(raw_request(port_, "POST", "/api/status"), 405, "POST /api/status");
   expect_envelope(raw_request(port_, "DELETE", "/api/runs/1"), 405, "DELETE /api/runs/1");
