@@ -1,4 +1,4 @@
-// Exact k-nearest-neighbour search (squared Euclidean), by blocks of a GEMM on Eigen.
+// Exact k-nearest-neighbour search (squared Euclidean), by tiles of distances fused with the top-k scan.
 // The knn family uses it, and so will the analysis for its Bayes-error bounds.
 #pragma once
 #include <chrono>
