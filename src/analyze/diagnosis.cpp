@@ -46,6 +46,11 @@ json finding(const std::string& code, const std::string& severity, const std::st
 
 std::string optimal_key(const ProjectConfig& c) { return fmt::format("optimal_estimate:{}:{}", c.metric, c.seed); }
 
+// The diagnosis's "optimal" object.
+json bound_json(double value, double low, double high, const char* source) {
+  return {{"value", value}, {"low", low}, {"high", high}, {"source", source}};
+}
+
 // The optimal-error estimate for the project's training rows, cached in the store.
 std::optional<OptimalBound> optimal_estimate(Project& project, const Registry& registry, Context& ctx) {
   const std::string& metric = project.config.metric;
@@ -83,13 +88,12 @@ Matrix dev_features(const Pipeline& pipe, const ProjectData& data, std::vector<f
 }  // namespace
 
 json optimal_bound_json(const ProjectConfig& cfg, Store& store) {
-  if (cfg.reference_error)
-    return {{"value", *cfg.reference_error}, {"low", *cfg.reference_error}, {"high", *cfg.reference_error}, {"source", "reference"}};
+  if (cfg.reference_error) return bound_json(*cfg.reference_error, *cfg.reference_error, *cfg.reference_error, "reference");
   if (cfg.metric != "error" && cfg.metric != "rmse") return nullptr;
   auto cached = store.meta(optimal_key(cfg));
   if (!cached) return nullptr;
   json j = json::parse(*cached);
-  return {{"value", j["value"]}, {"low", j["low"]}, {"high", j["high"]}, {"source", "estimated"}};
+  return bound_json(j["value"], j["low"], j["high"], "estimated");
 }
 
 AnalysisInputs analysis_inputs(const Project& project, const ProjectData& data) {
@@ -190,10 +194,10 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
   std::optional<Err> opt;
   if (cfg.reference_error) {
     opt = Err{*cfg.reference_error, *cfg.reference_error, *cfg.reference_error};
-    optimal = {{"value", opt->value}, {"low", opt->low}, {"high", opt->high}, {"source", "reference"}};
+    optimal = bound_json(opt->value, opt->low, opt->high, "reference");
   } else if (auto b = optimal_estimate(project, registry, ctx)) {
     opt = Err{b->value, b->low, b->high};
-    optimal = {{"value", b->value}, {"low", b->low}, {"high", b->high}, {"source", "estimated"}};
+    optimal = bound_json(b->value, b->low, b->high, "estimated");
     findings.push_back(finding("MLL-O01", "info",
                                fmt::format("optimal {} estimated at {:.4f} (between {:.4f} and {:.4f})", metric, b->value, b->low, b->high),
                                json{{"method", b->method}, {"evidence", b->evidence}},

@@ -23,6 +23,27 @@ struct Scored {
   size_t width;
 };
 
+// The incumbent run's model, with the project's data to score it on.
+struct Incumbent {
+  int64_t run = 0;
+  Artifact artifact;
+  ProjectData data;
+
+  Scored score(const SplitPart& part) const {
+    const Pipeline& p = artifact.pipeline;
+    return Scored{&part, p.target(*part.data, part.positions), artifact.model->predict(p.transform(*part.data, part.positions)),
+                  p.shape().classification ? p.classes().size() : 1};
+  }
+};
+
+Incumbent load_incumbent(Project& project, const Registry& registry, Context& ctx) {
+  const std::string& metric = project.config.metric;
+  auto run = project.store->incumbent(metric, !metrics::higher_is_better(metric));
+  if (!run) throw_bad_input("the project has no finished run to inspect", "train one first: mlloop train --model gbdt");
+  auto rec = project.store->run(*run);
+  return Incumbent{*run, read_artifact(rec->artifact, registry), load_project_data(project, ctx)};
+}
+
 // Per-row loss: log loss for classes (NaN truth: a class unseen in training counts as wrong
 // with probability 0), squared error for values.
 double row_loss(const Scored& s, size_t i, bool cls) {
@@ -84,32 +105,24 @@ json inspect(Project& project, const std::string& what, size_t n, const Registry
   if (what != "wrong" && what != "slices")
     throw_bad_input(fmt::format("unknown inspect view '{}'", what), "use mlloop inspect wrong, labels, shift or slices");
 
-  const std::string& metric = project.config.metric;
-  auto run = project.store->incumbent(metric, !metrics::higher_is_better(metric));
-  if (!run) throw_bad_input("the project has no finished run to inspect", "train one first: mlloop train --model gbdt");
-  auto rec = project.store->run(*run);
-  Artifact a = read_artifact(rec->artifact, registry);
-  ProjectData data = load_project_data(project, ctx);
+  const Incumbent inc = load_incumbent(project, registry, ctx);
+  const Artifact& a = inc.artifact;
+  const ProjectData& data = inc.data;
   const bool cls = a.pipeline.shape().classification;
-  auto score = [&](const SplitPart& part) {
-    Scored s{&part, a.pipeline.target(*part.data, part.positions), a.model->predict(a.pipeline.transform(*part.data, part.positions)),
-             cls ? a.pipeline.classes().size() : 1};
-    return s;
-  };
   std::vector<Scored> dev;
-  for (const auto& part : data.splits.at(SplitName::dev)) dev.push_back(score(part));
+  for (const auto& part : data.splits.at(SplitName::dev)) dev.push_back(inc.score(part));
 
   if (what == "wrong") {
     json rows = json::array();
     for (const auto& s : dev)
       for (auto& r : wrong_rows(s, a, n, cls, "dev")) rows.push_back(r);
-    Scored train = score(data.data_part(SplitName::train));
+    Scored train = inc.score(data.data_part(SplitName::train));
     std::vector<std::pair<double, size_t>> rank;
     for (size_t i = 0; i < train.y.size(); ++i) rank.emplace_back(-row_loss(train, i, cls), i);
     std::sort(rank.begin(), rank.end());
     json hard = json::array();
     for (size_t k = 0; k < rank.size() && k < n; ++k) hard.push_back({{"row", train.part->row_ids[rank[k].second]}, {"loss", -rank[k].first}});
-    return {{"what", "wrong"}, {"run", *run}, {"dev_wrong", rows}, {"train_highest_loss", hard}};
+    return {{"what", "wrong"}, {"run", inc.run}, {"dev_wrong", rows}, {"train_highest_loss", hard}};
   }
 
   // Slices of dev: by category, and by numeric quartile; each slice's error (classification)
@@ -176,29 +189,19 @@ json inspect(Project& project, const std::string& what, size_t n, const Registry
   std::vector<json> sorted(slices.begin(), slices.end());
   std::sort(sorted.begin(), sorted.end(), [](const json& x, const json& y) { return x["loss"].get<double>() > y["loss"].get<double>(); });
   if (sorted.size() > n) sorted.resize(n);
-  return {{"what", "slices"}, {"run", *run}, {"loss", cls ? "error" : "squared_error"}, {"dev_overall", overall},
+  return {{"what", "slices"}, {"run", inc.run}, {"loss", cls ? "error" : "squared_error"}, {"dev_overall", overall},
           {"dev_low", olow}, {"dev_high", ohigh}, {"slices", sorted}};
 }
 
-}  // namespace mlloop
-
-namespace mlloop {
-
 nlohmann::json dev_predictions(Project& project, const Registry& registry, Context& ctx, size_t max_points) {
-  using json = nlohmann::json;
-  const std::string& metric = project.config.metric;
-  auto run = project.store->incumbent(metric, !metrics::higher_is_better(metric));
-  if (!run) throw_bad_input("the project has no finished run", "train one first: mlloop train --model baseline");
-  auto rec = project.store->run(*run);
-  Artifact a = read_artifact(rec->artifact, registry);
-  ProjectData data = load_project_data(project, ctx);
+  const Incumbent inc = load_incumbent(project, registry, ctx);
+  const Artifact& a = inc.artifact;
   const bool cls = a.pipeline.shape().classification;
   std::vector<float> y, out;
-  for (const auto& part : data.splits.at(SplitName::dev)) {
-    auto t = a.pipeline.target(*part.data, part.positions);
-    auto p = a.model->predict(a.pipeline.transform(*part.data, part.positions));
-    y.insert(y.end(), t.begin(), t.end());
-    out.insert(out.end(), p.begin(), p.end());
+  for (const auto& part : inc.data.splits.at(SplitName::dev)) {
+    Scored s = inc.score(part);
+    y.insert(y.end(), s.y.begin(), s.y.end());
+    out.insert(out.end(), s.out.begin(), s.out.end());
   }
   if (cls) {
     const auto& classes = a.pipeline.classes();
@@ -211,14 +214,14 @@ nlohmann::json dev_predictions(Project& project, const Registry& registry, Conte
       if (std::isnan(y[i])) ++unseen;
       else ++m[static_cast<size_t>(y[i])][pred];
     }
-    return {{"kind", "confusion"}, {"run", *run}, {"classes", classes}, {"matrix", m}, {"unseen_class_rows", unseen}, {"rows", y.size()}};
+    return {{"kind", "confusion"}, {"run", inc.run}, {"classes", classes}, {"matrix", m}, {"unseen_class_rows", unseen}, {"rows", y.size()}};
   }
   json points = json::array();
   double sq = 0;
   for (size_t i = 0; i < y.size(); ++i) sq += (out[i] - y[i]) * (out[i] - y[i]);
   const size_t step = std::max<size_t>(1, (y.size() + max_points - 1) / std::max<size_t>(1, max_points));
   for (size_t i = 0; i < y.size(); i += step) points.push_back({out[i], y[i] - out[i]});
-  return {{"kind", "residuals"}, {"run", *run}, {"points", points}, {"rows", y.size()},
+  return {{"kind", "residuals"}, {"run", inc.run}, {"points", points}, {"rows", y.size()},
           {"rmse", y.empty() ? 0.0 : std::sqrt(sq / static_cast<double>(y.size()))}};
 }
 

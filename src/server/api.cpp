@@ -66,7 +66,6 @@ int64_t path_id(const Request& r, std::string_view prefix) {
 }  // namespace
 
 struct Api::State {
-  std::string dir;
   std::string name;
   ProjectConfig config;
   std::string store_path;
@@ -76,7 +75,6 @@ struct Api::State {
   std::mutex analysis_mutex;
   std::unique_ptr<Project> project;
   Registry registry;
-  std::map<std::string, std::pair<std::string, json>> cache;  // view -> (store state, value)
 
   // A read-only connection per server thread, kept between requests: each statement runs in
   // its own read transaction, so it always sees the last commit, and never blocks the writer.
@@ -87,49 +85,52 @@ struct Api::State {
     return c.get();
   }
 
-  // The state the heavier views depend on: the incumbent and the cached analyses.
-  std::string analysis_key(Store& s) {
-    auto inc = s.incumbent(config.metric, !metrics::higher_is_better(config.metric));
-    sql::Stmt st(s.db(), "SELECT count(*) FROM project");
-    st.step();
-    return fmt::format("{}:{}", inc ? *inc : -1, st.int64(0));
+  // Response bodies by view, each with the state of the store it was computed at: served
+  // again while that state holds.
+  std::mutex cache_mutex;
+  std::map<std::string, std::pair<std::string, std::string>> cache;  // view -> (state, body)
+  std::optional<std::string> lookup(const std::string& view, const std::string& state) {
+    std::lock_guard lock(cache_mutex);
+    if (auto it = cache.find(view); it != cache.end() && it->second.first == state) return it->second.second;
+    return std::nullopt;
   }
-
-  template <class F>
-  json cached(const std::string& view, F compute) {
-    std::string key;
-    {
-      auto s = reader();
-      key = analysis_key(*s);
-    }
-    std::lock_guard lock(analysis_mutex);
-    if (auto it = cache.find(view); it != cache.end() && it->second.first == key) return it->second.second;
-    json v = compute();
-    // The analysis may have cached new results in the store: key the value by the state after.
-    auto s = reader();
-    cache[view] = {analysis_key(*s), v};
-    return v;
+  std::string remember(const std::string& view, const std::string& state, std::string body) {
+    std::lock_guard lock(cache_mutex);
+    cache[view] = {state, body};
+    return body;
   }
+  static Response ok_body(std::string body) { return {200, "application/json", std::move(body)}; }
 
-  // Views of the store alone, cached by the state they read (`state` gives it): a page polling
+  // Views of the store alone, keyed by the state they read (`state` gives it): a page polling
   // is served without recomputing while that state holds.
-  std::mutex view_mutex;
-  std::map<std::string, std::pair<std::string, std::string>> view_cache;  // view -> (state, body)
   template <class K, class F>
   Response cached_view(const std::string& view, K state, F compute) {
     Store* st = reader();
     std::string key = state(*st);
-    {
-      std::lock_guard lock(view_mutex);
-      if (auto it = view_cache.find(view); it != view_cache.end() && it->second.first == key)
-        return ok_body(it->second.second);
-    }
-    std::string body = compute(*st).dump();
-    std::lock_guard lock(view_mutex);
-    view_cache[view] = {key, body};
-    return ok_body(std::move(body));
+    if (auto body = lookup(view, key)) return ok_body(std::move(*body));
+    return ok_body(remember(view, key, compute(*st).dump()));
   }
-  static Response ok_body(std::string body) { return {200, "application/json", std::move(body)}; }
+
+  // The state the analyses depend on: the incumbent and the analyses cached in the store.
+  std::string analysis_key() {
+    Store* s = reader();
+    auto inc = s->incumbent(config.metric, !metrics::higher_is_better(config.metric));
+    sql::Stmt st(s->db(), "SELECT count(*) FROM project");
+    st.step();
+    return fmt::format("{}:{}", inc ? *inc : -1, st.int64(0));
+  }
+
+  // The analyses (diagnosis, predictions, inspect views), computed one at a time on the
+  // read-write project.
+  template <class F>
+  Response cached_analysis(const std::string& view, F compute) {
+    if (auto body = lookup(view, analysis_key())) return ok_body(std::move(*body));
+    std::lock_guard lock(analysis_mutex);
+    if (auto body = lookup(view, analysis_key())) return ok_body(std::move(*body));  // computed meanwhile
+    std::string body = compute().dump();
+    // The analysis may have cached new results in the store: key the body by the state after.
+    return ok_body(remember(view, analysis_key(), std::move(body)));
+  }
 
   bool has_incumbent() {
     auto s = reader();
@@ -139,10 +140,9 @@ struct Api::State {
 
 Api::Api(const std::string& dir, Context& ctx) : s_(std::make_unique<State>()) {
   s_->project = std::make_unique<Project>(Project::open(dir, Store::Mode::read_write));
-  s_->dir = s_->project->dir;
   s_->name = s_->project->name;
   s_->config = s_->project->config;
-  s_->store_path = project_store(s_->dir);
+  s_->store_path = project_store(s_->project->dir);
   s_->ctx = &ctx;
   register_builtins(s_->registry);
 }
@@ -242,12 +242,12 @@ Response Api::handle(const Request& r) {
     if (p == "/api/diagnosis") {
       only_params(r, {});
       if (!s.has_incumbent()) throw NotFound("the project has no finished run to diagnose yet");
-      return ok(s.cached("diagnosis", [&] { return diagnose(*s.project, std::nullopt, s.registry, *s.ctx); }));
+      return s.cached_analysis("diagnosis", [&] { return diagnose(*s.project, std::nullopt, s.registry, *s.ctx); });
     }
     if (p == "/api/predictions") {
       only_params(r, {});
       if (!s.has_incumbent()) throw NotFound("the project has no finished run yet");
-      return ok(s.cached("predictions", [&] { return dev_predictions(*s.project, s.registry, *s.ctx); }));
+      return s.cached_analysis("predictions", [&] { return dev_predictions(*s.project, s.registry, *s.ctx); });
     }
     if (p.rfind("/api/inspect/", 0) == 0) {
       only_params(r, {"n"});
@@ -257,8 +257,8 @@ Response Api::handle(const Request& r) {
       size_t n = 20;
       if (auto v = param(r, "n")) n = static_cast<size_t>(parse_int("n", *v, 1, 1000));
       if (what == "slices" && !s.has_incumbent()) throw NotFound("the project has no finished run yet");
-      return ok(s.cached(fmt::format("inspect:{}:{}", what, n),
-                         [&] { return inspect(*s.project, what, n, s.registry, *s.ctx); }));
+      return s.cached_analysis(fmt::format("inspect:{}:{}", what, n),
+                               [&] { return inspect(*s.project, what, n, s.registry, *s.ctx); });
     }
     return json_error(404, fmt::format("no such route: {}", p.substr(0, 80)));
   } catch (const BadParam& e) {
