@@ -6,6 +6,7 @@
 
 #include "mlloop/analyze/analyses.hpp"
 #include "mlloop/analyze/bound.hpp"
+#include "mlloop/analyze/cv.hpp"
 #include "mlloop/analyze/learning_curve.hpp"
 #include "mlloop/core/context.hpp"
 #include "mlloop/core/error.hpp"
@@ -189,6 +190,40 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
   auto dev = split_error(*project.store, *run_id, "dev", metric);
   json findings = json::array();
 
+  // Small data: the errors come from repeated k-fold cross-validation (see cv.hpp).
+  std::string estimated_by = "split";
+  bool mismatch_measurable = true;
+  if (uses_cv(cfg, *project.store)) {
+    const int64_t dev_rows = project.store->split_counts()[SplitName::dev];
+    json split_errors = {{"train", err_json(train)}, {"train_dev", err_json(train_dev)}, {"dev", err_json(dev)}};
+    try {
+      ProjectData data = load_project_data(project, ctx);
+      CvResult cv = cross_validate(project, data, *run, registry, ctx);
+      train = Err{cv.train.value, cv.train.low, cv.train.high};
+      train_dev = Err{cv.out_of_fold.value, cv.out_of_fold.low, cv.out_of_fold.high};
+      if (!cv.dev_separate) dev = train_dev;
+      mismatch_measurable = cv.dev_separate;
+      estimated_by = "cv";
+      findings.push_back(finding(
+          "MLL-I01", "info",
+          fmt::format("dev has {} rows: the errors come from {}x {}-fold cross-validation over {} rows ({})", dev_rows,
+                      cv.repeats, cv.folds, cv.rows, cv.pool),
+          json{{"cv", cv.to_json()}, {"split_errors", split_errors}},
+          cv.dev_separate ? "a small dev set gives wide intervals; train is the mean in-fold error and train-dev the pooled "
+                            "out-of-fold error over the rows of train's distribution, while dev keeps its own rows"
+                          : "a small dev set gives wide intervals; train is the mean in-fold error, train-dev and dev the "
+                            "pooled out-of-fold error, so data mismatch is not measured",
+          "more dev rows narrow the frozen split's interval; [analyze] cv_below in mlloop.toml sets the threshold"));
+    } catch (const BudgetExhausted&) {
+      throw;
+    } catch (const std::exception& e) {
+      findings.push_back(finding("MLL-I02", "warn", fmt::format("small-data cross-validation failed: {}", e.what()),
+                                 json{{"dev_rows", dev_rows}, {"split_errors", split_errors}},
+                                 "the errors come from the frozen splits, whose intervals are wide on a small dev set",
+                                 "check the run's parameters; or set [analyze] cv_below = 0 in mlloop.toml"));
+    }
+  }
+
   // The optimal error: a reference the user gave, else an estimate (error and rmse).
   json optimal = nullptr;
   std::optional<Err> opt;
@@ -216,7 +251,9 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
     return std::make_pair(hi->value - lo->value, std::sqrt(hi->half() * hi->half() + lo->half() * lo->half()));
   };
   std::vector<std::pair<std::string, std::optional<std::pair<double, double>>>> gaps = {
-      {"avoidable_bias", gap(train, opt)}, {"variance", gap(train_dev, train)}, {"data_mismatch", gap(dev, train_dev)}};
+      {"avoidable_bias", gap(train, opt)},
+      {"variance", gap(train_dev, train)},
+      {"data_mismatch", mismatch_measurable ? gap(dev, train_dev) : std::nullopt}};
   json gaps_json = {{"dev_overfit", nullptr}};
   std::string bottleneck = "none";
   double largest = 0;
@@ -316,9 +353,6 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
                                {"reason", fmt::format("the learning curve predicts dev {} {:.4f} with 10x the data (now {:.4f})",
                                                       curve["loss"].get<std::string>(), at10, now)}});
   }
-  findings.push_back(finding("MLL-I01", "info", "small-data cross-validation is not computed",
-                             json::object(), "this version of mlloop takes the errors from the frozen splits, even when dev is small",
-                             "see the open analysis issue"));
   if (!shift.is_null() && shift["low"].get<double>() > 0.6) {
     findings.push_back(finding("MLL-S01", "warn",
                                fmt::format("train and dev differ: a classifier tells them apart with AUC {:.2f}; drifting: {}",
@@ -338,7 +372,7 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
           {"label_issues", labels.is_null() ? json(nullptr)
                                             : json{{"estimated_noise_rate", labels["estimated_noise_rate"]}, {"rows", labels["rows"]}, {"details", labels["details"]}}},
           {"shift", shift},
-          {"estimated_by", "split"},
+          {"estimated_by", estimated_by},
           {"findings", findings},
           {"recommendations", recommendations}};
 }

@@ -15,6 +15,7 @@
 #include <map>
 #include <set>
 
+#include "mlloop/analyze/cv.hpp"
 #include "mlloop/analyze/diagnosis.hpp"
 #include "mlloop/core/context.hpp"
 #include "mlloop/core/error.hpp"
@@ -427,9 +428,9 @@ json Loop::run() {
     const std::string bottleneck = d["bottleneck"];
     project_.store->set_meta("last_bottleneck", bottleneck);
     say("\niteration {}  (incumbent: run {}, {})\n", index, *inc, inc_run.model);
-    say("  analyze   train {}  train-dev {}  dev {}  optimal {}  ->  bottleneck: {}\n", fmt_loss(cfg_.metric, err("train")),
+    say("  analyze   train {}  train-dev {}  dev {}  optimal {}  ->  bottleneck: {}{}\n", fmt_loss(cfg_.metric, err("train")),
         fmt_loss(cfg_.metric, err("train_dev")), fmt_loss(cfg_.metric, err("dev")), fmt_loss(cfg_.metric, err("optimal")),
-        bottleneck);
+        bottleneck, d["estimated_by"] == "cv" ? fmt::format("  ({}x {}-fold cross-validation: dev is small)", cfg_.cv_repeats, cfg_.cv_folds) : "");
     LoopView view = view_of(*inc, d, index);
     auto choices = rank_remedies(view);
     recommendations = json::array();
@@ -484,7 +485,8 @@ json Loop::run() {
     trained_in_iteration_ = 0;
     find_remedy(pick->remedy)->implement(view, trainer);
 
-    // Measure: the best candidate against the incumbent, paired on the same dev rows.
+    // Measure: the best candidate against the incumbent, paired on the same rows: the dev
+    // rows, or on small data the first repeat's out-of-fold predictions over the pooled rows.
     IterationRecord rec;
     rec.index = index;
     rec.bottleneck = bottleneck;
@@ -492,27 +494,60 @@ json Loop::run() {
     rec.reason = pick->reason;
     rec.dev_before = dev_loss(*project_.store, *inc, cfg_.metric);
     rec.detail["incumbent_before"] = *inc;
+    auto finished = [&](const IterationTrainer::Tried& t) {
+      return t.dev && t.run != *inc && (t.status == "done" || t.status == "stopped");
+    };
+    std::optional<CvResult> inc_cv;
+    std::map<int64_t, CvResult> cand_cv;
+    if (uses_cv(cfg_, *project_.store)) {
+      try {
+        inc_cv = cross_validate(project_, *data_, inc_run, registry_, ctx_, 1);
+        if (inc_cv->dev_separate) inc_cv.reset();  // dev is its own distribution: judge on dev
+        for (const auto& t : trainer.tried)
+          if (inc_cv && finished(t) && !cand_cv.count(t.run))
+            cand_cv.emplace(t.run, cross_validate(project_, *data_, *project_.store->run(t.run), registry_, ctx_, 1));
+      } catch (const BudgetExhausted&) {
+        // The candidates cross-validated before the deadline are judged; the others are not.
+      } catch (const std::exception& e) {
+        say("  measure   cross-validation failed ({}); judging on dev\n", e.what());
+        inc_cv.reset();
+        cand_cv.clear();
+      }
+    }
+    const bool by_cv = inc_cv && !cand_cv.empty();
     json cands = json::array();
     const IterationTrainer::Tried* best = nullptr;
+    auto score = [&](const IterationTrainer::Tried& t) { return by_cv ? cand_cv.at(t.run).out_of_fold.value : *t.dev; };
     for (const auto& t : trainer.tried) {
       if (std::find(rec.runs.begin(), rec.runs.end(), t.run) == rec.runs.end()) rec.runs.push_back(t.run);
-      cands.push_back({{"run", t.run}, {"label", t.label}, {"status", t.status}, {"dev", t.dev ? json(*t.dev) : json(nullptr)}});
-      if (t.dev && t.run != *inc && (t.status == "done" || t.status == "stopped") && (!best || *t.dev < *best->dev)) best = &t;
+      json c = {{"run", t.run}, {"label", t.label}, {"status", t.status}, {"dev", t.dev ? json(*t.dev) : json(nullptr)}};
+      if (cand_cv.count(t.run)) c["cv"] = cand_cv.at(t.run).out_of_fold.value;
+      cands.push_back(std::move(c));
+      if (finished(t) && (!by_cv || cand_cv.count(t.run)) && (!best || score(t) < score(*best))) best = &t;
     }
     rec.detail["candidates"] = cands;
     rec.incumbent = *inc;
     if (best) {
       rec.dev_after = best->dev;
-      auto a = judge_->predictions(*project_.store, inc_run);
-      auto b = judge_->predictions(*project_.store, *project_.store->run(best->run));
+      std::optional<metrics::Predictions> a, b;
+      if (by_cv) {
+        a = inc_cv->first_repeat;
+        b = cand_cv.at(best->run).first_repeat;
+        rec.dev_before = inc_cv->out_of_fold.value;
+        rec.dev_after = cand_cv.at(best->run).out_of_fold.value;
+      } else {
+        a = judge_->predictions(*project_.store, inc_run);
+        b = judge_->predictions(*project_.store, *project_.store->run(best->run));
+      }
       if (a && b && a->rows() == b->rows() && a->rows() > 0) {
         auto cmp = metrics::compare(cfg_.metric, *a, *b, cfg_.seed);
         rec.accepted = cmp.b_better_significant;
         rec.detail["test"] = {{"name", cmp.test}, {"diff", cmp.diff}, {"low", cmp.low}, {"high", cmp.high}, {"p_value", cmp.p_value},
-                              {"candidate", best->run}};
-        say("  measure   dev {} -> {} (run {}): difference {} [{}, {}], {} p = {:.3g}  ->  {}\n", fmt_loss(cfg_.metric, rec.dev_before),
-            fmt_loss(cfg_.metric, best->dev), best->run, fmt_loss(cfg_.metric, cmp.diff), fmt_loss(cfg_.metric, cmp.low),
-            fmt_loss(cfg_.metric, cmp.high), cmp.test, cmp.p_value,
+                              {"candidate", best->run}, {"estimated_by", by_cv ? "cv" : "split"}, {"rows", a->rows()}};
+        say("  measure   {}{} -> {} (run {}): difference {} [{}, {}], {} p = {:.3g}  ->  {}\n",
+            by_cv ? fmt::format("out-of-fold {} on {} rows ", cfg_.metric, a->rows()) : std::string("dev "),
+            fmt_loss(cfg_.metric, rec.dev_before), fmt_loss(cfg_.metric, rec.dev_after), best->run, fmt_loss(cfg_.metric, cmp.diff),
+            fmt_loss(cfg_.metric, cmp.low), fmt_loss(cfg_.metric, cmp.high), cmp.test, cmp.p_value,
             rec.accepted ? "accepted: a significant improvement" : "did not help: not a significant improvement");
       }
       if (rec.accepted) rec.incumbent = best->run;

@@ -18,12 +18,6 @@ namespace fs = std::filesystem;
 namespace {
 constexpr char kMagic[8] = {'M', 'L', 'L', 'O', 'O', 'P', 'M', '1'};
 
-bool uses_early_stopping(const Family& f) {
-  for (const auto& p : f.params)
-    if (p.name == "early_stopping" || p.name == "patience") return true;
-  return false;
-}
-
 // The positive class index for binary f1 / auc: `positive` from mlloop.toml, else the
 // minority class of the training rows.
 int32_t positive_class(const ProjectConfig& cfg, const Pipeline& pipe, const std::vector<float>& y_train) {
@@ -37,6 +31,12 @@ int32_t positive_class(const ProjectConfig& cfg, const Pipeline& pipe, const std
   return ones * 2 <= y_train.size() ? 1 : 0;
 }
 }  // namespace
+
+bool uses_early_stopping(const Family& f) {
+  for (const auto& p : f.params)
+    if (p.name == "early_stopping" || p.name == "patience") return true;
+  return false;
+}
 
 nlohmann::json Recipe::to_json() const {
   nlohmann::json j = nlohmann::json::object();

@@ -123,16 +123,18 @@ ProjectConfig load_config(const std::string& path) {
                     Where{path, static_cast<int64_t>(e.source().begin.line), static_cast<int64_t>(e.source().begin.column), {}});
   }
   Reader r{path, root};
-  r.check_keys(root, "top level", {"data", "task", "split", "loop"});
+  r.check_keys(root, "top level", {"data", "task", "split", "loop", "analyze"});
   ProjectConfig c;
   const toml::table* data = r.section("data");
   const toml::table* task = r.section("task");
   const toml::table* split = r.section("split");
   const toml::table* loop = r.section("loop");
+  const toml::table* analyze = r.section("analyze");
   if (data) r.check_keys(*data, "data", {"path", "target", "dev_data", "test_data", "missing", "on_bad_rows", "on_missing_target"});
   if (task) r.check_keys(*task, "task", {"kind", "metric", "reference_error", "goal", "positive"});
   if (split) r.check_keys(*split, "split", {"method", "seed"});
   if (loop) r.check_keys(*loop, "loop", {"iterations", "time_budget", "run_time_cap", "plateau", "tune_trials", "allow", "deny"});
+  if (analyze) r.check_keys(*analyze, "analyze", {"cv_below", "cv_folds", "cv_repeats"});
 
   auto need = [&](std::optional<std::string> v, std::string_view key, std::string_view sec) {
     if (!v) throw_bad_input(fmt::format("missing key '{}' in [{}]", key, sec), "re-create the project with mlloop init --force",
@@ -188,6 +190,18 @@ ProjectConfig load_config(const std::string& path) {
   }
   c.allow = r.list(loop, "allow").value_or(std::vector<std::string>{});
   c.deny = r.list(loop, "deny").value_or(std::vector<std::string>{});
+  if (auto v = r.integer(analyze, "cv_below")) {
+    if (*v < 0) throw_bad_input("cv_below must be 0 or more", "give a dev-set size in rows; 0 turns cross-validation off", r.where(*analyze->get("cv_below")));
+    c.cv_below = *v;
+  }
+  if (auto v = r.integer(analyze, "cv_folds")) {
+    if (*v < 2 || *v > 20) throw_bad_input("cv_folds must be between 2 and 20", "5 is the usual choice", r.where(*analyze->get("cv_folds")));
+    c.cv_folds = static_cast<int>(*v);
+  }
+  if (auto v = r.integer(analyze, "cv_repeats")) {
+    if (*v < 1 || *v > 20) throw_bad_input("cv_repeats must be between 1 and 20", "3 is the usual choice", r.where(*analyze->get("cv_repeats")));
+    c.cv_repeats = static_cast<int>(*v);
+  }
   return c;
 }
 
@@ -216,6 +230,7 @@ void save_config(const std::string& path, const ProjectConfig& c) {
   for (const auto& d : c.deny) deny.push_back(d);
   loop.insert("allow", allow);
   loop.insert("deny", deny);
+  toml::table analyze{{"cv_below", c.cv_below}, {"cv_folds", c.cv_folds}, {"cv_repeats", c.cv_repeats}};
 
   std::ofstream out(path, std::ios::trunc);
   if (!out) throw_bad_input(fmt::format("cannot write '{}'", path), "check that the project folder is writable");
@@ -227,7 +242,10 @@ void save_config(const std::string& path, const ProjectConfig& c) {
          "[task]\n"
       << task << "\n\n";
   out << "# method: random | stratified | group:COLUMN | time:COLUMN\n[split]\n" << split << "\n\n";
-  out << "# allow / deny: remedy names (see DESIGN.md), for example deny = [\"augment\"]\n[loop]\n" << loop << "\n";
+  out << "# allow / deny: remedy names (see DESIGN.md), for example deny = [\"augment\"]\n[loop]\n" << loop << "\n\n";
+  out << "# cv_below: when dev has fewer rows, the errors the decisions use come from cv_repeats x cv_folds\n"
+         "# cross-validation over the non-test rows (0: always the frozen splits)\n[analyze]\n"
+      << analyze << "\n";
 }
 
 }  // namespace mlloop

@@ -2,6 +2,7 @@
 // checked field by field against CONTRACT.md.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -107,6 +108,7 @@ TEST(Diagnose, VarianceWithADeepGbdtIsVariance) {
                                        "--param", "rounds=300"}, tmp);
   expect_contract_shape(d);
   EXPECT_EQ(d["bottleneck"], "variance");
+  EXPECT_EQ(d["estimated_by"], "cv");  // 280 training rows: dev is far below 1,000 rows
 }
 
 TEST(Diagnose, MismatchIsDataMismatch) {
@@ -114,6 +116,66 @@ TEST(Diagnose, MismatchIsDataMismatch) {
   auto d = diagnose_after("mismatch", {"--model", "gbdt"}, tmp);
   expect_contract_shape(d);
   EXPECT_EQ(d["bottleneck"], "data_mismatch");
+  // Dev comes from its own file: cross-validation (if any) pools train's rows only, and dev
+  // keeps its own error, so the mismatch stays measured.
+  EXPECT_TRUE(d["gaps"]["data_mismatch"].is_number());
+  if (d["estimated_by"] == "cv") {
+    for (const auto& f : d["findings"])
+      if (f["code"] == "MLL-I01") EXPECT_EQ(f["evidence"]["cv"]["pool"], "train+train_dev");
+    EXPECT_NE(d["errors"]["dev"]["value"], d["errors"]["train_dev"]["value"]);
+  }
+}
+
+// Small data: a 200-row dev set is too noisy to decide on, so the errors come from repeated
+// k-fold cross-validation over train + train-dev + dev; with [analyze] cv_below = 0 they come
+// from the frozen splits again.
+TEST(Diagnose, SmallDevUsesRepeatedCrossValidation) {
+  TempDir tmp;
+  auto d = diagnose_after("at_optimum", {"--model", "linear"}, tmp, 2000);
+  expect_contract_shape(d);
+  ASSERT_EQ(d["estimated_by"], "cv");
+  EXPECT_TRUE(d["gaps"]["data_mismatch"].is_null());
+  EXPECT_EQ(d["errors"]["dev"], d["errors"]["train_dev"]);
+  const nlohmann::json* cv = nullptr;
+  const nlohmann::json* split = nullptr;
+  for (const auto& f : d["findings"])
+    if (f["code"] == "MLL-I01") {
+      cv = &f["evidence"]["cv"];
+      split = &f["evidence"]["split_errors"];
+    }
+  ASSERT_NE(cv, nullptr);
+  auto status = nlohmann::json::parse(run_mlloop({"status", "--dir", tmp.str("p"), "--json"}).out);
+  const auto& rows = status["rows"];
+  EXPECT_EQ((*cv)["rows"], rows["train"].get<int64_t>() + rows["train_dev"].get<int64_t>() + rows["dev"].get<int64_t>());
+  EXPECT_EQ((*cv)["folds"], 5);
+  EXPECT_EQ((*cv)["repeats"], 3);
+  EXPECT_EQ((*cv)["pool"], "train+train_dev+dev");
+  // The pooled estimate is on 1,800 rows, not 200: its interval is much narrower, and it is
+  // near the true 8% error of the optimal (linear) model.
+  auto width = [](const nlohmann::json& e) { return e["high"].get<double>() - e["low"].get<double>(); };
+  EXPECT_LT(width(d["errors"]["dev"]), 0.5 * width((*split)["dev"]));
+  EXPECT_NEAR(d["errors"]["dev"]["value"].get<double>(), 0.08, 0.025);
+  EXPECT_LE(d["errors"]["train"]["value"].get<double>(), d["errors"]["dev"]["value"].get<double>() + 0.01);
+  EXPECT_EQ(d["bottleneck"], "none");
+
+  // Same seed, same folds: a second diagnosis (from the cache) and a fresh one agree.
+  auto again = nlohmann::json::parse(run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"}).out);
+  EXPECT_EQ(again["errors"], d["errors"]);
+
+  {
+    std::ifstream in(tmp.str("p/mlloop.toml"));
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string toml = text.str();
+    auto at = toml.find("cv_below = 1000");
+    ASSERT_NE(at, std::string::npos) << toml;
+    toml.replace(at, 15, "cv_below = 0");
+    std::ofstream(tmp.str("p/mlloop.toml"), std::ios::trunc) << toml;
+  }
+  auto split_d = nlohmann::json::parse(run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"}).out);
+  EXPECT_EQ(split_d["estimated_by"], "split");
+  EXPECT_TRUE(split_d["gaps"]["data_mismatch"].is_number());
+  EXPECT_EQ(split_d["errors"]["dev"], (*split)["dev"]);
 }
 
 TEST(Diagnose, AReferenceErrorIsUsedAsIs) {

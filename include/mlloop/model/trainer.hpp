@@ -30,6 +30,9 @@ struct Recipe {
   static Recipe from_json(const nlohmann::json& j);
 };
 
+// Whether a family stops early on a slice of its training rows (gbdt, mlp).
+bool uses_early_stopping(const Family& family);
+
 struct TrainRequest {
   std::string family;
   Params params;                      // as given; defaults are filled in

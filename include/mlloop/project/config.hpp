@@ -45,6 +45,10 @@ struct ProjectConfig {
   int tune_trials = 8;                      // tune_hyperparameters' trial budget
   std::vector<std::string> allow;
   std::vector<std::string> deny;
+  // [analyze]
+  int64_t cv_below = 1000;  // dev with fewer rows: the decisions use repeated k-fold CV (0: never)
+  int cv_folds = 5;
+  int cv_repeats = 3;
 
   CsvOptions csv_options() const;
 };

@@ -1,0 +1,48 @@
+// Small-data cross-validation. When dev is small (fewer than [analyze] cv_below rows; 40 dev
+// rows give an error interval of +-0.1), one dev split is too noisy to decide on. The errors
+// the decisions use then come from repeated, seeded k-fold cross-validation of the run's
+// family, params and data recipe over the non-test rows of one distribution:
+//   - train + train-dev + dev when dev was carved from DATA by a random or stratified split;
+//   - train + train-dev when dev comes from its own file or lies later in time (a time
+//     split): dev then keeps its own error, and the mismatch gap stays measurable.
+// Folds are stratified for classification and by group for a group split. Preprocessing is
+// fitted on each fold's training rows only.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mlloop/metrics/metrics.hpp"
+#include "mlloop/project/project_data.hpp"
+#include "mlloop/store/store.hpp"
+
+namespace mlloop {
+
+class Context;
+class Registry;
+
+// Whether the project's decisions use cross-validation: dev has fewer than cv_below rows.
+bool uses_cv(const ProjectConfig& config, Store& store);
+
+struct CvResult {
+  std::string pool;                  // "train+train_dev+dev" or "train+train_dev"
+  bool dev_separate = false;         // dev is not in the pool (own file or time split)
+  int folds = 0, repeats = 0;
+  size_t rows = 0;                   // rows in the pool
+  metrics::Interval train;           // mean in-fold error, as a loss
+  metrics::Interval out_of_fold;     // pooled out-of-fold error, as a loss (mean over repeats)
+  // The first repeat's out-of-fold predictions over the pool, for paired comparisons: two
+  // runs of one project see the same folds.
+  metrics::Predictions first_repeat;
+
+  nlohmann::json to_json() const;   // without the predictions
+};
+
+// Cross-validates a finished run (cached per run and repeat in the store). `repeats` caps
+// the project's cv_repeats (the loop's paired test needs only the first). Throws
+// BudgetExhausted at the loop's deadline, and std::runtime_error when a fold fails.
+CvResult cross_validate(Project& project, const ProjectData& data, const RunRecord& run, const Registry& registry,
+                        Context& ctx, std::optional<int> repeats = std::nullopt);
+
+}  // namespace mlloop

@@ -1,0 +1,322 @@
+#include "mlloop/analyze/cv.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <unordered_map>
+
+#include "mlloop/core/context.hpp"
+#include "mlloop/core/error.hpp"
+#include "mlloop/model/augment.hpp"
+#include "mlloop/model/pipeline.hpp"
+#include "mlloop/model/trainer.hpp"
+
+namespace mlloop {
+namespace {
+using json = nlohmann::json;
+
+// The project metric's interval as a loss (auc -> 1 - AUC swaps the ends).
+metrics::Interval loss_interval(const std::string& metric, const metrics::Predictions& p, uint64_t seed) {
+  metrics::Interval iv = metrics::with_interval(metric, p, seed, 200);
+  const bool flip = metrics::higher_is_better(metric);
+  return {metrics::as_loss(metric, iv.value), metrics::as_loss(metric, flip ? iv.high : iv.low),
+          metrics::as_loss(metric, flip ? iv.low : iv.high)};
+}
+
+json interval_json(const metrics::Interval& i) { return {{"value", i.value}, {"low", i.low}, {"high", i.high}}; }
+metrics::Interval interval_of(const json& j) { return {j["value"], j["low"], j["high"]}; }
+
+// The pool of rows the folds are cut from: positions in the DATA file, with their row ids.
+struct Pool {
+  const Dataset* data = nullptr;
+  std::vector<size_t> positions;
+  std::vector<int64_t> row_ids;
+  std::string name;
+  bool dev_separate = false;
+};
+
+Pool make_pool(const ProjectConfig& cfg, const ProjectData& data) {
+  Pool pool;
+  const SplitPart& train = data.data_part(SplitName::train);
+  pool.data = train.data;
+  auto add = [&](const SplitPart& part) {
+    pool.positions.insert(pool.positions.end(), part.positions.begin(), part.positions.end());
+    pool.row_ids.insert(pool.row_ids.end(), part.row_ids.begin(), part.row_ids.end());
+  };
+  add(train);
+  add(data.data_part(SplitName::train_dev));
+  const auto& dev = data.splits.at(SplitName::dev);
+  pool.dev_separate = cfg.split.method == SplitMethod::time ||
+                      std::any_of(dev.begin(), dev.end(), [](const SplitPart& p) { return p.source != "data"; });
+  if (!pool.dev_separate)
+    for (const auto& part : dev) add(part);
+  pool.name = pool.dev_separate ? "train+train_dev" : "train+train_dev+dev";
+  return pool;
+}
+
+// Fold of each pool row for one repeat: stratified by class, or whole groups for a group
+// split, else shuffled; seeded by the project's seed and the repeat.
+std::vector<int> assign_folds(const ProjectConfig& cfg, const Pool& pool, const std::vector<int32_t>& cls, int folds,
+                              uint64_t seed) {
+  const size_t n = pool.positions.size();
+  std::vector<int> fold(n, 0);
+  const Column* group = nullptr;
+  if (cfg.split.method == SplitMethod::group)
+    for (const auto& c : pool.data->columns)
+      if (c.name == cfg.split.column) group = &c;
+  if (group) {
+    std::unordered_map<std::string, size_t> index;
+    std::vector<size_t> group_of(n);
+    for (size_t i = 0; i < n; ++i) group_of[i] = index.emplace(group->text(pool.positions[i]), index.size()).first->second;
+    std::vector<size_t> order(index.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    seeded_shuffle(order, seed);
+    std::vector<int> fold_of_group(index.size());
+    for (size_t k = 0; k < order.size(); ++k) fold_of_group[order[k]] = static_cast<int>(k % static_cast<size_t>(folds));
+    for (size_t i = 0; i < n; ++i) fold[i] = fold_of_group[group_of[i]];
+    return fold;
+  }
+  // Stratified: shuffle, then deal the rows of each class round the folds in turn.
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), size_t{0});
+  seeded_shuffle(order, seed);
+  if (!cls.empty())
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return cls[a] < cls[b]; });
+  for (size_t k = 0; k < n; ++k) fold[order[k]] = static_cast<int>(k % static_cast<size_t>(folds));
+  return fold;
+}
+
+struct RepeatResult {
+  metrics::Interval train, oof;
+  std::vector<float> out;  // out-of-fold outputs over the pool (rows x classes, or values)
+};
+
+class CrossValidation {
+ public:
+  CrossValidation(Project& project, const ProjectData& data, const RunRecord& run, const Registry& registry, Context& ctx)
+      : cfg_(project.config), run_(run), family_(registry.get(run.model)), ctx_(ctx), pool_(make_pool(cfg_, data)) {
+    classification_ = is_classification(cfg_.task);
+    const Column* target = nullptr;
+    for (const auto& c : pool_.data->columns)
+      if (c.name == cfg_.target) target = &c;
+    MLLOOP_ASSERT(target != nullptr);
+    // One class encoding for the whole pool (each fold's pipeline has its own).
+    std::map<std::string, size_t> counts;
+    for (size_t pos : pool_.positions) {
+      if (classification_) {
+        std::string t = target->text(pos);
+        auto [it, added] = class_index_.emplace(t, static_cast<int32_t>(classes_.size()));
+        if (added) classes_.push_back(t);
+        y_class_.push_back(it->second);
+        ++counts[t];
+      } else {
+        y_value_.push_back(target->values[pos]);
+      }
+    }
+    if (classification_ && classes_.size() == 2) {
+      positive_ = counts[classes_[1]] <= counts[classes_[0]] ? 1 : 0;
+      if (cfg_.positive)
+        for (int32_t k = 0; k < 2; ++k)
+          if (classes_[static_cast<size_t>(k)] == *cfg_.positive) positive_ = k;
+    }
+    recipe_ = Recipe::from_json(run.config.value("recipe", json::object()));
+    std::sort(recipe_.drop_rows.begin(), recipe_.drop_rows.end());
+    model_seed_ = run.config.value("seed", ctx.seed);
+  }
+
+  const Pool& pool() const { return pool_; }
+
+  metrics::Predictions predictions(const std::vector<float>& out, const std::vector<size_t>& idx) const {
+    metrics::Predictions p;
+    p.classification = classification_;
+    p.positive = positive_;
+    if (classification_) {
+      p.classes = classes_.size();
+      p.proba = out;
+      for (size_t i : idx) p.y.push_back(y_class_[i]);
+    } else {
+      p.value.assign(out.begin(), out.end());
+      for (size_t i : idx) p.target.push_back(y_value_[i]);
+    }
+    return p;
+  }
+
+  RepeatResult repeat(int r) {
+    const size_t n = pool_.positions.size();
+    const int folds = cfg_.cv_folds;
+    const uint64_t seed = cfg_.seed ^ (0xC0FFEEULL + static_cast<uint64_t>(r) * 0x9E3779B97F4A7C15ULL);
+    std::vector<int> fold = assign_folds(cfg_, pool_, y_class_, folds, seed);
+    const size_t width = classification_ ? classes_.size() : 1;
+    RepeatResult res;
+    res.out.assign(n * width, 0.f);
+    std::vector<size_t> all(n);
+    std::iota(all.begin(), all.end(), size_t{0});
+    int fitted = 0;
+    for (int f = 0; f < folds; ++f) {
+      std::vector<size_t> fit_idx, eval_idx;
+      for (size_t i = 0; i < n; ++i) {
+        if (fold[i] == f) eval_idx.push_back(i);
+        else if (!std::binary_search(recipe_.drop_rows.begin(), recipe_.drop_rows.end(), pool_.row_ids[i])) fit_idx.push_back(i);
+      }
+      if (eval_idx.empty() || fit_idx.empty()) continue;
+      auto fit = fold_fit(fit_idx, seed + static_cast<uint64_t>(f));
+      res.train.value += fit.train.value;
+      res.train.low += fit.train.low;
+      res.train.high += fit.train.high;
+      ++fitted;
+      std::vector<float> o = predict(*fit.pipe, *fit.model, eval_idx);
+      for (size_t i = 0; i < eval_idx.size(); ++i)
+        std::copy_n(o.begin() + static_cast<std::ptrdiff_t>(i * width), width,
+                    res.out.begin() + static_cast<std::ptrdiff_t>(eval_idx[i] * width));
+    }
+    if (fitted == 0) throw std::runtime_error("no fold could be fitted");
+    res.train = {res.train.value / fitted, res.train.low / fitted, res.train.high / fitted};
+    res.oof = loss_interval(cfg_.metric, predictions(res.out, all), seed);
+    return res;
+  }
+
+ private:
+  struct FoldFit {
+    std::unique_ptr<Pipeline> pipe;
+    std::unique_ptr<Model> model;
+    metrics::Interval train;
+  };
+
+  std::vector<size_t> positions(const std::vector<size_t>& idx) const {
+    std::vector<size_t> p(idx.size());
+    for (size_t i = 0; i < idx.size(); ++i) p[i] = pool_.positions[idx[i]];
+    return p;
+  }
+
+  // The fold model's outputs on pool rows, in the pool's class encoding.
+  std::vector<float> predict(const Pipeline& pipe, const Model& model, const std::vector<size_t>& idx) const {
+    std::vector<float> o = model.predict(pipe.transform(*pool_.data, positions(idx)));
+    for (float v : o)
+      if (!std::isfinite(v)) throw std::runtime_error(fmt::format("{} predicts non-finite values in a fold", run_.model));
+    if (!classification_) return o;
+    const auto& fc = pipe.classes();
+    const size_t w = classes_.size(), fw = fc.size();
+    std::vector<float> out(idx.size() * w, 0.f);
+    for (size_t k = 0; k < fw; ++k) {
+      const size_t g = static_cast<size_t>(class_index_.at(fc[k]));
+      for (size_t i = 0; i < idx.size(); ++i) out[i * w + g] = o[i * fw + k];
+    }
+    return out;
+  }
+
+  // Fits the run's family, params and recipe on pool rows `fit_idx`, as train_run does on
+  // train: preprocessing fitted on them, a 10% early-stopping slice for the families that
+  // stop early, noise copies and oversampling. The in-fold error is measured on the rows the
+  // model fitted (not the slice, not the synthetic rows).
+  FoldFit fold_fit(std::vector<size_t> fit_idx, uint64_t seed) {
+    FoldFit ff;
+    ff.pipe = std::make_unique<Pipeline>();
+    Pipeline::Options popt;
+    popt.standardize = family_.standardize;
+    popt.drop_columns = recipe_.drop_columns;
+    ff.pipe->fit(*pool_.data, positions(fit_idx), cfg_.target, classification_, popt);
+    std::vector<size_t> es_idx;
+    if (uses_early_stopping(family_) && fit_idx.size() >= 50) {
+      std::vector<size_t> order(fit_idx.size());
+      std::iota(order.begin(), order.end(), size_t{0});
+      seeded_shuffle(order, seed ^ 0x5EED5EEDULL);
+      const size_t n_es = std::max<size_t>(1, fit_idx.size() / 10);
+      std::vector<char> in_es(fit_idx.size(), 0);
+      for (size_t i = 0; i < n_es; ++i) in_es[order[i]] = 1;
+      std::vector<size_t> keep;
+      for (size_t i = 0; i < fit_idx.size(); ++i) (in_es[i] ? es_idx : keep).push_back(fit_idx[i]);
+      fit_idx = std::move(keep);
+    }
+    const Pipeline& pipe = *ff.pipe;
+    Matrix x = pipe.transform(*pool_.data, positions(fit_idx));
+    std::vector<float> y = pipe.target(*pool_.data, positions(fit_idx)), w;
+    if (recipe_.noise_copies > 0) add_noise_copies(x, y, w, recipe_.noise, recipe_.noise_copies, model_seed_ ^ 0xA06ULL);
+    if (recipe_.oversample && classification_) oversample_minority(x, y, w, family_.standardize, model_seed_ ^ 0x5307EULL);
+    Matrix x_es;
+    std::vector<float> y_es;
+    if (!es_idx.empty()) {
+      x_es = pipe.transform(*pool_.data, positions(es_idx));
+      y_es = pipe.target(*pool_.data, positions(es_idx));
+    }
+    Context fold_ctx = ctx_;
+    fold_ctx.seed = model_seed_;
+    ff.model = family_.create(run_.params, pipe.shape());
+    FitResult r = ff.model->fit(x, y, w, es_idx.empty() ? nullptr : &x_es, es_idx.empty() ? nullptr : &y_es, fold_ctx,
+                                Deadline{ctx_.deadline});
+    if (r.status == "stopped" && ctx_.deadline_passed()) throw BudgetExhausted();
+    if (r.status != "done" && r.status != "stopped")
+      throw std::runtime_error(fmt::format("{} {} in a cross-validation fold: {}", run_.model, r.status, r.reason));
+    ff.train = loss_interval(cfg_.metric, predictions(predict(pipe, *ff.model, fit_idx), fit_idx), seed);
+    return ff;
+  }
+
+  const ProjectConfig& cfg_;
+  const RunRecord& run_;
+  const Family& family_;
+  Context& ctx_;
+  Pool pool_;
+  bool classification_ = true;
+  std::vector<std::string> classes_;
+  std::unordered_map<std::string, int32_t> class_index_;
+  std::vector<int32_t> y_class_;
+  std::vector<float> y_value_;
+  int32_t positive_ = 1;
+  Recipe recipe_;
+  uint64_t model_seed_ = 0;
+};
+}  // namespace
+
+bool uses_cv(const ProjectConfig& config, Store& store) {
+  if (config.cv_below <= 0) return false;
+  const int64_t dev = store.split_counts()[SplitName::dev];
+  return dev > 0 && dev < config.cv_below;
+}
+
+json CvResult::to_json() const {
+  return {{"pool", pool}, {"dev_separate", dev_separate}, {"folds", folds}, {"repeats", repeats}, {"rows", rows},
+          {"train", interval_json(train)}, {"out_of_fold", interval_json(out_of_fold)}};
+}
+
+CvResult cross_validate(Project& project, const ProjectData& data, const RunRecord& run, const Registry& registry,
+                        Context& ctx, std::optional<int> repeats) {
+  const ProjectConfig& cfg = project.config;
+  CrossValidation cv(project, data, run, registry, ctx);
+  CvResult res;
+  res.pool = cv.pool().name;
+  res.dev_separate = cv.pool().dev_separate;
+  res.folds = cfg.cv_folds;
+  res.repeats = std::min(cfg.cv_repeats, repeats.value_or(cfg.cv_repeats));
+  res.rows = cv.pool().positions.size();
+  std::vector<size_t> all(res.rows);
+  std::iota(all.begin(), all.end(), size_t{0});
+  for (int r = 0; r < res.repeats; ++r) {
+    // Each repeat is cached on its own: a later call for more repeats reuses the first.
+    const std::string key = fmt::format("cv:v1:{}:{}:{}:{}", run.id, cfg.seed, cfg.cv_folds, r);
+    RepeatResult rr;
+    if (auto cached = project.store->meta(key)) {
+      json j = json::parse(*cached);
+      rr.train = interval_of(j["train"]);
+      rr.oof = interval_of(j["oof"]);
+      if (r == 0) rr.out = j["out"].get<std::vector<float>>();
+    } else {
+      rr = cv.repeat(r);
+      json j{{"train", interval_json(rr.train)}, {"oof", interval_json(rr.oof)}};
+      if (r == 0) j["out"] = rr.out;
+      project.store->set_meta(key, j.dump());
+    }
+    res.train.value += rr.train.value / res.repeats;
+    res.train.low += rr.train.low / res.repeats;
+    res.train.high += rr.train.high / res.repeats;
+    res.out_of_fold.value += rr.oof.value / res.repeats;
+    res.out_of_fold.low += rr.oof.low / res.repeats;
+    res.out_of_fold.high += rr.oof.high / res.repeats;
+    if (r == 0) res.first_repeat = cv.predictions(rr.out, all);
+  }
+  return res;
+}
+
+}  // namespace mlloop
