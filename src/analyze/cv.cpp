@@ -276,6 +276,25 @@ bool uses_cv(const ProjectConfig& config, Store& store) {
   return dev > 0 && dev < config.cv_below;
 }
 
+namespace {
+std::string cv_errors_key(const ProjectConfig& c, int64_t run) {
+  return fmt::format("cv_errors:v1:{}:{}:{}x{}", run, c.seed, c.cv_repeats, c.cv_folds);
+}
+}  // namespace
+
+std::optional<json> cv_errors(const ProjectConfig& config, Store& store, int64_t run) {
+  if (!uses_cv(config, store)) return std::nullopt;
+  auto cached = store.meta(cv_errors_key(config, run));
+  if (!cached) return std::nullopt;
+  return json::parse(*cached);
+}
+
+void save_cv_errors(const ProjectConfig& config, Store& store, int64_t run, const CvResult& cv) {
+  const std::string key = cv_errors_key(config, run);
+  if (store.meta(key)) return;
+  store.set_meta(key, json{{"train", cv.train.value}, {"train_dev", cv.out_of_fold.value}, {"dev_in_pool", !cv.dev_separate}}.dump());
+}
+
 json CvResult::to_json() const {
   return {{"pool", pool}, {"dev_separate", dev_separate}, {"folds", folds}, {"repeats", repeats}, {"rows", rows},
           {"train", interval_json(train)}, {"out_of_fold", interval_json(out_of_fold)}};

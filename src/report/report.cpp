@@ -31,7 +31,7 @@ json report_data(Project& project, const Registry& registry, Context& ctx) {
   };
   d["diagnosis"] = attempt("diagnosis", [&] { return diagnose(project, std::nullopt, registry, ctx); });
   d["status"] = views::status(project.name, project.config, store);
-  d["iterations"] = views::iterations(store, metric, optimal_bound_json(project.config, store));
+  d["iterations"] = views::iterations(store, project.config, optimal_bound_json(project.config, store));
   json runs = json::array();
   for (const auto& r : store.runs()) runs.push_back(views::run(store, r, metric));
   d["runs"] = std::move(runs);

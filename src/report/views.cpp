@@ -6,6 +6,7 @@
 #include <map>
 
 #include "mlloop/data/task.hpp"
+#include "mlloop/analyze/cv.hpp"
 #include "mlloop/metrics/metrics.hpp"
 #include "mlloop/model/trainer.hpp"
 
@@ -142,14 +143,23 @@ json runs_page(Store& store, const std::string& metric, const RunsQuery& q) {
 
 namespace {
 
-json entry_for(Store& store, const std::string& metric, const json& optimal, std::optional<int64_t> inc) {
-  json e{{"incumbent", inc ? json(*inc) : json(nullptr)}};
+json entry_for(Store& store, const ProjectConfig& config, const json& optimal, std::optional<int64_t> inc) {
+  const std::string& metric = config.metric;
+  json e{{"incumbent", inc ? json(*inc) : json(nullptr)}, {"estimated_by", "split"}};
   std::optional<double> tr, td, dv;
+  bool mismatch = true;
   if (inc) {
     auto m = store.run_metrics(*inc);
     tr = run_loss(m, "train", metric);
     td = run_loss(m, "train_dev", metric);
     dv = run_loss(m, "dev", metric);
+    if (auto cv = cv_errors(config, store, *inc)) {
+      e["estimated_by"] = "cv";
+      tr = (*cv)["train"].get<double>();
+      td = (*cv)["train_dev"].get<double>();
+      mismatch = !(*cv)["dev_in_pool"].get<bool>();
+      if (!mismatch) dv = td;
+    }
   }
   auto val = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
   e["errors"] = {{"train", val(tr)}, {"train_dev", val(td)}, {"dev", val(dv)}};
@@ -159,7 +169,7 @@ json entry_for(Store& store, const std::string& metric, const json& optimal, std
     if (!hi || !lo) return std::nullopt;
     return *hi - *lo;
   };
-  auto ab = gap(tr, opt), va = gap(td, tr), mm = gap(dv, td);
+  auto ab = gap(tr, opt), va = gap(td, tr), mm = mismatch ? gap(dv, td) : std::nullopt;
   e["gaps"] = {{"avoidable_bias", val(ab)}, {"variance", val(va)}, {"data_mismatch", val(mm)}};
   // Stacked bars: the bound, then each gap clipped at zero, so every gap that is there shows
   // at its true size. A gap below zero (within noise, or a model that does better on
@@ -190,15 +200,16 @@ json iteration_json(const IterationRecord& it) {
 
 }  // namespace
 
-json iterations(Store& store, const std::string& metric, const json& optimal) {
+json iterations(Store& store, const ProjectConfig& config, const json& optimal) {
+  const std::string& metric = config.metric;
   auto its = store.iterations();
   json list = json::array();
   // Most iterations leave the incumbent as it was: one decomposition per incumbent.
   std::map<int64_t, json> by_incumbent;
   auto entry = [&](std::optional<int64_t> inc) {
-    if (!inc) return entry_for(store, metric, optimal, inc);
+    if (!inc) return entry_for(store, config, optimal, inc);
     auto it = by_incumbent.find(*inc);
-    if (it == by_incumbent.end()) it = by_incumbent.emplace(*inc, entry_for(store, metric, optimal, inc)).first;
+    if (it == by_incumbent.end()) it = by_incumbent.emplace(*inc, entry_for(store, config, optimal, inc)).first;
     return it->second;
   };
   const bool lower = !metrics::higher_is_better(metric);

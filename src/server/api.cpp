@@ -228,7 +228,7 @@ Response Api::handle(const Request& r) {
     if (p == "/api/iterations") {
       only_params(r, {});
       return s.cached_view("iterations", views::iterations_state, [&](Store& st) {
-        return views::iterations(st, s.config.metric, optimal_bound_json(s.config, st));
+        return views::iterations(st, s.config, optimal_bound_json(s.config, st));
       });
     }
     if (p.rfind("/api/iterations/", 0) == 0) {

@@ -42,8 +42,10 @@ json runs_page(Store& store, const std::string& metric, const RunsQuery& query);
 // dev}, gaps {avoidable_bias, variance, data_mismatch} (signed), bars {optimal,
 // avoidable_bias, variance, data_mismatch} (the stacked parts: the bound, then each gap
 // clipped at zero)}]}. The first entry (index 0, "setup") is the incumbent the loop
-// started from. `optimal` is the diagnosis's bound (diagnosis.hpp: optimal_bound_json).
-json iterations(Store& store, const std::string& metric, const json& optimal);
+// started from. `optimal` is the diagnosis's bound (diagnosis.hpp: optimal_bound_json). On
+// small data the errors are the cross-validated ones a diagnosis cached (cv.hpp), as in
+// `diagnose`, with "estimated_by": "cv"; else the frozen splits' ("split").
+json iterations(Store& store, const ProjectConfig& config, const json& optimal);
 
 // A key that changes whenever iterations() would: a cache of it is valid while this is.
 std::string iterations_state(Store& store);
