@@ -43,7 +43,8 @@ int run_run(const RunArgs& args, Context& ctx) {
   register_builtins(registry);
   // The iteration blocks: on stdout, or on stderr when stdout carries the JSON.
   opt.log = args.json ? (ctx.quiet ? nullptr : &ctx.err()) : &ctx.out();
-  opt.progress = !ctx.quiet && ::isatty(STDERR_FILENO);
+  // The progress bar is drawn in place on the stream of the blocks, when it is a terminal.
+  opt.progress = opt.log && ::isatty(args.json ? STDERR_FILENO : STDOUT_FILENO);
   nlohmann::json out = run_loop(project, registry, opt, ctx);
   if (args.json) ctx.out() << out.dump() << '\n';
   return out["best"].is_null() ? static_cast<int>(ExitCode::failed) : 0;

@@ -260,3 +260,24 @@ TEST(Loop, BadBudgetsAndRemedyNamesAreBadInput) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("regularise"), std::string::npos) << r.err;
 }
+
+// On a terminal the candidates in training get a progress bar, redrawn in place on the
+// blocks' stream; on a pipe there is none. `script` gives the run a pseudo-terminal.
+TEST(Loop, AProgressBarOnATerminalAndNoneOnAPipe) {
+  if (run_shell("command -v script").exit_code != 0) GTEST_SKIP() << "script (util-linux) is not installed";
+  TempDir tmp;
+  init_scenario("underfit", tmp, "p", 2, 1500);
+  const std::string run = shell_quote(MLLOOP_BINARY) + " run --dir " + shell_quote(tmp.str("p")) + " --iterations 1";
+  auto tty = run_shell("script -qec " + shell_quote(run) + " /dev/null");
+  ASSERT_EQ(tty.exit_code, 0) << tty.out << tty.err;
+  // The first iteration switches to a flexible class: gbdt trains round by round.
+  EXPECT_NE(tty.out.find("\r    [#"), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("%  step "), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("\r\x1b[K"), std::string::npos) << "the bar is cleared before the candidate's line";
+  EXPECT_NE(tty.out.find("iteration 1"), std::string::npos);
+
+  auto piped = run_mlloop({"run", "--dir", tmp.str("p"), "--iterations", "2"});
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.out.find('\r'), std::string::npos);
+  EXPECT_EQ(piped.err.find('\r'), std::string::npos);
+}

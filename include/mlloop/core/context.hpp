@@ -3,6 +3,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <optional>
 #include <string_view>
@@ -20,6 +21,9 @@ class Context {
   // The loop's wall-clock deadline, if any: long analyses and trainings stop at it.
   std::optional<std::chrono::steady_clock::time_point> deadline;
   bool deadline_passed() const { return deadline && std::chrono::steady_clock::now() >= *deadline; }
+  // Called by long trainings after each round or epoch (steps done, steps planned), when set:
+  // the loop draws its progress bar from it. Early stopping may end before `total`.
+  std::function<void(int64_t done, int64_t total)> progress;
 
   std::ostream& out() const { return *out_; }  // results: tables, JSON
   std::ostream& err() const { return *err_; }  // progress, warnings, errors

@@ -18,7 +18,7 @@ struct LoopOptions {
   std::optional<double> time_budget;     // seconds for this invocation; null: mlloop.toml, else none
   std::optional<double> run_time_cap;    // seconds per training; null: mlloop.toml, else none
   std::ostream* log = nullptr;           // one block per iteration (null: no log)
-  bool progress = false;                 // a progress line on stderr while candidates train
+  bool progress = false;                 // a progress bar on `log` while candidates train (a terminal)
 };
 
 // Runs the loop and returns CONTRACT.md's `mlloop run --json` object (every iteration of the

@@ -434,6 +434,7 @@ class Mlp final : public Model {
                                    format_loss(train_loss), lr_hint()));
       const double vl = has_valid ? valid_loss(vx, vy) : std::numeric_limits<double>::quiet_NaN();
       r.curve.push_back({epoch, train_loss, vl});
+      if (ctx.progress) ctx.progress(epoch + 1, cfg_.epochs);
       if (has_valid) {
         if (!std::isfinite(vl))
           return diverge(fmt::format("valid loss became {} at epoch {} ({})", format_loss(vl), epoch, lr_hint()));

@@ -91,6 +91,7 @@ class Gbdt final : public Model {
       auto v = parse_eval(ev);
       CurvePoint pt{it + 1, v.empty() ? NAN : v[0], v.size() > 1 ? v[1] : NAN};
       r.curve.push_back(pt);
+      if (ctx.progress) ctx.progress(it + 1, rounds);
       if (!std::isfinite(pt.train_loss)) {
         r.status = "diverged";
         r.reason = fmt::format("training loss became {} at round {}", pt.train_loss, it + 1);
