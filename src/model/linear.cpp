@@ -8,6 +8,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "mlloop/core/child.hpp"
 #include "mlloop/core/context.hpp"
 #include "mlloop/model/model.hpp"
 
@@ -21,13 +22,36 @@ class Linear final : public Model {
   Linear(const Params& p, TaskShape shape) : shape_(shape), c_(p.at("C").get<double>()) {}
 
   FitResult fit(const Matrix& x, const std::vector<float>& y, const std::vector<float>& w, const Matrix*,
-                const std::vector<float>*, const Context&, const Deadline&) override {
+                const std::vector<float>*, const Context&, const Deadline& deadline) override {
     FitResult r;
     cols_ = x.cols;
     if (!shape_.classification) {
       fit_ridge(x, y, w);
       return r;
     }
+    if (!deadline.at) {
+      fit_liblinear(x, y);
+      return r;
+    }
+    // liblinear's solver has no callback to stop it: under a deadline it runs in a child
+    // process, killed when the deadline passes.
+    ChildResult child = run_with_deadline(
+        [&] {
+          fit_liblinear(x, y);
+          return save();
+        },
+        deadline.at);
+    if (child.stopped) {
+      r.status = "stopped";
+      r.reason = "the deadline passed during liblinear's solve (run in a child process, which was stopped)";
+      r.usable = false;
+      return r;
+    }
+    load(child.bytes);
+    return r;
+  }
+
+  void fit_liblinear(const Matrix& x, const std::vector<float>& y) {
     // liblinear takes sparse rows; zeros are left out, a bias feature is appended.
     std::vector<feature_node> nodes;
     std::vector<size_t> starts;
@@ -63,7 +87,6 @@ class Linear final : public Model {
     int nr_w = nr_class_ == 2 ? 1 : nr_class_;
     w_.assign(m->w, m->w + static_cast<size_t>(prob.n) * static_cast<size_t>(nr_w));
     free_and_destroy_model(&m);
-    return r;
   }
 
   std::vector<float> predict(const Matrix& x) const override {

@@ -228,7 +228,8 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
       records.push_back(MetricRecord{"es", "loss", pt.valid_loss, std::nullopt, std::nullopt, pt.step});
   }
   std::string status = out.fit.status;
-  if (status == "done" || status == "stopped") {
+  const bool has_model = (status == "done" || status == "stopped") && out.fit.usable;
+  if (has_model) {
     try {
       auto measure = [&](const std::string& split, const Dataset& ds, const std::vector<size_t>& rows,
                          const std::string& source, const std::vector<int64_t>* ids) {
@@ -284,7 +285,7 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::string artifact;
-  if (status == "done" || status == "stopped") {
+  if (has_model && (status == "done" || status == "stopped")) {
     artifact = (fs::path(project.dir) / ".mlloop" / "models" / fmt::format("run_{}.mlm", out.run)).string();
     write_artifact(artifact, family.name, params, pipe, *model);
   }

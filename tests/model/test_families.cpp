@@ -170,3 +170,53 @@ TEST(Families, ParamsAreValidatedAgainstTheirDeclarations) {
   ASSERT_TRUE(up);
   EXPECT_EQ((*up)["max_depth"], 5);
 }
+
+// liblinear has no callback to stop it: under a deadline it runs in a child process, and the
+// deadline stops it there. A fit given time gets the same model as one in this process.
+TEST(Families, LinearUnderADeadlineIsStoppedInAChildProcess) {
+  Registry registry;
+  register_builtins(registry);
+  const Family& fam = registry.get("linear");
+  const Params params = resolve_params(fam, Params{{"C", 1000.0}});
+  TaskShape shape{true, 2};
+  // 400k x 60 rows of weakly separable data with a weak penalty: many Newton steps.
+  Matrix x;
+  x.rows = 400000;
+  x.cols = 60;
+  x.data.resize(x.rows * x.cols);
+  std::vector<float> y(x.rows);
+  uint64_t s = 12345;
+  auto next = [&] {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return static_cast<float>(static_cast<double>(s >> 11) / 9007199254740992.0 - 0.5);
+  };
+  for (size_t i = 0; i < x.rows; ++i) {
+    float z = 0;
+    for (size_t j = 0; j < x.cols; ++j) z += (x.data[i * x.cols + j] = next()) * static_cast<float>(j % 7);
+    y[i] = z + 2 * next() > 0 ? 1.f : 0.f;
+  }
+  std::ostringstream sink;
+  Context ctx{sink, sink};
+  const auto t0 = std::chrono::steady_clock::now();
+  auto stopped = fam.create(params, shape);
+  FitResult r = stopped->fit(x, y, {}, nullptr, nullptr, ctx, Deadline{t0 + std::chrono::milliseconds(200)});
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.status, "stopped") << "the solve took under 0.2 s: make the problem harder";
+  EXPECT_FALSE(r.usable);
+  EXPECT_LT(secs, 0.6);
+
+  // With time: the child's model equals the one fitted here.
+  Matrix small = x;
+  small.rows = 20000;
+  small.data.resize(small.rows * small.cols);
+  std::vector<float> ys(y.begin(), y.begin() + static_cast<std::ptrdiff_t>(small.rows));
+  auto in_child = fam.create(params, shape);
+  auto here = fam.create(params, shape);
+  FitResult a = in_child->fit(small, ys, {}, nullptr, nullptr, ctx, Deadline{std::chrono::steady_clock::now() + std::chrono::minutes(5)});
+  FitResult b = here->fit(small, ys, {}, nullptr, nullptr, ctx, Deadline{});
+  ASSERT_EQ(a.status, "done");
+  ASSERT_EQ(b.status, "done");
+  EXPECT_EQ(in_child->predict(small), here->predict(small));
+}

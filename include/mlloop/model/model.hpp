@@ -51,6 +51,7 @@ struct FitResult {
   std::string reason;           // why, when not done
   std::vector<CurvePoint> curve;
   int64_t best_step = -1;       // the round or epoch kept by early stopping
+  bool usable = true;           // false: stopped before any model existed (nothing to predict with)
 };
 
 using Params = nlohmann::json;  // an object: parameter name -> value
