@@ -20,7 +20,8 @@ int run_diagnose(const DiagnoseArgs& args, Context& ctx) {
   }
   auto& out = ctx.out();
   const std::string metric = d["metric"];
-  fmt::print(out, "diagnosis of run {} ({} as a loss, 95% intervals)\n", d["run"].get<int64_t>(), metric);
+  fmt::print(out, "diagnosis of run {} ({} as a loss, 95% intervals{})\n", d["run"].get<int64_t>(), metric,
+             d["estimated_by"] == "cv" ? "; errors from repeated k-fold cross-validation: dev is small" : "");
   for (const char* s : {"optimal", "train", "train_dev", "dev"}) {
     const auto& e = d["errors"][s];
     if (e.is_null()) {

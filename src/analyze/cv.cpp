@@ -272,8 +272,14 @@ class CrossValidation {
 
 bool uses_cv(const ProjectConfig& config, Store& store) {
   if (config.cv_below <= 0) return false;
-  const int64_t dev = store.split_counts()[SplitName::dev];
-  return dev > 0 && dev < config.cv_below;
+  auto counts = store.split_counts();
+  const int64_t dev = counts[SplitName::dev];
+  if (dev <= 0 || dev >= config.cv_below) return false;
+  // When dev stands apart (its own file, or later in time), cross-validation can only sharpen
+  // train-dev: worth it only when train-dev is small too. (It also keeps the pool small: a
+  // train-dev below cv_below rows means DATA has at most about 10 times as many.)
+  const bool dev_separate = !config.dev_data.empty() || config.split.method == SplitMethod::time;
+  return !dev_separate || counts[SplitName::train_dev] < config.cv_below;
 }
 
 namespace {

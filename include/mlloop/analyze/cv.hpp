@@ -22,7 +22,8 @@ namespace mlloop {
 class Context;
 class Registry;
 
-// Whether the project's decisions use cross-validation: dev has fewer than cv_below rows.
+// Whether the project's decisions use cross-validation: dev has fewer than cv_below rows
+// (and, when dev stands apart from the pool, so has train-dev).
 bool uses_cv(const ProjectConfig& config, Store& store);
 
 struct CvResult {
