@@ -219,18 +219,7 @@ class CrossValidation {
     popt.standardize = family_.standardize;
     popt.drop_columns = recipe_.drop_columns;
     ff.pipe->fit(*pool_.data, positions(fit_idx), cfg_.target, classification_, popt);
-    std::vector<size_t> es_idx;
-    if (uses_early_stopping(family_) && fit_idx.size() >= 50) {
-      std::vector<size_t> order(fit_idx.size());
-      std::iota(order.begin(), order.end(), size_t{0});
-      seeded_shuffle(order, seed ^ 0x5EED5EEDULL);
-      const size_t n_es = std::max<size_t>(1, fit_idx.size() / 10);
-      std::vector<char> in_es(fit_idx.size(), 0);
-      for (size_t i = 0; i < n_es; ++i) in_es[order[i]] = 1;
-      std::vector<size_t> keep;
-      for (size_t i = 0; i < fit_idx.size(); ++i) (in_es[i] ? es_idx : keep).push_back(fit_idx[i]);
-      fit_idx = std::move(keep);
-    }
+    const std::vector<size_t> es_idx = carve_early_stopping(family_, fit_idx, seed);
     const Pipeline& pipe = *ff.pipe;
     Matrix x = pipe.transform(*pool_.data, positions(fit_idx));
     std::vector<float> y = pipe.target(*pool_.data, positions(fit_idx)), w;

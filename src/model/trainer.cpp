@@ -38,6 +38,21 @@ bool uses_early_stopping(const Family& f) {
   return false;
 }
 
+std::vector<size_t> carve_early_stopping(const Family& family, std::vector<size_t>& rows, uint64_t seed) {
+  std::vector<size_t> es;
+  if (!uses_early_stopping(family) || rows.size() < 50) return es;
+  std::vector<size_t> order(rows.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  seeded_shuffle(order, seed ^ 0x5EED5EEDULL);
+  const size_t n_es = std::max<size_t>(1, rows.size() / 10);
+  std::vector<char> in_es(rows.size(), 0);
+  for (size_t i = 0; i < n_es; ++i) in_es[order[i]] = 1;
+  std::vector<size_t> keep;
+  for (size_t i = 0; i < rows.size(); ++i) (in_es[i] ? es : keep).push_back(rows[i]);
+  rows = std::move(keep);
+  return es;
+}
+
 nlohmann::json Recipe::to_json() const {
   nlohmann::json j = nlohmann::json::object();
   if (!drop_rows.empty()) j["drop_rows"] = drop_rows;
@@ -163,18 +178,8 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
   const TaskShape shape = pipe.shape();
 
   // The early-stopping slice: 10% of the kept training rows, seeded; never train-dev.
-  std::vector<size_t> fit_idx = kept, es_idx;
-  if (uses_early_stopping(family) && fit_idx.size() >= 50) {
-    std::vector<size_t> order(fit_idx.size());
-    std::iota(order.begin(), order.end(), size_t{0});
-    seeded_shuffle(order, ctx.seed ^ 0x5EED5EEDULL);
-    size_t n_es = std::max<size_t>(1, fit_idx.size() / 10);
-    std::vector<char> in_es(fit_idx.size(), 0);
-    for (size_t i = 0; i < n_es; ++i) in_es[order[i]] = 1;
-    std::vector<size_t> keep;
-    for (size_t i = 0; i < fit_idx.size(); ++i) (in_es[i] ? es_idx : keep).push_back(fit_idx[i]);
-    fit_idx = std::move(keep);
-  }
+  std::vector<size_t> fit_idx = kept;
+  std::vector<size_t> es_idx = carve_early_stopping(family, fit_idx, ctx.seed);
   auto positions_of = [&](const std::vector<size_t>& idx) {
     std::vector<size_t> p(idx.size());
     for (size_t i = 0; i < idx.size(); ++i) p[i] = train.positions[idx[i]];

@@ -32,6 +32,9 @@ struct Recipe {
 
 // Whether a family stops early on a slice of its training rows (gbdt, mlp).
 bool uses_early_stopping(const Family& family);
+// For such a family, moves a seeded 10% of `rows` (at least 50 of them) out into the
+// early-stopping slice it returns; otherwise returns nothing and leaves `rows` alone.
+std::vector<size_t> carve_early_stopping(const Family& family, std::vector<size_t>& rows, uint64_t seed);
 
 struct TrainRequest {
   std::string family;
