@@ -21,10 +21,7 @@ using json = nlohmann::json;
 
 // The project metric's interval as a loss (auc -> 1 - AUC swaps the ends).
 metrics::Interval loss_interval(const std::string& metric, const metrics::Predictions& p, uint64_t seed) {
-  metrics::Interval iv = metrics::with_interval(metric, p, seed, 200);
-  const bool flip = metrics::higher_is_better(metric);
-  return {metrics::as_loss(metric, iv.value), metrics::as_loss(metric, flip ? iv.high : iv.low),
-          metrics::as_loss(metric, flip ? iv.low : iv.high)};
+  return metrics::as_loss(metric, metrics::with_interval(metric, p, seed, 200));
 }
 
 json interval_json(const metrics::Interval& i) { return {{"value", i.value}, {"low", i.low}, {"high", i.high}}; }
@@ -277,8 +274,7 @@ std::string cv_errors_key(const ProjectConfig& c, int64_t run) {
 }
 }  // namespace
 
-std::optional<json> cv_errors(const ProjectConfig& config, Store& store, int64_t run) {
-  if (!uses_cv(config, store)) return std::nullopt;
+std::optional<json> cached_cv_errors(const ProjectConfig& config, Store& store, int64_t run) {
   auto cached = store.meta(cv_errors_key(config, run));
   if (!cached) return std::nullopt;
   return json::parse(*cached);

@@ -199,7 +199,7 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
     try {
       ProjectData data = load_project_data(project, ctx);
       CvResult cv = cross_validate(project, data, *run, registry, ctx);
-      if (cv.repeats == cfg.cv_repeats) save_cv_errors(cfg, *project.store, *run_id, cv);
+      save_cv_errors(cfg, *project.store, *run_id, cv);
       train = Err{cv.train.value, cv.train.low, cv.train.high};
       train_dev = Err{cv.out_of_fold.value, cv.out_of_fold.low, cv.out_of_fold.high};
       if (!cv.dev_separate) dev = train_dev;

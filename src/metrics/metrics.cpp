@@ -207,6 +207,11 @@ const std::vector<std::string>& regression_metrics() {
 bool higher_is_better(std::string_view name) { return name == "auc" || name == "f1" || name == "r2"; }
 double as_loss(std::string_view name, double value) { return higher_is_better(name) ? 1.0 - value : value; }
 
+Interval as_loss(std::string_view name, const Interval& iv) {
+  const bool flip = higher_is_better(name);
+  return {as_loss(name, iv.value), as_loss(name, flip ? iv.high : iv.low), as_loss(name, flip ? iv.low : iv.high)};
+}
+
 double compute(std::string_view name, const Predictions& p, const std::vector<size_t>& idx_in) {
   auto idx = all_rows(p, idx_in);
   if (p.classification) {

@@ -249,11 +249,7 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
           if (name == cfg.metric || name == "error") {
             auto iv = metrics::with_interval(name, p, ctx.seed, 200);
             records.push_back(MetricRecord{split, name, iv.value, iv.low, iv.high, std::nullopt});
-            if (name == cfg.metric) {
-              double lo = metrics::as_loss(name, metrics::higher_is_better(name) ? iv.high : iv.low);
-              double hi = metrics::as_loss(name, metrics::higher_is_better(name) ? iv.low : iv.high);
-              out.errors[split] = metrics::Interval{metrics::as_loss(name, iv.value), lo, hi};
-            }
+            if (name == cfg.metric) out.errors[split] = metrics::as_loss(name, iv);
           } else {
             records.push_back(MetricRecord{split, name, metrics::compute(name, p), std::nullopt, std::nullopt, std::nullopt});
           }

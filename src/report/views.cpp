@@ -143,7 +143,9 @@ json runs_page(Store& store, const std::string& metric, const RunsQuery& q) {
 
 namespace {
 
-json entry_for(Store& store, const ProjectConfig& config, const json& optimal, std::optional<int64_t> inc) {
+// `cv`: the project uses cross-validation (uses_cv), so a diagnosed incumbent's errors are
+// the cross-validated ones.
+json entry_for(Store& store, const ProjectConfig& config, bool cv, const json& optimal, std::optional<int64_t> inc) {
   const std::string& metric = config.metric;
   json e{{"incumbent", inc ? json(*inc) : json(nullptr)}, {"estimated_by", "split"}};
   std::optional<double> tr, td, dv;
@@ -153,11 +155,11 @@ json entry_for(Store& store, const ProjectConfig& config, const json& optimal, s
     tr = run_loss(m, "train", metric);
     td = run_loss(m, "train_dev", metric);
     dv = run_loss(m, "dev", metric);
-    if (auto cv = cv_errors(config, store, *inc)) {
+    if (auto c = cv ? cached_cv_errors(config, store, *inc) : std::nullopt) {
       e["estimated_by"] = "cv";
-      tr = (*cv)["train"].get<double>();
-      td = (*cv)["train_dev"].get<double>();
-      mismatch = !(*cv)["dev_in_pool"].get<bool>();
+      tr = (*c)["train"].get<double>();
+      td = (*c)["train_dev"].get<double>();
+      mismatch = !(*c)["dev_in_pool"].get<bool>();
       if (!mismatch) dv = td;
     }
   }
@@ -202,14 +204,15 @@ json iteration_json(const IterationRecord& it) {
 
 json iterations(Store& store, const ProjectConfig& config, const json& optimal) {
   const std::string& metric = config.metric;
+  const bool cv = uses_cv(config, store);
   auto its = store.iterations();
   json list = json::array();
   // Most iterations leave the incumbent as it was: one decomposition per incumbent.
   std::map<int64_t, json> by_incumbent;
   auto entry = [&](std::optional<int64_t> inc) {
-    if (!inc) return entry_for(store, config, optimal, inc);
+    if (!inc) return entry_for(store, config, cv, optimal, inc);
     auto it = by_incumbent.find(*inc);
-    if (it == by_incumbent.end()) it = by_incumbent.emplace(*inc, entry_for(store, config, optimal, inc)).first;
+    if (it == by_incumbent.end()) it = by_incumbent.emplace(*inc, entry_for(store, config, cv, optimal, inc)).first;
     return it->second;
   };
   const bool lower = !metrics::higher_is_better(metric);

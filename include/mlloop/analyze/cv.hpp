@@ -48,10 +48,10 @@ CvResult cross_validate(Project& project, const ProjectData& data, const RunReco
 
 // The errors a diagnosis took from cross-validation for `run` ({"train", "train_dev"} as
 // losses, and "dev_in_pool": dev's error is then train_dev's, and the mismatch is not
-// measured; else dev keeps the frozen split's error), when the project uses cross-validation
-// and a diagnosis has computed them; else nullopt. The report and the dashboard draw the
-// same decomposition as `diagnose` from this.
-std::optional<nlohmann::json> cv_errors(const ProjectConfig& config, Store& store, int64_t run);
+// measured; else dev keeps the frozen split's error), if a diagnosis has computed them with
+// the project's seed, folds and repeats; else nullopt. Only meaningful when uses_cv(). The
+// report and the dashboard draw the same decomposition as `diagnose` from this.
+std::optional<nlohmann::json> cached_cv_errors(const ProjectConfig& config, Store& store, int64_t run);
 void save_cv_errors(const ProjectConfig& config, Store& store, int64_t run, const CvResult& cv);
 
 }  // namespace mlloop

@@ -35,6 +35,9 @@ const std::vector<std::string>& regression_metrics();
 bool higher_is_better(std::string_view name);
 double as_loss(std::string_view name, double value);
 
+// An interval of the metric as an interval of its loss (for auc and f1 the ends swap).
+Interval as_loss(std::string_view name, const Interval& interval);
+
 // The metric on the rows `idx` (all rows when empty). Throws std::invalid_argument for an
 // unknown name (a programming error: names are validated where users give them).
 double compute(std::string_view name, const Predictions& p, const std::vector<size_t>& idx = {});
