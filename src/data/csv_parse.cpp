@@ -25,30 +25,81 @@ namespace mlloop::csv {
 namespace {
 
 // Dictionary of distinct strings in order of first appearance, with a flat open-addressing
-// index (power-of-two capacity, linear probing) keyed by the XXH3 hash of the text.
+// index (power-of-two capacity, linear probing). Strings of up to 16 bytes, nearly all
+// categorical values, are keyed by their bytes in the slot itself: no hash call and no trip
+// to the stored string to compare. Longer ones are keyed by their XXH3 hash.
 struct Dict {
   std::deque<std::string> storage;
   struct Slot {
-    uint64_t hash = 0;
+    uint64_t lo = 0, hi = 0;  // short: the bytes (see key()); long: the hash, 0
+    uint32_t len = 0;
     int32_t code = -1;
   };
   std::vector<Slot> slots = std::vector<Slot>(64);
 
+  static uint64_t load8(const char* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+  static uint64_t load4(const char* p) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  // A short string's bytes as two words, without reading past it: overlapping loads, unique
+  // for a given length.
+  static void key(std::string_view s, uint64_t& lo, uint64_t& hi) {
+    const char* p = s.data();
+    const size_t n = s.size();
+    if (n >= 8) {
+      lo = load8(p);
+      hi = load8(p + n - 8);
+    } else if (n >= 4) {
+      lo = load4(p) | (load4(p + n - 4) << 32);
+      hi = 0;
+    } else {
+      lo = n == 0 ? 0
+                  : static_cast<uint64_t>(static_cast<unsigned char>(p[0])) |
+                        static_cast<uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8 |
+                        static_cast<uint64_t>(static_cast<unsigned char>(p[n - 1])) << 16;
+      hi = 0;
+    }
+  }
+  static uint64_t mix(uint64_t lo, uint64_t hi, uint64_t len) {
+    uint64_t h = lo ^ (hi * 0x9E3779B97F4A7C15ull) ^ (len << 56);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
+  }
+
   int32_t intern(std::string_view s, bool& inserted) {
-    uint64_t h = hash_bytes(s);
-    size_t mask = slots.size() - 1;
+    uint64_t lo, hi, h;
+    const bool is_short = s.size() <= 16;
+    if (is_short) {
+      key(s, lo, hi);
+      h = mix(lo, hi, s.size());
+    } else {
+      h = hash_bytes(s);
+      lo = h;
+      hi = 0;
+    }
+    const uint32_t len = static_cast<uint32_t>(s.size());
+    const size_t mask = slots.size() - 1;
     for (size_t i = static_cast<size_t>(h) & mask;; i = (i + 1) & mask) {
       Slot& slot = slots[i];
       if (slot.code < 0) {
         storage.emplace_back(s);
-        slot.hash = h;
-        slot.code = static_cast<int32_t>(storage.size() - 1);
+        slot = Slot{lo, hi, len, static_cast<int32_t>(storage.size() - 1)};
         inserted = true;
         int32_t code = slot.code;
         if (storage.size() * 2 > slots.size()) grow();
         return code;
       }
-      if (slot.hash == h && storage[static_cast<size_t>(slot.code)] == s) {
+      if (slot.lo == lo && slot.hi == hi && slot.len == len &&
+          (is_short || storage[static_cast<size_t>(slot.code)] == s)) {
         inserted = false;
         return slot.code;
       }
@@ -72,10 +123,19 @@ struct Dict {
     std::vector<Slot> fresh(capacity);
     size_t mask = capacity - 1;
     for (size_t code = 0; code < storage.size(); ++code) {
-      uint64_t h = hash_bytes(storage[code]);
+      std::string_view s = storage[code];
+      uint64_t lo, hi, h;
+      if (s.size() <= 16) {
+        key(s, lo, hi);
+        h = mix(lo, hi, s.size());
+      } else {
+        h = hash_bytes(s);
+        lo = h;
+        hi = 0;
+      }
       size_t i = static_cast<size_t>(h) & mask;
       while (fresh[i].code >= 0) i = (i + 1) & mask;
-      fresh[i] = Slot{h, static_cast<int32_t>(code)};
+      fresh[i] = Slot{lo, hi, static_cast<uint32_t>(s.size()), static_cast<int32_t>(code)};
     }
     slots = std::move(fresh);
   }
@@ -182,9 +242,15 @@ void parse_part(const char* begin, const char* stop_at, const char* end, bool at
     return false;
   };
 
+  RowScanner scanner(d.delimiter, d.quote, ncols);
   while (p < stop_at) {
     const char* row_start = p;
-    RowResult r = tokenize_row(p, end, d.delimiter, d.quote, at_eof, rf);
+    RowResult r;
+    if (const char* next = scanner.split(p, end, rf)) {
+      r.next = next;
+    } else {
+      r = tokenize_row(p, end, d.delimiter, d.quote, at_eof, rf);
+    }
     if (r.status == RowStatus::incomplete) break;
     if (r.status == RowStatus::blank) {
       part.newlines += rf.newlines;

@@ -25,7 +25,128 @@ inline const char* scan_unquoted(const char* p, const char* end, char delim) {
   while (p < end && *p != delim && *p != '\n' && *p != '\r') ++p;
   return p;
 }
+
+#if defined(__SSE2__)
+inline uint64_t eq_mask16(__m128i x, __m128i v) {
+  return static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, v))));
+}
+#endif
+
+// Prefix XOR: bit i is the parity of the set bits 0..i (1 from an opening quote up to, not
+// including, its closing one).
+inline uint64_t prefix_xor(uint64_t x) {
+  x ^= x << 1;
+  x ^= x << 2;
+  x ^= x << 4;
+  x ^= x << 8;
+  x ^= x << 16;
+  x ^= x << 32;
+  return x;
+}
+
+// Bits 0..i.
+inline uint64_t upto(unsigned i) { return i >= 63 ? ~uint64_t{0} : (uint64_t{2} << i) - 1; }
 }  // namespace
+
+void RowScanner::load(const char* block, const char* end) {
+  alignas(16) char pad[64];
+  const char* src = block;
+  if (end - block < 64) {  // the last bytes: zero-padded, zeros match nothing
+    std::memset(pad, 0, sizeof pad);
+    std::memcpy(pad, block, static_cast<size_t>(end - block));
+    src = pad;
+  }
+  uint64_t d = 0, n = 0, q = 0;
+#if defined(__SSE2__)
+  const __m128i vd = _mm_set1_epi8(delim_), vn = _mm_set1_epi8('\n'), vq = _mm_set1_epi8(quote_);
+  for (int k = 0; k < 4; ++k) {
+    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 16 * k));
+    d |= eq_mask16(x, vd) << (16 * k);
+    n |= eq_mask16(x, vn) << (16 * k);
+    q |= eq_mask16(x, vq) << (16 * k);
+  }
+#else
+  for (int k = 0; k < 64; ++k) {
+    d |= static_cast<uint64_t>(src[k] == delim_) << k;
+    n |= static_cast<uint64_t>(src[k] == '\n') << k;
+    q |= static_cast<uint64_t>(src[k] == quote_) << k;
+  }
+#endif
+  uint64_t in = prefix_xor(q);
+  if (inside_) in = ~in;
+  inside_ = (in >> 63) != 0;
+  block_ = block;
+  seps_ = (d | n) & ~in;
+  lf_ = n & ~in;
+  quotes_ = q;
+  quoted_lf_ = n & in;
+}
+
+const char* RowScanner::split(const char* p, const char* end, RowFields& out) {
+  out.fields.clear();
+  if (p >= end || *p == '\n' || (*p == '\r' && (p + 1 == end || p[1] == '\n'))) {  // blank lines: the slow path
+    cursor_ = nullptr;
+    return nullptr;
+  }
+  if (p != cursor_) {  // after the slow path, or at the start: classify from p, outside quotes
+    inside_ = false;
+    load(p, end);
+  }
+  const char* field = p;
+  int quote_count = 0;
+  bool quoted_lf = false;
+  while (true) {
+    if (seps_ == 0) {
+      if (quotes_) quote_count += __builtin_popcountll(quotes_);
+      quoted_lf |= quoted_lf_ != 0;
+      if (end - block_ <= 64) {  // no line feed before the end of the buffer
+        cursor_ = nullptr;
+        return nullptr;
+      }
+      load(block_ + 64, end);
+      continue;
+    }
+    const unsigned i = static_cast<unsigned>(__builtin_ctzll(seps_));
+    const char* at = block_ + i;
+    out.fields.emplace_back(field, static_cast<size_t>(at - field));
+    field = at + 1;
+    const uint64_t bit = uint64_t{1} << i;
+    seps_ &= seps_ - 1;
+    if (lf_ & bit) {
+      const uint64_t mine = upto(i);
+      if (quotes_ & mine) quote_count += __builtin_popcountll(quotes_ & mine);
+      quoted_lf |= (quoted_lf_ & mine) != 0;
+      quotes_ &= ~mine;
+      quoted_lf_ &= ~mine;
+      break;
+    }
+  }
+  cursor_ = field;
+  std::string_view& last = out.fields.back();
+  if (!last.empty() && last.back() == '\r') last.remove_suffix(1);
+  if (out.fields.size() != ncols_ || quoted_lf) {
+    cursor_ = nullptr;
+    return nullptr;
+  }
+  if (quote_count > 0) {
+    int quoted = 0;
+    for (auto& f : out.fields) {
+      if (f.empty() || f.front() != quote_) continue;
+      if (f.size() < 2 || f.back() != quote_) {
+        cursor_ = nullptr;
+        return nullptr;
+      }
+      f = f.substr(1, f.size() - 2);
+      ++quoted;
+    }
+    if (quote_count != 2 * quoted) {  // doubled quotes, or quotes inside unquoted text
+      cursor_ = nullptr;
+      return nullptr;
+    }
+  }
+  out.newlines = 1;
+  return field;
+}
 
 RowResult tokenize_row(const char* p, const char* end, char delim, char quote, bool at_eof, RowFields& out) {
   out.fields.clear();
