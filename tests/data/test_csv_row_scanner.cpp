@@ -105,3 +105,37 @@ TEST(RowScanner, HandsBackARowWithoutALineFeedAndBlankLines) {
   const std::string open = "\"a,1\n2,3\n";  // an open quote: never taken, whatever follows
   EXPECT_EQ(scanner.split(open.data(), open.data() + open.size(), out), nullptr);
 }
+
+// The decimal fast path multiplies by a double reciprocal for up to 7 decimals instead of
+// dividing; the float must still be the correctly rounded one, which the float division of
+// two exact floats gives.
+TEST(DecimalFastPath, MatchesCorrectlyRoundedDivision) {
+  char buf[32];
+  size_t checked = 0;
+  for (int frac = 1; frac <= 7; ++frac) {
+    float pow10 = 1;
+    for (int k = 0; k < frac; ++k) pow10 *= 10;
+    for (uint32_t m = 0; m < (1u << 24); m += 5) {
+      // m with a decimal point `frac` digits from the right, zero-padded: "0.00123" for 123.
+      char digits[16];
+      int n = 0;
+      uint32_t v = m;
+      do {
+        digits[n++] = static_cast<char>('0' + v % 10);
+        v /= 10;
+      } while (v);
+      while (n <= frac) digits[n++] = '0';
+      int len = 0;
+      for (int k = n - 1; k >= 0; --k) {
+        buf[len++] = digits[k];
+        if (k == frac) buf[len++] = '.';
+      }
+      float got = 0;
+      ASSERT_TRUE(parse_simple_decimal(std::string_view(buf, static_cast<size_t>(len)), got));
+      const float want = static_cast<float>(m) / pow10;
+      ASSERT_EQ(got, want) << std::string(buf, static_cast<size_t>(len));
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 20000000u);
+}
