@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -15,6 +16,9 @@
 #include <functional>
 #include <thread>
 #include <unordered_map>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "csv_internal.hpp"
 #include "mlloop/core/error.hpp"
@@ -36,6 +40,7 @@ struct Dict {
     int32_t code = -1;
   };
   std::vector<Slot> slots = std::vector<Slot>(64);
+  int shift = 64 - 6;  // 64 - log2(slots.size())
 
   static uint64_t load8(const char* p) {
     uint64_t v;
@@ -66,19 +71,12 @@ struct Dict {
       hi = 0;
     }
   }
+  // Multiplicative hashing: the slot is the top bits of the product, which every key bit reaches.
   static uint64_t mix(uint64_t lo, uint64_t hi, uint64_t len) {
-    uint64_t h = lo ^ (hi * 0x9E3779B97F4A7C15ull) ^ (len << 56);
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    return h ^ (h >> 33);
+    return (lo ^ (hi * 0xC2B2AE3D27D4EB4Full) ^ (len << 56)) * 0x9E3779B97F4A7C15ull;
   }
-
-  int32_t intern(std::string_view s, bool& inserted) {
-    uint64_t lo, hi, h;
-    const bool is_short = s.size() <= 16;
-    if (is_short) {
+  static void key_and_hash(std::string_view s, uint64_t& lo, uint64_t& hi, uint64_t& h) {
+    if (s.size() <= 16) {
       key(s, lo, hi);
       h = mix(lo, hi, s.size());
     } else {
@@ -86,20 +84,22 @@ struct Dict {
       lo = h;
       hi = 0;
     }
+  }
+
+  // The lookup is inline in the parse loop; the insertion, rare, is not.
+  int32_t intern(std::string_view s, bool& inserted) {
+    uint64_t lo, hi, h;
+    key_and_hash(s, lo, hi, h);
     const uint32_t len = static_cast<uint32_t>(s.size());
     const size_t mask = slots.size() - 1;
-    for (size_t i = static_cast<size_t>(h) & mask;; i = (i + 1) & mask) {
-      Slot& slot = slots[i];
+    for (size_t i = static_cast<size_t>(h >> shift);; i = (i + 1) & mask) {
+      const Slot& slot = slots[i];
       if (slot.code < 0) {
-        storage.emplace_back(s);
-        slot = Slot{lo, hi, len, static_cast<int32_t>(storage.size() - 1)};
         inserted = true;
-        int32_t code = slot.code;
-        if (storage.size() * 2 > slots.size()) grow();
-        return code;
+        return insert(i, s, lo, hi);
       }
       if (slot.lo == lo && slot.hi == hi && slot.len == len &&
-          (is_short || storage[static_cast<size_t>(slot.code)] == s)) {
+          (len <= 16 || storage[static_cast<size_t>(slot.code)] == s)) {
         inserted = false;
         return slot.code;
       }
@@ -118,22 +118,22 @@ struct Dict {
   }
 
  private:
-  void grow() { rebuild(slots.size() * 2); }
+  __attribute__((noinline)) int32_t insert(size_t i, std::string_view s, uint64_t lo, uint64_t hi) {
+    storage.emplace_back(s);
+    const int32_t code = static_cast<int32_t>(storage.size() - 1);
+    slots[i] = Slot{lo, hi, static_cast<uint32_t>(s.size()), code};
+    if (storage.size() * 2 > slots.size()) rebuild(slots.size() * 2);
+    return code;
+  }
   void rebuild(size_t capacity) {
     std::vector<Slot> fresh(capacity);
-    size_t mask = capacity - 1;
+    shift = 64 - __builtin_ctzll(capacity);
+    const size_t mask = capacity - 1;
     for (size_t code = 0; code < storage.size(); ++code) {
       std::string_view s = storage[code];
       uint64_t lo, hi, h;
-      if (s.size() <= 16) {
-        key(s, lo, hi);
-        h = mix(lo, hi, s.size());
-      } else {
-        h = hash_bytes(s);
-        lo = h;
-        hi = 0;
-      }
-      size_t i = static_cast<size_t>(h) & mask;
+      key_and_hash(s, lo, hi, h);
+      size_t i = static_cast<size_t>(h >> shift);
       while (fresh[i].code >= 0) i = (i + 1) & mask;
       fresh[i] = Slot{lo, hi, static_cast<uint32_t>(s.size()), static_cast<int32_t>(code)};
     }
@@ -380,18 +380,46 @@ void parse_part(const char* begin, const char* stop_at, const char* end, bool at
   part.stop = p;
 }
 
-// Where to cut [begin, end) into two parts: after a line break near the middle that is
-// outside quotes, judging by quote parity. Returns nullptr when no cut is worth it.
-const char* guess_cut(const char* begin, const char* end, char quote) {
-  if (end - begin < (1 << 20)) return nullptr;
-  const char* mid = begin + (end - begin) / 2;
-  size_t quotes = static_cast<size_t>(std::count(begin, mid, quote));
-  bool inside = quotes % 2 == 1;
-  for (const char* p = mid; p < end; ++p) {
-    if (*p == quote) inside = !inside;
-    else if (*p == '\n' && !inside) return p + 1 < end ? p + 1 : nullptr;
+// How many bytes of [p, end) equal ch: 16 at a time with SSE2 (byte counters summed every
+// 255 blocks), as this runs on the whole first half of every chunk before the parse threads start.
+size_t count_byte(const char* p, const char* end, char ch) {
+  size_t n = 0;
+#if defined(__SSE2__)
+  const __m128i v = _mm_set1_epi8(ch), zero = _mm_setzero_si128();
+  while (end - p >= 16) {
+    __m128i acc = zero;
+    for (int k = 0; k < 255 && end - p >= 16; ++k, p += 16)
+      acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), v));
+    __m128i sums = _mm_sad_epu8(acc, zero);
+    n += static_cast<size_t>(_mm_cvtsi128_si64(sums)) + static_cast<size_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
   }
-  return nullptr;
+#endif
+  return n + static_cast<size_t>(std::count(p, end, ch));
+}
+
+// Where to cut [begin, end) into `n` parts of about equal size: after a line break near each
+// n-th that is outside quotes, judging by quote parity from `begin`. Parts under 256 KB are
+// not worth a cut. The first cut point is `begin`.
+std::vector<const char*> guess_cuts(const char* begin, const char* end, char quote, int n) {
+  std::vector<const char*> cuts{begin};
+  const size_t size = static_cast<size_t>(end - begin);
+  n = static_cast<int>(std::min<size_t>(static_cast<size_t>(std::max(n, 1)), size / (256u << 10) + 1));
+  const char* from = begin;  // quotes before `from` are counted
+  bool inside = false;
+  for (int k = 1; k < n; ++k) {
+    const char* target = begin + size / static_cast<size_t>(n) * static_cast<size_t>(k);
+    if (target <= from) continue;
+    inside ^= count_byte(from, target, quote) % 2 == 1;
+    const char* p = target;
+    for (; p < end; ++p) {
+      if (*p == quote) inside = !inside;
+      else if (*p == '\n' && !inside) break;
+    }
+    if (p + 1 >= end) break;
+    from = p + 1;
+    cuts.push_back(from);
+  }
+  return cuts;
 }
 
 }  // namespace
@@ -506,12 +534,14 @@ void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvRe
         }
       }
     };
-    if (parts.size() > 1) {
-      std::thread worker([&] { copy(1); });
-      copy(0);
+    if (parts.size() > 1 && threads > 1) {
+      std::thread worker([&] {
+        for (size_t k = 1; k < parts.size(); k += 2) copy(k);
+      });
+      for (size_t k = 0; k < parts.size(); k += 2) copy(k);
       worker.join();
     } else {
-      copy(0);
+      for (size_t k = 0; k < parts.size(); ++k) copy(k);
     }
     for (Part* part : parts) {
       for (size_t c = 0; c < ncols; ++c) {
@@ -539,7 +569,8 @@ void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvRe
     }
   };
 
-  Part parts[2];
+  std::vector<Part> parts;  // reused from chunk to chunk
+  constexpr int kPartsPerThread = 4;
   // Two buffers: one is parsed while the next chunk is read into the other.
   ReadBuffer cur, next;
   cur.allocate(headroom, chunk);
@@ -575,26 +606,34 @@ void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvRe
     std::thread reader;
     if (!eof) reader = std::thread([&] { fill(f, next, hasher); });
 
-    const char* cut = threads > 1 ? guess_cut(begin, end, plan.dialect.quote) : nullptr;
-    Part& a = parts[0];
-    Part& b = parts[1];
+    // More parts than threads, taken in turn by the threads: a thread slowed down (by the
+    // reader, or anything else) takes fewer parts instead of holding up the others.
+    const std::vector<const char*> cuts =
+        guess_cuts(begin, end, plan.dialect.quote, threads > 1 ? kPartsPerThread * threads : 1);
+    const size_t n = cuts.size();
+    if (parts.size() < n) parts.resize(n);
     const char* stop;
     try {
-      if (cut) {
-        std::thread worker([&] { parse_part(cut, end, end, eof, plan.dialect, cols, opt, b); });
-        parse_part(begin, cut, end, eof, plan.dialect, cols, opt, a);
-        worker.join();
-        if (a.stop != cut && a.error.kind == ErrKind::none) {
-          // The cut fell inside a quoted field: parse the rest again from where part a ended.
-          parse_part(a.stop, end, end, eof, plan.dialect, cols, opt, b);
-        }
-        append({&a, &b});
-        stop = b.stop;
-      } else {
-        parse_part(begin, end, end, eof, plan.dialect, cols, opt, a);
-        append({&a});
-        stop = a.stop;
+      std::atomic<size_t> next_part{0};
+      auto work = [&] {
+        for (size_t k; (k = next_part.fetch_add(1)) < n;)
+          parse_part(cuts[k], k + 1 < n ? cuts[k + 1] : end, end, eof, plan.dialect, cols, opt, parts[k]);
+      };
+      std::vector<std::thread> workers;
+      for (int t = 1; t < std::min<int>(threads, static_cast<int>(n)); ++t) workers.emplace_back(work);
+      work();
+      for (auto& w : workers) w.join();
+      // A cut that fell inside a quoted field shows as a part that ran past the next one's
+      // start: the next part is parsed again from where it really begins.
+      for (size_t k = 1; k < n; ++k) {
+        if (parts[k - 1].error.kind != ErrKind::none) break;
+        if (parts[k - 1].stop != cuts[k])
+          parse_part(parts[k - 1].stop, k + 1 < n ? cuts[k + 1] : end, end, eof, plan.dialect, cols, opt, parts[k]);
       }
+      std::vector<Part*> done(n);
+      for (size_t k = 0; k < n; ++k) done[k] = &parts[k];
+      append(done);
+      stop = parts[n - 1].stop;
     } catch (...) {
       if (reader.joinable()) reader.join();
       throw;

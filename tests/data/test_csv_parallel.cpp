@@ -15,7 +15,10 @@ using mlloop::testing::TempDir;
 using mlloop::testing::write_file;
 
 namespace {
-std::string make_file(int rows, bool nasty) {
+// nasty: quoted fields holding line breaks, delimiters and doubled quotes. stray: also
+// unquoted values holding a quote (12" pipe), which throws off the quote parity the cut
+// guesses rely on, so some cuts fall inside quoted fields and must be caught.
+std::string make_file(int rows, bool nasty, bool stray = false) {
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> u(-100, 100);
   std::string t = "id,x,cat,note,y\n";
@@ -23,10 +26,11 @@ std::string make_file(int rows, bool nasty) {
     t += std::to_string(i) + ",";
     if (rng() % 20 == 0) t += "NA";
     else t += std::to_string(u(rng));
-    t += ",c" + std::to_string(rng() % 50) + ",";
+    t.append(",c").append(std::to_string(rng() % 50)).append(",");
     if (nasty && rng() % 7 == 0) t += "\"multi\nline, \"\"quoted\"\" \"";
-    else t += "n" + std::to_string(rng() % 1000);
-    t += "," + std::to_string(rng() % 2) + "\n";
+    else if (stray && rng() % 11 == 0) t.append(std::to_string(rng() % 30)).append("\" pipe");
+    else t.append("n").append(std::to_string(rng() % 1000));
+    t.append(",").append(std::to_string(rng() % 2)).append("\n");
   }
   return t;
 }
@@ -47,12 +51,12 @@ void expect_same(const Dataset& a, const Dataset& b) {
 }
 }  // namespace
 
-class CsvParallel : public ::testing::TestWithParam<bool> {};
+class CsvParallel : public ::testing::TestWithParam<int> {};
 
 TEST_P(CsvParallel, ChunksAndThreadsGiveTheSameDataset) {
   TempDir d;
   std::string path = d.str("big.csv");
-  write_file(path, make_file(120000, GetParam()));
+  write_file(path, make_file(120000, GetParam() > 0, GetParam() > 1));
   CsvOptions one;
   one.threads = 1;
   one.chunk_bytes = 1u << 30;
@@ -67,7 +71,7 @@ TEST_P(CsvParallel, ChunksAndThreadsGiveTheSameDataset) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Quoting, CsvParallel, ::testing::Values(false, true));
+INSTANTIATE_TEST_SUITE_P(Quoting, CsvParallel, ::testing::Values(0, 1, 2));
 
 TEST(CsvParallelErrors, LineNumbersAreExactAcrossChunks) {
   TempDir d;
