@@ -84,13 +84,6 @@ void restore_snapshot(torch::nn::Sequential& net, const Snapshot& s) {
   for (auto& b : net->buffers()) b.copy_(s[i++]);
 }
 
-bool parameters_finite(const torch::nn::Sequential& net) {
-  torch::NoGradGuard guard;
-  for (const auto& p : net->parameters())
-    if (!torch::isfinite(p).all().item<bool>()) return false;
-  return true;
-}
-
 // A tensor view of a Matrix (no copy: the tensor must not outlive the matrix or be written).
 torch::Tensor as_tensor(const Matrix& m) {
   return torch::from_blob(const_cast<float*>(m.data.data()),
@@ -102,6 +95,87 @@ std::string format_loss(double v) {
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   return fmt::format("{:.4g}", v);
 }
+
+// torch::optim's SGD, Adam and AdamW (libtorch 1.13: the same formulas, in the same order, so
+// the same numbers), on one flat buffer holding every parameter and one holding every
+// gradient. Each parameter becomes a view into the first, its gradient a view into the second
+// (autograd adds into a defined gradient in place), so a step is a handful of tensor ops
+// instead of a handful per parameter, and zeroing the gradients is one. On a small network
+// that per-op overhead, not the arithmetic, is most of a mini-batch's time.
+class FlatOptimizer {
+ public:
+  FlatOptimizer(const MlpConfig& cfg, std::vector<torch::Tensor> params) : cfg_(cfg), params_(std::move(params)) {
+    torch::NoGradGuard guard;
+    int64_t total = 0;
+    for (const auto& p : params_) total += p.numel();
+    param_ = torch::empty({total}, torch::kFloat32);
+    grad_ = torch::zeros({total}, torch::kFloat32);
+    int64_t off = 0;
+    for (auto& p : params_) {
+      const int64_t k = p.numel();
+      param_.narrow(0, off, k).copy_(p.reshape({-1}));
+      p.set_data(param_.narrow(0, off, k).view(p.sizes()));
+      p.mutable_grad() = grad_.narrow(0, off, k).view(p.sizes());
+      off += k;
+    }
+  }
+  FlatOptimizer(const FlatOptimizer&) = delete;
+  FlatOptimizer& operator=(const FlatOptimizer&) = delete;
+  // Each parameter gets its own storage back (a saved view would carry the whole buffer).
+  ~FlatOptimizer() {
+    torch::NoGradGuard guard;
+    for (auto& p : params_) {
+      p.set_data(p.detach().clone());
+      p.mutable_grad() = torch::Tensor();
+    }
+  }
+
+  void zero_grad() { grad_.zero_(); }
+
+  void step(double lr) {
+    torch::NoGradGuard guard;
+    ++steps_;
+    const double wd = cfg_.weight_decay;
+    if (cfg_.optimizer == "sgd") {
+      torch::Tensor d = wd != 0 ? grad_.add(param_, wd) : grad_;
+      if (cfg_.momentum != 0) {
+        if (steps_ == 1) buf_ = torch::clone(d).detach();
+        else buf_.mul_(cfg_.momentum).add_(d, 1.0);
+        d = cfg_.nesterov ? d.add(buf_, cfg_.momentum) : buf_;
+      }
+      param_.add_(d, -1 * lr);
+      return;
+    }
+    constexpr double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // torch::optim's defaults
+    if (steps_ == 1) {
+      exp_avg_ = torch::zeros_like(param_, torch::MemoryFormat::Preserve);
+      exp_avg_sq_ = torch::zeros_like(param_, torch::MemoryFormat::Preserve);
+    }
+    const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(steps_));
+    const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(steps_));
+    torch::Tensor g = grad_;
+    if (cfg_.optimizer == "adamw") {
+      if (wd != 0) param_.mul_(1 - lr * wd);  // decoupled weight decay
+    } else if (wd != 0) {
+      g = g.add(param_, wd);  // Adam's L2 penalty, through the gradient
+    }
+    exp_avg_.mul_(beta1).add_(g, 1 - beta1);
+    exp_avg_sq_.mul_(beta2).addcmul_(g, g, 1 - beta2);
+    torch::Tensor denom = (exp_avg_sq_.sqrt() / std::sqrt(bias_correction2)).add_(eps);
+    param_.addcdiv_(exp_avg_, denom, -lr / bias_correction1);
+  }
+
+  bool finite() const {
+    torch::NoGradGuard guard;
+    return torch::isfinite(param_).all().item<bool>();
+  }
+
+ private:
+  const MlpConfig& cfg_;
+  std::vector<torch::Tensor> params_;
+  torch::Tensor param_, grad_, buf_, exp_avg_, exp_avg_sq_;
+  int64_t steps_ = 0;
+};
 
 class Mlp final : public Model {
  public:
@@ -225,23 +299,6 @@ class Mlp final : public Model {
     }
   }
 
-  std::unique_ptr<torch::optim::Optimizer> make_optimizer() {
-    auto params = net_->parameters();
-    if (cfg_.optimizer == "sgd") {
-      torch::optim::SGDOptions o(cfg_.lr);
-      o.momentum(cfg_.momentum).weight_decay(cfg_.weight_decay).nesterov(cfg_.nesterov && cfg_.momentum > 0);
-      return std::make_unique<torch::optim::SGD>(params, o);
-    }
-    if (cfg_.optimizer == "adamw") {
-      torch::optim::AdamWOptions o(cfg_.lr);
-      o.weight_decay(cfg_.weight_decay);
-      return std::make_unique<torch::optim::AdamW>(params, o);
-    }
-    torch::optim::AdamOptions o(cfg_.lr);
-    o.weight_decay(cfg_.weight_decay);
-    return std::make_unique<torch::optim::Adam>(params, o);
-  }
-
   double lr_at(int64_t epoch) const {
     if (cfg_.schedule == "cosine")
       return cfg_.lr * 0.5 * (1 + std::cos(std::numbers::pi * static_cast<double>(epoch) / static_cast<double>(cfg_.epochs)));
@@ -343,7 +400,7 @@ class Mlp final : public Model {
 
     build(static_cast<int64_t>(x.cols));
     net_->train();
-    auto opt = make_optimizer();
+    FlatOptimizer opt(cfg_, net_->parameters());
 
     const int64_t n = static_cast<int64_t>(x.rows);
     torch::Tensor xt = as_tensor(x), yt = make_target(y);
@@ -399,7 +456,6 @@ class Mlp final : public Model {
 
     for (int64_t epoch = 0; epoch < cfg_.epochs; ++epoch) {
       const double lr = lr_at(epoch);
-      for (auto& g : opt->param_groups()) g.options().set_lr(lr);
       std::shuffle(order.begin(), order.end(), rng);
       torch::Tensor perm = torch::from_blob(order.data(), {n}, torch::kInt64);
       double loss_sum = 0, weight_sum = 0;
@@ -421,15 +477,15 @@ class Mlp final : public Model {
         if (std::isnan(first_loss)) first_loss = std::max(lv, 1e-6);
         exploding = lv > kExplodeFactor * first_loss ? exploding + 1 : 0;
         if (exploding >= kExplodeBatches) return exploded(lv, epoch, fmt::format("{} batches in a row", exploding));
-        opt->zero_grad();
+        opt.zero_grad();
         loss.backward();
-        opt->step();
+        opt.step(lr);
         loss_sum += lv * static_cast<double>(len);
         weight_sum += static_cast<double>(len);
       }
       const double train_loss = weight_sum > 0 ? loss_sum / weight_sum : std::numeric_limits<double>::quiet_NaN();
       if (train_loss > kExplodeFactor * first_loss) return exploded(train_loss, epoch, "the epoch's mean");
-      if (!parameters_finite(net_))
+      if (!opt.finite())
         return diverge(fmt::format("the weights became non-finite at epoch {} (train loss {}; {})", epoch,
                                    format_loss(train_loss), lr_hint()));
       const double vl = has_valid ? valid_loss(vx, vy) : std::numeric_limits<double>::quiet_NaN();
