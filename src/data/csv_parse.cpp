@@ -499,12 +499,8 @@ void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvRe
       throw_bad_input(part->error.message, part->error.fix, w);
     }
     const size_t old_rows = ds.columns.empty() ? 0 : ds.columns[0].size();
-    std::vector<size_t> offset(parts.size());
     size_t total = old_rows;
-    for (size_t k = 0; k < parts.size(); ++k) {
-      offset[k] = total;
-      total += parts[k]->rel_line.size();
-    }
+    for (const Part* part : parts) total += part->rel_line.size();
     // Dictionary merge (small, serial), then the copies (large, parallel).
     std::vector<std::vector<std::vector<int32_t>>> remap(parts.size(), std::vector<std::vector<int32_t>>(ncols));
     for (size_t k = 0; k < parts.size(); ++k) {
@@ -518,30 +514,33 @@ void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvRe
         }
       }
     }
-    for (size_t c = 0; c < ncols; ++c) {
-      if (cols[c].numeric) ds.columns[c].values.resize(total);
-      else ds.columns[c].codes.resize(total);
-    }
-    auto copy = [&](size_t k) {
-      Part& part = *parts[k];
-      for (size_t c = 0; c < ncols; ++c) {
-        if (cols[c].numeric) {
-          std::copy(part.nums[c].begin(), part.nums[c].end(), ds.columns[c].values.begin() + static_cast<std::ptrdiff_t>(offset[k]));
-        } else {
-          int32_t* dst = ds.columns[c].codes.data() + offset[k];
+    // Column by column, the columns shared out between the threads: growing a column (zero
+    // fill, and the page faults of fresh memory) is then done in parallel too.
+    auto fill_column = [&](size_t c) {
+      // Appended part after part (no zero fill first), codes remapped in place while hot.
+      if (cols[c].numeric) {
+        auto& values = ds.columns[c].values;
+        for (size_t k = 0; k < parts.size(); ++k) values.insert(values.end(), parts[k]->nums[c].begin(), parts[k]->nums[c].end());
+      } else {
+        auto& codes = ds.columns[c].codes;
+        for (size_t k = 0; k < parts.size(); ++k) {
+          const size_t from = codes.size();
+          codes.insert(codes.end(), parts[k]->codes[c].begin(), parts[k]->codes[c].end());
           const auto& map = remap[k][c];
-          for (int32_t code : part.codes[c]) *dst++ = code < 0 ? code : map[static_cast<size_t>(code)];
+          for (size_t i = from; i < codes.size(); ++i)
+            if (codes[i] >= 0) codes[i] = map[static_cast<size_t>(codes[i])];
         }
       }
+      MLLOOP_ASSERT(ds.columns[c].size() == total);
     };
-    if (parts.size() > 1 && threads > 1) {
+    if (threads > 1 && ncols > 1) {
       std::thread worker([&] {
-        for (size_t k = 1; k < parts.size(); k += 2) copy(k);
+        for (size_t c = 1; c < ncols; c += 2) fill_column(c);
       });
-      for (size_t k = 0; k < parts.size(); k += 2) copy(k);
+      for (size_t c = 0; c < ncols; c += 2) fill_column(c);
       worker.join();
     } else {
-      for (size_t k = 0; k < parts.size(); ++k) copy(k);
+      for (size_t c = 0; c < ncols; ++c) fill_column(c);
     }
     for (Part* part : parts) {
       for (size_t c = 0; c < ncols; ++c) {
