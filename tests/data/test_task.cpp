@@ -47,7 +47,9 @@ TEST(Task, ValidationNamesTheProblem) {
     } catch (const Error& e) {
       EXPECT_EQ(e.code(), ExitCode::bad_input);
       EXPECT_NE(e.message().find(needle), std::string::npos) << e.describe();
-      if (line) EXPECT_EQ(e.where().line, line) << e.describe();
+      if (line) {
+        EXPECT_EQ(e.where().line, line) << e.describe();
+      }
     }
   };
   expect_bad(rows_of({"a", "a", "a"}), Task::binary, "constant", 2);

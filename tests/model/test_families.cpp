@@ -38,7 +38,7 @@ struct Fixture {
   }
 
   TrainOutcome train(const std::string& family, Params params = Params::object()) {
-    return train_run(*project, *data, registry, TrainRequest{family, params, std::nullopt, {}}, ctx);
+    return train_run(*project, *data, registry, TrainRequest{family, params, std::nullopt, {}, {}}, ctx);
   }
   bool has(const std::string& family) const {
     for (const auto& f : registry.families())
