@@ -227,7 +227,9 @@ class Loop {
   std::ostream* log() const { return options_.log; }
   template <typename... A>
   void say(fmt::format_string<A...> f, A&&... a) {
-    if (log()) fmt::print(*log(), f, std::forward<A>(a)...);
+    if (!log()) return;
+    fmt::print(*log(), f, std::forward<A>(a)...);
+    log()->flush();  // each line as it happens, on a pipe or in a file too
   }
   std::optional<int64_t> incumbent() { return project_.store->incumbent(cfg_.metric, !metrics::higher_is_better(cfg_.metric)); }
   void setup();
