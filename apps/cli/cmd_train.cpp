@@ -1,8 +1,10 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <unistd.h>
 
 #include "commands.hpp"
 #include "mlloop/core/error.hpp"
+#include "mlloop/core/progress.hpp"
 #include "mlloop/model/trainer.hpp"
 
 namespace mlloop::cli {
@@ -21,7 +23,18 @@ int run_train(const TrainArgs& args, Context& ctx) {
   ctx.seed = project.config.seed;
   ProjectData data = load_project_data(project, ctx);
   TrainRequest req{args.model, given, std::nullopt, {}, {}};
-  TrainOutcome r = train_run(project, data, registry, req, ctx);
+  TrainOutcome r;
+  {
+    // On a terminal, a bar over the rounds or epochs (on stderr under --json); none on a pipe.
+    const bool tty = !ctx.quiet && ::isatty(args.json ? STDERR_FILENO : STDOUT_FILENO);
+    ProgressBar bar(tty ? (args.json ? &ctx.err() : &ctx.out()) : nullptr, "training " + family.name);
+    if (tty) ctx.progress = [&bar](int64_t done, int64_t total) { bar.update(done, total); };
+    struct Restore {
+      Context& c;
+      ~Restore() { c.progress = nullptr; }
+    } restore{ctx};
+    r = train_run(project, data, registry, req, ctx);
+  }
   const std::string& metric = project.config.metric;
   if (args.json) {
     ctx.out() << run_to_json(*project.store, r.record, metric).dump() << '\n';

@@ -19,6 +19,7 @@
 #include "mlloop/analyze/cv.hpp"
 #include "mlloop/analyze/diagnosis.hpp"
 #include "mlloop/core/context.hpp"
+#include "mlloop/core/progress.hpp"
 #include "mlloop/core/error.hpp"
 #include "mlloop/loop/policy.hpp"
 #include "mlloop/loop/remedy.hpp"
@@ -151,44 +152,6 @@ std::string fmt_loss(const std::string& metric, std::optional<double> v) {
 }
 
 class Loop;
-
-// One line redrawn in place: "[#######-------]  45%  epoch-or-round 45/100  3.2 s  label".
-class ProgressBar {
- public:
-  ProgressBar(std::ostream* out, std::string label) : out_(out), label_(std::move(label)), start_(Clock::now()) {
-    draw(0, 0);
-  }
-  ~ProgressBar() {
-    if (out_) {
-      fmt::print(*out_, "\r\x1b[K");
-      out_->flush();
-    }
-  }
-  void update(int64_t done, int64_t total) {
-    const auto now = Clock::now();
-    if (now - last_ < std::chrono::milliseconds(100) && done < total) return;
-    last_ = now;
-    draw(done, total);
-  }
-
- private:
-  void draw(int64_t done, int64_t total) {
-    if (!out_) return;
-    constexpr int kWidth = 24;
-    const double frac = total > 0 ? std::clamp(static_cast<double>(done) / static_cast<double>(total), 0.0, 1.0) : 0.0;
-    const int filled = static_cast<int>(frac * kWidth + 0.5);
-    const double secs = std::chrono::duration<double>(Clock::now() - start_).count();
-    std::string line = fmt::format("    [{}{}] {:3.0f}%  {}  {:.1f} s  {}", std::string(static_cast<size_t>(filled), '#'),
-                                   std::string(static_cast<size_t>(kWidth - filled), '-'), 100 * frac,
-                                   total > 0 ? fmt::format("step {}/{}", done, total) : std::string("fitting"), secs, label_);
-    if (line.size() > 79) line.resize(79);  // one terminal line, or the carriage return cannot redraw it
-    fmt::print(*out_, "\r{}\x1b[K", line);
-    out_->flush();
-  }
-  std::ostream* out_;
-  std::string label_;
-  Clock::time_point start_, last_{};
-};
 
 // Trains the candidates of one iteration, reusing finished runs with the same config (after a
 // resume, or when a remedy proposes a config tried before).

@@ -64,7 +64,9 @@ TEST(TrainCli, PredictWritesRowIdsLabelsAndClassProbabilities) {
   EXPECT_EQ(header.rfind("row_id,prediction,p_class_", 0), 0u) << header;
   int n = 0;
   while (std::getline(in, line)) {
-    if (n == 0) EXPECT_EQ(line.rfind("0,class_", 0), 0u) << line;
+    if (n == 0) {
+      EXPECT_EQ(line.rfind("0,class_", 0), 0u) << line;
+    }
     ++n;
   }
   EXPECT_EQ(n, 1500);
@@ -119,4 +121,25 @@ TEST(TrainCli, ModelsListsEveryFamilyWithDeclaredParameters) {
     }
   }
   EXPECT_EQ(names, (std::set<std::string>{"baseline", "linear", "gbdt", "mlp", "knn"}));
+}
+
+// On a terminal (script(1) gives the command one), `train` draws a bar over the rounds and
+// clears it before the table; on a pipe there is none, and --json stays one clean object.
+TEST(TrainCli, AProgressBarOnATerminalAndNoneOnAPipe) {
+  if (run_shell("command -v script").exit_code != 0) GTEST_SKIP() << "script (util-linux) is not installed";
+  Project p("underfit");
+  const std::string train = shell_quote(MLLOOP_BINARY) + " train --dir " + shell_quote(p.dir) + " --model gbdt";
+  auto tty = run_shell("script -qec " + shell_quote(train) + " /dev/null");
+  ASSERT_EQ(tty.exit_code, 0) << tty.out << tty.err;
+  EXPECT_NE(tty.out.find("\r    [#"), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("%  step "), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("training gbdt"), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("\r\x1b[Krun "), std::string::npos) << "the bar is cleared before the table";
+  auto piped = run_mlloop({"train", "--dir", p.dir, "--model", "gbdt"});
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.out.find('\r'), std::string::npos);
+  auto json = run_mlloop({"train", "--dir", p.dir, "--model", "gbdt", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(json.err.find('\r'), std::string::npos);
+  EXPECT_NO_THROW(nlohmann::json::parse(json.out));
 }
