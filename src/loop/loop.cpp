@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -610,6 +611,18 @@ json Loop::run() {
 }  // namespace
 
 json run_loop(Project& project, const Registry& registry, const LoopOptions& options, Context& ctx) {
+  // A family that loads a library on first use (the mlp: libtorch, about half a second) loads
+  // it in the background while the loop sets up and analyzes; its first candidate then finds
+  // it loaded. Joined before returning, so no load is left running at exit.
+  std::vector<std::thread> warmers;
+  for (const auto& f : registry.families())
+    if (f.warm_up) warmers.emplace_back(f.warm_up);
+  struct JoinAll {
+    std::vector<std::thread>& threads;
+    ~JoinAll() {
+      for (auto& t : threads) t.join();
+    }
+  } join{warmers};
   Loop loop(project, registry, options, ctx);
   return loop.run();
 }

@@ -111,6 +111,12 @@ void register_mlp(Registry& r) {
   };
   f.standardize = true;
   f.create = [](const Params& p, const TaskShape& s) { return std::unique_ptr<Model>(load_factory()(&p, &s)); };
+  f.warm_up = [] {
+    try {
+      load_factory();
+    } catch (const std::exception&) {  // create() reports it, if the mlp is ever needed
+    }
+  };
   f.step_up = [](const Params& p) -> std::optional<Params> {
     Params q = p;
     int64_t width = p.at("width").get<int64_t>(), depth = p.at("depth").get<int64_t>();

@@ -96,6 +96,10 @@ struct Family {
   // or nullopt at the end of the ladder.
   std::function<std::optional<Params>(const Params&)> step_up;
   std::function<std::optional<Params>(const Params&)> step_down;
+  // Optional: loads ahead of need what `create` would load on first use (the mlp's libtorch,
+  // about half a second), so a caller can do it in the background. Failures are left for
+  // `create` to report.
+  std::function<void()> warm_up;
 };
 
 // Families by name.
