@@ -11,17 +11,17 @@
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
 #include <cmath>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "mlloop/analyze/cv.hpp"
 #include "mlloop/analyze/diagnosis.hpp"
 #include "mlloop/core/context.hpp"
-#include "mlloop/core/progress.hpp"
 #include "mlloop/core/error.hpp"
+#include "mlloop/core/progress.hpp"
 #include "mlloop/loop/policy.hpp"
 #include "mlloop/loop/remedy.hpp"
 #include "mlloop/metrics/metrics.hpp"

@@ -71,10 +71,20 @@ std::string make_text(std::mt19937& rng, char delim, size_t ncols, const std::ve
 TEST(RowScanner, AgreesWithTheTokenizerOnPlainAndTrickyRows) {
   // Field shapes: plain ones (some longer than a 64-byte block, some quoted across one), then
   // ones the scanner must leave to tokenize_row.
-  const std::vector<std::string> plain = {"", "1.5", "-23", "abc", "NA", "\"x,y\"", "\"\"", "\"quoted text\"",
-                                          std::string(70, 'l'), "\"" + std::string(90, 'q') + ",;\t\"", "a b", "\r"};
-  const std::vector<std::string> tricky = {"\"a\"\"b\"", "\"multi\nline\"", "ab\"c", "\"q\" ", "\"q\"x",
-                                           " \"q\"", "\"", "\"\r\"", "\"a,\"\"\""};
+  const std::vector<std::string> plain = {"",
+                                          "1.5",
+                                          "-23",
+                                          "abc",
+                                          "NA",
+                                          "\"x,y\"",
+                                          "\"\"",
+                                          "\"quoted text\"",
+                                          std::string(70, 'l'),
+                                          "\"" + std::string(90, 'q') + ",;\t\"",
+                                          "a b",
+                                          "\r"};
+  const std::vector<std::string> tricky = {"\"a\"\"b\"", "\"multi\nline\"", "ab\"c",     "\"q\" ", "\"q\"x", " \"q\"",
+                                           "\"",         "\"\r\"",          "\"a,\"\"\""};
   for (char delim : {',', ';', '\t'}) {
     SCOPED_TRACE(::testing::Message() << "delimiter " << static_cast<int>(delim));
     std::mt19937 rng(11);

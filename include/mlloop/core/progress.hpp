@@ -14,7 +14,8 @@ namespace mlloop {
 // One line redrawn in place: "[#######-------]  45%  epoch-or-round 45/100  3.2 s  label".
 class ProgressBar {
  public:
-  ProgressBar(std::ostream* out, std::string label) : out_(out), label_(std::move(label)), start_(std::chrono::steady_clock::now()) {
+  ProgressBar(std::ostream* out, std::string label)
+      : out_(out), label_(std::move(label)), start_(std::chrono::steady_clock::now()) {
     draw(0, 0);
   }
   ~ProgressBar() {
@@ -37,9 +38,10 @@ class ProgressBar {
     const double frac = total > 0 ? std::clamp(static_cast<double>(done) / static_cast<double>(total), 0.0, 1.0) : 0.0;
     const int filled = static_cast<int>(frac * kWidth + 0.5);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::string line = fmt::format("    [{}{}] {:3.0f}%  {}  {:.1f} s  {}", std::string(static_cast<size_t>(filled), '#'),
-                                   std::string(static_cast<size_t>(kWidth - filled), '-'), 100 * frac,
-                                   total > 0 ? fmt::format("step {}/{}", done, total) : std::string("fitting"), secs, label_);
+    std::string line =
+        fmt::format("    [{}{}] {:3.0f}%  {}  {:.1f} s  {}", std::string(static_cast<size_t>(filled), '#'),
+                    std::string(static_cast<size_t>(kWidth - filled), '-'), 100 * frac,
+                    total > 0 ? fmt::format("step {}/{}", done, total) : std::string("fitting"), secs, label_);
     if (line.size() > 79) line.resize(79);  // one terminal line, or the carriage return cannot redraw it
     fmt::print(*out_, "\r{}\x1b[K", line);
     out_->flush();
