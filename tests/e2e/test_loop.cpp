@@ -272,9 +272,11 @@ TEST(Loop, AProgressBarOnATerminalAndNoneOnAPipe) {
   const std::string run = shell_quote(MLLOOP_BINARY) + " run --dir " + shell_quote(tmp.str("p")) + " --iterations 1";
   auto tty = run_shell("script -qec " + shell_quote(run) + " /dev/null");
   ASSERT_EQ(tty.exit_code, 0) << tty.out << tty.err;
-  // The first iteration switches to a flexible class: gbdt trains round by round.
-  EXPECT_NE(tty.out.find("\r    [#"), std::string::npos) << tty.out;
-  EXPECT_NE(tty.out.find("%  step "), std::string::npos) << tty.out;
+  // The first iteration switches to a flexible class: gbdt trains round by round. The bar is
+  // redrawn at most every 0.1 s, so how far it got depends on the machine; the first round
+  // is always drawn.
+  EXPECT_NE(tty.out.find("\r    ["), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("%  step 1/"), std::string::npos) << tty.out;
   EXPECT_NE(tty.out.find("\r\x1b[K"), std::string::npos) << "the bar is cleared before the candidate's line";
   EXPECT_NE(tty.out.find("iteration 1"), std::string::npos);
 
