@@ -27,12 +27,7 @@ int run_train(const TrainArgs& args, Context& ctx) {
   {
     // On a terminal, a bar over the rounds or epochs (on stderr under --json); none on a pipe.
     const bool tty = !ctx.quiet && ::isatty(args.json ? STDERR_FILENO : STDOUT_FILENO);
-    ProgressBar bar(tty ? (args.json ? &ctx.err() : &ctx.out()) : nullptr, "training " + family.name);
-    if (tty) ctx.progress = [&bar](int64_t done, int64_t total) { bar.update(done, total); };
-    struct Restore {
-      Context& c;
-      ~Restore() { c.progress = nullptr; }
-    } restore{ctx};
+    ProgressFeed feed(ctx, tty ? (args.json ? &ctx.err() : &ctx.out()) : nullptr, "training " + family.name);
     r = train_run(project, data, registry, req, ctx);
   }
   const std::string& metric = project.config.metric;

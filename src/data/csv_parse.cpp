@@ -381,7 +381,7 @@ void parse_part(const char* begin, const char* stop_at, const char* end, bool at
 }
 
 // How many bytes of [p, end) equal ch: 16 at a time with SSE2 (byte counters summed every
-// 255 blocks), as this runs on the whole first half of every chunk before the parse threads start.
+// 255 blocks), as guess_cuts runs it over most of every chunk before the parse threads start.
 size_t count_byte(const char* p, const char* end, char ch) {
   size_t n = 0;
 #if defined(__SSE2__)
@@ -501,7 +501,7 @@ void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvRe
     const size_t old_rows = ds.columns.empty() ? 0 : ds.columns[0].size();
     size_t total = old_rows;
     for (const Part* part : parts) total += part->rel_line.size();
-    // Dictionary merge (small, serial), then the copies (large, parallel).
+    // Dictionary merge (small, serial), then the appends (large, parallel).
     std::vector<std::vector<std::vector<int32_t>>> remap(parts.size(), std::vector<std::vector<int32_t>>(ncols));
     for (size_t k = 0; k < parts.size(); ++k) {
       for (size_t c = 0; c < ncols; ++c) {
@@ -514,10 +514,10 @@ void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvRe
         }
       }
     }
-    // Column by column, the columns shared out between the threads: growing a column (zero
-    // fill, and the page faults of fresh memory) is then done in parallel too.
+    // Column by column, the columns shared out between the threads: growing a column (the
+    // page faults of fresh memory) is then done in parallel too. Each column is appended part
+    // after part (no zero fill first), its codes remapped in place while hot.
     auto fill_column = [&](size_t c) {
-      // Appended part after part (no zero fill first), codes remapped in place while hot.
       if (cols[c].numeric) {
         auto& values = ds.columns[c].values;
         for (size_t k = 0; k < parts.size(); ++k) values.insert(values.end(), parts[k]->nums[c].begin(), parts[k]->nums[c].end());

@@ -84,10 +84,11 @@ void RowScanner::load(const char* block, const char* end) {
 
 const char* RowScanner::split(const char* p, const char* end, RowFields& out) {
   out.fields.clear();
-  if (p >= end || *p == '\n' || (*p == '\r' && (p + 1 == end || p[1] == '\n'))) {  // blank lines: the slow path
+  auto slow_path = [this] {  // the masks past this row are not to be trusted: reload next time
     cursor_ = nullptr;
     return nullptr;
-  }
+  };
+  if (p >= end || *p == '\n' || (*p == '\r' && (p + 1 == end || p[1] == '\n'))) return slow_path();  // blank lines
   if (p != cursor_) {  // after the slow path, or at the start: classify from p, outside quotes
     inside_ = false;
     load(p, end);
@@ -99,10 +100,7 @@ const char* RowScanner::split(const char* p, const char* end, RowFields& out) {
     if (seps_ == 0) {
       if (quotes_) quote_count += __builtin_popcountll(quotes_);
       quoted_lf |= quoted_lf_ != 0;
-      if (end - block_ <= 64) {  // no line feed before the end of the buffer
-        cursor_ = nullptr;
-        return nullptr;
-      }
+      if (end - block_ <= 64) return slow_path();  // no line feed before the end of the buffer
       load(block_ + 64, end);
       continue;
     }
@@ -124,25 +122,16 @@ const char* RowScanner::split(const char* p, const char* end, RowFields& out) {
   cursor_ = field;
   std::string_view& last = out.fields.back();
   if (!last.empty() && last.back() == '\r') last.remove_suffix(1);
-  if (out.fields.size() != ncols_ || quoted_lf) {
-    cursor_ = nullptr;
-    return nullptr;
-  }
+  if (out.fields.size() != ncols_ || quoted_lf) return slow_path();
   if (quote_count > 0) {
     int quoted = 0;
     for (auto& f : out.fields) {
       if (f.empty() || f.front() != quote_) continue;
-      if (f.size() < 2 || f.back() != quote_) {
-        cursor_ = nullptr;
-        return nullptr;
-      }
+      if (f.size() < 2 || f.back() != quote_) return slow_path();
       f = f.substr(1, f.size() - 2);
       ++quoted;
     }
-    if (quote_count != 2 * quoted) {  // doubled quotes, or quotes inside unquoted text
-      cursor_ = nullptr;
-      return nullptr;
-    }
+    if (quote_count != 2 * quoted) return slow_path();  // doubled quotes, or quotes inside unquoted text
   }
   out.newlines = 1;
   return field;

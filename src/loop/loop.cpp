@@ -258,13 +258,8 @@ double Loop::train_candidate(const Candidate& c, int64_t iteration, IterationTra
   {
     // On a terminal: a bar of the rounds or epochs done out of those planned (early stopping
     // may end a run before the bar fills), redrawn at most 10 times a second.
-    ProgressBar bar(options_.progress ? log() : nullptr,
-                    fmt::format("candidate {}: {}", trained_in_iteration_, c.label));
-    struct Restore {
-      Context& c;
-      ~Restore() { c.progress = nullptr; }
-    } restore{ctx_};
-    if (options_.progress) ctx_.progress = [&bar](int64_t done, int64_t total) { bar.update(done, total); };
+    ProgressFeed feed(ctx_, options_.progress ? log() : nullptr,
+                      fmt::format("candidate {}: {}", trained_in_iteration_, c.label));
     o = train_run(project_, *data_, registry_, req, ctx_);
   }
   out.run = o.run;

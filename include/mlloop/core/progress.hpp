@@ -9,6 +9,8 @@
 #include <ostream>
 #include <string>
 
+#include "mlloop/core/context.hpp"
+
 namespace mlloop {
 
 // One line redrawn in place: "[#######-------]  45%  epoch-or-round 45/100  3.2 s  label".
@@ -49,6 +51,22 @@ class ProgressBar {
   std::ostream* out_;
   std::string label_;
   std::chrono::steady_clock::time_point start_, last_{};
+};
+
+// A bar fed by ctx.progress while it lives (no bar and no feed when `out` is null); the feed is
+// cleared before the bar's line is.
+class ProgressFeed {
+ public:
+  ProgressFeed(Context& ctx, std::ostream* out, std::string label) : ctx_(ctx), bar_(out, std::move(label)) {
+    if (out) ctx_.progress = [this](int64_t done, int64_t total) { bar_.update(done, total); };
+  }
+  ~ProgressFeed() { ctx_.progress = nullptr; }
+  ProgressFeed(const ProgressFeed&) = delete;
+  ProgressFeed& operator=(const ProgressFeed&) = delete;
+
+ private:
+  Context& ctx_;
+  ProgressBar bar_;
 };
 
 }  // namespace mlloop
