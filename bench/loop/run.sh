@@ -40,29 +40,47 @@ for d in "${datasets[@]}"; do
   p="$work/p_$name"
   echo "== $name" >&2
   "$B" init "$csv" --target "$target" --dir "$p" --seed 7 >/dev/null
-  /usr/bin/time -f "%e %M" -o "$work/time_$name" "$B" run --dir "$p" --time-budget "${budget}s" --json >"$work/run_$name.json" 2>"$work/log_$name.txt"
+  # The loop's log (stderr, a line flushed as it happens) gets each line's arrival time, so
+  # the moment an incumbent was known is measured, not inferred.
+  t0=$(date +%s.%N)
+  { /usr/bin/time -f "%e %M" -o "$work/time_$name" "$B" run --dir "$p" --time-budget "${budget}s" --json 2>&1 >"$work/run_$name.json"; } |
+    "$PY" -u -c 'import sys, time
+for line in sys.stdin: sys.stdout.write("%.3f %s" % (time.time(), line))' >"$work/log_$name.txt"
   read -r wall rss_kb <"$work/time_$name"
   "$B" test --dir "$p" --json >"$work/test_$name.json"
   hgb=$("$PY" "$here/peers.py" --project "$p" --budget "$budget" --peer hgb)
   hgb_dev=$(echo "$hgb" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['dev'])")
   opt=$("$PY" "$here/peers.py" --project "$p" --budget "$wall" --peer optuna --target-dev "$hgb_dev")
-  "$PY" - "$name" "$wall" "$rss_kb" "$work/run_$name.json" "$work/test_$name.json" "$hgb" "$opt" >>"$results" <<'PYEOF'
-import json, sys
-name, wall, rss_kb, run_path, test_path, hgb, opt = sys.argv[1:]
+  "$PY" - "$name" "$wall" "$rss_kb" "$work/run_$name.json" "$work/test_$name.json" "$hgb" "$opt" "$t0" "$work/log_$name.txt" "$p" >>"$results" <<'PYEOF'
+import json, re, sqlite3, sys
+name, wall, rss_kb, run_path, test_path, hgb, opt, t0, log_path, project = sys.argv[1:]
 run = json.load(open(run_path)); test = json.load(open(test_path)); hgb = json.loads(hgb); opt = json.loads(opt)
-wall = float(wall)
-# When did mlloop's incumbent first reach the HGB default's dev error? The end of that
-# iteration (or of the setup, before iteration 1), from the iterations' own timings.
+wall, t0 = float(wall), float(t0)
+# When did mlloop's incumbent first have a dev-split error at or below the HGB default's?
+# Its incumbents: the best setup run, known when the last setup line was printed, then each
+# accepted candidate, known when its iteration's "measure" line was printed. Errors are the
+# dev split's (as HGB's and Optuna's), not the cross-validated estimates small data decides on.
+lines = []
+for l in open(log_path):
+    t, _, text = l.partition(" ")
+    lines.append((float(t) - t0, text))
+setup_t = max((t for t, x in lines if x.lstrip().startswith("setup:")), default=None)
+# "  measure   ... (run N): ...": when the decision on candidate N was printed.
+measure_t = {int(m.group(1)): t for t, x in lines if x.startswith("  measure") for m in [re.search(r"\(run (\d+)\)", x)] if m}
+db = sqlite3.connect(f"{project}/.mlloop/store.db")
+setup_dev = db.execute("SELECT MIN(m.value) FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.iteration IS NULL "
+                       "AND m.split = 'dev' AND m.step IS NULL AND m.name IN ('error', 'rmse')").fetchone()[0]
 its = run["iterations"]
-spent_after = [sum(i["seconds"] for i in its[k + 1:]) for k in range(len(its))]
 reached = None
-if its and its[0]["dev_before"] is not None and its[0]["dev_before"] <= hgb["dev"]:
-    reached = wall - sum(i["seconds"] for i in its)
-for k, i in enumerate(its):
-    if reached is None and i["accepted"] and i["dev_after"] <= hgb["dev"]:
-        reached = wall - spent_after[k]
-if reached is None and not its and run["best"] and run["best"]["dev"] <= hgb["dev"]:
-    reached = wall
+if setup_t is not None and setup_dev is not None and setup_dev <= hgb["dev"]:
+    reached = setup_t
+for i in its:
+    cand = (i.get("test") or {}).get("candidate")
+    if reached is not None or not i["accepted"] or cand not in measure_t:
+        continue
+    devs = [c["dev"] for c in i["candidates"] if c.get("run") == cand and c.get("dev") is not None]
+    if devs and devs[0] <= hgb["dev"]:
+        reached = measure_t[cand]
 print(json.dumps({"dataset": name, "mlloop": {"test": test["test"]["value"], "dev": run["best"]["dev"], "model": run["best"]["model"],
                   "seconds": wall, "peak_rss_mb": int(rss_kb) / 1024, "iterations": len(its), "stopped": run["stopped_because"],
                   "reached_hgb_dev_at": reached}, "hgb": hgb, "optuna": opt}))

@@ -421,7 +421,14 @@ json Loop::run() {
         double td_half = (td["high"].get<double>() - td["low"].get<double>()) / 2;
         train_dev_near = td["value"].get<double>() - opt["value"].get<double>() <= std::sqrt(td_half * td_half + opt_half * opt_half);
       }
-      if ((*dev - opt["value"].get<double>() <= noise && train_dev_near) || d["bottleneck"] == "none")
+      // A significant variance or mismatch gap is work left: the bound is a bracket (its lower
+      // end an estimate of the optimum, its upper end the best default model's out-of-fold
+      // error), and dev inside a wide bracket says little when the model clearly overfits.
+      // Dev within its own noise of the lower end stops regardless.
+      const std::string bn = d["bottleneck"];
+      const bool at_low_end = *dev - opt["low"].get<double>() <= dev_half;
+      if (!at_low_end && (bn == "variance" || bn == "data_mismatch")) return std::nullopt;
+      if ((*dev - opt["value"].get<double>() <= noise && train_dev_near) || bn == "none" || at_low_end)
         return fmt::format("dev {} is within noise ({}) of the optimal {}", fmt_loss(cfg_.metric, dev), fmt_loss(cfg_.metric, noise),
                            fmt_loss(cfg_.metric, opt["value"].get<double>()));
       return std::nullopt;
