@@ -23,7 +23,9 @@ rm -rf "$work"
 mkdir -p "$work"
 results="$out/loop.jsonl"
 : >"$results"
-export OMP_WAIT_POLICY=PASSIVE
+# No OMP_WAIT_POLICY here: both sides run with the OpenMP defaults a user has. (PASSIVE, set
+# here until 2026-11-28, made every XGBoost fit on a small table 4-7x slower, mlloop's and the
+# Optuna peer's alike: its threads sleep between the many short parallel regions.)
 
 datasets=()
 for s in underfit variance label_noise at_optimum; do

@@ -520,9 +520,20 @@ json Loop::run() {
       try {
         inc_cv = cross_validate(project_, *data_, inc_run, registry_, ctx_, 1);
         if (inc_cv->dev_separate) inc_cv.reset();  // dev is its own distribution: judge on dev
+        // Candidates are cross-validated best dev error first, and the first one that is
+        // significantly better than the incumbent out of fold ends the measuring: each
+        // cross-validation is several fits, and the next iteration can go further from there.
+        std::vector<const IterationTrainer::Tried*> order;
         for (const auto& t : trainer.tried)
-          if (inc_cv && finished(t) && !cand_cv.count(t.run))
-            cand_cv.emplace(t.run, cross_validate(project_, *data_, *project_.store->run(t.run), registry_, ctx_, 1));
+          if (finished(t)) order.push_back(&t);
+        std::stable_sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return *a->dev < *b->dev; });
+        for (const auto* t : order) {
+          if (!inc_cv || cand_cv.count(t->run)) continue;
+          const CvResult& cv = cand_cv.emplace(t->run, cross_validate(project_, *data_, *project_.store->run(t->run), registry_, ctx_, 1)).first->second;
+          if (inc_cv->first_repeat.rows() == cv.first_repeat.rows() &&
+              metrics::compare(cfg_.metric, inc_cv->first_repeat, cv.first_repeat, cfg_.seed).b_better_significant)
+            break;
+        }
       } catch (const BudgetExhausted&) {
         // The candidates cross-validated before the deadline are judged; the others are not.
       } catch (const std::exception& e) {
