@@ -70,7 +70,7 @@ setup_t = max((t for t, x in lines if x.lstrip().startswith("setup:")), default=
 # "  measure   ... (run N): ...": when the decision on candidate N was printed.
 measure_t = {int(m.group(1)): t for t, x in lines if x.startswith("  measure") for m in [re.search(r"\(run (\d+)\)", x)] if m}
 db = sqlite3.connect(f"{project}/.mlloop/store.db")
-setup_dev = db.execute("SELECT MIN(m.value) FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.iteration IS NULL "
+setup_dev = db.execute("SELECT MIN(m.value) FROM metrics m JOIN runs r ON r.id = m.run_id WHERE (r.iteration IS NULL OR r.iteration = 0) "
                        "AND m.split = 'dev' AND m.step IS NULL AND m.name IN ('error', 'rmse')").fetchone()[0]
 its = run["iterations"]
 reached = None
