@@ -406,33 +406,7 @@ json Loop::run() {
       const json& e = d["errors"][s];
       return e.is_null() ? std::nullopt : std::optional<double>(e["value"].get<double>());
     };
-    // Dev and train-dev both within noise of the bound (a small dev set alone has an interval
-    // wide enough to hide a large variance gap), or no gap larger than its noise.
-    auto near_optimum = [&]() -> std::optional<std::string> {
-      const json& opt = d["errors"]["optimal"];
-      const auto dev = err("dev");
-      if (opt.is_null() || !dev) return std::nullopt;
-      const json& de = d["errors"]["dev"];
-      double dev_half = (de["high"].get<double>() - de["low"].get<double>()) / 2;
-      double opt_half = (opt["high"].get<double>() - opt["low"].get<double>()) / 2;
-      double noise = std::sqrt(dev_half * dev_half + opt_half * opt_half);
-      bool train_dev_near = true;
-      if (const json& td = d["errors"]["train_dev"]; !td.is_null()) {
-        double td_half = (td["high"].get<double>() - td["low"].get<double>()) / 2;
-        train_dev_near = td["value"].get<double>() - opt["value"].get<double>() <= std::sqrt(td_half * td_half + opt_half * opt_half);
-      }
-      // A significant variance or mismatch gap is work left: the bound is a bracket (its lower
-      // end an estimate of the optimum, its upper end the best default model's out-of-fold
-      // error), and dev inside a wide bracket says little when the model clearly overfits.
-      // Dev within its own noise of the lower end stops regardless.
-      const std::string bn = d["bottleneck"];
-      const bool at_low_end = *dev - opt["low"].get<double>() <= dev_half;
-      if (!at_low_end && (bn == "variance" || bn == "data_mismatch")) return std::nullopt;
-      if ((*dev - opt["value"].get<double>() <= noise && train_dev_near) || bn == "none" || at_low_end)
-        return fmt::format("dev {} is within noise ({}) of the optimal {}", fmt_loss(cfg_.metric, dev), fmt_loss(cfg_.metric, noise),
-                           fmt_loss(cfg_.metric, opt["value"].get<double>()));
-      return std::nullopt;
-    };
+    auto near_optimum = [&]() { return at_optimum_reason(d, cfg_.metric); };
     try {
       d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, !check_flexible});
       if (check_flexible && d["bottleneck"] != "avoidable_bias" && !near_optimum())
@@ -622,6 +596,33 @@ json Loop::run() {
 }
 
 }  // namespace
+
+std::optional<std::string> at_optimum_reason(const json& d, const std::string& metric) {
+  static const json none;
+  const json& errors = d.contains("errors") ? d["errors"] : none;
+  auto error = [&](const char* split) -> const json& { return errors.contains(split) ? errors[split] : none; };
+  const json& opt = error("optimal");
+  const json& de = error("dev");
+  if (opt.is_null() || de.is_null()) return std::nullopt;
+  const double dev = de["value"].get<double>(), optimal = opt["value"].get<double>();
+  auto half = [](const json& e) { return (e["high"].get<double>() - e["low"].get<double>()) / 2; };
+  const double dev_half = half(de), opt_half = half(opt);
+  const double noise = std::sqrt(dev_half * dev_half + opt_half * opt_half);
+  bool train_dev_near = true;
+  if (const json& td = error("train_dev"); !td.is_null())
+    train_dev_near = td["value"].get<double>() - optimal <= std::sqrt(half(td) * half(td) + opt_half * opt_half);
+  // A significant variance or mismatch gap is work left: the bound is a bracket (its lower end
+  // an estimate of the optimum, its upper end the best default model's out-of-fold error), and
+  // dev inside a wide bracket says little when the model clearly overfits. Dev within its own
+  // noise of the lower end stops regardless.
+  const std::string bn = d.value("bottleneck", "");
+  const bool at_low_end = dev - opt["low"].get<double>() <= dev_half;
+  if (!at_low_end && (bn == "variance" || bn == "data_mismatch")) return std::nullopt;
+  if ((dev - optimal <= noise && train_dev_near) || bn == "none" || at_low_end)
+    return fmt::format("dev {} is within noise ({}) of the optimal {}", fmt_loss(metric, dev), fmt_loss(metric, noise),
+                       fmt_loss(metric, optimal));
+  return std::nullopt;
+}
 
 json run_loop(Project& project, const Registry& registry, const LoopOptions& options, Context& ctx) {
   // A family that loads a library on first use (the mlp: libtorch, about half a second) loads

@@ -5,6 +5,7 @@
 #include <iosfwd>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace mlloop {
@@ -27,5 +28,11 @@ nlohmann::json run_loop(Project& project, const Registry& registry, const LoopOp
 
 // "20s", "10m", "1.5h", "90" (seconds) -> seconds. A bad value is a bad-input Error naming `what`.
 double parse_duration(std::string_view text, std::string_view what);
+
+// The at_optimum stop rule on a diagnosis (`mlloop diagnose --json`'s shape): why the incumbent
+// is at the optimum, or nullopt. Dev and train-dev both within noise of the bound (its interval
+// and theirs), or no gap larger than its noise; never while a significant variance or mismatch
+// gap remains, unless dev is within its own noise of the bound's lower end.
+std::optional<std::string> at_optimum_reason(const nlohmann::json& diagnosis, const std::string& metric);
 
 }  // namespace mlloop

@@ -1,0 +1,65 @@
+// The at_optimum stop rule on hand-made diagnoses: each case is one a wrong rule gets wrong.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "mlloop/loop/loop.hpp"
+
+namespace mlloop {
+namespace {
+
+using nlohmann::json;
+
+json err(double value, double half) { return {{"value", value}, {"low", value - half}, {"high", value + half}}; }
+
+// A diagnosis: train, train-dev and dev (dev = train-dev, as cross-validation reports them),
+// the bound as a bracket [low, high] with its value, and the bottleneck.
+json diagnosis(double train, double dev, double dev_half, double opt_low, double opt_high, double opt_value,
+               const std::string& bottleneck) {
+  return {{"errors",
+           {{"train", err(train, 0.01)},
+            {"train_dev", err(dev, dev_half)},
+            {"dev", err(dev, dev_half)},
+            {"optimal", {{"value", opt_value}, {"low", opt_low}, {"high", opt_high}}}}},
+          {"bottleneck", bottleneck}};
+}
+
+TEST(StopRule, NoGapLargerThanItsNoiseIsAtTheOptimum) {
+  // at_optimum's shape: linear, train = train-dev, dev just above the bound's midpoint.
+  auto why = at_optimum_reason(diagnosis(0.0898, 0.0896, 0.0083, 0.085, 0.097, 0.0911, "none"), "error");
+  ASSERT_TRUE(why.has_value());
+  EXPECT_NE(why->find("within noise"), std::string::npos) << *why;
+}
+
+TEST(StopRule, ASignificantVarianceGapInsideAWideBracketIsNotTheOptimum) {
+  // regression_underfit's shape after a gbdt: train 0.25, dev 0.43 +- 0.037, the bound
+  // [0.3575, 0.498] with value 0.3575. Dev is inside the bracket's noise, the overfit is real.
+  EXPECT_FALSE(at_optimum_reason(diagnosis(0.253, 0.4312, 0.037, 0.3575, 0.498, 0.3575, "variance"), "rmse"));
+  // The same numbers with no significant gap do stop: the bracket's width is the noise.
+  EXPECT_TRUE(at_optimum_reason(diagnosis(0.42, 0.4312, 0.037, 0.3575, 0.498, 0.3575, "none"), "rmse"));
+}
+
+TEST(StopRule, DevAtTheBracketsLowerEndStopsEvenWithAVarianceGap) {
+  // A flexible model overfits (train 2.8%, dev 8.3%) yet dev is below the bound's lower end.
+  EXPECT_TRUE(at_optimum_reason(diagnosis(0.028, 0.0827, 0.0147, 0.0935, 0.098, 0.0958, "variance"), "error"));
+  // Just above the lower end by more than dev's own noise: the gap is still work.
+  EXPECT_FALSE(at_optimum_reason(diagnosis(0.028, 0.0827, 0.0147, 0.06, 0.098, 0.079, "variance"), "error"));
+}
+
+TEST(StopRule, AvoidableBiasFarAboveTheBoundIsNotTheOptimum) {
+  EXPECT_FALSE(at_optimum_reason(diagnosis(0.221, 0.2215, 0.02, 0.12, 0.158, 0.137, "avoidable_bias"), "error"));
+}
+
+TEST(StopRule, AMismatchGapIsNotTheOptimum) {
+  EXPECT_FALSE(at_optimum_reason(diagnosis(0.059, 0.3832, 0.04, 0.0, 0.3832, 0.3, "data_mismatch"), "error"));
+}
+
+TEST(StopRule, NoBoundNoStop) {
+  json d = diagnosis(0.1, 0.1, 0.01, 0.1, 0.1, 0.1, "none");
+  d["errors"]["optimal"] = nullptr;
+  EXPECT_FALSE(at_optimum_reason(d, "error"));
+  EXPECT_FALSE(at_optimum_reason(json::object(), "error"));
+}
+
+}  // namespace
+}  // namespace mlloop
