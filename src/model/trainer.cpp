@@ -238,10 +238,18 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
   const bool has_model = (status == "done" || status == "stopped") && out.fit.usable;
   if (has_model) {
     try {
+      // given_x / given_y: the rows already transformed (the fit rows, when nothing was added).
       auto measure = [&](const std::string& split, const Dataset& ds, const std::vector<size_t>& rows,
-                         const std::string& source, const std::vector<int64_t>* ids) {
-        Matrix x = pipe.transform(ds, rows);
-        std::vector<float> y = pipe.target(ds, rows);
+                         const std::string& source, const std::vector<int64_t>* ids, const Matrix* given_x = nullptr,
+                         const std::vector<float>* given_y = nullptr) {
+        Matrix own_x;
+        std::vector<float> own_y;
+        if (!given_x) {
+          own_x = pipe.transform(ds, rows);
+          own_y = pipe.target(ds, rows);
+        }
+        const Matrix& x = given_x ? *given_x : own_x;
+        const std::vector<float>& y = given_x ? *given_y : own_y;
         std::vector<float> o = model->predict(x);
         for (float v : o)
           if (!std::isfinite(v)) throw std::runtime_error("the model predicts non-finite values");
@@ -270,7 +278,8 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
           }
         }
       };
-      measure("train", *train.data, fit_rows, "data", nullptr);
+      const bool plain = augmented == 0 && x_fit.rows == fit_rows.size();
+      measure("train", *train.data, fit_rows, "data", nullptr, plain ? &x_fit : nullptr, plain ? &y_fit : nullptr);
       for (SplitName s : {SplitName::train_dev, SplitName::dev}) {
         auto it = data.splits.find(s);
         if (it == data.splits.end()) continue;
