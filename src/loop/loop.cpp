@@ -502,7 +502,8 @@ json Loop::run() {
           if (finished(t)) order.push_back(&t);
         std::stable_sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return *a->dev < *b->dev; });
         for (const auto* t : order) {
-          if (!inc_cv || cand_cv.count(t->run)) continue;
+          if (!inc_cv) break;
+          if (cand_cv.count(t->run)) continue;
           const CvResult& cv = cand_cv.emplace(t->run, cross_validate(project_, *data_, *project_.store->run(t->run), registry_, ctx_, 1)).first->second;
           if (inc_cv->first_repeat.rows() == cv.first_repeat.rows() &&
               metrics::compare(cfg_.metric, inc_cv->first_repeat, cv.first_repeat, cfg_.seed).b_better_significant)

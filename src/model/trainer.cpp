@@ -238,18 +238,8 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
   const bool has_model = (status == "done" || status == "stopped") && out.fit.usable;
   if (has_model) {
     try {
-      // given_x / given_y: the rows already transformed (the fit rows, when nothing was added).
-      auto measure = [&](const std::string& split, const Dataset& ds, const std::vector<size_t>& rows,
-                         const std::string& source, const std::vector<int64_t>* ids, const Matrix* given_x = nullptr,
-                         const std::vector<float>* given_y = nullptr) {
-        Matrix own_x;
-        std::vector<float> own_y;
-        if (!given_x) {
-          own_x = pipe.transform(ds, rows);
-          own_y = pipe.target(ds, rows);
-        }
-        const Matrix& x = given_x ? *given_x : own_x;
-        const std::vector<float>& y = given_x ? *given_y : own_y;
+      auto measure = [&](const std::string& split, const Matrix& x, const std::vector<float>& y, const std::string& source,
+                         const std::vector<int64_t>* ids) {
         std::vector<float> o = model->predict(x);
         for (float v : o)
           if (!std::isfinite(v)) throw std::runtime_error("the model predicts non-finite values");
@@ -266,7 +256,7 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
         }
         if (ids) {
           const size_t w = classification ? shape.classes : 1;
-          for (size_t i = 0; i < rows.size(); ++i) {
+          for (size_t i = 0; i < ids->size(); ++i) {
             PredictionRecord r{split, source, (*ids)[i], 0, {}};
             if (classification) {
               r.proba.assign(o.begin() + static_cast<std::ptrdiff_t>(i * w), o.begin() + static_cast<std::ptrdiff_t>((i + 1) * w));
@@ -278,13 +268,18 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
           }
         }
       };
-      const bool plain = augmented == 0 && x_fit.rows == fit_rows.size();
-      measure("train", *train.data, fit_rows, "data", nullptr, plain ? &x_fit : nullptr, plain ? &y_fit : nullptr);
+      // The training rows are measured on the matrix they were fitted on, unless rows were added to it.
+      if (x_fit.rows == fit_rows.size())
+        measure("train", x_fit, y_fit, "data", nullptr);
+      else
+        measure("train", pipe.transform(*train.data, fit_rows), pipe.target(*train.data, fit_rows), "data", nullptr);
       for (SplitName s : {SplitName::train_dev, SplitName::dev}) {
         auto it = data.splits.find(s);
         if (it == data.splits.end()) continue;
         // A split may come from two files (dev carved from DATA is one; a dev file another).
-        for (const auto& part : it->second) measure(to_string(s), *part.data, part.positions, part.source, &part.row_ids);
+        for (const auto& part : it->second)
+          measure(to_string(s), pipe.transform(*part.data, part.positions), pipe.target(*part.data, part.positions), part.source,
+                  &part.row_ids);
       }
     } catch (const std::exception& e) {
       status = "failed";
