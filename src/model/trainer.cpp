@@ -238,8 +238,10 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
   const bool has_model = (status == "done" || status == "stopped") && out.fit.usable;
   if (has_model) {
     try {
-      auto measure = [&](const std::string& split, const Matrix& x, const std::vector<float>& y, const std::string& source,
-                         const std::vector<int64_t>* ids) {
+      auto measure = [&](const std::string& split, const Dataset& ds, const std::vector<size_t>& rows,
+                         const std::string& source, const std::vector<int64_t>* ids) {
+        Matrix x = pipe.transform(ds, rows);
+        std::vector<float> y = pipe.target(ds, rows);
         std::vector<float> o = model->predict(x);
         for (float v : o)
           if (!std::isfinite(v)) throw std::runtime_error("the model predicts non-finite values");
@@ -256,7 +258,7 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
         }
         if (ids) {
           const size_t w = classification ? shape.classes : 1;
-          for (size_t i = 0; i < ids->size(); ++i) {
+          for (size_t i = 0; i < rows.size(); ++i) {
             PredictionRecord r{split, source, (*ids)[i], 0, {}};
             if (classification) {
               r.proba.assign(o.begin() + static_cast<std::ptrdiff_t>(i * w), o.begin() + static_cast<std::ptrdiff_t>((i + 1) * w));
@@ -268,18 +270,12 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
           }
         }
       };
-      // The training rows are measured on the matrix they were fitted on, unless rows were added to it.
-      if (x_fit.rows == fit_rows.size())
-        measure("train", x_fit, y_fit, "data", nullptr);
-      else
-        measure("train", pipe.transform(*train.data, fit_rows), pipe.target(*train.data, fit_rows), "data", nullptr);
+      measure("train", *train.data, fit_rows, "data", nullptr);
       for (SplitName s : {SplitName::train_dev, SplitName::dev}) {
         auto it = data.splits.find(s);
         if (it == data.splits.end()) continue;
         // A split may come from two files (dev carved from DATA is one; a dev file another).
-        for (const auto& part : it->second)
-          measure(to_string(s), pipe.transform(*part.data, part.positions), pipe.target(*part.data, part.positions), part.source,
-                  &part.row_ids);
+        for (const auto& part : it->second) measure(to_string(s), *part.data, part.positions, part.source, &part.row_ids);
       }
     } catch (const std::exception& e) {
       status = "failed";
