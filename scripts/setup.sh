@@ -11,7 +11,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_pkgs=(build-essential cmake ccache pkg-config
   libfmt-dev nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libfast-float-dev
   libxxhash-dev libsqlite3-dev libgtest-dev libgmock-dev
-  libeigen3-dev liblinear-dev libxgboost-dev libtorch-dev
+  libeigen3-dev liblbfgspp-dev libxgboost-dev libtorch-dev
   libopenblas0-openmp libcpp-httplib-dev)  # libtorch's matrix products: Debian's default reference BLAS is ~3x slower
 test_pkgs=(python3 chromium)  # Chromium: the browser tests drive Debian's build (never a downloaded one)
 bench_pkgs=(python3-pandas python3-numpy python3-sklearn python3-xgboost python3-optuna time)

@@ -3,6 +3,7 @@
 # LogisticRegression / Ridge, xgboost.train, sklearn MLPClassifier / MLPRegressor), on the
 # same machine in the same run, on exactly the rows of each project's frozen splits.
 #   bash bench/models/run.sh [--quick]
+# MODELS="linear mlp" (say) limits the run to those families; all three by default.
 # Full: a 200,000 x 50 synthetic binary table (generated once into bench/out/), credit_data
 # (Status, binary) and diamonds (price, regression); 5 alternating gbdt pairs, 3 linear pairs,
 # 1 mlp pair per dataset. --quick: a 20,000-row synthetic table and 1 pair of each.
@@ -96,7 +97,7 @@ for entry in "${datasets[@]}"; do
   project="$work/$name"
   "$B" init "$csv" --target "$target" --dir "$project" --force >"$work/$name.init.txt" 2>&1
   cat "$csv" >/dev/null  # warm the page cache for both sides alike
-  for model in linear gbdt mlp; do
+  for model in ${MODELS:-linear gbdt mlp}; do
     pairs_var="pairs_$model"
     for pair in $(seq "${!pairs_var}"); do
       # mlloop: the run's own `seconds` (fit + evaluation) and the whole command's wall time

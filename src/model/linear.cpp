@@ -1,12 +1,18 @@
-// linear: L2-regularized logistic regression with liblinear (one-vs-rest for several
-// classes, trust-region Newton: an exact solver, no learning rate), and ridge regression by
-// an Eigen Cholesky solve.
-#include <linear.h>
+// linear: L2-regularized logistic regression solved by L-BFGS (LBFGSpp) on the dense matrix,
+// with sample weights and an unpenalized intercept: for two classes, the objective of
+// sklearn's LogisticRegression(lbfgs). Several classes: one-vs-rest (the default, as the
+// liblinear solver of earlier versions) or multinomial (param `multiclass`). Regression:
+// ridge by an Eigen Cholesky solve. Both are exact solvers: no learning rate to tune.
+#include <LBFGS.h>
 
 #include <Eigen/Dense>
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <thread>
 
 #include "mlloop/core/child.hpp"
 #include "mlloop/core/context.hpp"
@@ -15,78 +21,246 @@
 namespace mlloop {
 namespace {
 
-void quiet(const char*) {}
+using RowMatF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+struct DeadlinePassed {};
+
+// The weighted log loss plus (1 / 2C) |W|^2, over the total weight, and its gradient. theta
+// holds the weights row by row (feature j, class column c at j * k + c), then the k
+// intercepts. k is 1 for a binary problem (the log-odds of class `positive` against the
+// rest), else one column per class (softmax). Rows are shared out between threads in fixed ranges and the partial sums added
+// in thread order, so a given thread count always gives the same numbers.
+class LogisticObjective {
+ public:
+  LogisticObjective(const Matrix& x, const std::vector<float>& y, const std::vector<float>& w, size_t k, int positive,
+                    double inv_c, int threads, const Deadline& deadline)
+      : x_(x), y_(y), w_(w), k_(k), positive_(positive), inv_c_(inv_c), deadline_(deadline) {
+    total_weight_ = w.empty() ? static_cast<double>(x.rows) : 0.0;
+    for (float v : w) total_weight_ += v;
+    if (!(total_weight_ > 0)) total_weight_ = 1;
+    // A thread for every 16k rows at most: below that, starting one costs more than it saves.
+    threads_ = static_cast<size_t>(std::clamp<size_t>(x.rows / 16384, 1, static_cast<size_t>(std::max(1, threads))));
+  }
+
+  double operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
+    if (deadline_.passed()) throw DeadlinePassed{};
+    const size_t d = x_.cols, k = k_;
+    const Eigen::Index dk = static_cast<Eigen::Index>(d * k);
+    RowMatF wt = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+                     theta.data(), static_cast<Eigen::Index>(d), static_cast<Eigen::Index>(k))
+                     .cast<float>();
+    const Eigen::VectorXd bias = theta.tail(static_cast<Eigen::Index>(k));
+    std::vector<Partial> parts(threads_, Partial{0.0, Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(d), static_cast<Eigen::Index>(k)),
+                                                 Eigen::VectorXd::Zero(static_cast<Eigen::Index>(k))});
+    auto run = [&](size_t t) { accumulate(x_.rows * t / threads_, x_.rows * (t + 1) / threads_, wt, bias, parts[t]); };
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < threads_; ++t) pool.emplace_back(run, t);
+    run(0);
+    for (auto& th : pool) th.join();
+    double loss = 0;
+    Eigen::MatrixXd g = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(d), static_cast<Eigen::Index>(k));
+    Eigen::VectorXd gb = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(k));
+    for (const Partial& p : parts) {
+      loss += p.loss;
+      g += p.grad;
+      gb += p.grad_bias;
+    }
+    const auto weights = theta.head(dk);
+    const double f = (loss + 0.5 * inv_c_ * weights.squaredNorm()) / total_weight_;
+    grad.resize(theta.size());
+    for (size_t j = 0; j < d; ++j)
+      for (size_t c = 0; c < k; ++c)
+        grad(static_cast<Eigen::Index>(j * k + c)) =
+            (g(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(c)) + inv_c_ * theta(static_cast<Eigen::Index>(j * k + c))) / total_weight_;
+    grad.tail(static_cast<Eigen::Index>(k)) = gb / total_weight_;
+    ++evaluations_;
+    if (f < best_f_) {
+      best_f_ = f;
+      best_ = theta;
+    }
+    return f;
+  }
+
+  const Eigen::VectorXd& best() const { return best_; }
+  int evaluations() const { return evaluations_; }
+
+ private:
+  struct Partial {
+    double loss;
+    Eigen::MatrixXd grad;
+    Eigen::VectorXd grad_bias;
+  };
+
+  // Rows [from, to) in blocks: the scores and the residuals of a block in float (small
+  // products), the block's gradient added in double.
+  void accumulate(size_t from, size_t to, const RowMatF& wt, const Eigen::VectorXd& bias, Partial& out) const {
+    constexpr size_t kBlock = 2048;
+    const size_t d = x_.cols, k = k_;
+    RowMatF z, r;
+    for (size_t b0 = from; b0 < to; b0 += kBlock) {
+      const size_t b = std::min(kBlock, to - b0);
+      Eigen::Map<const RowMatF> xb(x_.data.data() + b0 * d, static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(d));
+      z.noalias() = xb * wt;
+      r.resize(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(k));
+      for (size_t i = 0; i < b; ++i) {
+        const size_t row = b0 + i;
+        const double s = w_.empty() ? 1.0 : w_[row];
+        const int label = static_cast<int>(y_[row]);
+        if (k == 1) {
+          const double zi = z(static_cast<Eigen::Index>(i), 0) + bias(0);
+          const double yi = label == positive_ ? 1.0 : 0.0;
+          // log(1 + e^z) - y z, and sigmoid(z), without overflow.
+          const double e = std::exp(-std::fabs(zi));
+          out.loss += s * (std::log1p(e) + std::max(zi, 0.0) - yi * zi);
+          const double p = zi >= 0 ? 1 / (1 + e) : e / (1 + e);
+          r(static_cast<Eigen::Index>(i), 0) = static_cast<float>(s * (p - yi));
+          out.grad_bias(0) += s * (p - yi);
+        } else {
+          double m = -std::numeric_limits<double>::infinity();
+          for (size_t c = 0; c < k; ++c) m = std::max(m, z(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(c)) + bias(static_cast<Eigen::Index>(c)));
+          double sum = 0;
+          for (size_t c = 0; c < k; ++c) sum += std::exp(z(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(c)) + bias(static_cast<Eigen::Index>(c)) - m);
+          const double lse = m + std::log(sum);
+          out.loss += s * (lse - (z(static_cast<Eigen::Index>(i), label) + bias(label)));
+          for (size_t c = 0; c < k; ++c) {
+            const double p = std::exp(z(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(c)) + bias(static_cast<Eigen::Index>(c)) - lse);
+            const double res = s * (p - (static_cast<int>(c) == label ? 1.0 : 0.0));
+            r(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(c)) = static_cast<float>(res);
+            out.grad_bias(static_cast<Eigen::Index>(c)) += res;
+          }
+        }
+      }
+      out.grad += (xb.transpose() * r).cast<double>();
+    }
+  }
+
+  const Matrix& x_;
+  const std::vector<float>& y_;
+  const std::vector<float>& w_;
+  size_t k_;
+  int positive_;
+  double inv_c_;
+  const Deadline& deadline_;
+  double total_weight_ = 1;
+  size_t threads_ = 1;
+  int evaluations_ = 0;
+  double best_f_ = std::numeric_limits<double>::infinity();
+  Eigen::VectorXd best_;
+};
 
 class Linear final : public Model {
  public:
-  Linear(const Params& p, TaskShape shape) : shape_(shape), c_(p.at("C").get<double>()) {}
+  Linear(const Params& p, TaskShape shape)
+      : shape_(shape), c_(p.at("C").get<double>()), multinomial_(p.value("multiclass", "ovr") == "multinomial") {}
 
   FitResult fit(const Matrix& x, const std::vector<float>& y, const std::vector<float>& w, const Matrix*,
-                const std::vector<float>*, const Context&, const Deadline& deadline) override {
+                const std::vector<float>*, const Context& ctx, const Deadline& deadline) override {
     FitResult r;
     cols_ = x.cols;
     if (!shape_.classification) {
-      fit_ridge(x, y, w);
+      if (!deadline.at) {
+        fit_ridge(x, y, w);
+        return r;
+      }
+      // The ridge solve (a Gram matrix of rows x columns^2, then a factorization) has no
+      // point to stop at: under a deadline it runs in a child process, killed when the
+      // deadline passes. It takes milliseconds unless the columns number in the thousands.
+      ChildResult child = run_with_deadline(
+          [&] {
+            fit_ridge(x, y, w);
+            return save();
+          },
+          deadline.at);
+      if (child.stopped) {
+        r.status = "stopped";
+        r.reason = "the deadline passed during the ridge solve (run in a child process, which was stopped)";
+        r.usable = false;
+        return r;
+      }
+      load(child.bytes);
       return r;
     }
-    if (!deadline.at) {
-      fit_liblinear(x, y);
-      return r;
-    }
-    // liblinear's solver has no callback to stop it: under a deadline it runs in a child
-    // process, killed when the deadline passes.
-    ChildResult child = run_with_deadline(
-        [&] {
-          fit_liblinear(x, y);
-          return save();
-        },
-        deadline.at);
-    if (child.stopped) {
-      r.status = "stopped";
-      r.reason = "the deadline passed during liblinear's solve (run in a child process, which was stopped)";
-      r.usable = false;
-      return r;
-    }
-    load(child.bytes);
+    fit_logistic(x, y, w, ctx.threads, deadline, r);
     return r;
   }
 
-  void fit_liblinear(const Matrix& x, const std::vector<float>& y) {
-    // liblinear takes sparse rows; zeros are left out, a bias feature is appended.
-    std::vector<feature_node> nodes;
-    std::vector<size_t> starts;
-    nodes.reserve(x.rows * (x.cols + 2));
-    for (size_t i = 0; i < x.rows; ++i) {
-      starts.push_back(nodes.size());
-      for (size_t j = 0; j < x.cols; ++j) {
-        float v = x.at(i, j);
-        if (v != 0.f) nodes.push_back({static_cast<int>(j + 1), v});
-      }
-      nodes.push_back({static_cast<int>(x.cols + 1), 1.0});  // bias
-      nodes.push_back({-1, 0});
+  void fit_logistic(const Matrix& x, const std::vector<float>& y, const std::vector<float>& w, int threads,
+                    const Deadline& deadline, FitResult& r) {
+    const size_t classes = std::max<size_t>(shape_.classes, 2);
+    nr_class_ = static_cast<int>(classes);
+    softmax_ = classes > 2 && multinomial_;
+    // Weighted class shares, for the starting intercepts.
+    std::vector<double> share(classes, 0);
+    double total = 0;
+    for (size_t i = 0; i < y.size(); ++i) {
+      const double s = w.empty() ? 1.0 : w[i];
+      const size_t c = static_cast<size_t>(y[i]);
+      if (c < classes) share[c] += s;
+      total += s;
     }
-    std::vector<feature_node*> rows(x.rows);
-    for (size_t i = 0; i < x.rows; ++i) rows[i] = nodes.data() + starts[i];
-    std::vector<double> labels(y.begin(), y.end());
-    problem prob{};
-    prob.l = static_cast<int>(x.rows);
-    prob.n = static_cast<int>(x.cols + 1);
-    prob.y = labels.data();
-    prob.x = rows.data();
-    prob.bias = -1;  // the bias is an explicit feature above
-    parameter param{};
-    param.solver_type = L2R_LR;
-    param.eps = 0.01;  // liblinear's own default for this solver
-    param.C = c_;
-    set_print_string_function(&quiet);
-    model* m = train(&prob, &param);
-    // Keep the weights, in class-index order, and drop liblinear's model.
-    nr_class_ = get_nr_class(m);
-    labels_.resize(static_cast<size_t>(nr_class_));
-    get_labels(m, labels_.data());
-    int nr_w = nr_class_ == 2 ? 1 : nr_class_;
-    w_.assign(m->w, m->w + static_cast<size_t>(prob.n) * static_cast<size_t>(nr_w));
-    free_and_destroy_model(&m);
+    auto log_odds = [&](size_t c) { return std::log((share[c] + 1e-3) / (total - share[c] + 1e-3)); };
+    const double inv_c = 1.0 / c_;
+    int evaluations = 0;
+    bool stopped = false;
+    if (classes == 2 || softmax_) {
+      // One solve: class 1's log-odds, or the softmax over all classes.
+      const size_t k = softmax_ ? classes : 1;
+      labels_.resize(classes);
+      if (k == 1) labels_ = {1, 0};
+      else for (size_t c = 0; c < classes; ++c) labels_[c] = static_cast<int>(c);
+      Eigen::VectorXd theta = Eigen::VectorXd::Zero(static_cast<Eigen::Index>((x.cols + 1) * k));
+      for (size_t c = 0; c < k; ++c)
+        theta(static_cast<Eigen::Index>(x.cols * k + c)) = k == 1 ? log_odds(1) : std::log((share[c] + 1e-3) / (total + 1e-3));
+      LogisticObjective objective(x, y, w, k, 1, inv_c, threads, deadline);
+      stopped = !solve(objective, theta);
+      evaluations = objective.evaluations();
+      w_.assign(theta.data(), theta.data() + theta.size());
+    } else {
+      // One-vs-rest: a binary solve per class, the probabilities normalized at prediction.
+      labels_.resize(classes);
+      for (size_t c = 0; c < classes; ++c) labels_[c] = static_cast<int>(c);
+      w_.assign((x.cols + 1) * classes, 0.0);
+      for (size_t c = 0; c < classes && !stopped; ++c) {
+        Eigen::VectorXd theta = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(x.cols + 1));
+        theta(static_cast<Eigen::Index>(x.cols)) = log_odds(c);
+        LogisticObjective objective(x, y, w, 1, static_cast<int>(c), inv_c, threads, deadline);
+        stopped = !solve(objective, theta);
+        evaluations += objective.evaluations();
+        for (size_t j = 0; j <= x.cols; ++j) w_[j * classes + c] = theta(static_cast<Eigen::Index>(j));
+        if (stopped && c + 1 < classes) evaluations = 0;  // later classes never solved: no model
+      }
+    }
+    if (stopped) {
+      r.status = "stopped";
+      r.usable = evaluations > 0;
+      r.reason = "the deadline passed during the L-BFGS solve" +
+                 std::string(r.usable ? "; the best point so far is kept (not converged)" : ", before every class was fitted");
+    }
+  }
+
+  // Minimizes from theta, leaving the best point found in it. False when the deadline passed.
+  static bool solve(LogisticObjective& objective, Eigen::VectorXd& theta) {
+    LBFGSpp::LBFGSParam<double> param;
+    param.m = 10;
+    param.epsilon = 1e-6;  // gradient norm of the mean objective
+    param.epsilon_rel = 1e-6;
+    param.past = 1;  // or a relative decrease of the objective under 1e-9 in an iteration
+    param.delta = 1e-9;
+    param.max_iterations = 1000;
+    param.linesearch = LBFGSpp::LBFGS_LINESEARCH_BACKTRACKING_WOLFE;
+    LBFGSpp::LBFGSSolver<double> solver(param);
+    double fx = 0;
+    try {
+      solver.minimize(objective, theta, fx);
+    } catch (const DeadlinePassed&) {
+      if (objective.evaluations() > 0) theta = objective.best();
+      return false;
+    } catch (const std::runtime_error&) {
+      // The line search found no further decrease: at the optimum up to rounding. The lowest
+      // point evaluated is kept.
+      theta = objective.best();
+    }
+    return true;
   }
 
   std::vector<float> predict(const Matrix& x) const override {
@@ -100,8 +274,8 @@ class Linear final : public Model {
       }
       return out;
     }
-    // The same probabilities as liblinear's predict_probability: sigmoid of each one-vs-rest
-    // score, normalized over classes.
+    // Two classes: the sigmoid of the score. More: the softmax of the scores (one-vs-rest
+    // sigmoids, normalized, for models saved by the liblinear solver of earlier versions).
     const size_t k = shape_.classes, n = cols_ + 1;
     const int nr_w = nr_class_ == 2 ? 1 : nr_class_;
     out.assign(x.rows * k, 0.f);
@@ -115,7 +289,12 @@ class Linear final : public Model {
       if (nr_class_ == 2) {
         prob[0] = 1 / (1 + std::exp(-dec[0]));
         prob[1] = 1 - prob[0];
-      } else {
+      } else if (softmax_) {
+        const double m = *std::max_element(dec.begin(), dec.end());
+        double sum = 0;
+        for (int c = 0; c < nr_class_; ++c) sum += prob[static_cast<size_t>(c)] = std::exp(dec[static_cast<size_t>(c)] - m);
+        for (auto& p : prob) p /= sum;
+      } else {  // models saved by the one-vs-rest solver of earlier versions
         double sum = 0;
         for (int c = 0; c < nr_class_; ++c) sum += prob[static_cast<size_t>(c)] = 1 / (1 + std::exp(-dec[static_cast<size_t>(c)]));
         for (auto& p : prob) p /= sum;
@@ -127,7 +306,7 @@ class Linear final : public Model {
   }
 
   std::string save() const override {
-    return nlohmann::json{{"cols", cols_}, {"nr_class", nr_class_}, {"labels", labels_}, {"w", w_}}.dump();
+    return nlohmann::json{{"cols", cols_}, {"nr_class", nr_class_}, {"labels", labels_}, {"softmax", softmax_}, {"w", w_}}.dump();
   }
   void load(const std::string& bytes) override {
     auto j = nlohmann::json::parse(bytes);
@@ -135,6 +314,7 @@ class Linear final : public Model {
     nr_class_ = j.at("nr_class");
     labels_ = j.at("labels").get<std::vector<int>>();
     w_ = j.at("w").get<std::vector<double>>();
+    softmax_ = j.value("softmax", false);
   }
 
  private:
@@ -160,7 +340,9 @@ class Linear final : public Model {
   TaskShape shape_;
   double c_;
   size_t cols_ = 0;
+  bool multinomial_ = false;
   int nr_class_ = 0;
+  bool softmax_ = false;
   std::vector<int> labels_;
   std::vector<double> w_;
 };
@@ -170,9 +352,11 @@ class Linear final : public Model {
 Family linear_family() {
   Family f;
   f.name = "linear";
-  f.description = "L2-regularized logistic regression (liblinear, one-vs-rest for several classes) or ridge regression "
-                  "(Eigen). An exact solver: no learning rate to tune.";
-  f.params = {{"C", ParamSpec::Kind::real, 1.0, 1e-6, 1e6, {}, "inverse L2 strength: larger C, weaker regularization", true}};
+  f.description = "L2-regularized logistic regression (L-BFGS; one-vs-rest or multinomial for several classes) or "
+                  "ridge regression (Eigen). An exact solver: no learning rate to tune.";
+  f.params = {{"C", ParamSpec::Kind::real, 1.0, 1e-6, 1e6, {}, "inverse L2 strength: larger C, weaker regularization", true},
+              {"multiclass", ParamSpec::Kind::choice, "ovr", 0, 0, {"ovr", "multinomial"},
+               "several classes: one-vs-rest binary fits, or one softmax fit", false}};
   f.standardize = true;
   f.create = [](const Params& p, const TaskShape& s) { return std::make_unique<Linear>(p, s); };
   f.step_up = [](const Params& p) -> std::optional<Params> {

@@ -2,7 +2,7 @@
 // child process, so a deadline can stop it: at the deadline the child is killed with SIGKILL
 // and the caller goes on. The child's result comes back as bytes through a pipe.
 //
-// Only for single-threaded, self-contained work (liblinear's solver, say): after fork() the
+// Only for single-threaded, self-contained work (the linear family's ridge solve, say): after fork() the
 // child has just the calling thread, so the work must not wait on other threads' locks or
 // thread pools. Without a deadline the work runs in this process.
 #pragma once
