@@ -272,11 +272,15 @@ def run_mlp(task, p, X, y, parts, seed):
         raise SystemExit("peers.py: the sklearn peer covers optimizer adam, no batch_norm, constant schedule")
     # sklearn's MLP has no dropout: the peer trains without it, and says so.
     unmatched = [f"dropout={p['dropout']:g}"] if p["dropout"] else []
+    # mlloop holds out 10% of train for its valid loss whatever the patience, and with
+    # patience 0 trains every epoch, keeping the epoch of the best valid loss: the peer then
+    # also holds out 10%, scores it every epoch, and never stops early.
     patience = int(p["patience"])
+    epochs = int(p["epochs"])
     kw = dict(hidden_layer_sizes=(int(p["width"]),) * int(p["depth"]), activation=p["activation"], solver="adam",
               alpha=float(p["weight_decay"]), batch_size=int(p["batch_size"]), learning_rate_init=float(p["lr"]),
-              max_iter=int(p["epochs"]), shuffle=True, random_state=seed % (2**32), early_stopping=patience > 0,
-              validation_fraction=0.1, n_iter_no_change=max(patience, 1), tol=0.0)
+              max_iter=epochs, shuffle=True, random_state=seed % (2**32), early_stopping=True,
+              validation_fraction=0.1, n_iter_no_change=patience if patience > 0 else epochs + 1, tol=0.0)
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ConvergenceWarning when max_iter ends the fit

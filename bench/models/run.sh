@@ -3,7 +3,13 @@
 # LogisticRegression / Ridge, xgboost.train, sklearn MLPClassifier / MLPRegressor), on the
 # same machine in the same run, on exactly the rows of each project's frozen splits.
 #   bash bench/models/run.sh [--quick]
-# MODELS="linear mlp" (say) limits the run to those families; all three by default.
+# MODELS="linear mlp" (say) limits the run to those entries; by default linear, gbdt, mlp and
+# mlp_epochs. mlp runs mlloop's defaults against the peer given the same parameters (each side
+# stops early by its own rule: valid log loss for mlloop, valid accuracy for sklearn; sklearn
+# has no dropout). mlp_epochs is the like-for-like pair the models issue asks for: the same
+# architecture and the same epochs, mlloop with --param dropout=0 --param patience=0 (every
+# epoch trained, 10% of train held out and scored each epoch, the best epoch kept) and the
+# peer likewise (early_stopping with the same 10% and a patience past the last epoch).
 # Full: a 200,000 x 50 synthetic binary table (generated once into bench/out/), credit_data
 # (Status, binary) and diamonds (price, regression); 5 alternating gbdt pairs, 3 linear pairs,
 # 1 mlp pair per dataset. --quick: a 20,000-row synthetic table and 1 pair of each.
@@ -24,9 +30,9 @@ PY=/usr/bin/python3
 [ -x "$B" ] || { echo "models bench: $B is missing; build it first: bash scripts/build.sh" >&2; exit 2; }
 
 if ((quick)); then
-  rows=20000; pairs_linear=1; pairs_gbdt=1; pairs_mlp=1; tag=models_quick
+  rows=20000; pairs_linear=1; pairs_gbdt=1; pairs_mlp=1; pairs_mlp_epochs=1; tag=models_quick
 else
-  rows=200000; pairs_linear=3; pairs_gbdt=5; pairs_mlp=1; tag=models
+  rows=200000; pairs_linear=3; pairs_gbdt=5; pairs_mlp=1; pairs_mlp_epochs=1; tag=models
 fi
 out="$root/bench/out"
 work="$out/$tag"
@@ -97,20 +103,23 @@ for entry in "${datasets[@]}"; do
   project="$work/$name"
   "$B" init "$csv" --target "$target" --dir "$project" --force >"$work/$name.init.txt" 2>&1
   cat "$csv" >/dev/null  # warm the page cache for both sides alike
-  for model in ${MODELS:-linear gbdt mlp}; do
+  for model in ${MODELS:-linear gbdt mlp mlp_epochs}; do
     pairs_var="pairs_$model"
+    family=$model extra=()
+    [ "$model" != mlp_epochs ] || { family=mlp; extra=(--param dropout=0 --param patience=0); }
     for pair in $(seq "${!pairs_var}"); do
       # mlloop: the run's own `seconds` (fit + evaluation) and the whole command's wall time
-      measure "$work/last_run.json" "$B" train --dir "$project" --model "$model" --json
+      measure "$work/last_run.json" "$B" train --dir "$project" --model "$family" "${extra[@]}" --json
       run_json="$(cat "$work/last_run.json")"
       [ -n "$run_json" ] || { echo "models bench: mlloop train --model $model on $name printed nothing (exit $m_rc)" >&2; exit 1; }
       printf '{"impl":"mlloop","dataset":"%s","model":"%s","pair":%d,"wall":%s,"exit":%d,"busy_before":%s,"others":%s,"attempts":%d,"project":"%s","run":%s}\n' \
         "$name" "$model" "$pair" "$m_wall" "$m_rc" "$m_before" "$m_others" "$m_attempts" "$project" "$run_json" >>"$results"
       params="$("$PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["params"]))' <"$work/last_run.json")"
-      measure "$work/last_peer.json" "$PY" "$here/peers.py" --project "$project" --model "$model" --params "$params" \
+      measure "$work/last_peer.json" "$PY" "$here/peers.py" --project "$project" --model "$family" --params "$params" \
         --dataset "$name" --pair "$pair"
       ((m_rc == 0)) || { echo "models bench: peers.py failed (exit $m_rc)" >&2; exit 1; }
       peer_json="$(cat "$work/last_peer.json")"
+      peer_json="${peer_json/\"model\": \"$family\"/\"model\": \"$model\"}"
       echo "${peer_json%\}}, \"wall\": $m_wall, \"busy_before\": $m_before, \"others\": $m_others, \"attempts\": $m_attempts}" \
         >>"$results"
       "$PY" - "$results" <<'PY'
@@ -158,7 +167,7 @@ print(head)
 print("-" * len(head))
 verdicts, notes = [], []
 for ds in dict.fromkeys(r["dataset"] for r in rows):
-    for model in ("linear", "gbdt", "mlp"):
+    for model in ("linear", "gbdt", "mlp", "mlp_epochs"):
         ms = [r for r in rows if r["dataset"] == ds and r["model"] == model and r["impl"] == "mlloop"]
         ps = [r for r in rows if r["dataset"] == ds and r["model"] == model and r["impl"] == "peer"]
         if not ms or not ps:
@@ -182,7 +191,7 @@ for ds in dict.fromkeys(r["dataset"] for r in rows):
         n_pts, kept = curve_steps(ms[-1]["project"], ms[-1]["run"]["run"])
         if model == "gbdt":
             steps = f"{kept}/{n_pts} r; {ps[-1]['best_round']}/{ps[-1]['rounds_run']} r"
-        elif model == "mlp":
+        elif model.startswith("mlp"):
             steps = f"{n_pts} ep; {ps[-1]['epochs_run']} ep"
         else:
             steps = f"-; {ps[-1]['iterations']} it" if "iterations" in ps[-1] else "-"
@@ -200,6 +209,7 @@ for ds in dict.fromkeys(r["dataset"] for r in rows):
 for n in notes:
     print(f"note: {n}")
 print("\nsteps: gbdt kept round / rounds run (r); mlp epochs run (ep); linear: lbfgs iterations (it) of the peer.")
+print("mlp_epochs: same architecture and epochs on both sides, no dropout, no early stop (see run.sh).")
 print("targets: never slower than the peer (ratio <= 1.00); dev error at most 0.5 points worse (classification) or "
       "2% higher RMSE (regression); gbdt median ratio <= 1.05x xgboost.train.")
 busy = [r for r in rows if (r["others"] >= 0.3 and r["others"] * r["wall"] >= 0.05) or r["busy_before"] >= 0.3]
