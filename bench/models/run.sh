@@ -107,14 +107,15 @@ for entry in "${datasets[@]}"; do
     pairs_var="pairs_$model"
     family=$model extra=()
     [ "$model" != mlp_epochs ] || { family=mlp; extra=(--param dropout=0 --param patience=0); }
-    for pair in $(seq "${!pairs_var}"); do
-      # mlloop: the run's own `seconds` (fit + evaluation) and the whole command's wall time
+    run_mlloop() {  # the run's own `seconds` (fit + evaluation) and the whole command's wall time
       measure "$work/last_run.json" "$B" train --dir "$project" --model "$family" "${extra[@]}" --json
       run_json="$(cat "$work/last_run.json")"
       [ -n "$run_json" ] || { echo "models bench: mlloop train --model $model on $name printed nothing (exit $m_rc)" >&2; exit 1; }
       printf '{"impl":"mlloop","dataset":"%s","model":"%s","pair":%d,"wall":%s,"exit":%d,"busy_before":%s,"others":%s,"attempts":%d,"project":"%s","run":%s}\n' \
         "$name" "$model" "$pair" "$m_wall" "$m_rc" "$m_before" "$m_others" "$m_attempts" "$project" "$run_json" >>"$results"
       params="$("$PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["params"]))' <"$work/last_run.json")"
+    }
+    run_peer() {  # given the params of the entry's mlloop run (the same in every pair)
       measure "$work/last_peer.json" "$PY" "$here/peers.py" --project "$project" --model "$family" --params "$params" \
         --dataset "$name" --pair "$pair"
       ((m_rc == 0)) || { echo "models bench: peers.py failed (exit $m_rc)" >&2; exit 1; }
@@ -122,9 +123,15 @@ for entry in "${datasets[@]}"; do
       peer_json="${peer_json/\"model\": \"$family\"/\"model\": \"$model\"}"
       echo "${peer_json%\}}, \"wall\": $m_wall, \"busy_before\": $m_before, \"others\": $m_others, \"attempts\": $m_attempts}" \
         >>"$results"
+    }
+    for pair in $(seq "${!pairs_var}"); do
+      # The order alternates between pairs (mlloop first in odd pairs, the peer first in even
+      # ones), so a machine that speeds up or slows down steadily favours neither side.
+      if ((pair % 2 == 1)); then run_mlloop; run_peer; else run_peer; run_mlloop; fi
       "$PY" - "$results" <<'PY'
 import json, sys
-m, p = [json.loads(l) for l in open(sys.argv[1])][-2:]
+last = [json.loads(l) for l in open(sys.argv[1])][-2:]
+m, p = sorted(last, key=lambda r: r["impl"] != "mlloop")
 r = m["run"]
 print(f"{m['dataset']:<9} {m['model']:<6} pair {m['pair']}: mlloop {r['seconds']:7.2f} s (command {m['wall']:7.2f} s), "
       f"dev {r['errors'].get('dev', float('nan')):.4f} [{r['status']}] | {p['peer']} {p['seconds']:7.2f} s, dev {p['errors']['dev']:.4f}"

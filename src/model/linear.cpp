@@ -274,8 +274,9 @@ class Linear final : public Model {
       }
       return out;
     }
-    // Two classes: the sigmoid of the score. More: the softmax of the scores (one-vs-rest
-    // sigmoids, normalized, for models saved by the liblinear solver of earlier versions).
+    // Two classes: the sigmoid of the score. More: the softmax of the scores (multinomial), or
+    // each class's one-vs-rest sigmoid, normalized over the classes (the default, and what the
+    // liblinear solver of earlier versions saved).
     const size_t k = shape_.classes, n = cols_ + 1;
     const int nr_w = nr_class_ == 2 ? 1 : nr_class_;
     out.assign(x.rows * k, 0.f);
@@ -294,7 +295,7 @@ class Linear final : public Model {
         double sum = 0;
         for (int c = 0; c < nr_class_; ++c) sum += prob[static_cast<size_t>(c)] = std::exp(dec[static_cast<size_t>(c)] - m);
         for (auto& p : prob) p /= sum;
-      } else {  // models saved by the one-vs-rest solver of earlier versions
+      } else {  // one-vs-rest
         double sum = 0;
         for (int c = 0; c < nr_class_; ++c) sum += prob[static_cast<size_t>(c)] = 1 / (1 + std::exp(-dec[static_cast<size_t>(c)]));
         for (auto& p : prob) p /= sum;
