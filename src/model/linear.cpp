@@ -253,12 +253,12 @@ class Linear final : public Model {
     try {
       solver.minimize(objective, theta, fx);
     } catch (const DeadlinePassed&) {
-      if (objective.evaluations() > 0) theta = objective.best();
+      if (objective.best().size() == theta.size()) theta = objective.best();
       return false;
-    } catch (const std::runtime_error&) {
-      // The line search found no further decrease: at the optimum up to rounding. The lowest
-      // point evaluated is kept.
-      theta = objective.best();
+    } catch (const std::exception&) {
+      // The line search found no further decrease (at the optimum up to rounding): the lowest
+      // point evaluated is kept, if any had a finite loss.
+      if (objective.best().size() == theta.size()) theta = objective.best();
     }
     return true;
   }
