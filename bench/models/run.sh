@@ -97,6 +97,25 @@ measure() {
   done
 }
 
+# One side of a pair, for the entry and pair the loops below are at.
+run_mlloop() {  # the run's own `seconds` (fit + evaluation) and the whole command's wall time
+  measure "$work/last_run.json" "$B" train --dir "$project" --model "$family" "${extra[@]}" --json
+  run_json="$(cat "$work/last_run.json")"
+  [ -n "$run_json" ] || { echo "models bench: mlloop train --model $model on $name printed nothing (exit $m_rc)" >&2; exit 1; }
+  printf '{"impl":"mlloop","dataset":"%s","model":"%s","pair":%d,"wall":%s,"exit":%d,"busy_before":%s,"others":%s,"attempts":%d,"project":"%s","run":%s}\n' \
+    "$name" "$model" "$pair" "$m_wall" "$m_rc" "$m_before" "$m_others" "$m_attempts" "$project" "$run_json" >>"$results"
+  params="$("$PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["params"]))' <"$work/last_run.json")"
+}
+run_peer() {  # given the params of the entry's mlloop run (the same in every pair)
+  measure "$work/last_peer.json" "$PY" "$here/peers.py" --project "$project" --model "$family" --params "$params" \
+    --dataset "$name" --pair "$pair"
+  ((m_rc == 0)) || { echo "models bench: peers.py failed (exit $m_rc)" >&2; exit 1; }
+  peer_json="$(cat "$work/last_peer.json")"
+  peer_json="${peer_json/\"model\": \"$family\"/\"model\": \"$model\"}"
+  echo "${peer_json%\}}, \"wall\": $m_wall, \"busy_before\": $m_before, \"others\": $m_others, \"attempts\": $m_attempts}" \
+    >>"$results"
+}
+
 datasets=("synthetic|$synth|y" "credit|$data_dir/credit_data.csv|Status" "diamonds|$data_dir/diamonds.csv|price")
 for entry in "${datasets[@]}"; do
   IFS='|' read -r name csv target <<<"$entry"
@@ -107,23 +126,6 @@ for entry in "${datasets[@]}"; do
     pairs_var="pairs_$model"
     family=$model extra=()
     [ "$model" != mlp_epochs ] || { family=mlp; extra=(--param dropout=0 --param patience=0); }
-    run_mlloop() {  # the run's own `seconds` (fit + evaluation) and the whole command's wall time
-      measure "$work/last_run.json" "$B" train --dir "$project" --model "$family" "${extra[@]}" --json
-      run_json="$(cat "$work/last_run.json")"
-      [ -n "$run_json" ] || { echo "models bench: mlloop train --model $model on $name printed nothing (exit $m_rc)" >&2; exit 1; }
-      printf '{"impl":"mlloop","dataset":"%s","model":"%s","pair":%d,"wall":%s,"exit":%d,"busy_before":%s,"others":%s,"attempts":%d,"project":"%s","run":%s}\n' \
-        "$name" "$model" "$pair" "$m_wall" "$m_rc" "$m_before" "$m_others" "$m_attempts" "$project" "$run_json" >>"$results"
-      params="$("$PY" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["params"]))' <"$work/last_run.json")"
-    }
-    run_peer() {  # given the params of the entry's mlloop run (the same in every pair)
-      measure "$work/last_peer.json" "$PY" "$here/peers.py" --project "$project" --model "$family" --params "$params" \
-        --dataset "$name" --pair "$pair"
-      ((m_rc == 0)) || { echo "models bench: peers.py failed (exit $m_rc)" >&2; exit 1; }
-      peer_json="$(cat "$work/last_peer.json")"
-      peer_json="${peer_json/\"model\": \"$family\"/\"model\": \"$model\"}"
-      echo "${peer_json%\}}, \"wall\": $m_wall, \"busy_before\": $m_before, \"others\": $m_others, \"attempts\": $m_attempts}" \
-        >>"$results"
-    }
     for pair in $(seq "${!pairs_var}"); do
       # The order alternates between pairs (mlloop first in odd pairs, the peer first in even
       # ones), so a machine that speeds up or slows down steadily favours neither side.

@@ -28,8 +28,9 @@ struct DeadlinePassed {};
 // The weighted log loss plus (1 / 2C) |W|^2, over the total weight, and its gradient. theta
 // holds the weights row by row (feature j, class column c at j * k + c), then the k
 // intercepts. k is 1 for a binary problem (the log-odds of class `positive` against the
-// rest), else one column per class (softmax). Rows are shared out between threads in fixed ranges and the partial sums added
-// in thread order, so a given thread count always gives the same numbers.
+// rest), else one column per class (softmax). Rows are shared out between threads in fixed
+// ranges and the partial sums added in thread order, so a given thread count always gives
+// the same numbers.
 class LogisticObjective {
  public:
   LogisticObjective(const Matrix& x, const std::vector<float>& y, const std::vector<float>& w, size_t k, int positive,
@@ -68,10 +69,9 @@ class LogisticObjective {
     const auto weights = theta.head(dk);
     const double f = (loss + 0.5 * inv_c_ * weights.squaredNorm()) / total_weight_;
     grad.resize(theta.size());
-    for (size_t j = 0; j < d; ++j)
-      for (size_t c = 0; c < k; ++c)
-        grad(static_cast<Eigen::Index>(j * k + c)) =
-            (g(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(c)) + inv_c_ * theta(static_cast<Eigen::Index>(j * k + c))) / total_weight_;
+    using RowMatD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    const auto dd = static_cast<Eigen::Index>(d), kk = static_cast<Eigen::Index>(k);
+    Eigen::Map<RowMatD>(grad.data(), dd, kk) = (g + inv_c_ * Eigen::Map<const RowMatD>(theta.data(), dd, kk)) / total_weight_;
     grad.tail(static_cast<Eigen::Index>(k)) = gb / total_weight_;
     ++evaluations_;
     if (f < best_f_) {
@@ -97,6 +97,7 @@ class LogisticObjective {
     constexpr size_t kBlock = 2048;
     const size_t d = x_.cols, k = k_;
     RowMatF z, r;
+    Eigen::VectorXd score(static_cast<Eigen::Index>(k));
     for (size_t b0 = from; b0 < to; b0 += kBlock) {
       const size_t b = std::min(kBlock, to - b0);
       Eigen::Map<const RowMatF> xb(x_.data.data() + b0 * d, static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(d));
@@ -116,17 +117,15 @@ class LogisticObjective {
           r(static_cast<Eigen::Index>(i), 0) = static_cast<float>(s * (p - yi));
           out.grad_bias(0) += s * (p - yi);
         } else {
-          double m = -std::numeric_limits<double>::infinity();
-          for (size_t c = 0; c < k; ++c) m = std::max(m, z(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(c)) + bias(static_cast<Eigen::Index>(c)));
-          double sum = 0;
-          for (size_t c = 0; c < k; ++c) sum += std::exp(z(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(c)) + bias(static_cast<Eigen::Index>(c)) - m);
-          const double lse = m + std::log(sum);
-          out.loss += s * (lse - (z(static_cast<Eigen::Index>(i), label) + bias(label)));
-          for (size_t c = 0; c < k; ++c) {
-            const double p = std::exp(z(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(c)) + bias(static_cast<Eigen::Index>(c)) - lse);
-            const double res = s * (p - (static_cast<int>(c) == label ? 1.0 : 0.0));
-            r(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(c)) = static_cast<float>(res);
-            out.grad_bias(static_cast<Eigen::Index>(c)) += res;
+          // The row's scores, once; then log-sum-exp and the softmax residuals.
+          const auto ii = static_cast<Eigen::Index>(i);
+          for (Eigen::Index c = 0; c < z.cols(); ++c) score(c) = z(ii, c) + bias(c);
+          const double lse = score.maxCoeff() + std::log((score.array() - score.maxCoeff()).exp().sum());
+          out.loss += s * (lse - score(label));
+          for (Eigen::Index c = 0; c < z.cols(); ++c) {
+            const double res = s * (std::exp(score(c) - lse) - (c == label ? 1.0 : 0.0));
+            r(ii, c) = static_cast<float>(res);
+            out.grad_bias(c) += res;
           }
         }
       }
@@ -189,6 +188,10 @@ class Linear final : public Model {
     const size_t classes = std::max<size_t>(shape_.classes, 2);
     nr_class_ = static_cast<int>(classes);
     softmax_ = classes > 2 && multinomial_;
+    // Score column c predicts class labels_[c]: two classes have one score, class 1's log-odds.
+    labels_.resize(classes);
+    for (size_t c = 0; c < classes; ++c) labels_[c] = static_cast<int>(c);
+    if (classes == 2) labels_ = {1, 0};
     // Weighted class shares, for the starting intercepts.
     std::vector<double> share(classes, 0);
     double total = 0;
@@ -205,9 +208,6 @@ class Linear final : public Model {
     if (classes == 2 || softmax_) {
       // One solve: class 1's log-odds, or the softmax over all classes.
       const size_t k = softmax_ ? classes : 1;
-      labels_.resize(classes);
-      if (k == 1) labels_ = {1, 0};
-      else for (size_t c = 0; c < classes; ++c) labels_[c] = static_cast<int>(c);
       Eigen::VectorXd theta = Eigen::VectorXd::Zero(static_cast<Eigen::Index>((x.cols + 1) * k));
       for (size_t c = 0; c < k; ++c)
         theta(static_cast<Eigen::Index>(x.cols * k + c)) = k == 1 ? log_odds(1) : std::log((share[c] + 1e-3) / (total + 1e-3));
@@ -217,8 +217,6 @@ class Linear final : public Model {
       w_.assign(theta.data(), theta.data() + theta.size());
     } else {
       // One-vs-rest: a binary solve per class, the probabilities normalized at prediction.
-      labels_.resize(classes);
-      for (size_t c = 0; c < classes; ++c) labels_[c] = static_cast<int>(c);
       w_.assign((x.cols + 1) * classes, 0.0);
       for (size_t c = 0; c < classes && !stopped; ++c) {
         Eigen::VectorXd theta = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(x.cols + 1));
