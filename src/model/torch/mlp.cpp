@@ -7,10 +7,10 @@
 // All libtorch includes stay in this file: its headers are slow to compile.
 #include <torch/torch.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <fmt/format.h>
 #include <limits>
 #include <numbers>
 #include <numeric>
@@ -19,6 +19,7 @@
 
 #include "mlloop/core/context.hpp"
 #include "mlloop/core/error.hpp"
+#include "mlloop/model/dropout_mask.hpp"
 #include "mlloop/model/model.hpp"
 
 namespace mlloop {
@@ -65,6 +66,26 @@ struct MlpConfig {
         patience(p.at("patience").get<int64_t>()),
         init(p.at("init").get<std::string>()) {}
 };
+
+// Inverted dropout with its own seeded generator (see dropout_mask.hpp for why not
+// torch::nn::Dropout). No parameters or buffers, so a saved network has the same archive as
+// with torch::nn::Dropout.
+class FastDropoutImpl : public torch::nn::Module {
+ public:
+  explicit FastDropoutImpl(double p) : p_(p) {}
+  void seed(uint64_t s) { rng_.reseed(s); }
+  torch::Tensor forward(const torch::Tensor& x) {
+    if (!is_training() || p_ <= 0) return x;
+    torch::Tensor mask = torch::empty(x.sizes(), torch::kFloat32);
+    fill_dropout_mask(mask.data_ptr<float>(), mask.numel(), p_, rng_);
+    return x * mask;
+  }
+
+ private:
+  double p_;
+  Xoshiro256Plus rng_;
+};
+TORCH_MODULE(FastDropout);
 
 // A copy of the learned state (parameters and buffers, such as BatchNorm running stats).
 using Snapshot = std::vector<torch::Tensor>;
@@ -139,8 +160,10 @@ class FlatOptimizer {
     if (cfg_.optimizer == "sgd") {
       torch::Tensor d = wd != 0 ? grad_.add(param_, wd) : grad_;
       if (cfg_.momentum != 0) {
-        if (steps_ == 1) buf_ = torch::clone(d).detach();
-        else buf_.mul_(cfg_.momentum).add_(d, 1.0);
+        if (steps_ == 1)
+          buf_ = torch::clone(d).detach();
+        else
+          buf_.mul_(cfg_.momentum).add_(d, 1.0);
         d = cfg_.nesterov ? d.add(buf_, cfg_.momentum) : buf_;
       }
       param_.add_(d, -1 * lr);
@@ -195,7 +218,8 @@ class Mlp final : public Model {
     } catch (const std::bad_alloc&) {
       FitResult r;
       r.status = "failed";
-      r.reason = fmt::format("out of memory (width {}, depth {}, batch_size {})", cfg_.width, cfg_.depth, cfg_.batch_size);
+      r.reason =
+          fmt::format("out of memory (width {}, depth {}, batch_size {})", cfg_.width, cfg_.depth, cfg_.batch_size);
       return r;
     }
   }
@@ -226,8 +250,8 @@ class Mlp final : public Model {
   // parameters and buffers.
   std::string save() const override {
     MLLOOP_ASSERT(!net_.is_empty());
-    nlohmann::json header{{"format", kMagic}, {"in_dim", in_dim_}, {"out_dim", out_dim()},
-                          {"y_mean", y_mean_},  {"y_std", y_std_}};
+    nlohmann::json header{
+        {"format", kMagic}, {"in_dim", in_dim_}, {"out_dim", out_dim()}, {"y_mean", y_mean_}, {"y_std", y_std_}};
     std::ostringstream os(std::ios::binary);
     os << header.dump() << '\n';
     torch::serialize::OutputArchive archive;
@@ -258,6 +282,7 @@ class Mlp final : public Model {
   void build(int64_t in_dim) {
     in_dim_ = in_dim;
     net_ = torch::nn::Sequential();
+    dropouts_.clear();
     int64_t prev = in_dim;
     std::vector<torch::nn::Linear> linears;
     for (int64_t l = 0; l < cfg_.depth; ++l) {
@@ -271,7 +296,10 @@ class Mlp final : public Model {
         net_->push_back(torch::nn::Tanh());
       else
         net_->push_back(torch::nn::GELU());
-      if (cfg_.dropout > 0) net_->push_back(torch::nn::Dropout(cfg_.dropout));
+      if (cfg_.dropout > 0) {
+        dropouts_.emplace_back(cfg_.dropout);
+        net_->push_back(dropouts_.back());
+      }
       prev = cfg_.width;
     }
     torch::nn::Linear head(prev, out_dim());
@@ -301,7 +329,8 @@ class Mlp final : public Model {
 
   double lr_at(int64_t epoch) const {
     if (cfg_.schedule == "cosine")
-      return cfg_.lr * 0.5 * (1 + std::cos(std::numbers::pi * static_cast<double>(epoch) / static_cast<double>(cfg_.epochs)));
+      return cfg_.lr * 0.5 *
+             (1 + std::cos(std::numbers::pi * static_cast<double>(epoch) / static_cast<double>(cfg_.epochs)));
     if (cfg_.schedule == "step") {
       // Divided by 10 at half and again at three quarters of the epochs.
       double f = 1;
@@ -399,6 +428,7 @@ class Mlp final : public Model {
     }
 
     build(static_cast<int64_t>(x.cols));
+    for (size_t i = 0; i < dropouts_.size(); ++i) dropouts_[i]->seed(ctx.seed ^ (0xD1B54A32D192ED03ULL * (i + 1)));
     net_->train();
     FlatOptimizer opt(cfg_, net_->parameters());
 
@@ -515,6 +545,7 @@ class Mlp final : public Model {
   MlpConfig cfg_;
   TaskShape shape_;
   mutable torch::nn::Sequential net_{nullptr};
+  std::vector<FastDropout> dropouts_;  // the dropout layers of net_, seeded at each fit
   int64_t in_dim_ = 0;
   double y_mean_ = 0, y_std_ = 1;
 };
@@ -523,7 +554,8 @@ class Mlp final : public Model {
 
 // The plugin's entry point: mlloop's `mlp` family (model/mlp_family.cpp) loads this library
 // on first use, so that commands which train no MLP never pay for loading libtorch.
-extern "C" __attribute__((visibility("default"))) Model* mlloop_mlp_create(const Params* params, const TaskShape* shape) {
+extern "C" __attribute__((visibility("default"))) Model* mlloop_mlp_create(const Params* params,
+                                                                           const TaskShape* shape) {
   return new Mlp(*params, *shape);
 }
 
