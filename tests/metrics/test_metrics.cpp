@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <numbers>
 #include <random>
 
 #include "mlloop/metrics/metrics.hpp"
@@ -28,7 +29,7 @@ TEST(Metrics, ErrorWithWilsonInterval) {
   auto p = binary(y, q);
   auto e = with_interval("error", p, 1);
   EXPECT_DOUBLE_EQ(e.value, 0.1);
-  EXPECT_NEAR(e.low, 0.08291, 2e-4);   // Wilson, n = 1000, p = 0.1
+  EXPECT_NEAR(e.low, 0.08291, 2e-4);  // Wilson, n = 1000, p = 0.1
   EXPECT_NEAR(e.high, 0.12015, 2e-4);
 }
 
@@ -103,11 +104,52 @@ TEST(Metrics, Regression) {
   EXPECT_EQ(i.low, j.low);  // seeded: the same interval again
 }
 
+// rmse, mae and logloss on 2,000 rows or more get the normal-theory interval of their mean:
+// it must cover the true value about 95% of the time, squared errors' skew notwithstanding.
+TEST(Metrics, NormalIntervalOfAMeanCovers) {
+  std::mt19937_64 rng(17);
+  std::normal_distribution<double> noise(0.0, 2.0);
+  std::bernoulli_distribution positive(0.3);
+  const int trials = 400;
+  const size_t n = 2500;
+  const double true_rmse = 2.0, true_mae = 2.0 * std::sqrt(2.0 / std::numbers::pi);
+  const double true_logloss = -(0.3 * std::log(0.3) + 0.7 * std::log(0.7));
+  int rmse_in = 0, mae_in = 0, logloss_in = 0;
+  double width = 0;
+  for (int t = 0; t < trials; ++t) {
+    Predictions p;
+    p.classification = false;
+    p.target.resize(n);
+    p.value.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      p.target[i] = static_cast<float>(i % 7);
+      p.value[i] = static_cast<float>(p.target[i] + noise(rng));
+    }
+    auto r = with_interval("rmse", p, 1, 200);
+    auto m = with_interval("mae", p, 1, 200);
+    ASSERT_LE(r.low, r.value);
+    ASSERT_GE(r.high, r.value);
+    rmse_in += r.low <= true_rmse && true_rmse <= r.high;
+    mae_in += m.low <= true_mae && true_mae <= m.high;
+    width += r.high - r.low;
+    std::vector<int32_t> y(n);
+    for (auto& v : y) v = positive(rng) ? 1 : 0;
+    auto l = with_interval("logloss", binary(y, std::vector<float>(n, 0.3f)), 1, 200);
+    logloss_in += l.low <= true_logloss && true_logloss <= l.high;
+  }
+  for (int covered : {rmse_in, mae_in, logloss_in}) {
+    EXPECT_GT(covered, 0.92 * trials);
+    EXPECT_LT(covered, 0.98 * trials);
+  }
+  // The half-width of the rmse's: z * sd(e^2) / sqrt(n) / (2 * rmse), sd(e^2) = sqrt(2) * 4.
+  EXPECT_NEAR(width / trials / 2, 1.96 * std::sqrt(2.0) * 4 / std::sqrt(2500.0) / 4, 0.005);
+}
+
 TEST(Metrics, McNemarFindsARealDifferenceAndNotANoise) {
   const size_t n = 1000;
   std::vector<int32_t> y(n, 1);
   std::vector<float> qa(n, 0.9f), qb(n, 0.9f);
-  for (size_t i = 0; i < 60; ++i) qa[i] = 0.1f;  // A wrong on 60 rows B gets right
+  for (size_t i = 0; i < 60; ++i) qa[i] = 0.1f;   // A wrong on 60 rows B gets right
   for (size_t i = 60; i < 70; ++i) qb[i] = 0.1f;  // B wrong on 10 rows A gets right
   auto a = binary(y, qa), b = binary(y, qb);
   auto r = compare("error", a, b, 1);

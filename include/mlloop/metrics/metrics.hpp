@@ -13,12 +13,12 @@ namespace mlloop::metrics {
 // Predictions of one model on a set of rows, with the truth.
 struct Predictions {
   bool classification = true;
-  size_t classes = 0;            // K, for classification
-  std::vector<int32_t> y;        // class index 0..K-1 (classification); -1: a class unseen in training
-  std::vector<float> proba;      // n x K, row-major (classification)
-  std::vector<double> target;    // true values (regression)
-  std::vector<double> value;     // predicted values (regression)
-  int32_t positive = 1;          // the positive class for binary auc and f1
+  size_t classes = 0;          // K, for classification
+  std::vector<int32_t> y;      // class index 0..K-1 (classification); -1: a class unseen in training
+  std::vector<float> proba;    // n x K, row-major (classification)
+  std::vector<double> target;  // true values (regression)
+  std::vector<double> value;   // predicted values (regression)
+  int32_t positive = 1;        // the positive class for binary auc and f1
 
   size_t rows() const { return classification ? y.size() : target.size(); }
   int32_t predicted_class(size_t i) const;
@@ -42,7 +42,10 @@ Interval as_loss(std::string_view name, const Interval& interval);
 // unknown name (a programming error: names are validated where users give them).
 double compute(std::string_view name, const Predictions& p, const std::vector<size_t>& idx = {});
 
-// The metric with its 95% interval.
+// The metric with its 95% interval: Wilson's score interval for the error rate; for a mean of
+// per-row terms (rmse, mae, logloss) on 2,000 rows or more, the normal-theory interval of the
+// mean, mapped through the metric; otherwise a percentile bootstrap of `bootstrap` resamples
+// drawn from `seed`.
 Interval with_interval(std::string_view name, const Predictions& p, uint64_t seed, int bootstrap = 1000);
 
 // A paired comparison of models A and B on the same rows: the loss difference A - B (so a
