@@ -201,7 +201,8 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
     add_noise_copies(x_fit, y_fit, w_fit, recipe.noise, recipe.noise_copies, ctx.seed ^ 0xA06ULL);
     augmented += x_fit.rows - before;
   }
-  if (recipe.oversample && classification) augmented += oversample_minority(x_fit, y_fit, w_fit, family.standardize, ctx.seed ^ 0x5307EULL);
+  if (recipe.oversample && classification)
+    augmented += oversample_minority(x_fit, y_fit, w_fit, family.standardize, ctx.seed ^ 0x5307EULL);
   Matrix x_es;
   std::vector<float> y_es;
   if (!es_rows.empty()) {
@@ -209,10 +210,16 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
     y_es = pipe.target(*train.data, es_rows);
   }
 
-  nlohmann::json config{{"family", family.name}, {"params", params}, {"seed", ctx.seed}, {"threads", ctx.threads},
-                        {"fit_rows", fit_rows.size()}, {"early_stopping_rows", es_rows.size()},
-                        {"features", pipe.feature_names().size()}, {"recipe", recipe.to_json()},
-                        {"classes", pipe.classes()}, {"positive", positive},
+  nlohmann::json config{{"family", family.name},
+                        {"params", params},
+                        {"seed", ctx.seed},
+                        {"threads", ctx.threads},
+                        {"fit_rows", fit_rows.size()},
+                        {"early_stopping_rows", es_rows.size()},
+                        {"features", pipe.feature_names().size()},
+                        {"recipe", recipe.to_json()},
+                        {"classes", pipe.classes()},
+                        {"positive", positive},
                         {"augmented_rows", augmented}};
   out.run = project.store->begin_run(family.name, params, config, req.iteration);
   // The run's seconds are its fit and evaluation. Creating the model comes first: for the
@@ -239,8 +246,10 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
   if (has_model) {
     try {
       auto measure = [&](const std::string& split, const Dataset& ds, const std::vector<size_t>& rows,
-                         const std::string& source, const std::vector<int64_t>* ids) {
-        Matrix x = pipe.transform(ds, rows);
+                         const std::string& source, const std::vector<int64_t>* ids, const Matrix* transformed) {
+        Matrix x_own;
+        if (!transformed) x_own = pipe.transform(ds, rows);
+        const Matrix& x = transformed ? *transformed : x_own;
         std::vector<float> y = pipe.target(ds, rows);
         std::vector<float> o = model->predict(x);
         for (float v : o)
@@ -253,7 +262,8 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
             records.push_back(MetricRecord{split, name, iv.value, iv.low, iv.high, std::nullopt});
             if (name == cfg.metric) out.errors[split] = metrics::as_loss(name, iv);
           } else {
-            records.push_back(MetricRecord{split, name, metrics::compute(name, p), std::nullopt, std::nullopt, std::nullopt});
+            records.push_back(
+                MetricRecord{split, name, metrics::compute(name, p), std::nullopt, std::nullopt, std::nullopt});
           }
         }
         if (ids) {
@@ -261,7 +271,8 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
           for (size_t i = 0; i < rows.size(); ++i) {
             PredictionRecord r{split, source, (*ids)[i], 0, {}};
             if (classification) {
-              r.proba.assign(o.begin() + static_cast<std::ptrdiff_t>(i * w), o.begin() + static_cast<std::ptrdiff_t>((i + 1) * w));
+              r.proba.assign(o.begin() + static_cast<std::ptrdiff_t>(i * w),
+                             o.begin() + static_cast<std::ptrdiff_t>((i + 1) * w));
               r.prediction = p.predicted_class(i);
             } else {
               r.prediction = o[i];
@@ -270,12 +281,14 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
           }
         }
       };
-      measure("train", *train.data, fit_rows, "data", nullptr);
+      // The training rows are x_fit already, unless augmentation appended rows to it.
+      measure("train", *train.data, fit_rows, "data", nullptr, augmented == 0 ? &x_fit : nullptr);
       for (SplitName s : {SplitName::train_dev, SplitName::dev}) {
         auto it = data.splits.find(s);
         if (it == data.splits.end()) continue;
         // A split may come from two files (dev carved from DATA is one; a dev file another).
-        for (const auto& part : it->second) measure(to_string(s), *part.data, part.positions, part.source, &part.row_ids);
+        for (const auto& part : it->second)
+          measure(to_string(s), *part.data, part.positions, part.source, &part.row_ids, nullptr);
       }
     } catch (const std::exception& e) {
       status = "failed";
