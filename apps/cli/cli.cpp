@@ -1,14 +1,14 @@
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <system_error>
 
 #include "commands.hpp"
 #include "mlloop/core/error.hpp"
 #include "mlloop/core/text.hpp"
 
 namespace mlloop::cli {
-
 
 int run_cli(int argc, const char* const* argv, Context& ctx) {
   CLI::App app{"mlloop: runs the machine-learning engineering loop on a CSV file, and shows every step"};
@@ -23,7 +23,8 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
   InitOptions init;
   std::string init_missing;
   std::optional<int64_t> seed;
-  auto* c_init = app.add_subcommand("init", "Read DATA, detect the task and freeze the train / train-dev / dev / test splits");
+  auto* c_init =
+      app.add_subcommand("init", "Read DATA, detect the task and freeze the train / train-dev / dev / test splits");
   c_init->add_option("DATA", init.data, "CSV file with a header row")->required();
   c_init->add_option("--target", init.target, "Target column")->required();
   c_init->add_option("--task", init.task, "auto | binary | multiclass | regression")
@@ -37,10 +38,13 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
   c_init->add_option("--split", init.split, "random | stratified | group:COL | time:COL");
   c_init->add_option("--seed", seed, "Random seed for the splits and everything after (0 or more)")
       ->check(CLI::Validator(
-          [](std::string& v) { return !v.empty() && v[0] == '-' ? std::string("the seed must be 0 or more") : std::string(); },
+          [](std::string& v) {
+            return !v.empty() && v[0] == '-' ? std::string("the seed must be 0 or more") : std::string();
+          },
           "INT >= 0"));
   c_init->add_option("--on-bad-rows", init.on_bad_rows, "error | skip")->check(CLI::IsMember({"error", "skip"}));
-  c_init->add_option("--on-missing-target", init.on_missing_target, "drop | error")->check(CLI::IsMember({"drop", "error"}));
+  c_init->add_option("--on-missing-target", init.on_missing_target, "drop | error")
+      ->check(CLI::IsMember({"drop", "error"}));
   c_init->add_option("--missing", init_missing, "Comma-separated missing-value markers (default: ,NA,N/A,NaN,null,?)");
   c_init->add_flag("--force", init.force, "Re-split an existing project (deletes its runs)");
   c_init->add_option("--dir", init.dir, "Project folder (default: the current folder)");
@@ -48,7 +52,8 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
   // info
   InfoArgs info;
   std::string info_missing;
-  auto* c_info = app.add_subcommand("info", "Print the schema of a CSV file: columns, types, missing values, target mix");
+  auto* c_info =
+      app.add_subcommand("info", "Print the schema of a CSV file: columns, types, missing values, target mix");
   c_info->add_option("DATA", info.data, "CSV file")->required();
   c_info->add_option("--target", info.target, "Also show this column's distribution and the task it implies");
   c_info->add_option("--missing", info_missing, "Comma-separated missing-value markers");
@@ -62,7 +67,8 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
 
   // train
   TrainArgs train;
-  auto* c_train = app.add_subcommand("train", "Fit one model on train; measure it on train, train-dev and dev; record the run");
+  auto* c_train =
+      app.add_subcommand("train", "Fit one model on train; measure it on train, train-dev and dev; record the run");
   c_train->add_option("--dir", train.dir, "Project folder (default: the current folder)");
   c_train->add_option("--model", train.model, "Model family (see mlloop models)")->required();
   c_train->add_option("--param", train.params, "KEY=VALUE, repeatable");
@@ -76,14 +82,16 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
 
   // predict
   PredictArgs predict;
-  auto* c_predict = app.add_subcommand("predict", "Predict a CSV with the incumbent (or --run ID): row_id,prediction[,p_class...]");
+  auto* c_predict =
+      app.add_subcommand("predict", "Predict a CSV with the incumbent (or --run ID): row_id,prediction[,p_class...]");
   c_predict->add_option("--dir", predict.dir, "Project folder (default: the current folder)");
   c_predict->add_option("--run", predict.run, "Run id (default: the incumbent)");
   c_predict->add_option("DATA", predict.data, "CSV file with the training data's columns")->required();
 
   // diagnose
   DiagnoseArgs diag;
-  auto* c_diag = app.add_subcommand("diagnose", "Locate the bottleneck of the incumbent (or --run ID): errors, optimal bound, gaps");
+  auto* c_diag = app.add_subcommand(
+      "diagnose", "Locate the bottleneck of the incumbent (or --run ID): errors, optimal bound, gaps");
   c_diag->add_option("--dir", diag.dir, "Project folder (default: the current folder)");
   c_diag->add_option("--run", diag.run, "Run id (default: the incumbent)");
   c_diag->add_flag("--json", diag.json, "Print JSON (CONTRACT.md)");
@@ -91,14 +99,17 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
   // inspect
   InspectArgs insp;
   auto* c_insp = app.add_subcommand("inspect", "Look at the evidence: wrong | labels | shift | slices");
-  c_insp->add_option("WHAT", insp.what, "wrong, labels, shift or slices")->required()->check(CLI::IsMember({"wrong", "labels", "shift", "slices"}));
+  c_insp->add_option("WHAT", insp.what, "wrong, labels, shift or slices")
+      ->required()
+      ->check(CLI::IsMember({"wrong", "labels", "shift", "slices"}));
   c_insp->add_option("--dir", insp.dir, "Project folder (default: the current folder)");
   c_insp->add_option("--n", insp.n, "How many rows to show (default 20)")->check(CLI::Range(1, 100000));
   c_insp->add_flag("--json", insp.json, "Print JSON");
 
   // run
   RunArgs runa;
-  auto* c_run = app.add_subcommand("run", "Run the loop: analyze, select a remedy, train its candidates, measure; repeat");
+  auto* c_run =
+      app.add_subcommand("run", "Run the loop: analyze, select a remedy, train its candidates, measure; repeat");
   c_run->add_option("--dir", runa.dir, "Project folder (default: the current folder)");
   c_run->add_option("--iterations", runa.iterations, "The project's total iterations (default: mlloop.toml, else 10)");
   c_run->add_option("--time-budget", runa.time_budget, "Wall-clock budget for this run: 90s, 10m, 1h");
@@ -137,7 +148,7 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    ctx.out() << app.help() ;
+    ctx.out() << app.help();
     if (!app.get_subcommands().empty()) {
       ctx.out().flush();
     }
@@ -180,6 +191,12 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
     return static_cast<int>(e.code());
   } catch (const std::bad_alloc&) {
     ctx.err() << "error: out of memory\n";
+    return static_cast<int>(ExitCode::failed);
+  } catch (const std::system_error& e) {
+    // The system refused something: a thread (too many, or no memory for its stack), a file
+    // system operation. Not a bug of mlloop's, so not an "internal error".
+    ctx.err() << "error: the system refused: " << e.what()
+              << "\n  fix: check free memory, the process limits (ulimit -v, ulimit -u) and the file permissions\n";
     return static_cast<int>(ExitCode::failed);
   } catch (const std::exception& e) {
     ctx.err() << "mlloop: internal error: " << e.what() << '\n';

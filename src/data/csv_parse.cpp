@@ -14,6 +14,7 @@
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #if defined(__SSE2__)
@@ -23,6 +24,7 @@
 #include "csv_internal.hpp"
 #include "mlloop/core/error.hpp"
 #include "mlloop/core/hash.hpp"
+#include "mlloop/core/joined_thread.hpp"
 #include "mlloop/core/text.hpp"
 
 namespace mlloop::csv {
@@ -157,13 +159,13 @@ struct Part {
   std::vector<std::vector<float>> nums;
   std::vector<std::vector<int32_t>> codes;
   std::vector<Dict> dicts;
-  std::vector<char> non_integral;   // per column: a value with a fraction was seen
-  std::vector<char> non_datetime;   // per column: a text value that is not a date was seen
-  std::vector<char> conflict;       // per column: a value that does not fit the type
+  std::vector<char> non_integral;  // per column: a value with a fraction was seen
+  std::vector<char> non_datetime;  // per column: a text value that is not a date was seen
+  std::vector<char> conflict;      // per column: a value that does not fit the type
   std::vector<int64_t> conflict_line;
   std::vector<std::string> conflict_text;
-  std::vector<uint32_t> rel_line;   // per accepted row: lines before it in this part
-  std::vector<uint32_t> rel_row;    // per accepted row: data rows before it in this part
+  std::vector<uint32_t> rel_line;     // per accepted row: lines before it in this part
+  std::vector<uint32_t> rel_row;      // per accepted row: data rows before it in this part
   std::vector<RejectedRow> rejected;  // line and row_id relative to the part
   size_t rejected_count = 0;
   int64_t newlines = 0;   // lines consumed
@@ -234,11 +236,11 @@ void parse_part(const char* begin, const char* stop_at, const char* end, bool at
                     std::string fix) {
     if (skip_bad) {
       ++part.rejected_count;
-      if (part.rejected.size() < 100000)
-        part.rejected.push_back(RejectedRow{part.newlines, part.data_rows, message});
+      if (part.rejected.size() < 100000) part.rejected.push_back(RejectedRow{part.newlines, part.data_rows, message});
       return true;
     }
-    part.error = PartError{kind, part.newlines, part.data_rows, column, row_text(row_start, row_end), std::move(message), std::move(fix)};
+    part.error = PartError{
+        kind, part.newlines, part.data_rows, column, row_text(row_start, row_end), std::move(message), std::move(fix)};
     return false;
   };
 
@@ -259,10 +261,14 @@ void parse_part(const char* begin, const char* stop_at, const char* end, bool at
     }
     if (r.status == RowStatus::unterminated_quote) {
       // Never skippable: the rest of the file would be one field.
-      part.error = PartError{ErrKind::unterminated, part.newlines, part.data_rows, r.error_field,
-                             row_text(row_start, end),
-                             fmt::format("unterminated quote: the quoted field {} opened on this line never closes", r.error_field),
-                             "close the quote, and write a quote inside a quoted field as two quotes (\"\")"};
+      part.error = PartError{
+          ErrKind::unterminated,
+          part.newlines,
+          part.data_rows,
+          r.error_field,
+          row_text(row_start, end),
+          fmt::format("unterminated quote: the quoted field {} opened on this line never closes", r.error_field),
+          "close the quote, and write a quote inside a quoted field as two quotes (\"\")"};
       p = end;
       break;
     }
@@ -308,7 +314,8 @@ void parse_part(const char* begin, const char* stop_at, const char* end, bool at
             part.conflict_line[c] = part.newlines;
             part.conflict_text[c] = std::string(v.substr(0, 80));
             f = std::numeric_limits<float>::quiet_NaN();
-          } else if (!part.non_integral[c] && !(std::fabs(f) < 1e15f && static_cast<float>(static_cast<int64_t>(f)) == f)) {
+          } else if (!part.non_integral[c] &&
+                     !(std::fabs(f) < 1e15f && static_cast<float>(static_cast<int64_t>(f)) == f)) {
             part.non_integral[c] = 1;
           }
         }
@@ -330,14 +337,17 @@ void parse_part(const char* begin, const char* stop_at, const char* end, bool at
               }
             }
             if (bad != std::string_view::npos || ctrl != std::string_view::npos) {
-              std::string what = bad != std::string_view::npos
-                                     ? fmt::format("invalid UTF-8 (byte 0x{:02x})", static_cast<unsigned char>(v[bad]))
-                                     : fmt::format("a control byte 0x{:02x} (binary content?)", static_cast<unsigned char>(v[ctrl]));
+              std::string what =
+                  bad != std::string_view::npos
+                      ? fmt::format("invalid UTF-8 (byte 0x{:02x})", static_cast<unsigned char>(v[bad]))
+                      : fmt::format("a control byte 0x{:02x} (binary content?)", static_cast<unsigned char>(v[ctrl]));
               // Undo the insertion so the dictionary keeps only valid text.
               part.dicts[c].pop_last();
               for (size_t k = 0; k < pushed; ++k) {
-                if (cols[k].numeric) part.nums[k].pop_back();
-                else part.codes[k].pop_back();
+                if (cols[k].numeric)
+                  part.nums[k].pop_back();
+                else
+                  part.codes[k].pop_back();
               }
               if (!reject(row_start, r.next, ErrKind::encoding, static_cast<int64_t>(c + 1),
                           fmt::format("field {} holds {}", c + 1, what),
@@ -391,7 +401,8 @@ size_t count_byte(const char* p, const char* end, char ch) {
     for (int k = 0; k < 255 && end - p >= 16; ++k, p += 16)
       acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), v));
     __m128i sums = _mm_sad_epu8(acc, zero);
-    n += static_cast<size_t>(_mm_cvtsi128_si64(sums)) + static_cast<size_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
+    n += static_cast<size_t>(_mm_cvtsi128_si64(sums)) +
+         static_cast<size_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
   }
 #endif
   return n + static_cast<size_t>(std::count(p, end, ch));
@@ -412,8 +423,10 @@ std::vector<const char*> guess_cuts(const char* begin, const char* end, char quo
     inside ^= count_byte(from, target, quote) % 2 == 1;
     const char* p = target;
     for (; p < end; ++p) {
-      if (*p == quote) inside = !inside;
-      else if (*p == '\n' && !inside) break;
+      if (*p == quote)
+        inside = !inside;
+      else if (*p == '\n' && !inside)
+        break;
     }
     if (p + 1 >= end) break;
     from = p + 1;
@@ -443,11 +456,15 @@ struct ReadBuffer {
   char* fresh() { return data.get() + headroom; }
 };
 
-// Reads the next chunk and feeds the hash, in file order.
-void fill(std::FILE* f, ReadBuffer& b, StreamHasher& hasher) {
+// Reads the next chunk and feeds the hash, in file order. A short read is the end of the
+// file only if the stream has no error: a failed read must not pass for a shorter file.
+void fill(std::FILE* f, const std::string& path, ReadBuffer& b, StreamHasher& hasher) {
   b.size = std::fread(b.fresh(), 1, b.capacity, f);
   if (b.size > 0) hasher.update(b.fresh(), b.size);
   b.eof = b.size < b.capacity;
+  if (b.eof && std::ferror(f))
+    throw_bad_input(fmt::format("cannot read '{}': {}", path, std::strerror(errno)),
+                    "check that the file is readable and complete (a disk or network error?)");
 }
 
 }  // namespace
@@ -459,15 +476,18 @@ void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvRe
   ds.columns.assign(ncols, Column{});
   ds.source = plan.path;
   ds.set_first_line(plan.first_line);
-  size_t est_rows = static_cast<size_t>(static_cast<double>(plan.file_bytes) / std::max(1.0, plan.bytes_per_row) * 1.02) + 64;
+  size_t est_rows =
+      static_cast<size_t>(static_cast<double>(plan.file_bytes) / std::max(1.0, plan.bytes_per_row) * 1.02) + 64;
   ds.reserve_meta(est_rows);
   for (size_t c = 0; c < ncols; ++c) {
     cols[c].type = plan.types[c];
     cols[c].numeric = plan.types[c] == ColumnType::numeric || plan.types[c] == ColumnType::integer;
     ds.columns[c].name = plan.names[c];
     ds.columns[c].type = plan.types[c];
-    if (cols[c].numeric) ds.columns[c].values.reserve(est_rows);
-    else ds.columns[c].codes.reserve(est_rows);
+    if (cols[c].numeric)
+      ds.columns[c].values.reserve(est_rows);
+    else
+      ds.columns[c].codes.reserve(est_rows);
   }
   std::vector<Dict> global(ncols);
   std::vector<char> non_integral(ncols, 0), non_datetime(ncols, 0), seen_conflict(ncols, 0);
@@ -520,7 +540,8 @@ void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvRe
     auto fill_column = [&](size_t c) {
       if (cols[c].numeric) {
         auto& values = ds.columns[c].values;
-        for (size_t k = 0; k < parts.size(); ++k) values.insert(values.end(), parts[k]->nums[c].begin(), parts[k]->nums[c].end());
+        for (size_t k = 0; k < parts.size(); ++k)
+          values.insert(values.end(), parts[k]->nums[c].begin(), parts[k]->nums[c].end());
       } else {
         auto& codes = ds.columns[c].codes;
         for (size_t k = 0; k < parts.size(); ++k) {
@@ -534,7 +555,7 @@ void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvRe
       MLLOOP_ASSERT(ds.columns[c].size() == total);
     };
     if (threads > 1 && ncols > 1) {
-      std::thread worker([&] {
+      JoinedThread worker([&] {
         for (size_t c = 1; c < ncols; c += 2) fill_column(c);
       });
       for (size_t c = 0; c < ncols; c += 2) fill_column(c);
@@ -574,11 +595,11 @@ void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvRe
   ReadBuffer cur, next;
   cur.allocate(headroom, chunk);
   next.allocate(headroom, chunk);
-  fill(f, cur, hasher);
+  fill(f, plan.path, cur, hasher);
   total_read += cur.size;
-  size_t carry = 0;           // bytes of an incomplete row, placed just before cur.fresh()
+  size_t carry = 0;               // bytes of an incomplete row, placed just before cur.fresh()
   size_t skip = plan.skip_bytes;  // BOM and header, in the first chunk
-  std::string big_carry;      // only for rows longer than the headroom
+  std::string big_carry;          // only for rows longer than the headroom
 
   while (true) {
     // Assemble [begin, end) = carried bytes + fresh bytes.
@@ -602,8 +623,8 @@ void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvRe
     if (begin == end && eof) break;
 
     // Read the next chunk while this one is parsed.
-    std::thread reader;
-    if (!eof) reader = std::thread([&] { fill(f, next, hasher); });
+    std::optional<JoinedThread> reader;
+    if (!eof) reader.emplace([&] { fill(f, plan.path, next, hasher); });
 
     // More parts than threads, taken in turn by the threads: a thread slowed down (by the
     // reader, or anything else) takes fewer parts instead of holding up the others.
@@ -612,13 +633,14 @@ void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvRe
     const size_t n = cuts.size();
     if (parts.size() < n) parts.resize(n);
     const char* stop;
-    try {
+    {
+      // On an exception, the destructors join the reader and the workers before it leaves.
       std::atomic<size_t> next_part{0};
       auto work = [&] {
         for (size_t k; (k = next_part.fetch_add(1)) < n;)
           parse_part(cuts[k], k + 1 < n ? cuts[k + 1] : end, end, eof, plan.dialect, cols, opt, parts[k]);
       };
-      std::vector<std::thread> workers;
+      std::deque<JoinedThread> workers;
       for (int t = 1; t < std::min<int>(threads, static_cast<int>(n)); ++t) workers.emplace_back(work);
       work();
       for (auto& w : workers) w.join();
@@ -633,11 +655,8 @@ void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvRe
       for (size_t k = 0; k < n; ++k) done[k] = &parts[k];
       append(done);
       stop = parts[n - 1].stop;
-    } catch (...) {
-      if (reader.joinable()) reader.join();
-      throw;
     }
-    if (reader.joinable()) reader.join();
+    if (reader) reader->join();
     if (eof) break;  // at end of file every row is complete or an error
 
     size_t tail = static_cast<size_t>(end - stop);
