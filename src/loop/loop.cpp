@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -21,6 +22,7 @@
 #include "mlloop/analyze/diagnosis.hpp"
 #include "mlloop/core/context.hpp"
 #include "mlloop/core/error.hpp"
+#include "mlloop/core/joined_thread.hpp"
 #include "mlloop/core/progress.hpp"
 #include "mlloop/loop/policy.hpp"
 #include "mlloop/loop/remedy.hpp"
@@ -628,16 +630,11 @@ std::optional<std::string> at_optimum_reason(const json& d, const std::string& m
 json run_loop(Project& project, const Registry& registry, const LoopOptions& options, Context& ctx) {
   // A family that loads a library on first use (the mlp: libtorch, about half a second) loads
   // it in the background while the loop sets up and analyzes; its first candidate then finds
-  // it loaded. Joined before returning, so no load is left running at exit.
-  std::vector<std::thread> warmers;
+  // it loaded. Joined before returning, so no load is left running at exit. A load that
+  // fails here is left to fail again, with its message, where the family is first used.
+  std::deque<JoinedThread> warmers;
   for (const auto& f : registry.families())
     if (f.warm_up) warmers.emplace_back(f.warm_up);
-  struct JoinAll {
-    std::vector<std::thread>& threads;
-    ~JoinAll() {
-      for (auto& t : threads) t.join();
-    }
-  } join{warmers};
   Loop loop(project, registry, options, ctx);
   return loop.run();
 }

@@ -10,10 +10,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <numeric>
 #include <thread>
 
 #include "mlloop/core/context.hpp"
+#include "mlloop/core/joined_thread.hpp"
 
 namespace mlloop {
 
@@ -209,8 +211,8 @@ Neighbours knn_search(const Matrix& points, const Matrix& queries, size_t k, boo
   if (nthreads == 1 || q <= kBlock) {
     work(0, 1);
   } else {
-    std::vector<std::thread> pool;
-    for (size_t t = 1; t < nthreads; ++t) pool.emplace_back(work, t, nthreads);
+    std::deque<JoinedThread> pool;
+    for (size_t t = 1; t < nthreads; ++t) pool.emplace_back([&work, t, nthreads] { work(t, nthreads); });
     work(0, nthreads);
     for (auto& th : pool) th.join();
   }

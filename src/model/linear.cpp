@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -16,6 +17,7 @@
 
 #include "mlloop/core/child.hpp"
 #include "mlloop/core/context.hpp"
+#include "mlloop/core/joined_thread.hpp"
 #include "mlloop/model/model.hpp"
 
 namespace mlloop {
@@ -55,8 +57,8 @@ class LogisticObjective {
         threads_, Partial{0.0, Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(d), static_cast<Eigen::Index>(k)),
                           Eigen::VectorXd::Zero(static_cast<Eigen::Index>(k))});
     auto run = [&](size_t t) { accumulate(x_.rows * t / threads_, x_.rows * (t + 1) / threads_, wt, bias, parts[t]); };
-    std::vector<std::thread> pool;
-    for (size_t t = 1; t < threads_; ++t) pool.emplace_back(run, t);
+    std::deque<JoinedThread> pool;
+    for (size_t t = 1; t < threads_; ++t) pool.emplace_back([&run, t] { run(t); });
     run(0);
     for (auto& th : pool) th.join();
     double loss = 0;
