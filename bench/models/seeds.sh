@@ -6,7 +6,9 @@
 # pair (mlloop's defaults) and the `mlp_epochs` pair (same architecture and epochs, no
 # dropout, no early stop), each side trained on exactly the same rows as in run.sh.
 #   bash bench/models/seeds.sh [CSV TARGET [SEEDS]]   (default: credit_data.csv Status 7)
-# Timings are printed but not the point: run.sh measures them on a quiet machine.
+# Timings are printed but not the point: run.sh measures them on a quiet machine. run.sh calls
+# this for each dataset whose dev split has fewer than 2,000 rows (SEEDS_WORK sets the folder;
+# summary.json there holds the medians).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -18,7 +20,7 @@ B="$root/build/mlloop"
 PY=/usr/bin/python3
 [ -x "$B" ] || { echo "seeds bench: $B is missing; build it first: bash scripts/build.sh" >&2; exit 2; }
 [ -f "$csv" ] || { echo "seeds bench: no such file: $csv" >&2; exit 2; }
-work="$root/bench/out/models_seeds"
+work="${SEEDS_WORK:-$root/bench/out/models_seeds}"
 mkdir -p "$work"
 results="$work/results.jsonl"
 : >"$results"
@@ -34,9 +36,10 @@ for seed in $(seq "$seeds"); do
     printf '{"seed": %d, "model": "%s", "mlloop": %s, "peer": %s}\n' "$seed" "$model" "$m" "$p" >>"$results"
   done
 done
-"$PY" - "$results" "$csv" <<'PY'
+"$PY" - "$results" "$csv" "$work/summary.json" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
+summary = {}
 regression = rows[0]["peer"]["task"] == "regression"
 print(f"{sys.argv[2]}: {len(rows) // 2} seeds (each its own split); dev error "
       f"{'(rmse)' if regression else '(error rate)'}, and seconds (fit + evaluation)")
@@ -59,4 +62,8 @@ for model in ("mlp", "mlp_epochs"):
           f"{med_d:+.2f}{unit} (target <= +{limit}{unit}: {'met' if med_d <= limit else 'MISS'}); "
           f"mlloop better on {sum(d < 0 for d in diffs)}, equal on {sum(d == 0 for d in diffs)}, "
           f"worse on {sum(d > 0 for d in diffs)} of {len(diffs)}")
+    summary[model] = {"seeds": len(diffs), "median_mlloop": med_m, "median_peer": med_p, "median_diff": med_d,
+                      "unit": unit, "limit": limit, "better": sum(d < 0 for d in diffs),
+                      "worse": sum(d > 0 for d in diffs)}
+json.dump(summary, open(sys.argv[3], "w"), indent=1)
 PY
