@@ -127,7 +127,8 @@ for entry in "${datasets[@]}"; do
   # median over 7 seeds (seeds.sh), each its own split. The time is still this split's pair.
   dev_rows=$("$B" status --dir "$project" --json | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["rows"]["dev"])')
   if ((dev_rows < 2000)) && [[ " ${MODELS:-linear gbdt mlp mlp_epochs} " == *" mlp"* ]]; then
-    SEEDS_WORK="$work/seeds_$name" bash "$here/seeds.sh" "$csv" "$target" 7 >"$work/seeds_$name.txt"
+    SEEDS_WORK="$work/seeds_$name" MLLOOP_BIN="$B" bash "$here/seeds.sh" "$csv" "$target" 7 >"$work/seeds_$name.txt" ||
+      echo "models bench: seeds.sh failed on $name (see $work/seeds_$name.txt); its error is judged on this split" >&2
     sed "s/^/$name seeds: /" "$work/seeds_$name.txt" | grep "median dev" || true
   fi
   cat "$csv" >/dev/null  # warm the page cache for both sides alike
@@ -219,7 +220,8 @@ for ds in dict.fromkeys(r["dataset"] for r in rows):
         seeds = json.load(open(seeds_file)).get(model) if model.startswith("mlp") and os.path.exists(seeds_file) else None
         if seeds:
             err_ok = seeds["median_diff"] <= seeds["limit"]
-            notes.append(f"{ds}/{model}: error judged over {seeds['seeds']} seeds (dev < 2,000 rows): median "
+            notes.append(f"{ds}/{model}: error judged over {seeds['seeds']} seeds (dev < 2,000 rows"
+                         f"{'; ' + str(seeds['failed']) + ' more failed in mlloop' if seeds.get('failed') else ''}): median "
                          f"per-seed difference {seeds['median_diff']:+.2f}{seeds['unit']}, mlloop better on "
                          f"{seeds['better']}, worse on {seeds['worse']} (this split alone: {diff})")
         time_ok = ratio <= 1.0

@@ -16,7 +16,7 @@ csv="${1:-$root/../shared/data/credit_data.csv}"
 target="${2:-Status}"
 seeds="${3:-7}"
 bash "$root/scripts/setup.sh" bench >/dev/null
-B="$root/build/mlloop"
+B="${MLLOOP_BIN:-$root/build/mlloop}"  # run.sh passes its copy of the binary
 PY=/usr/bin/python3
 [ -x "$B" ] || { echo "seeds bench: $B is missing; build it first: bash scripts/build.sh" >&2; exit 2; }
 [ -f "$csv" ] || { echo "seeds bench: no such file: $csv" >&2; exit 2; }
@@ -30,7 +30,13 @@ for seed in $(seq "$seeds"); do
   for model in mlp mlp_epochs; do
     extra=()
     [ "$model" != mlp_epochs ] || extra=(--param dropout=0 --param patience=0)
-    m="$("$B" train --dir "$project" --model mlp "${extra[@]}" --json)"
+    # A run that fails or diverges exits 1 and has no dev error: it is recorded and left out
+    # of the medians, and the summary says how many.
+    m="$("$B" train --dir "$project" --model mlp "${extra[@]}" --json)" || true
+    if [ -z "$m" ] || ! echo "$m" | "$PY" -c 'import json, sys; sys.exit(0 if "dev" in json.load(sys.stdin).get("errors", {}) else 1)'; then
+      printf '{"seed": %d, "model": "%s", "failed": true}\n' "$seed" "$model" >>"$results"
+      continue
+    fi
     params="$(echo "$m" | "$PY" -c 'import json, sys; print(json.dumps(json.load(sys.stdin)["params"]))')"
     p="$("$PY" "$here/peers.py" --project "$project" --model mlp --params "$params" --dataset seeds --pair "$seed")"
     printf '{"seed": %d, "model": "%s", "mlloop": %s, "peer": %s}\n' "$seed" "$model" "$m" "$p" >>"$results"
@@ -38,14 +44,24 @@ for seed in $(seq "$seeds"); do
 done
 "$PY" - "$results" "$csv" "$work/summary.json" <<'PY'
 import json, statistics, sys
-rows = [json.loads(l) for l in open(sys.argv[1])]
+all_rows = [json.loads(l) for l in open(sys.argv[1])]
+rows = [r for r in all_rows if not r.get("failed")]
 summary = {}
+if not rows:
+    print("no seed gave an mlloop run with a dev error")
+    json.dump(summary, open(sys.argv[3], "w"))
+    sys.exit(0)
 regression = rows[0]["peer"]["task"] == "regression"
-print(f"{sys.argv[2]}: {len(rows) // 2} seeds (each its own split); dev error "
+print(f"{sys.argv[2]}: {len({r['seed'] for r in all_rows})} seeds (each its own split); dev error "
       f"{'(rmse)' if regression else '(error rate)'}, and seconds (fit + evaluation)")
 print(f"{'model':<11} {'seed':>4} {'mlloop dev':>10} {'peer dev':>9} {'diff':>9} {'mlloop s':>9} {'peer s':>7}")
 for model in ("mlp", "mlp_epochs"):
     rs = [r for r in rows if r["model"] == model]
+    failed = sum(1 for r in all_rows if r["model"] == model and r.get("failed"))
+    if failed:
+        print(f"{model:<11} {failed} seed(s) failed or diverged in mlloop and are left out")
+    if not rs:
+        continue
     diffs = []
     for r in rs:
         md, pd = r["mlloop"]["errors"]["dev"], r["peer"]["errors"]["dev"]
@@ -64,6 +80,6 @@ for model in ("mlp", "mlp_epochs"):
           f"worse on {sum(d > 0 for d in diffs)} of {len(diffs)}")
     summary[model] = {"seeds": len(diffs), "median_mlloop": med_m, "median_peer": med_p, "median_diff": med_d,
                       "unit": unit, "limit": limit, "better": sum(d < 0 for d in diffs),
-                      "worse": sum(d > 0 for d in diffs)}
+                      "worse": sum(d > 0 for d in diffs), "failed": failed}
 json.dump(summary, open(sys.argv[3], "w"), indent=1)
 PY

@@ -305,7 +305,9 @@ TEST(Families, LinearUnderADeadlineStopsAndKeepsItsBestPoint) {
   ASSERT_EQ(full->fit(x, y, {}, nullptr, nullptr, ctx, Deadline{}).status, "done");
   ASSERT_EQ(again->fit(x, y, {}, nullptr, nullptr, ctx, Deadline{std::chrono::steady_clock::now() + std::chrono::minutes(5)}).status, "done");
   EXPECT_EQ(full->predict(x), again->predict(x));
-  if (r.usable) EXPECT_GT(log_loss(*stopped), log_loss(*full));
+  if (r.usable) {
+    EXPECT_GT(log_loss(*stopped), log_loss(*full));
+  }
 }
 
 // The ridge solve has no point to stop at: under a deadline it runs in a child process. Given
