@@ -28,14 +28,21 @@ int run_dashboard(const DashboardArgs& args, Context& ctx) {
     sigwait(&stop_signals, &sig);
     if (sig != 0) http.stop();
   });
+  // However this function ends (listen() returning, or an exception), the waiter is woken and
+  // joined: a std::thread still joinable at its destruction would terminate the process.
+  struct WakeAndJoin {
+    std::thread& t;
+    ~WakeAndJoin() {
+      if (!t.joinable()) return;
+      pthread_kill(t.native_handle(), SIGTERM);  // blocked here, so taken by its sigwait
+      t.join();
+    }
+  } wake_and_join{waiter};
   const std::string host = args.host.find(':') != std::string::npos ? "[" + args.host + "]" : args.host;
   fmt::print(ctx.out(), "dashboard: http://{}:{}/  (project {}; Ctrl-C stops it)\n", host, port,
              std::filesystem::absolute(args.dir).lexically_normal().string());
   ctx.out().flush();
-  http.listen();
-  // listen() returned: stopped by a signal, or failed. Wake the waiter if it still waits.
-  pthread_kill(waiter.native_handle(), SIGTERM);
-  waiter.join();
+  http.listen();  // returns when stopped by a signal, or when it fails
   return 0;
 }
 

@@ -44,6 +44,13 @@ HttpServer::HttpServer(Handler handler) : impl_(std::make_unique<Impl>()) {
   // may send 100 requests on one connection before it is closed.
   impl_->server.new_task_queue = [] { return new httplib::ThreadPool(32); };
   impl_->server.set_keep_alive_max_count(100);
+  // httplib sets SO_REUSEPORT on Linux: a second dashboard on a port in use then binds too,
+  // and the kernel shares the connections between the two processes (possibly two projects).
+  // SO_REUSEADDR alone lets a restart rebind past TIME_WAIT, and a port in use is an error.
+  impl_->server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   auto h = [this](const httplib::Request& req, httplib::Response& res) { impl_->serve(req, res); };
   impl_->server.Get(".*", h);
   impl_->server.Post(".*", h);

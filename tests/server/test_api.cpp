@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "mlloop/core/error.hpp"
 #include "mlloop/metrics/metrics.hpp"
 #include "mlloop/model/trainer.hpp"
 #include "mlloop/report/views.hpp"
@@ -323,6 +324,20 @@ TEST_F(Loopback, AnswersLikeTheHandlers) {
   Raw page = raw_request(port_, "GET", "/api/runs?limit=5&sort=dev&order=desc");
   EXPECT_EQ(page.status, 200);
   EXPECT_EQ(json::parse(page.body)["runs"].size(), 5u);
+}
+
+// A second server on a port in use is refused, with a message naming it, instead of sharing
+// the port (httplib's default SO_REUSEPORT would let it bind and take half the connections).
+TEST_F(Loopback, APortInUseIsRefused) {
+  server::HttpServer second([](const server::Request&) { return server::Response{}; });
+  try {
+    second.bind("127.0.0.1", port_);
+    FAIL() << "a second server bound port " << port_;
+  } catch (const mlloop::Error& e) {
+    EXPECT_EQ(e.code(), mlloop::ExitCode::bad_input);
+    EXPECT_NE(e.describe().find(std::to_string(port_)), std::string::npos) << e.describe();
+  }
+  EXPECT_EQ(raw_request(port_, "GET", "/api/status").status, 200);  // the first still serves
 }
 
 TEST_F(Loopback, TraversalPlainAndPercentEncodedGets404) {
