@@ -4,6 +4,9 @@
 # in the same run, on exactly the rows of each project's frozen splits. Every system's final
 # model is evaluated once on the same test rows.
 #   bash bench/loop/run.sh [BUDGET_SECONDS]      (default 30)
+# SEED (default 7) is the seed of every project (its split, and so its test rows) and of the
+# loop; LOOP_TAG (default loop) names the outputs. bench/loop/seeds.sh runs this over several
+# seeds.
 # Datasets: the scenarios underfit, variance, label_noise, at_optimum (generated, seed 7)
 # and 5 real ones from ../shared/data. Reports test error, wall time, peak RSS, and the time
 # each of mlloop and Optuna took to reach the HistGradientBoosting default's dev error.
@@ -17,11 +20,13 @@ B="$root/build/mlloop"
 PY=/usr/bin/python3
 [ -x "$B" ] || { echo "loop bench: $B is missing; build it first: bash scripts/build.sh" >&2; exit 2; }
 shared="$(cd "$root/../shared" && pwd)"
+seed="${SEED:-7}"
+tag="${LOOP_TAG:-loop}"
 out="$root/bench/out"
-work="$out/loop"
+work="$out/$tag"
 rm -rf "$work"
 mkdir -p "$work"
-results="$out/loop.jsonl"
+results="$out/$tag.jsonl"
 : >"$results"
 # No OMP_WAIT_POLICY here: both sides run with the OpenMP defaults a user has. (PASSIVE, set
 # here until 2026-11-28, made every XGBoost fit on a small table 4-7x slower, mlloop's and the
@@ -41,7 +46,7 @@ for d in "${datasets[@]}"; do
   IFS='|' read -r name csv target <<<"$d"
   p="$work/p_$name"
   echo "== $name" >&2
-  "$B" init "$csv" --target "$target" --dir "$p" --seed 7 >/dev/null
+  "$B" init "$csv" --target "$target" --dir "$p" --seed "$seed" >/dev/null
   # The loop's log (stderr, a line flushed as it happens) gets each line's arrival time, so
   # the moment an incumbent was known is measured, not inferred.
   t0=$(date +%s.%N)
@@ -89,7 +94,7 @@ print(json.dumps({"dataset": name, "mlloop": {"test": test["test"]["value"], "de
 PYEOF
 done
 
-"$PY" - "$results" <<'PYEOF' | tee "$out/loop.md"
+"$PY" - "$results" <<'PYEOF' | tee "$out/$tag.md"
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 print("| dataset | mlloop test | HGB test | Optuna test | mlloop / best peer | mlloop s | Optuna trials | mlloop MB | HGB MB | Optuna MB | reach HGB dev: mlloop s / Optuna s | stop |")
