@@ -192,20 +192,19 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
   } catch (const std::bad_alloc&) {
     ctx.err() << "error: out of memory\n";
     return static_cast<int>(ExitCode::failed);
-  } catch (const std::system_error& e) {
-    // The system refused a resource: a thread (too many, or no memory for its stack), a file
-    // descriptor. Not a bug of mlloop's, so not an "internal error". Other system errors (a
-    // thread joined twice, say) are bugs, and reported as such.
-    const std::error_code c = e.code();
-    if (c == std::errc::resource_unavailable_try_again || c == std::errc::not_enough_memory ||
-        c == std::errc::too_many_files_open || c == std::errc::too_many_files_open_in_system) {
-      ctx.err() << "error: the system refused: " << e.what()
-                << "\n  fix: check free memory and the process limits (ulimit -v, ulimit -u, ulimit -n)\n";
-      return static_cast<int>(ExitCode::failed);
-    }
-    ctx.err() << "mlloop: internal error: " << e.what() << '\n';
-    return static_cast<int>(ExitCode::failed);
   } catch (const std::exception& e) {
+    // A system error that is a refused resource (a thread: too many, or no memory for its
+    // stack; a file descriptor) is not a bug of mlloop's, so not an "internal error". Other
+    // system errors (a thread joined twice, say) are bugs like any other exception.
+    if (const auto* se = dynamic_cast<const std::system_error*>(&e)) {
+      const std::error_code c = se->code();
+      if (c == std::errc::resource_unavailable_try_again || c == std::errc::not_enough_memory ||
+          c == std::errc::too_many_files_open || c == std::errc::too_many_files_open_in_system) {
+        ctx.err() << "error: the system refused: " << e.what()
+                  << "\n  fix: check free memory and the process limits (ulimit -v, ulimit -u, ulimit -n)\n";
+        return static_cast<int>(ExitCode::failed);
+      }
+    }
     ctx.err() << "mlloop: internal error: " << e.what() << '\n';
     return static_cast<int>(ExitCode::failed);
   }

@@ -6,6 +6,8 @@
 #include <random>
 #include <stdexcept>
 
+#include "mlloop/core/splitmix.hpp"
+
 namespace mlloop::metrics {
 
 namespace {
@@ -172,11 +174,7 @@ struct Resampler {
   uint64_t state;
   explicit Resampler(uint64_t seed) : state(seed) {}
   size_t operator()(size_t n) {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z ^= z >> 31;
-    return static_cast<size_t>((static_cast<unsigned __int128>(z) * n) >> 64);
+    return static_cast<size_t>((static_cast<unsigned __int128>(splitmix64(state)) * n) >> 64);
   }
 };
 

@@ -246,11 +246,16 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
   if (has_model) {
     try {
       auto measure = [&](const std::string& split, const Dataset& ds, const std::vector<size_t>& rows,
-                         const std::string& source, const std::vector<int64_t>* ids, const Matrix* transformed) {
+                         const std::string& source, const std::vector<int64_t>* ids, bool fitted) {
+        // fitted: `rows` are the rows of x_fit and y_fit, transformed already.
         Matrix x_own;
-        if (!transformed) x_own = pipe.transform(ds, rows);
-        const Matrix& x = transformed ? *transformed : x_own;
-        std::vector<float> y = pipe.target(ds, rows);
+        std::vector<float> y_own;
+        if (!fitted) {
+          x_own = pipe.transform(ds, rows);
+          y_own = pipe.target(ds, rows);
+        }
+        const Matrix& x = fitted ? x_fit : x_own;
+        const std::vector<float>& y = fitted ? y_fit : y_own;
         std::vector<float> o = model->predict(x);
         for (float v : o)
           if (!std::isfinite(v)) throw std::runtime_error("the model predicts non-finite values");
@@ -281,14 +286,14 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
           }
         }
       };
-      // The training rows are x_fit already, unless augmentation appended rows to it.
-      measure("train", *train.data, fit_rows, "data", nullptr, augmented == 0 ? &x_fit : nullptr);
+      // The training rows are x_fit and y_fit already, unless augmentation appended rows to them.
+      measure("train", *train.data, fit_rows, "data", nullptr, augmented == 0);
       for (SplitName s : {SplitName::train_dev, SplitName::dev}) {
         auto it = data.splits.find(s);
         if (it == data.splits.end()) continue;
         // A split may come from two files (dev carved from DATA is one; a dev file another).
         for (const auto& part : it->second)
-          measure(to_string(s), *part.data, part.positions, part.source, &part.row_ids, nullptr);
+          measure(to_string(s), *part.data, part.positions, part.source, &part.row_ids, false);
       }
     } catch (const std::exception& e) {
       status = "failed";

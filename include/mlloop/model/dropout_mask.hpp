@@ -10,6 +10,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "mlloop/core/splitmix.hpp"
+
 namespace mlloop {
 
 // xoshiro256+ (Blackman and Vigna), its state filled by splitmix64 from one seed, as its
@@ -19,12 +21,7 @@ class Xoshiro256Plus {
  public:
   explicit Xoshiro256Plus(uint64_t seed = 0) { reseed(seed); }
   void reseed(uint64_t seed) {
-    for (auto& v : s_) {
-      uint64_t z = (seed += 0x9E3779B97F4A7C15ULL);
-      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-      z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-      v = z ^ (z >> 31);
-    }
+    for (auto& v : s_) v = splitmix64(seed);
   }
   uint64_t operator()() {
     const uint64_t result = s_[0] + s_[3], t = s_[1] << 17;
