@@ -83,7 +83,7 @@ class FastDropoutImpl : public torch::nn::Module {
 
  private:
   double p_;
-  Xoshiro256Plus rng_;
+  DropoutRng rng_;
 };
 TORCH_MODULE(FastDropout);
 
