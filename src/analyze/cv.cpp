@@ -268,6 +268,13 @@ bool uses_cv(const ProjectConfig& config, Store& store) {
   return !dev_separate || counts[SplitName::train_dev] < config.cv_below;
 }
 
+int cv_repeats_for(const ProjectConfig& config, size_t pool_rows) {
+  if (pool_rows == 0) return config.cv_repeats;
+  const auto wanted = static_cast<size_t>(std::max<int64_t>(config.cv_below, 0)) * static_cast<size_t>(config.cv_repeats);
+  const size_t needed = (wanted + pool_rows - 1) / pool_rows;
+  return static_cast<int>(std::clamp<size_t>(needed, 1, static_cast<size_t>(config.cv_repeats)));
+}
+
 namespace {
 std::string cv_errors_key(const ProjectConfig& c, int64_t run) {
   return fmt::format("cv_errors:v1:{}:{}:{}x{}", run, c.seed, c.cv_repeats, c.cv_folds);
@@ -299,8 +306,8 @@ CvResult cross_validate(Project& project, const ProjectData& data, const RunReco
   res.pool = cv.pool().name;
   res.dev_separate = cv.pool().dev_separate;
   res.folds = cfg.cv_folds;
-  res.repeats = std::min(cfg.cv_repeats, repeats.value_or(cfg.cv_repeats));
   res.rows = cv.pool().positions.size();
+  res.repeats = std::min(cv_repeats_for(cfg, res.rows), repeats.value_or(cfg.cv_repeats));
   std::vector<size_t> all(res.rows);
   std::iota(all.begin(), all.end(), size_t{0});
   for (int r = 0; r < res.repeats; ++r) {

@@ -56,6 +56,13 @@ class LoopLock {
   int fd_ = -1;
 };
 
+// The repeats of k-fold a diagnosis estimated its errors with (its MLL-I01 finding), or 0.
+int64_t cv_repeats_of(const json& diagnosis) {
+  for (const auto& f : diagnosis["findings"])
+    if (f["code"] == "MLL-I01") return f["evidence"]["cv"].value("repeats", int64_t{0});
+  return 0;
+}
+
 std::optional<double> dev_loss(Store& store, int64_t run, const std::string& metric) {
   return run_loss(store.run_metrics(run), "dev", metric);
 }
@@ -423,7 +430,7 @@ json Loop::run() {
     say("\niteration {}  (incumbent: run {}, {})\n", index, *inc, inc_run.model);
     say("  analyze   train {}  train-dev {}  dev {}  optimal {}  ->  bottleneck: {}{}\n", fmt_loss(cfg_.metric, err("train")),
         fmt_loss(cfg_.metric, err("train_dev")), fmt_loss(cfg_.metric, err("dev")), fmt_loss(cfg_.metric, err("optimal")),
-        bottleneck, d["estimated_by"] == "cv" ? fmt::format("  ({}x {}-fold cross-validation: dev is small)", cfg_.cv_repeats, cfg_.cv_folds) : "");
+        bottleneck, d["estimated_by"] == "cv" ? fmt::format("  ({}x {}-fold cross-validation: dev is small)", cv_repeats_of(d), cfg_.cv_folds) : "");
     LoopView view = view_of(*inc, d, index);
     auto choices = rank_remedies(view);
     recommendations = json::array();
@@ -496,20 +503,37 @@ json Loop::run() {
       try {
         inc_cv = cross_validate(project_, *data_, inc_run, registry_, ctx_, 1);
         if (inc_cv->dev_separate) inc_cv.reset();  // dev is its own distribution: judge on dev
-        // Candidates are cross-validated best dev error first, and the first one that is
-        // significantly better than the incumbent out of fold ends the measuring: each
-        // cross-validation is several fits, and the next iteration can go further from there.
+        // Candidates are cross-validated best dev error first. Those significantly worse on dev
+        // than the best one are not contenders and are left out. The first contender that is
+        // significantly better than the incumbent out of fold ends the measuring (each
+        // cross-validation is several fits, and the next iteration can go further from there),
+        // but not before the two best contenders have both been cross-validated: when the
+        // small dev split cannot tell them apart (a gbdt and an mlp 0.5 points apart on 644
+        // rows), its order is luck, and the one kept decides where the loop goes next.
         std::vector<const IterationTrainer::Tried*> order;
         for (const auto& t : trainer.tried)
           if (finished(t)) order.push_back(&t);
         std::stable_sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return *a->dev < *b->dev; });
+        std::optional<metrics::Predictions> lead_dev;
+        if (!order.empty()) lead_dev = judge_->predictions(*project_.store, *project_.store->run(order.front()->run));
+        int contenders = 0;
+        bool significant = false;
         for (const auto* t : order) {
           if (!inc_cv) break;
           if (cand_cv.count(t->run)) continue;
+          if (t != order.front() && lead_dev) {
+            auto other = judge_->predictions(*project_.store, *project_.store->run(t->run));
+            if (other && other->rows() == lead_dev->rows() &&
+                metrics::compare(cfg_.metric, *other, *lead_dev, cfg_.seed).b_better_significant)
+              continue;  // significantly worse on dev than the best: not a contender
+          }
+          if (significant && contenders >= 2) break;
           const CvResult& cv = cand_cv.emplace(t->run, cross_validate(project_, *data_, *project_.store->run(t->run), registry_, ctx_, 1)).first->second;
+          ++contenders;
           if (inc_cv->first_repeat.rows() == cv.first_repeat.rows() &&
               metrics::compare(cfg_.metric, inc_cv->first_repeat, cv.first_repeat, cfg_.seed).b_better_significant)
-            break;
+            significant = true;
+          if (significant && contenders >= 2) break;
         }
       } catch (const BudgetExhausted&) {
         // The candidates cross-validated before the deadline are judged; the others are not.
@@ -531,6 +555,29 @@ json Loop::run() {
       if (finished(t) && (!by_cv || cand_cv.count(t.run)) && (!best || score(t) < score(*best))) best = &t;
     }
     rec.detail["candidates"] = cands;
+    if (by_cv && best) {
+      // Out of fold, the simplest candidate (the remedy lists its candidates simplest first:
+      // gbdt before mlp, a small change before a large one) that is significantly better than
+      // the incumbent and not significantly worse than the lowest error is the one kept, as in
+      // the one-standard-error rule: a tie on these rows is no reason to take the more
+      // variable model (an mlp's one fit can land a point off its out-of-fold average).
+      const CvResult& low = cand_cv.at(best->run);
+      auto same_rows = [&](const CvResult& a, const CvResult& b) { return a.first_repeat.rows() == b.first_repeat.rows(); };
+      for (const auto& t : trainer.tried) {
+        if (&t == best) break;
+        if (!finished(t) || !cand_cv.count(t.run) || t.run == best->run) continue;
+        const CvResult& cv = cand_cv.at(t.run);
+        if (!same_rows(cv, *inc_cv) || !same_rows(cv, low)) continue;
+        if (metrics::compare(cfg_.metric, inc_cv->first_repeat, cv.first_repeat, cfg_.seed).b_better_significant &&
+            !metrics::compare(cfg_.metric, cv.first_repeat, low.first_repeat, cfg_.seed).b_better_significant) {
+          rec.detail["simplest_within_noise"] = {{"chosen", t.run}, {"lowest", best->run}};
+          say("  measure   run {} has the lowest out-of-fold {}, {}; run {} ({}) is within noise of it and simpler: keeping that\n",
+              best->run, cfg_.metric, fmt_loss(cfg_.metric, low.out_of_fold.value), t.run, t.label);
+          best = &t;
+          break;
+        }
+      }
+    }
     rec.incumbent = *inc;
     if (best) {
       rec.dev_after = best->dev;

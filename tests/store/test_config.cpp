@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "mlloop/analyze/cv.hpp"
 #include "mlloop/core/error.hpp"
 #include "mlloop/project/config.hpp"
 #include "test_support.hpp"
@@ -7,6 +8,25 @@
 using namespace mlloop;
 using mlloop::testing::TempDir;
 using mlloop::testing::write_file;
+
+// Small-data cross-validation repeats until cv_repeats x cv_below out-of-fold predictions,
+// at most cv_repeats times and at least once.
+TEST(Config, CvRepeatsShrinkOnALargerPool) {
+  ProjectConfig c;  // cv_below 1000, cv_repeats 3
+  EXPECT_EQ(cv_repeats_for(c, 200), 3);
+  EXPECT_EQ(cv_repeats_for(c, 1000), 3);
+  EXPECT_EQ(cv_repeats_for(c, 1001), 3);
+  EXPECT_EQ(cv_repeats_for(c, 1500), 2);
+  EXPECT_EQ(cv_repeats_for(c, 1800), 2);
+  EXPECT_EQ(cv_repeats_for(c, 2999), 2);
+  EXPECT_EQ(cv_repeats_for(c, 3000), 1);
+  EXPECT_EQ(cv_repeats_for(c, 5791), 1);
+  c.cv_repeats = 5;
+  c.cv_below = 400;
+  EXPECT_EQ(cv_repeats_for(c, 300), 5);
+  EXPECT_EQ(cv_repeats_for(c, 700), 3);
+  EXPECT_EQ(cv_repeats_for(c, 2000), 1);
+}
 
 TEST(Config, SaveThenLoadRoundTrips) {
   TempDir d;

@@ -26,6 +26,13 @@ class Registry;
 // (and, when dev stands apart from the pool, so has train-dev).
 bool uses_cv(const ProjectConfig& config, Store& store);
 
+// How many repeats of k-fold a pool of `pool_rows` gets: cv_repeats at most, and no more than
+// it takes for the out-of-fold predictions to number cv_repeats x cv_below (3,000 rows by
+// default) in all. Repeats average out the luck of one fold assignment, which matters on a
+// pool of a few hundred rows; on several thousand, one repeat already pins the error down
+// more tightly than its sampling noise allows, and each further repeat costs k fits.
+int cv_repeats_for(const ProjectConfig& config, size_t pool_rows);
+
 struct CvResult {
   std::string pool;                  // "train+train_dev+dev" or "train+train_dev"
   bool dev_separate = false;         // dev is not in the pool (own file or time split)
@@ -40,8 +47,9 @@ struct CvResult {
   nlohmann::json to_json() const;   // without the predictions
 };
 
-// Cross-validates a finished run (cached per run and repeat in the store). `repeats` caps
-// the project's cv_repeats (the loop's paired test needs only the first). Throws
+// Cross-validates a finished run (cached per run and repeat in the store) with
+// cv_repeats_for(pool) repeats. `repeats` caps
+// them further: the project's cv_repeats (the loop's paired test needs only the first). Throws
 // BudgetExhausted at the loop's deadline, and std::runtime_error when a fold fails.
 CvResult cross_validate(Project& project, const ProjectData& data, const RunRecord& run, const Registry& registry,
                         Context& ctx, std::optional<int> repeats = std::nullopt);
