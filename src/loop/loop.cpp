@@ -555,24 +555,32 @@ json Loop::run() {
       if (finished(t) && (!by_cv || cand_cv.count(t.run)) && (!best || score(t) < score(*best))) best = &t;
     }
     rec.detail["candidates"] = cands;
-    if (by_cv && best) {
-      // Out of fold, the simplest candidate (the remedy lists its candidates simplest first:
-      // gbdt before mlp, a small change before a large one) that is significantly better than
-      // the incumbent and not significantly worse than the lowest error is the one kept, as in
+    if (best) {
+      // The simplest candidate (the remedy lists its candidates simplest first: gbdt before
+      // mlp, a small change before a large one) that is significantly better than the
+      // incumbent and not significantly worse than the lowest error is the one kept, as in
       // the one-standard-error rule: a tie on these rows is no reason to take the more
-      // variable model (an mlp's one fit can land a point off its out-of-fold average).
-      const CvResult& low = cand_cv.at(best->run);
-      auto same_rows = [&](const CvResult& a, const CvResult& b) { return a.first_repeat.rows() == b.first_repeat.rows(); };
+      // variable or more complex model (an mlp's one fit can land a point off its out-of-fold
+      // average). The rows are those the decision uses: out of fold, or dev.
+      auto preds_of = [&](int64_t run) -> std::optional<metrics::Predictions> {
+        if (by_cv) return cand_cv.count(run) ? std::optional<metrics::Predictions>(cand_cv.at(run).first_repeat) : std::nullopt;
+        return judge_->predictions(*project_.store, *project_.store->run(run));
+      };
+      const std::optional<metrics::Predictions> inc_p = by_cv ? std::optional<metrics::Predictions>(inc_cv->first_repeat)
+                                                              : judge_->predictions(*project_.store, inc_run);
+      const std::optional<metrics::Predictions> low_p = preds_of(best->run);
+      const double low_value = by_cv ? cand_cv.at(best->run).out_of_fold.value : *best->dev;
       for (const auto& t : trainer.tried) {
+        if (!inc_p || !low_p || inc_p->rows() != low_p->rows()) break;
         if (&t == best) break;
-        if (!finished(t) || !cand_cv.count(t.run) || t.run == best->run) continue;
-        const CvResult& cv = cand_cv.at(t.run);
-        if (!same_rows(cv, *inc_cv) || !same_rows(cv, low)) continue;
-        if (metrics::compare(cfg_.metric, inc_cv->first_repeat, cv.first_repeat, cfg_.seed).b_better_significant &&
-            !metrics::compare(cfg_.metric, cv.first_repeat, low.first_repeat, cfg_.seed).b_better_significant) {
+        if (!finished(t) || t.run == best->run) continue;
+        auto p = preds_of(t.run);
+        if (!p || p->rows() != inc_p->rows()) continue;
+        if (metrics::compare(cfg_.metric, *inc_p, *p, cfg_.seed).b_better_significant &&
+            !metrics::compare(cfg_.metric, *p, *low_p, cfg_.seed).b_better_significant) {
           rec.detail["simplest_within_noise"] = {{"chosen", t.run}, {"lowest", best->run}};
-          say("  measure   run {} has the lowest out-of-fold {}, {}; run {} ({}) is within noise of it and simpler: keeping that\n",
-              best->run, cfg_.metric, fmt_loss(cfg_.metric, low.out_of_fold.value), t.run, t.label);
+          say("  measure   run {} has the lowest {}{}, {}; run {} ({}) is within noise of it and simpler: keeping that\n",
+              best->run, by_cv ? "out-of-fold " : "dev ", cfg_.metric, fmt_loss(cfg_.metric, low_value), t.run, t.label);
           best = &t;
           break;
         }
