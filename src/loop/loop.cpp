@@ -568,21 +568,27 @@ json Loop::run() {
       };
       const std::optional<metrics::Predictions> inc_p = by_cv ? std::optional<metrics::Predictions>(inc_cv->first_repeat)
                                                               : judge_->predictions(*project_.store, inc_run);
-      const std::optional<metrics::Predictions> low_p = preds_of(best->run);
-      const double low_value = by_cv ? cand_cv.at(best->run).out_of_fold.value : *best->dev;
+      // The finished candidates before the lowest in the remedy's order, then the lowest.
+      std::vector<const IterationTrainer::Tried*> before;
       for (const auto& t : trainer.tried) {
-        if (!inc_p || !low_p || inc_p->rows() != low_p->rows()) break;
         if (&t == best) break;
-        if (!finished(t) || t.run == best->run) continue;
-        auto p = preds_of(t.run);
-        if (!p || p->rows() != inc_p->rows()) continue;
-        if (metrics::compare(cfg_.metric, *inc_p, *p, cfg_.seed).b_better_significant &&
-            !metrics::compare(cfg_.metric, *p, *low_p, cfg_.seed).b_better_significant) {
-          rec.detail["simplest_within_noise"] = {{"chosen", t.run}, {"lowest", best->run}};
+        if (finished(t) && t.run != best->run && (!by_cv || cand_cv.count(t.run))) before.push_back(&t);
+      }
+      if (inc_p && !before.empty()) {
+        std::vector<std::optional<metrics::Predictions>> held;
+        held.reserve(before.size() + 1);
+        for (const auto* t : before) held.push_back(preds_of(t->run));
+        held.push_back(preds_of(best->run));
+        std::vector<const metrics::Predictions*> ptrs;
+        for (const auto& h : held) ptrs.push_back(h ? &*h : nullptr);
+        const size_t pick = simplest_within_noise(cfg_.metric, *inc_p, ptrs, before.size(), cfg_.seed);
+        if (pick < before.size()) {
+          const double low_value = by_cv ? cand_cv.at(best->run).out_of_fold.value : *best->dev;
+          rec.detail["simplest_within_noise"] = {{"chosen", before[pick]->run}, {"lowest", best->run}};
           say("  measure   run {} has the lowest {}{}, {}; run {} ({}) is within noise of it and simpler: keeping that\n",
-              best->run, by_cv ? "out-of-fold " : "dev ", cfg_.metric, fmt_loss(cfg_.metric, low_value), t.run, t.label);
-          best = &t;
-          break;
+              best->run, by_cv ? "out-of-fold " : "dev ", cfg_.metric, fmt_loss(cfg_.metric, low_value), before[pick]->run,
+              before[pick]->label);
+          best = before[pick];
         }
       }
     }
@@ -654,6 +660,22 @@ json Loop::run() {
 }
 
 }  // namespace
+
+size_t simplest_within_noise(const std::string& metric, const metrics::Predictions& incumbent,
+                             const std::vector<const metrics::Predictions*>& candidates, size_t lowest, uint64_t seed) {
+  MLLOOP_ASSERT(lowest < candidates.size());
+  const metrics::Predictions* low = candidates[lowest];
+  if (!low || low->rows() != incumbent.rows()) return lowest;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (i == lowest) break;
+    const metrics::Predictions* c = candidates[i];
+    if (!c || c->rows() != incumbent.rows()) continue;
+    if (metrics::compare(metric, incumbent, *c, seed).b_better_significant &&
+        !metrics::compare(metric, *c, *low, seed).b_better_significant)
+      return i;
+  }
+  return lowest;
+}
 
 std::optional<std::string> at_optimum_reason(const json& d, const std::string& metric) {
   static const json none;

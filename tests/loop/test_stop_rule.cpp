@@ -1,4 +1,5 @@
-// The at_optimum stop rule on hand-made diagnoses: each case is one a wrong rule gets wrong.
+// The at_optimum stop rule on hand-made diagnoses, and the measure step's choice among
+// candidates on hand-made predictions: each case is one a wrong rule gets wrong.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -60,6 +61,61 @@ TEST(StopRule, NoBoundNoStop) {
   EXPECT_FALSE(at_optimum_reason(d, "error"));
   EXPECT_FALSE(at_optimum_reason(json::object(), "error"));
 }
+
+// The measure step's one-standard-error choice (simplest_within_noise), on hand-made binary
+// predictions over 1,000 rows: a model is wrong exactly on the rows listed.
+namespace choice {
+
+metrics::Predictions wrong_on(const std::vector<std::pair<int, int>>& ranges) {
+  const int n = 1000;
+  metrics::Predictions p;
+  p.classification = true;
+  p.classes = 2;
+  for (int i = 0; i < n; ++i) p.y.push_back(i % 2);
+  std::vector<bool> wrong(n, false);
+  for (auto [a, b] : ranges)
+    for (int i = a; i < b; ++i) wrong[i] = true;
+  for (int i = 0; i < n; ++i) {
+    const float right = wrong[i] ? 0.1f : 0.9f;
+    const bool one = p.y[i] == 1;
+    p.proba.push_back(one ? 1 - right : right);
+    p.proba.push_back(one ? right : 1 - right);
+  }
+  return p;
+}
+
+TEST(SimplestWithinNoise, KeepsTheSimplerCandidateOnATie) {
+  const auto inc = wrong_on({{0, 400}});
+  const auto simple = wrong_on({{0, 200}});             // 20.0%
+  const auto lowest = wrong_on({{6, 200}, {500, 501}});  // 19.5%: 6 rows against 1, within noise
+  EXPECT_EQ(simplest_within_noise("error", inc, {&simple, &lowest}, 1, 7), 0u);
+}
+
+TEST(SimplestWithinNoise, KeepsTheLowestWhenTheSimplerIsSignificantlyWorse) {
+  const auto inc = wrong_on({{0, 400}});
+  const auto simple = wrong_on({{0, 300}});  // 30%: 106 rows against 1
+  const auto lowest = wrong_on({{6, 200}, {500, 501}});
+  EXPECT_EQ(simplest_within_noise("error", inc, {&simple, &lowest}, 1, 7), 1u);
+}
+
+TEST(SimplestWithinNoise, SkipsASimplerCandidateNoBetterThanTheIncumbent) {
+  const auto inc = wrong_on({{0, 205}});
+  const auto simple = wrong_on({{0, 200}});  // 5 rows better than the incumbent: not significant
+  const auto lowest = wrong_on({{6, 200}, {500, 501}});
+  EXPECT_EQ(simplest_within_noise("error", inc, {&simple, &lowest}, 1, 7), 1u);
+  // The first qualifying one wins, and one on other rows (or missing) is skipped.
+  const auto other_rows = [] {
+    auto p = wrong_on({});
+    p.y.pop_back();
+    p.proba.resize(p.proba.size() - 2);
+    return p;
+  }();
+  const auto inc2 = wrong_on({{0, 400}});
+  const auto second = wrong_on({{0, 198}});
+  EXPECT_EQ(simplest_within_noise("error", inc2, {nullptr, &other_rows, &second, &simple, &lowest}, 4, 7), 2u);
+}
+
+}  // namespace choice
 
 }  // namespace
 }  // namespace mlloop

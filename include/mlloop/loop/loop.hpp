@@ -7,6 +7,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "mlloop/metrics/metrics.hpp"
 
 namespace mlloop {
 
@@ -34,5 +37,13 @@ double parse_duration(std::string_view text, std::string_view what);
 // and theirs), or no gap larger than its noise; never while a significant variance or mismatch
 // gap remains, unless dev is within its own noise of the bound's lower end.
 std::optional<std::string> at_optimum_reason(const nlohmann::json& diagnosis, const std::string& metric);
+
+// The measure step's choice among a remedy's candidates, as in the one-standard-error rule:
+// the first candidate (the remedy's order, simplest first) that is significantly better than
+// the incumbent and not significantly worse than candidates[lowest], each paired on the same
+// rows (out of fold, or dev); else `lowest`. A null candidate, or one on other rows, is
+// skipped.
+size_t simplest_within_noise(const std::string& metric, const metrics::Predictions& incumbent,
+                             const std::vector<const metrics::Predictions*>& candidates, size_t lowest, uint64_t seed);
 
 }  // namespace mlloop
