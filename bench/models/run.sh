@@ -156,7 +156,9 @@ PY
       # Runs under a second are a few scheduler slices: one slow start moves a 5-pair median
       # (credit's gbdt: 70 ms runs, per-pair ratios from 0.75 to 1.25). Such an entry gets
       # short_pairs pairs (unless --quick); its median is then the steadier figure.
-      if ((pair == 1 && quick == 0)) && "$PY" -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["seconds"] >= 1)' "$work/last_run.json"; then
+      # (A failed run is no reason for more pairs.)
+      if ((pair == 1 && quick == 0)) && "$PY" -c 'import json, sys; r = json.load(open(sys.argv[1]))
+sys.exit(r["seconds"] >= 1 or r["status"] not in ("done", "stopped"))' "$work/last_run.json"; then
         ((n_pairs >= short_pairs)) || n_pairs=$short_pairs
       fi
     done

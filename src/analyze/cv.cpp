@@ -277,7 +277,8 @@ int cv_repeats_for(const ProjectConfig& config, size_t pool_rows) {
 
 namespace {
 std::string cv_errors_key(const ProjectConfig& c, int64_t run) {
-  return fmt::format("cv_errors:v1:{}:{}:{}x{}", run, c.seed, c.cv_repeats, c.cv_folds);
+  // cv_below too: with the pool (fixed per project) it sets how many repeats were averaged.
+  return fmt::format("cv_errors:v2:{}:{}:{}x{}:{}", run, c.seed, c.cv_repeats, c.cv_folds, c.cv_below);
 }
 }  // namespace
 

@@ -527,8 +527,17 @@ json Loop::run() {
                 metrics::compare(cfg_.metric, *other, *lead_dev, cfg_.seed).b_better_significant)
               continue;  // significantly worse on dev than the best: not a contender
           }
-          if (significant && contenders >= 2) break;
-          const CvResult& cv = cand_cv.emplace(t->run, cross_validate(project_, *data_, *project_.store->run(t->run), registry_, ctx_, 1)).first->second;
+          // A candidate whose folds fail (an mlp diverging in one) is left out, not the others.
+          std::optional<CvResult> one;
+          try {
+            one = cross_validate(project_, *data_, *project_.store->run(t->run), registry_, ctx_, 1);
+          } catch (const BudgetExhausted&) {
+            throw;
+          } catch (const std::runtime_error& e) {
+            say("  measure   cross-validation of run {} failed ({}); it is not judged\n", t->run, e.what());
+            continue;
+          }
+          const CvResult& cv = cand_cv.emplace(t->run, std::move(*one)).first->second;
           ++contenders;
           if (inc_cv->first_repeat.rows() == cv.first_repeat.rows() &&
               metrics::compare(cfg_.metric, inc_cv->first_repeat, cv.first_repeat, cfg_.seed).b_better_significant)
@@ -537,7 +546,7 @@ json Loop::run() {
         }
       } catch (const BudgetExhausted&) {
         // The candidates cross-validated before the deadline are judged; the others are not.
-      } catch (const std::exception& e) {
+      } catch (const std::exception& e) {  // the incumbent's cross-validation
         say("  measure   cross-validation failed ({}); judging on dev\n", e.what());
         inc_cv.reset();
         cand_cv.clear();

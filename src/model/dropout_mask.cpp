@@ -39,14 +39,10 @@ inline void step(U64x4 (&s)[4][kGroups], const U32x8& threshold, const U32x8& sc
     std::memcpy(out + 8 * g, &kept, sizeof kept);
   }
 }
-}  // namespace
 
-// The AVX2 clone does four lanes per instruction; the default one is plain x86-64 (SSE2).
-// Both compute the same integers, so the masks do not depend on which one runs.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-void fill_dropout_mask(float* mask, int64_t n, double p, DropoutRng& rng) {
+// The body of both entry points below: inlined into each, so that each clone compiles it
+// for its own instruction set.
+__attribute__((always_inline)) inline void fill(float* mask, int64_t n, double p, DropoutRng& rng) {
   // Kept when a 32-bit uniform draw is at or above p * 2^32 (below 2^32: p < 1).
   const auto threshold = static_cast<uint32_t>(std::min(std::ldexp(p, 32), 4294967295.0));
   const float scale = static_cast<float>(1.0 / (1.0 - p));
@@ -64,5 +60,17 @@ void fill_dropout_mask(float* mask, int64_t n, double p, DropoutRng& rng) {
   }
   std::memcpy(rng.s, s, sizeof s);
 }
+}  // namespace
+
+// The AVX2 clone does four lanes per instruction; the default one is plain x86-64 (SSE2).
+// Both compute the same integers, so the masks do not depend on which one runs.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void fill_dropout_mask(float* mask, int64_t n, double p, DropoutRng& rng) {
+  fill(mask, n, p, rng);
+}
+
+void fill_dropout_mask_portable(float* mask, int64_t n, double p, DropoutRng& rng) { fill(mask, n, p, rng); }
 
 }  // namespace mlloop

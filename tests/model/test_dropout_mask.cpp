@@ -85,7 +85,14 @@ struct Reference {
   }
 };
 
-TEST(DropoutMask, EqualsEightPlainGeneratorsAcrossCalls) {
+using FillFn = void (*)(float*, int64_t, double, DropoutRng&);
+
+// Both entry points: the one the CPU picks (AVX2 where it has it) and the baseline one.
+class DropoutMaskClones : public ::testing::TestWithParam<FillFn> {};
+INSTANTIATE_TEST_SUITE_P(Both, DropoutMaskClones, ::testing::Values(&fill_dropout_mask, &fill_dropout_mask_portable));
+
+TEST_P(DropoutMaskClones, EqualsEightPlainGeneratorsAcrossCalls) {
+  const FillFn fill = GetParam();
   const double p = 0.37;
   const auto threshold = static_cast<uint64_t>(std::ldexp(p, 32));  // as a 64-bit compare: no narrowing to hide
   const float scale = static_cast<float>(1.0 / (1.0 - p));
@@ -95,7 +102,7 @@ TEST(DropoutMask, EqualsEightPlainGeneratorsAcrossCalls) {
   for (int64_t n : {64, 37, 5, 16, 1000}) {
     SCOPED_TRACE(n);
     std::vector<float> got(static_cast<size_t>(n));
-    fill_dropout_mask(got.data(), n, p, rng);
+    fill(got.data(), n, p, rng);
     for (int64_t base = 0; base < n; base += 2 * kLanes)
       for (int j = 0; j < kLanes; ++j) {
         const uint64_t r = ref.next(j);

@@ -30,4 +30,8 @@ struct DropoutRng {
 // same sequence of calls give the same masks, on any CPU (integer arithmetic only).
 void fill_dropout_mask(float* mask, int64_t n, double p, DropoutRng& rng);
 
+// The same mask from the build's baseline instruction set only, whatever the CPU: what the
+// default clone of fill_dropout_mask computes, for the test that both clones agree.
+void fill_dropout_mask_portable(float* mask, int64_t n, double p, DropoutRng& rng);
+
 }  // namespace mlloop
