@@ -48,9 +48,9 @@ struct CvResult {
 };
 
 // Cross-validates a finished run (cached per run and repeat in the store) with
-// cv_repeats_for(pool) repeats. `repeats` caps
-// them further: the project's cv_repeats (the loop's paired test needs only the first). Throws
-// BudgetExhausted at the loop's deadline, and std::runtime_error when a fold fails.
+// cv_repeats_for(pool) repeats; `repeats` caps them further (the loop's paired test needs
+// only the first). Throws BudgetExhausted at the loop's deadline, and std::runtime_error when
+// a fold fails.
 CvResult cross_validate(Project& project, const ProjectData& data, const RunRecord& run, const Registry& registry,
                         Context& ctx, std::optional<int> repeats = std::nullopt);
 
