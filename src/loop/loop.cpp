@@ -564,32 +564,37 @@ json Loop::run() {
       if (finished(t) && (!by_cv || cand_cv.count(t.run)) && (!best || score(t) < score(*best))) best = &t;
     }
     rec.detail["candidates"] = cands;
-    if (best) {
+    // The predictions the decision pairs: the first repeat out of fold, or the dev rows (read
+    // from the store once a run, and kept here).
+    std::map<int64_t, std::optional<metrics::Predictions>> read;
+    auto preds_of = [&](const RunRecord& run) -> const metrics::Predictions* {
+      if (by_cv) {
+        if (run.id == *inc) return &inc_cv->first_repeat;
+        auto it = cand_cv.find(run.id);
+        return it == cand_cv.end() ? nullptr : &it->second.first_repeat;
+      }
+      auto it = read.find(run.id);
+      if (it == read.end()) it = read.emplace(run.id, judge_->predictions(*project_.store, run)).first;
+      return it->second ? &*it->second : nullptr;
+    };
+    const metrics::Predictions* inc_p = best ? preds_of(inc_run) : nullptr;
+    if (best && inc_p) {
       // The simplest candidate (the remedy lists its candidates simplest first: gbdt before
       // mlp, a small change before a large one) that is significantly better than the
       // incumbent and not significantly worse than the lowest error is the one kept, as in
       // the one-standard-error rule: a tie on these rows is no reason to take the more
       // variable or more complex model (an mlp's one fit can land a point off its out-of-fold
-      // average). The rows are those the decision uses: out of fold, or dev.
-      auto preds_of = [&](int64_t run) -> std::optional<metrics::Predictions> {
-        if (by_cv) return cand_cv.count(run) ? std::optional<metrics::Predictions>(cand_cv.at(run).first_repeat) : std::nullopt;
-        return judge_->predictions(*project_.store, *project_.store->run(run));
-      };
-      const std::optional<metrics::Predictions> inc_p = by_cv ? std::optional<metrics::Predictions>(inc_cv->first_repeat)
-                                                              : judge_->predictions(*project_.store, inc_run);
+      // average).
       // The finished candidates before the lowest in the remedy's order, then the lowest.
       std::vector<const IterationTrainer::Tried*> before;
       for (const auto& t : trainer.tried) {
         if (&t == best) break;
         if (finished(t) && t.run != best->run && (!by_cv || cand_cv.count(t.run))) before.push_back(&t);
       }
-      if (inc_p && !before.empty()) {
-        std::vector<std::optional<metrics::Predictions>> held;
-        held.reserve(before.size() + 1);
-        for (const auto* t : before) held.push_back(preds_of(t->run));
-        held.push_back(preds_of(best->run));
+      if (!before.empty()) {
         std::vector<const metrics::Predictions*> ptrs;
-        for (const auto& h : held) ptrs.push_back(h ? &*h : nullptr);
+        for (const auto* t : before) ptrs.push_back(preds_of(*project_.store->run(t->run)));
+        ptrs.push_back(preds_of(*project_.store->run(best->run)));
         const size_t pick = simplest_within_noise(cfg_.metric, *inc_p, ptrs, before.size(), cfg_.seed);
         if (pick < before.size()) {
           const double low_value = by_cv ? cand_cv.at(best->run).out_of_fold.value : *best->dev;
@@ -604,16 +609,12 @@ json Loop::run() {
     rec.incumbent = *inc;
     if (best) {
       rec.dev_after = best->dev;
-      std::optional<metrics::Predictions> a, b;
       if (by_cv) {
-        a = inc_cv->first_repeat;
-        b = cand_cv.at(best->run).first_repeat;
         rec.dev_before = inc_cv->out_of_fold.value;
         rec.dev_after = cand_cv.at(best->run).out_of_fold.value;
-      } else {
-        a = judge_->predictions(*project_.store, inc_run);
-        b = judge_->predictions(*project_.store, *project_.store->run(best->run));
       }
+      const metrics::Predictions* a = inc_p;
+      const metrics::Predictions* b = a ? preds_of(*project_.store->run(best->run)) : nullptr;
       if (a && b && a->rows() == b->rows() && a->rows() > 0) {
         auto cmp = metrics::compare(cfg_.metric, *a, *b, cfg_.seed);
         rec.accepted = cmp.b_better_significant;
