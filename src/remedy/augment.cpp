@@ -15,19 +15,27 @@ Remedy augment() {
   r.name = "augment";
   r.summary = "augment the training rows: Gaussian-noise copies (mlp, knn, linear), oversampling of minority classes";
   r.applies = [](const LoopView& v) {
-    return v.incumbent.model != "baseline" && ((standardized(v) && v.incumbent.model != "linear") || imbalanced(v));
+    return v.incumbent.model != "baseline" &&
+           ((standardized(v) && v.incumbent.model != "linear") || (imbalanced(v) && !v.incumbent_recipe.oversample));
   };
   r.implement = [](const LoopView& v, CandidateTrainer& t) {
     std::vector<Candidate> c;
     if (standardized(v) && v.incumbent.model != "linear") {
-      for (double sigma : {0.1, 0.3}) {
-        Candidate k{v.incumbent.model, v.incumbent.params, v.incumbent_recipe, fmt::format("1 noisy copy per row, noise std {}", num(sigma))};
+      // An incumbent that already trains on noisy copies gets the two neighbours of its
+      // setting (half the noise; twice the copies), not its own setting again.
+      const double sigma0 = v.incumbent_recipe.noise;
+      const int copies0 = v.incumbent_recipe.noise_copies;
+      std::vector<std::pair<double, int>> settings = {{0.1, 1}, {0.3, 1}};
+      if (copies0 > 0) settings = {{sigma0 / 2, copies0}, {sigma0, 2 * copies0}};
+      for (auto [sigma, copies] : settings) {
+        Candidate k{v.incumbent.model, v.incumbent.params, v.incumbent_recipe,
+                    fmt::format("{} noisy cop{} per row, noise std {}", copies, copies == 1 ? "y" : "ies", num(sigma))};
         k.recipe.noise = sigma;
-        k.recipe.noise_copies = 1;
+        k.recipe.noise_copies = copies;
         c.push_back(std::move(k));
       }
     }
-    if (imbalanced(v)) {
+    if (imbalanced(v) && !v.incumbent_recipe.oversample) {
       Candidate k{v.incumbent.model, v.incumbent.params, v.incumbent_recipe,
                   standardized(v) ? "SMOTE-style oversampling of minority classes" : "oversample minority classes"};
       k.recipe.oversample = true;

@@ -1,12 +1,14 @@
 // switch_model_class: the next rungs of the ladder linear -> gbdt -> mlp, and knn, with
-// their default params (and the incumbent's data recipe).
+// their default params (and the incumbent's data recipe). A baseline incumbent means the
+// linear model did no better than a constant, so both flexible classes get their chance at
+// once (the linear run of the setup is reused, not trained again).
 #include "remedies.hpp"
 
 namespace mlloop::remedy {
 
 namespace {
 std::vector<std::string> next_families(const std::string& now) {
-  if (now == "baseline") return {"linear", "gbdt"};
+  if (now == "baseline") return {"linear", "gbdt", "mlp"};
   if (now == "linear") return {"gbdt", "mlp"};
   if (now == "gbdt") return {"mlp", "knn"};
   if (now == "mlp") return {"gbdt", "knn"};

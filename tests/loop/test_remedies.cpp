@@ -1,0 +1,98 @@
+// What remedies propose for a given incumbent, with a trainer that only records: each case is
+// one a wrong candidate list gets wrong (a missed family, a setting the incumbent already has).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "mlloop/loop/remedy.hpp"
+
+namespace mlloop {
+namespace {
+
+class Recorder final : public CandidateTrainer {
+ public:
+  double train(const Candidate& c) override {
+    seen.push_back(c);
+    return 0.5;
+  }
+  bool out_of_time() const override { return false; }
+  std::vector<Candidate> seen;
+};
+
+struct Fixture {
+  ProjectConfig config;
+  Registry registry;
+  LoopView view;
+  Fixture(const std::string& model, Task task) {
+    register_builtins(registry);
+    config.task = task;
+    view.config = &config;
+    view.registry = &registry;
+    view.incumbent.id = 1;
+    view.incumbent.model = model;
+    view.incumbent.params = resolve_params(registry.get(model), Params::object());
+  }
+  std::vector<Candidate> propose(const std::string& remedy) {
+    const Remedy* r = find_remedy(remedy);
+    EXPECT_NE(r, nullptr) << remedy;
+    Recorder rec;
+    if (r && r->applies(view)) r->implement(view, rec);
+    return rec.seen;
+  }
+};
+
+TEST(Remedies, SwitchFromABaselineIncumbentTriesEveryFlexibleClass) {
+  // A baseline incumbent means linear did no better than a constant: the mlp must not wait
+  // for gbdt to be tuned first (regression_underfit's sine gets half its error from an mlp).
+  Fixture f("baseline", Task::regression);
+  std::set<std::string> families;
+  for (const auto& c : f.propose("switch_model_class")) families.insert(c.family);
+  EXPECT_EQ(families, (std::set<std::string>{"linear", "gbdt", "mlp"}));
+}
+
+TEST(Remedies, SwitchFromLinearTriesGbdtThenMlp) {
+  Fixture f("linear", Task::binary);
+  auto c = f.propose("switch_model_class");
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0].family, "gbdt");
+  EXPECT_EQ(c[1].family, "mlp");
+}
+
+TEST(Remedies, AugmentStartsWithOneNoisyCopy) {
+  Fixture f("mlp", Task::regression);
+  auto c = f.propose("augment");
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0].recipe.noise_copies, 1);
+  EXPECT_DOUBLE_EQ(c[0].recipe.noise, 0.1);
+  EXPECT_DOUBLE_EQ(c[1].recipe.noise, 0.3);
+}
+
+TEST(Remedies, AugmentOnANoisyIncumbentNeverProposesItsOwnSetting) {
+  Fixture f("mlp", Task::regression);
+  f.view.incumbent_recipe.noise = 0.1;
+  f.view.incumbent_recipe.noise_copies = 1;
+  auto c = f.propose("augment");
+  ASSERT_EQ(c.size(), 2u);
+  for (const auto& k : c)
+    EXPECT_FALSE(k.recipe.noise == 0.1 && k.recipe.noise_copies == 1) << k.label;
+  EXPECT_DOUBLE_EQ(c[0].recipe.noise, 0.05);
+  EXPECT_EQ(c[0].recipe.noise_copies, 1);
+  EXPECT_DOUBLE_EQ(c[1].recipe.noise, 0.1);
+  EXPECT_EQ(c[1].recipe.noise_copies, 2);
+  EXPECT_EQ(c[1].label, "2 noisy copies per row, noise std 0.1");
+}
+
+TEST(Remedies, AugmentDoesNotOversampleTwice) {
+  // gbdt reads raw features: its only augmentation is oversampling the minority classes.
+  Fixture f("gbdt", Task::binary);
+  f.view.minority_share = 0.2;
+  auto first = f.propose("augment");
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_TRUE(first[0].recipe.oversample);
+  f.view.incumbent_recipe.oversample = true;
+  EXPECT_FALSE(find_remedy("augment")->applies(f.view));
+}
+
+}  // namespace
+}  // namespace mlloop
