@@ -1,8 +1,10 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <unistd.h>
 
 #include "commands.hpp"
 #include "mlloop/analyze/diagnosis.hpp"
+#include "mlloop/core/progress.hpp"
 #include "mlloop/model/model.hpp"
 
 namespace mlloop::cli {
@@ -12,7 +14,14 @@ int run_diagnose(const DiagnoseArgs& args, Context& ctx) {
   ctx.seed = project.config.seed;
   Registry registry;
   register_builtins(registry);
-  nlohmann::json d = diagnose(project, args.run, registry, ctx);
+  nlohmann::json d;
+  {
+    // The analyses fit models (minutes on a large table, the first time: results are cached
+    // per run): on a terminal a bar follows each fit (on stderr under --json); none on a pipe.
+    const bool tty = !ctx.quiet && ::isatty(args.json ? STDERR_FILENO : STDOUT_FILENO);
+    ProgressFeed feed(ctx, tty ? (args.json ? &ctx.err() : &ctx.out()) : nullptr, "analyzing");
+    d = diagnose(project, args.run, registry, ctx);
+  }
   project.store->set_meta("last_bottleneck", d["bottleneck"].get<std::string>());
   if (args.json) {
     ctx.out() << d.dump() << '\n';

@@ -15,6 +15,7 @@
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -417,6 +418,9 @@ json Loop::run() {
     };
     auto near_optimum = [&]() { return at_optimum_reason(d, cfg_.metric); };
     try {
+      // The analysis fits models too (the bound's out-of-fold fits, cross-validation, the data
+      // analyses): a minute and more on a large table, so a terminal gets a bar for it.
+      ProgressFeed feed(ctx_, options_.progress ? log() : nullptr, fmt::format("analyzing run {}", *inc));
       d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, !check_flexible});
       if (check_flexible && d["bottleneck"] != "avoidable_bias" && !near_optimum())
         d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, true});
@@ -501,6 +505,8 @@ json Loop::run() {
     std::map<int64_t, CvResult> cand_cv;
     if (uses_cv(cfg_, *project_.store)) {
       try {
+        std::optional<ProgressFeed> feed;
+        feed.emplace(ctx_, options_.progress ? log() : nullptr, "measuring: cross-validation");
         inc_cv = cross_validate(project_, *data_, inc_run, registry_, ctx_, 1);
         if (inc_cv->dev_separate) inc_cv.reset();  // dev is its own distribution: judge on dev
         // Candidates are cross-validated best dev error first. Those significantly worse on dev
@@ -534,7 +540,9 @@ json Loop::run() {
           } catch (const BudgetExhausted&) {
             throw;
           } catch (const std::runtime_error& e) {
+            feed.reset();  // the bar's line is cleared before the message
             say("  measure   cross-validation of run {} failed ({}); it is not judged\n", t->run, e.what());
+            feed.emplace(ctx_, options_.progress ? log() : nullptr, "measuring: cross-validation");
             continue;
           }
           const CvResult& cv = cand_cv.emplace(t->run, std::move(*one)).first->second;
@@ -638,9 +646,13 @@ json Loop::run() {
   // for more_data and time remains, compute it for the incumbent.
   if (auto inc = incumbent(); inc && !out_of_time()) {
     try {
-      json d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false});
-      bool need_curve = d["bottleneck"] == "variance" && d["learning_curve"].is_null();
-      if (need_curve) d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{true});
+      json d;
+      {
+        ProgressFeed feed(ctx_, options_.progress ? log() : nullptr, fmt::format("learning curve of run {}", *inc));
+        d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false});
+        bool need_curve = d["bottleneck"] == "variance" && d["learning_curve"].is_null();
+        if (need_curve) d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{true});
+      }
       LoopView view = view_of(*inc, d, project_.store->count_iterations());
       std::set<std::string> tried;
       for (const auto& it : project_.store->iterations())

@@ -279,6 +279,10 @@ TEST(Loop, AProgressBarOnATerminalAndNoneOnAPipe) {
   EXPECT_NE(tty.out.find("%  step 1/"), std::string::npos) << tty.out;
   EXPECT_NE(tty.out.find("\r\x1b[K"), std::string::npos) << "the bar is cleared before the candidate's line";
   EXPECT_NE(tty.out.find("iteration 1"), std::string::npos);
+  // The analysis and the measuring fit models too (the bound's out-of-fold fits, the
+  // cross-validation of the candidates on this small dev): each phase gets its own bar.
+  EXPECT_NE(tty.out.find("analyzing run "), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("  measuring: cross-valid"), std::string::npos) << tty.out;
 
   auto piped = run_mlloop({"run", "--dir", tmp.str("p"), "--iterations", "2"});
   ASSERT_EQ(piped.exit_code, 0) << piped.err;
