@@ -59,3 +59,27 @@ TEST(Bound, RegressionWithin15Percent) {
   double rmse = truth["bayes_rmse"];
   EXPECT_NEAR(b.value, rmse, 0.15 * rmse);
 }
+
+// Above 20,000 rows the held-out losses and the neighbour queries use a seeded sample of
+// 20,000 rows (a fold or two fitted instead of five, 20,000 queries instead of all): the
+// estimate must stay as good. A query that found itself (leave-one-out broken by the
+// reordering) would make the 1-NN error and the lower end 0; a loss averaged over all rows
+// instead of the held-out ones would put the upper end far below the Bayes error.
+TEST(Bound, LargeTablesMeasureOnASampleAndStayAccurate) {
+  nlohmann::json truth;
+  OptimalBound b = estimate("at_optimum", 40000, truth);
+  SCOPED_TRACE(b.evidence.dump());
+  const double bayes = truth["bayes_error"];
+  EXPECT_EQ(b.evidence["evaluated_rows"], 20000);
+  EXPECT_NEAR(b.value, bayes, 0.03);
+  EXPECT_GT(b.low, 0.5 * bayes);
+  EXPECT_GT(b.high, bayes - 0.01);
+  EXPECT_LE(b.low, b.value);
+  EXPECT_LE(b.value, b.high);
+
+  OptimalBound r = estimate("regression_underfit", 30000, truth);
+  SCOPED_TRACE(r.evidence.dump());
+  const double rmse = truth["bayes_rmse"];
+  EXPECT_NEAR(r.value, rmse, 0.15 * rmse);
+  EXPECT_GT(r.high, 0.9 * rmse);
+}
