@@ -42,7 +42,10 @@ void handle_missing_target(Dataset& ds, size_t t, MissingTarget policy, SourceSu
     }
     if (policy == MissingTarget::error) {
       std::string row;
-      for (size_t c = 0; c < ds.cols() && row.size() < 80; ++c) row += (c ? "," : "") + ds.columns[c].text(i);
+      for (size_t c = 0; c < ds.cols() && row.size() < 80; ++c) {
+        if (c) row += ',';
+        row += ds.columns[c].text(i);
+      }
       throw_bad_input(fmt::format("the target '{}' is missing on this row", col.name),
                       "fill in the target, or rerun with --on-missing-target drop to drop such rows",
                       Where{ds.source, ds.line(i), static_cast<int64_t>(t + 1), row});
@@ -123,6 +126,15 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
   }
   cfg.task = res.decision.task;
   validate_target(ds, t, cfg.task);
+  if (is_classification(cfg.task) && ds.rows() > 0) {
+    for (const auto& c : class_counts(ds.columns[t])) {
+      const double share = static_cast<double>(c.count) / static_cast<double>(ds.rows());
+      if (share < res.rarest_share) {
+        res.rarest_share = share;
+        res.rarest_class = c.label;
+      }
+    }
+  }
   cfg.metric = o.metric.empty() ? default_metric(cfg.task) : o.metric;
   if (!metric_fits_task(cfg.metric, cfg.task))
     throw_bad_input(fmt::format("--metric {} does not fit a {} task", cfg.metric, to_string(cfg.task)),

@@ -51,6 +51,25 @@ TEST(Cli, InitTwiceNeedsForceAndForceResplits) {
   EXPECT_EQ(s["target"], "a");
 }
 
+// A class under 10% of the rows gets a note at init when the metric is plain error; a
+// balanced target, or another metric, gets none.
+TEST(Cli, InitNotesARareClassWhenTheMetricIsError) {
+  TempDir tmp;
+  std::string t = "a,y\n";
+  for (int i = 0; i < 200; ++i) t += std::to_string(i) + "," + (i % 25 == 0 ? "fraud" : "ok") + "\n";  // 4% fraud
+  write_file(tmp.str("rare.csv"), t);
+  auto r = run_mlloop({"init", tmp.str("rare.csv"), "--target", "y", "--dir", tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("note: class 'fraud' is 4.0% of the rows"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--metric auc"), std::string::npos) << r.out;
+  auto auc = run_mlloop({"init", tmp.str("rare.csv"), "--target", "y", "--metric", "auc", "--dir", tmp.str("q")});
+  ASSERT_EQ(auc.exit_code, 0) << auc.err;
+  EXPECT_EQ(auc.out.find("note: class"), std::string::npos) << auc.out;
+  auto balanced = run_mlloop({"init", small_csv(tmp), "--target", "y", "--dir", tmp.str("b")});  // a third "no"
+  ASSERT_EQ(balanced.exit_code, 0) << balanced.err;
+  EXPECT_EQ(balanced.out.find("note: class"), std::string::npos) << balanced.out;
+}
+
 TEST(Cli, BadFlagsAndMissingProjectAreExit2) {
   TempDir tmp;
   std::string data = small_csv(tmp);

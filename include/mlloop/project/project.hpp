@@ -51,6 +51,10 @@ struct InitResult {
   bool task_overridden = false;
   std::vector<SourceSummary> sources;
   std::map<SplitName, size_t> counts;
+  // Classification: the rarest class of the data file and its share of the rows, for the
+  // note that plain error rewards a model that always predicts the majority.
+  std::string rarest_class;
+  double rarest_share = 1;
 };
 
 InitResult init_project(const InitOptions& options, Context& ctx);
