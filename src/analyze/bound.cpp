@@ -151,12 +151,22 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
     double slope = sxx > 0 ? sxy / sxx : 0;
     double intercept = mg - slope * md;
     // The Gamma test estimates the noise itself: it is the point estimate, and the lower
-    // end; the best out-of-fold RMSE is the upper end.
-    b.low = std::min(std::sqrt(std::max(0.0, intercept)), b.high);
-    b.value = b.low;
-    b.method = "gamma_test+oof";
+    // end; the best out-of-fold RMSE is the upper end. A negative intercept is no estimate
+    // at all: the target varies faster between far neighbours than the line through the
+    // near ones allows (noise that grows with the target, as prices do). The bound is then
+    // only [0, best out-of-fold RMSE], and its midpoint the estimate, as for classes; a 0
+    // would make any model's training error look like avoidable bias.
     b.evidence["gamma_intercept"] = intercept;
     b.evidence["gamma_slope"] = slope;
+    if (intercept <= 0) {
+      b.low = 0;
+      b.value = b.high / 2;
+      b.method = "oof_only:gamma_test_failed";
+      return b;
+    }
+    b.low = std::min(std::sqrt(intercept), b.high);
+    b.value = b.low;
+    b.method = "gamma_test+oof";
     return b;
   }
   b.value = (b.low + b.high) / 2;
