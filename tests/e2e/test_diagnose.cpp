@@ -235,6 +235,33 @@ TEST(Diagnose, LabelNoiseIsFoundWithPrecisionAndRecall) {
   EXPECT_TRUE(l01);
 }
 
+// diamonds' price: noise that grows with the price, and cheap stones packed densely. On this
+// project's training rows the Gamma test's intercept comes out negative: no noise estimate.
+// The bound must fall back to [0, best out-of-fold RMSE] with its midpoint as the estimate;
+// an optimum of 0 made the gbdt's whole training RMSE look like avoidable bias, where its
+// real bottleneck is variance. Label issues must not flag the honest expensive stones.
+TEST(Diagnose, DiamondsPriceFallsBackToTheBracketAndReadsVariance) {
+  TempDir tmp;
+  ASSERT_EQ(run_mlloop({"init", shared_dir() + "/data/diamonds.csv", "--target", "price", "--dir", tmp.str("p")}).exit_code, 0);
+  ASSERT_EQ(run_mlloop({"train", "--dir", tmp.str("p"), "--model", "gbdt"}).exit_code, 0);
+  auto r = run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto d = nlohmann::json::parse(r.out);
+  nlohmann::json bound;
+  for (const auto& f : d["findings"])
+    if (f["code"] == "MLL-O01") bound = f["evidence"];
+  SCOPED_TRACE(bound.dump());
+  ASSERT_TRUE(bound.is_object());
+  ASSERT_LE(bound["evidence"]["gamma_intercept"].get<double>(), 0.0) << "the split no longer defeats the Gamma test";
+  EXPECT_EQ(bound["method"], "oof_only:gamma_test_failed");
+  const auto& opt = d["errors"]["optimal"];
+  EXPECT_EQ(opt["low"].get<double>(), 0.0);
+  EXPECT_GT(opt["high"].get<double>(), 300.0);
+  EXPECT_DOUBLE_EQ(opt["value"].get<double>(), opt["high"].get<double>() / 2);
+  EXPECT_EQ(d["bottleneck"], "variance");
+  EXPECT_LT(d["label_issues"]["estimated_noise_rate"].get<double>(), 0.04);
+}
+
 TEST(Diagnose, ConflictingDuplicatesFailMemorization) {
   TempDir tmp;
   auto d = diagnose_after("conflicting_duplicates", {"--model", "gbdt"}, tmp);
