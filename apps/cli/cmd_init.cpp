@@ -32,12 +32,13 @@ int run_init(const InitOptions& args, Context& ctx) {
   }
   fmt::print(out, "task   {}: {}\n", to_string(c.task), r.decision.reason);
   fmt::print(out, "metric {}{}\n", c.metric, args.metric.empty() ? fmt::format(" (default for {})", is_classification(c.task) ? "classification" : "regression") : "");
-  // A rare class makes plain error a poor guide: always predicting the majority scores about
-  // the rare class's share, and a model that finds none of the rare rows looks nearly as good.
-  if (c.metric == "error" && r.rarest_share < 0.1)
+  // A rare class makes plain error a poor guide: a model that never predicts it loses only
+  // its share. Rare means under 10% of the rows and under half a balanced share (so ten or
+  // more balanced classes get no note).
+  if (c.metric == "error" && r.classes > 0 && r.rarest_share < 0.1 && r.rarest_share < 0.5 / static_cast<double>(r.classes))
     fmt::print(out,
                "      note: class '{}' is {:.1f}% of the rows: a model that never predicts it has an error of about "
-               "{:.1f}%; if the rare class matters, init again with --metric auc, f1 or logloss\n",
+               "{:.1f}%; if the rare class matters, init again with --force --metric auc, f1 or logloss\n",
                r.rarest_class, 100 * r.rarest_share, 100 * r.rarest_share);
   if (c.reference_error) fmt::print(out, "reference error {} (human-level or existing system)\n", *c.reference_error);
   if (c.goal) fmt::print(out, "goal   dev {} <= {}\n", c.metric, *c.goal);

@@ -23,19 +23,20 @@ using analyze::take_rows;
 namespace {
 constexpr size_t kMaxRows = 200000;
 constexpr int kFolds = 5;
-// Rows enough to measure an error rate to about +-0.006 (95%, at 15%): the held-out rows of
-// the out-of-fold losses, and the queries of the leave-one-out neighbour search. A smaller
-// table uses every row, as before; a larger one measures on a seeded sample of this many, which
-// leaves each estimate's expectation alone (every fit still trains on 4/5 of the rows, every
-// neighbour is searched among all of them) and cuts their cost: on 170,000 rows, 1 fold
-// fitted instead of 5, and 20,000 neighbour queries instead of 170,000.
+// Rows enough to measure an error rate to about +-0.006 (95%, at 15%): at least this many
+// held-out rows for the out-of-fold losses (whole folds, so up to a fold more), and exactly
+// this many queries for the leave-one-out neighbour search. A table of up to 25,000 rows
+// uses every fold and every row as a query, as before; a larger one measures on seeded
+// subsets, which leaves each estimate's expectation alone (every fit still trains on 4/5 of
+// the rows, every neighbour is searched among all of them) and cuts their cost: on 170,000
+// rows, 1 fold fitted instead of 5, and 20,000 neighbour queries instead of 170,000.
 constexpr size_t kEvalRows = 20000;
 
 // Held-out loss (error rate, or RMSE) of a family over the seeded folds of the shared
-// out-of-fold predictions: every fold on a table of up to kEvalRows rows; on a larger one,
-// the first folds until their held-out rows number kEvalRows.
+// out-of-fold predictions: the first folds until their held-out rows number kEvalRows (every
+// fold on a small table). `held_out` gets that number of rows.
 double out_of_fold_loss(const Family& family, const Params& params, const TaskShape& shape, const Matrix& x,
-                        const std::vector<float>& y, Context& ctx) {
+                        const std::vector<float>& y, Context& ctx, size_t& held_out) {
   const std::vector<int> fold = analyze::fold_of(x.rows, kFolds, ctx.seed + 53);
   const size_t per_fold = std::max<size_t>(1, x.rows / kFolds);
   const int used = static_cast<int>(std::min<size_t>(kFolds, (kEvalRows + per_fold - 1) / per_fold));
@@ -58,6 +59,7 @@ double out_of_fold_loss(const Family& family, const Params& params, const TaskSh
     }
     held_rows += held.size();
   }
+  held_out = held_rows;
   loss /= static_cast<double>(std::max<size_t>(1, held_rows));
   return shape.classification ? loss : std::sqrt(loss);
 }
@@ -107,11 +109,13 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
 
   OptimalBound b;
   b.evidence["rows"] = x.rows;
-  b.evidence["evaluated_rows"] = std::min(x.rows, kEvalRows);
   b.evidence["feature_weights"] = w;
   // 2. Upper end: the best out-of-fold loss.
-  double oof_gbdt = out_of_fold_loss(gbdt, Params::object(), shape, x, y, ctx);
-  double oof_linear = out_of_fold_loss(registry.get("linear"), Params::object(), shape, x, y, ctx);
+  size_t held_out = 0;
+  double oof_gbdt = out_of_fold_loss(gbdt, Params::object(), shape, x, y, ctx, held_out);
+  double oof_linear = out_of_fold_loss(registry.get("linear"), Params::object(), shape, x, y, ctx, held_out);
+  b.evidence["held_out_rows"] = held_out;
+  b.evidence["neighbour_queries"] = std::min(x.rows, kEvalRows);
   b.evidence["oof_gbdt"] = oof_gbdt;
   b.evidence["oof_linear"] = oof_linear;
   b.high = std::min(oof_gbdt, oof_linear);
@@ -158,13 +162,17 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
     // would make any model's training error look like avoidable bias.
     b.evidence["gamma_intercept"] = intercept;
     b.evidence["gamma_slope"] = slope;
-    if (intercept <= 0) {
+    b.evidence["gamma_nearest"] = gamma[0];
+    // Near 0 either way, the intercept says the noise is about 0 (a target with next to no
+    // noise, whose estimate sampling error pushes just below 0). Only an intercept well below
+    // 0, a tenth of the nearest neighbours' semi-variance or more, is a failed test.
+    if (intercept < -0.1 * gamma[0]) {
       b.low = 0;
       b.value = b.high / 2;
       b.method = "oof_only:gamma_test_failed";
       return b;
     }
-    b.low = std::min(std::sqrt(intercept), b.high);
+    b.low = std::min(std::sqrt(std::max(0.0, intercept)), b.high);
     b.value = b.low;
     b.method = "gamma_test+oof";
     return b;

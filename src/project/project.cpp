@@ -127,7 +127,9 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
   cfg.task = res.decision.task;
   validate_target(ds, t, cfg.task);
   if (is_classification(cfg.task) && ds.rows() > 0) {
-    for (const auto& c : class_counts(ds.columns[t])) {
+    const auto classes = class_counts(ds.columns[t]);
+    res.classes = classes.size();
+    for (const auto& c : classes) {
       const double share = static_cast<double>(c.count) / static_cast<double>(ds.rows());
       if (share < res.rarest_share) {
         res.rarest_share = share;

@@ -21,12 +21,14 @@ Remedy augment() {
   r.implement = [](const LoopView& v, CandidateTrainer& t) {
     std::vector<Candidate> c;
     if (standardized(v) && v.incumbent.model != "linear") {
-      // An incumbent that already trains on noisy copies gets the two neighbours of its
-      // setting (half the noise; twice the copies), not its own setting again.
+      // An incumbent that already trains on noisy copies gets two neighbours of its setting,
+      // not its own setting again: half the noise, and twice the copies (up to 4 copies, each
+      // a full copy of the training rows; then twice the noise instead).
       const double sigma0 = v.incumbent_recipe.noise;
       const int copies0 = v.incumbent_recipe.noise_copies;
       std::vector<std::pair<double, int>> settings = {{0.1, 1}, {0.3, 1}};
-      if (copies0 > 0) settings = {{sigma0 / 2, copies0}, {sigma0, 2 * copies0}};
+      if (copies0 > 0)
+        settings = {{sigma0 / 2, copies0}, copies0 < 4 ? std::pair<double, int>{sigma0, 2 * copies0} : std::pair<double, int>{2 * sigma0, copies0}};
       for (auto [sigma, copies] : settings) {
         Candidate k{v.incumbent.model, v.incumbent.params, v.incumbent_recipe,
                     fmt::format("{} noisy cop{} per row, noise std {}", copies, copies == 1 ? "y" : "ies", num(sigma))};

@@ -68,6 +68,13 @@ TEST(Cli, InitNotesARareClassWhenTheMetricIsError) {
   auto balanced = run_mlloop({"init", small_csv(tmp), "--target", "y", "--dir", tmp.str("b")});  // a third "no"
   ASSERT_EQ(balanced.exit_code, 0) << balanced.err;
   EXPECT_EQ(balanced.out.find("note: class"), std::string::npos) << balanced.out;
+  // Twelve balanced classes: each is 8.3% of the rows, and none is rare.
+  std::string many = "a,y\n";
+  for (int i = 0; i < 240; ++i) many += std::to_string(i) + ",k" + std::to_string(i % 12) + "\n";
+  write_file(tmp.str("many.csv"), many);
+  auto twelve = run_mlloop({"init", tmp.str("many.csv"), "--target", "y", "--dir", tmp.str("m")});
+  ASSERT_EQ(twelve.exit_code, 0) << twelve.err;
+  EXPECT_EQ(twelve.out.find("note: class"), std::string::npos) << twelve.out;
 }
 
 TEST(Cli, BadFlagsAndMissingProjectAreExit2) {

@@ -83,6 +83,16 @@ TEST(Remedies, AugmentOnANoisyIncumbentNeverProposesItsOwnSetting) {
   EXPECT_EQ(c[1].label, "2 noisy copies per row, noise std 0.1");
 }
 
+TEST(Remedies, AugmentStopsDoublingTheCopiesAtFour) {
+  Fixture f("mlp", Task::regression);
+  f.view.incumbent_recipe.noise = 0.2;
+  f.view.incumbent_recipe.noise_copies = 4;
+  auto c = f.propose("augment");
+  ASSERT_EQ(c.size(), 2u);
+  for (const auto& k : c) EXPECT_LE(k.recipe.noise_copies, 4) << k.label;
+  EXPECT_DOUBLE_EQ(c[1].recipe.noise, 0.4);
+}
+
 TEST(Remedies, AugmentDoesNotOversampleTwice) {
   // gbdt reads raw features: its only augmentation is oversampling the minority classes.
   Fixture f("gbdt", Task::binary);

@@ -55,6 +55,7 @@ struct InitResult {
   // note that plain error rewards a model that always predicts the majority.
   std::string rarest_class;
   double rarest_share = 1;
+  size_t classes = 0;
 };
 
 InitResult init_project(const InitOptions& options, Context& ctx);
