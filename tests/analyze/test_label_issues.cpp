@@ -76,3 +76,40 @@ TEST(LabelIssues, RegressionWithNoiseGrowingWithTheTargetFindsThePlantedErrors) 
   // ten times that at the bottom.
   expect_finds_the_planted(make(3000, 0.05, 0.1, 4), 0.06);
 }
+
+// Above 50,000 rows the out-of-fold probabilities come from 3 folds instead of 5: confident
+// learning must still find the planted flips. A linear boundary, 10% of the labels flipped.
+TEST(LabelIssues, LargeClassificationUsesThreeFoldsAndFindsTheFlips) {
+  const size_t n = 60000;
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> g(0, 1);
+  std::uniform_real_distribution<double> u(0, 1);
+  AnalysisData d;
+  d.shape = TaskShape{true, 2};
+  d.class_names = {"a", "b"};
+  d.x = Matrix{n, 4, std::vector<float>(n * 4)};
+  std::set<int64_t> flipped;
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j < 4; ++j) d.x.at(i, j) = static_cast<float>(g(rng));
+    int label = d.x.at(i, 0) + 0.5 * d.x.at(i, 1) > 0 ? 1 : 0;
+    if (u(rng) < 0.1) {
+      label = 1 - label;
+      flipped.insert(static_cast<int64_t>(i));
+    }
+    d.y.push_back(static_cast<float>(label));
+    d.row_ids.push_back(static_cast<int64_t>(i));
+  }
+  d.x_std = d.x;
+  Registry registry;
+  register_builtins(registry);
+  std::ostringstream sink;
+  Context ctx(sink, sink);
+  ctx.threads = 2;
+  nlohmann::json li = label_issues(d, registry, ctx);
+  EXPECT_EQ(li["folds"], 3);
+  EXPECT_NEAR(li["estimated_noise_rate"].get<double>(), 0.10, 0.02);
+  size_t hit = 0;
+  for (int64_t r : li["rows"]) hit += flipped.count(r);
+  EXPECT_GE(static_cast<double>(hit) / static_cast<double>(li["rows"].size()), 0.8);  // precision
+  EXPECT_GE(static_cast<double>(hit) / static_cast<double>(flipped.size()), 0.8);     // recall
+}
