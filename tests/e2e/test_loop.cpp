@@ -288,6 +288,17 @@ TEST(Loop, AProgressBarOnATerminalAndNoneOnAPipe) {
   ASSERT_EQ(piped.exit_code, 0) << piped.err;
   EXPECT_EQ(piped.out.find('\r'), std::string::npos);
   EXPECT_EQ(piped.err.find('\r'), std::string::npos);
+
+  // mlloop diagnose: the same, a bar on a terminal ("analyzing"), none on a pipe.
+  const std::string diag = shell_quote(MLLOOP_BINARY) + " diagnose --dir " + shell_quote(tmp.str("p"));
+  auto dtty = run_shell("script -qec " + shell_quote(diag) + " /dev/null");
+  ASSERT_EQ(dtty.exit_code, 0) << dtty.out << dtty.err;
+  EXPECT_NE(dtty.out.find("analyzing"), std::string::npos) << dtty.out;
+  EXPECT_NE(dtty.out.find("diagnosis of run"), std::string::npos) << dtty.out;
+  auto dpipe = run_mlloop({"diagnose", "--dir", tmp.str("p")});
+  ASSERT_EQ(dpipe.exit_code, 0) << dpipe.err;
+  EXPECT_EQ(dpipe.out.find('\r'), std::string::npos);
+  EXPECT_EQ(dpipe.out.find("analyzing"), std::string::npos);
 }
 
 // On a pipe (a log file, `| tee`), the loop's lines come out as they happen, not all at the
