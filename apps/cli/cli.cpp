@@ -1,6 +1,8 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
 #include <iostream>
 #include <system_error>
 
@@ -9,6 +11,11 @@
 #include "mlloop/core/text.hpp"
 
 namespace mlloop::cli {
+
+std::ostream* progress_stream(Context& ctx, bool json) {
+  if (ctx.quiet || !::isatty(json ? STDERR_FILENO : STDOUT_FILENO)) return nullptr;
+  return json ? &ctx.err() : &ctx.out();
+}
 
 int run_cli(int argc, const char* const* argv, Context& ctx) {
   CLI::App app{"mlloop: runs the machine-learning engineering loop on a CSV file, and shows every step"};

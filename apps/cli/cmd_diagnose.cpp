@@ -1,6 +1,5 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
-#include <unistd.h>
 
 #include "commands.hpp"
 #include "mlloop/analyze/diagnosis.hpp"
@@ -18,8 +17,7 @@ int run_diagnose(const DiagnoseArgs& args, Context& ctx) {
   {
     // The analyses fit models (minutes on a large table, the first time: results are cached
     // per run): on a terminal a bar follows each fit (on stderr under --json); none on a pipe.
-    const bool tty = !ctx.quiet && ::isatty(args.json ? STDERR_FILENO : STDOUT_FILENO);
-    ProgressFeed feed(ctx, tty ? (args.json ? &ctx.err() : &ctx.out()) : nullptr, "analyzing");
+    ProgressFeed feed(ctx, progress_stream(ctx, args.json), "analyzing");
     d = diagnose(project, args.run, registry, ctx);
   }
   project.store->set_meta("last_bottleneck", d["bottleneck"].get<std::string>());

@@ -1,6 +1,5 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
-#include <unistd.h>
 
 #include "commands.hpp"
 #include "mlloop/core/error.hpp"
@@ -26,8 +25,7 @@ int run_train(const TrainArgs& args, Context& ctx) {
   TrainOutcome r;
   {
     // On a terminal, a bar over the rounds or epochs (on stderr under --json); none on a pipe.
-    const bool tty = !ctx.quiet && ::isatty(args.json ? STDERR_FILENO : STDOUT_FILENO);
-    ProgressFeed feed(ctx, tty ? (args.json ? &ctx.err() : &ctx.out()) : nullptr, "training " + family.name);
+    ProgressFeed feed(ctx, progress_stream(ctx, args.json), "training " + family.name);
     r = train_run(project, data, registry, req, ctx);
   }
   const std::string& metric = project.config.metric;

@@ -108,6 +108,10 @@ int run_info(const InfoArgs& args, Context& ctx);
 int run_status(const StatusArgs& args, Context& ctx);
 int run_demo(const DemoArgs& args, Context& ctx);
 
+// Where a command draws its progress bar: stdout when it is a terminal, or stderr under
+// --json (stdout then carries the JSON); nowhere on a pipe, or when quiet.
+std::ostream* progress_stream(Context& ctx, bool json);
+
 // Parses argv and runs the command; maps errors to exit codes (CONTRACT.md).
 int run_cli(int argc, const char* const* argv, Context& ctx);
 

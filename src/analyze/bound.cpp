@@ -8,7 +8,6 @@
 #include <numeric>
 
 #include "mlloop/core/context.hpp"
-#include "mlloop/core/error.hpp"
 #include "mlloop/metrics/metrics.hpp"
 #include "mlloop/model/knn.hpp"
 #include "mlloop/split/splitter.hpp"
@@ -36,31 +35,23 @@ constexpr size_t kEvalRows = 20000;
 // out-of-fold predictions: the first folds until their held-out rows number kEvalRows (every
 // fold on a small table). `held_out` gets that number of rows.
 double out_of_fold_loss(const Family& family, const Params& params, const TaskShape& shape, const Matrix& x,
-                        const std::vector<float>& y, Context& ctx, size_t& held_out) {
-  const std::vector<int> fold = analyze::fold_of(x.rows, kFolds, ctx.seed + 53);
+                        const std::vector<float>& y, const Registry& registry, Context& ctx, size_t& held_out) {
   const size_t per_fold = std::max<size_t>(1, x.rows / kFolds);
   const int used = static_cast<int>(std::min<size_t>(kFolds, (kEvalRows + per_fold - 1) / per_fold));
+  std::vector<size_t> rows;
+  std::vector<float> out = out_of_fold_predictions(x, y, shape, family.name, params, registry, ctx, kFolds, used, &rows);
+  std::sort(rows.begin(), rows.end());  // summed in row order: every fold gives the sum the full pass gave
   double loss = 0;
-  size_t held_rows = 0;
-  for (int f = 0; f < used; ++f) {
-    if (ctx.deadline_passed()) throw BudgetExhausted();
-    std::vector<size_t> train, held;
-    for (size_t i = 0; i < x.rows; ++i) (fold[i] == f ? held : train).push_back(i);
-    auto model = quick_fit(family, params, shape, take_rows(x, train), take(y, train), ctx);
-    std::vector<float> out = model->predict(take_rows(x, held));
-    for (size_t i = 0; i < held.size(); ++i) {
-      const float truth = y[held[i]];
-      if (shape.classification) {
-        const float* p = out.data() + i * shape.classes;
-        loss += static_cast<float>(std::max_element(p, p + shape.classes) - p) != truth;
-      } else {
-        loss += (out[i] - truth) * (out[i] - truth);
-      }
+  for (size_t i : rows) {
+    if (shape.classification) {
+      const float* p = out.data() + i * shape.classes;
+      loss += static_cast<float>(std::max_element(p, p + shape.classes) - p) != y[i];
+    } else {
+      loss += (out[i] - y[i]) * (out[i] - y[i]);
     }
-    held_rows += held.size();
   }
-  held_out = held_rows;
-  loss /= static_cast<double>(std::max<size_t>(1, held_rows));
+  held_out = rows.size();
+  loss /= static_cast<double>(std::max<size_t>(1, rows.size()));
   return shape.classification ? loss : std::sqrt(loss);
 }
 }  // namespace
@@ -112,8 +103,8 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
   b.evidence["feature_weights"] = w;
   // 2. Upper end: the best out-of-fold loss.
   size_t held_out = 0;
-  double oof_gbdt = out_of_fold_loss(gbdt, Params::object(), shape, x, y, ctx, held_out);
-  double oof_linear = out_of_fold_loss(registry.get("linear"), Params::object(), shape, x, y, ctx, held_out);
+  double oof_gbdt = out_of_fold_loss(gbdt, Params::object(), shape, x, y, registry, ctx, held_out);
+  double oof_linear = out_of_fold_loss(registry.get("linear"), Params::object(), shape, x, y, registry, ctx, held_out);
   b.evidence["held_out_rows"] = held_out;
   b.evidence["neighbour_queries"] = std::min(x.rows, kEvalRows);
   b.evidence["oof_gbdt"] = oof_gbdt;

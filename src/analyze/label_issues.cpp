@@ -17,12 +17,14 @@ namespace mlloop {
 
 std::vector<float> out_of_fold_predictions(const Matrix& x, const std::vector<float>& y, const TaskShape& shape,
                                            const std::string& family, const Params& params, const Registry& registry,
-                                           Context& ctx, int folds) {
+                                           Context& ctx, int folds, int fit_folds, std::vector<size_t>* predicted) {
   const size_t width = shape.classification ? shape.classes : 1;
   std::vector<float> out(x.rows * width, 0.f);
   std::vector<int> fold = analyze::fold_of(x.rows, folds, ctx.seed + 53);
   const Family& fam = registry.get(family);
-  for (int f = 0; f < folds; ++f) {
+  const int fitted = fit_folds > 0 ? std::min(fit_folds, folds) : folds;
+  if (predicted) predicted->clear();
+  for (int f = 0; f < fitted; ++f) {
     if (ctx.deadline_passed()) throw BudgetExhausted();
     std::vector<size_t> train, held;
     for (size_t i = 0; i < x.rows; ++i) (fold[i] == f ? held : train).push_back(i);
@@ -30,6 +32,7 @@ std::vector<float> out_of_fold_predictions(const Matrix& x, const std::vector<fl
     std::vector<float> p = model->predict(analyze::take_rows(x, held));
     for (size_t i = 0; i < held.size(); ++i)
       std::copy_n(p.data() + i * width, width, out.data() + held[i] * width);
+    if (predicted) predicted->insert(predicted->end(), held.begin(), held.end());
   }
   return out;
 }

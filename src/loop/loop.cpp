@@ -199,6 +199,8 @@ class Loop {
 
  private:
   std::ostream* log() const { return options_.log; }
+  // The stream of the progress bars: the blocks' stream when it is a terminal, else none.
+  std::ostream* bar() const { return options_.progress ? log() : nullptr; }
   template <typename... A>
   void say(fmt::format_string<A...> f, A&&... a) {
     if (!log()) return;
@@ -268,7 +270,7 @@ double Loop::train_candidate(const Candidate& c, int64_t iteration, IterationTra
   {
     // On a terminal: a bar of the rounds or epochs done out of those planned (early stopping
     // may end a run before the bar fills), redrawn at most 10 times a second.
-    ProgressFeed feed(ctx_, options_.progress ? log() : nullptr,
+    ProgressFeed feed(ctx_, bar(),
                       fmt::format("candidate {}: {}", trained_in_iteration_, c.label));
     o = train_run(project_, *data_, registry_, req, ctx_);
   }
@@ -420,7 +422,7 @@ json Loop::run() {
     try {
       // The analysis fits models too (the bound's out-of-fold fits, cross-validation, the data
       // analyses): a minute and more on a large table, so a terminal gets a bar for it.
-      ProgressFeed feed(ctx_, options_.progress ? log() : nullptr, fmt::format("analyzing run {}", *inc));
+      ProgressFeed feed(ctx_, bar(), fmt::format("analyzing run {}", *inc));
       d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, !check_flexible});
       if (check_flexible && d["bottleneck"] != "avoidable_bias" && !near_optimum())
         d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, true});
@@ -506,7 +508,7 @@ json Loop::run() {
     if (uses_cv(cfg_, *project_.store)) {
       try {
         std::optional<ProgressFeed> feed;
-        feed.emplace(ctx_, options_.progress ? log() : nullptr, "measuring: cross-validation");
+        feed.emplace(ctx_, bar(), "measuring: cross-validation");
         inc_cv = cross_validate(project_, *data_, inc_run, registry_, ctx_, 1);
         if (inc_cv->dev_separate) inc_cv.reset();  // dev is its own distribution: judge on dev
         // Candidates are cross-validated best dev error first. Those significantly worse on dev
@@ -542,7 +544,7 @@ json Loop::run() {
           } catch (const std::runtime_error& e) {
             feed.reset();  // the bar's line is cleared before the message
             say("  measure   cross-validation of run {} failed ({}); it is not judged\n", t->run, e.what());
-            feed.emplace(ctx_, options_.progress ? log() : nullptr, "measuring: cross-validation");
+            feed.emplace(ctx_, bar(), "measuring: cross-validation");
             continue;
           }
           const CvResult& cv = cand_cv.emplace(t->run, std::move(*one)).first->second;
@@ -648,7 +650,7 @@ json Loop::run() {
     try {
       json d;
       {
-        ProgressFeed feed(ctx_, options_.progress ? log() : nullptr, fmt::format("learning curve of run {}", *inc));
+        ProgressFeed feed(ctx_, bar(), fmt::format("learning curve of run {}", *inc));
         d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false});
         bool need_curve = d["bottleneck"] == "variance" && d["learning_curve"].is_null();
         if (need_curve) d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{true});

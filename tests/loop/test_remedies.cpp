@@ -33,6 +33,12 @@ struct Fixture {
     view.incumbent.model = model;
     view.incumbent.params = resolve_params(registry.get(model), Params::object());
   }
+  // The incumbent already trains on `copies` noisy copies of each row, noise std `sigma`.
+  Fixture& noisy(double sigma, int copies) {
+    view.incumbent_recipe.noise = sigma;
+    view.incumbent_recipe.noise_copies = copies;
+    return *this;
+  }
   std::vector<Candidate> propose(const std::string& remedy) {
     const Remedy* r = find_remedy(remedy);
     EXPECT_NE(r, nullptr) << remedy;
@@ -70,9 +76,7 @@ TEST(Remedies, AugmentStartsWithOneNoisyCopy) {
 
 TEST(Remedies, AugmentOnANoisyIncumbentNeverProposesItsOwnSetting) {
   Fixture f("mlp", Task::regression);
-  f.view.incumbent_recipe.noise = 0.1;
-  f.view.incumbent_recipe.noise_copies = 1;
-  auto c = f.propose("augment");
+  auto c = f.noisy(0.1, 1).propose("augment");
   ASSERT_EQ(c.size(), 2u);
   for (const auto& k : c)
     EXPECT_FALSE(k.recipe.noise == 0.1 && k.recipe.noise_copies == 1) << k.label;
@@ -85,9 +89,7 @@ TEST(Remedies, AugmentOnANoisyIncumbentNeverProposesItsOwnSetting) {
 
 TEST(Remedies, AugmentStopsDoublingTheCopiesAtFour) {
   Fixture f("mlp", Task::regression);
-  f.view.incumbent_recipe.noise = 0.2;
-  f.view.incumbent_recipe.noise_copies = 4;
-  auto c = f.propose("augment");
+  auto c = f.noisy(0.2, 4).propose("augment");
   ASSERT_EQ(c.size(), 2u);
   for (const auto& k : c) EXPECT_LE(k.recipe.noise_copies, 4) << k.label;
   EXPECT_DOUBLE_EQ(c[1].recipe.noise, 0.4);

@@ -49,9 +49,12 @@ struct AnalysisInputs {
 };
 AnalysisInputs analysis_inputs(const Project& project, const ProjectData& data);
 
-// Out-of-fold predictions of a family over seeded folds (rows x classes, or values).
+// Out-of-fold predictions of a family over seeded folds (rows x classes, or values). With
+// `fit_folds` > 0 only the first that many folds are fitted, and only their held-out rows are
+// predicted (the others stay 0); `predicted`, when given, gets those rows in fold order.
 std::vector<float> out_of_fold_predictions(const Matrix& x, const std::vector<float>& y, const TaskShape& shape,
                                            const std::string& family, const Params& params, const Registry& registry,
-                                           Context& ctx, int folds = 5);
+                                           Context& ctx, int folds = 5, int fit_folds = 0,
+                                           std::vector<size_t>* predicted = nullptr);
 
 }  // namespace mlloop
