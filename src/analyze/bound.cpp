@@ -54,6 +54,61 @@ double out_of_fold_loss(const Family& family, const Params& params, const TaskSh
   loss /= static_cast<double>(std::max<size_t>(1, rows.size()));
   return shape.classification ? loss : std::sqrt(loss);
 }
+
+// The Gamma test's points, per query: the squared distance to its k-th neighbour and half the
+// squared target difference, k = 1..p (queries x p, row-major).
+struct GammaPoints {
+  size_t queries = 0;
+  std::vector<double> delta, gamma;
+};
+
+GammaPoints gamma_points(const Neighbours& nb, const std::vector<float>& y, size_t queries, size_t p) {
+  GammaPoints g;
+  g.queries = queries;
+  g.delta.resize(queries * p);
+  g.gamma.resize(queries * p);
+  for (size_t i = 0; i < queries; ++i)
+    for (size_t k = 0; k < p; ++k) {
+      g.delta[i * p + k] = nb.dist2[i * p + k];
+      const double d = y[static_cast<size_t>(nb.index[i * p + k])] - y[i];
+      g.gamma[i * p + k] = 0.5 * d * d;
+    }
+  return g;
+}
+
+struct GammaLine {
+  // nearest: gamma at k = 1; nearest_distance: delta at k = 1
+  double intercept = 0, slope = 0, nearest = 0, nearest_distance = 0;
+};
+
+// The least-squares line through the p points (mean delta_k, mean gamma_k) over the queries.
+GammaLine gamma_line(const GammaPoints& g, size_t p) {
+  const size_t queries = g.queries;
+  std::vector<double> delta(p, 0), gamma(p, 0);
+  for (size_t i = 0; i < queries; ++i)
+    for (size_t k = 0; k < p; ++k) {
+      delta[k] += g.delta[i * p + k];
+      gamma[k] += g.gamma[i * p + k];
+    }
+  for (size_t k = 0; k < p; ++k) {
+    delta[k] /= static_cast<double>(queries);
+    gamma[k] /= static_cast<double>(queries);
+  }
+  const double md = std::accumulate(delta.begin(), delta.end(), 0.0) / static_cast<double>(p);
+  const double mg = std::accumulate(gamma.begin(), gamma.end(), 0.0) / static_cast<double>(p);
+  double sxy = 0, sxx = 0;
+  for (size_t k = 0; k < p; ++k) {
+    sxy += (delta[k] - md) * (gamma[k] - mg);
+    sxx += (delta[k] - md) * (delta[k] - md);
+  }
+  GammaLine l;
+  l.slope = sxx > 0 ? sxy / sxx : 0;
+  l.intercept = mg - l.slope * md;
+  l.nearest = gamma[0];
+  l.nearest_distance = delta[0];
+  return l;
+}
+
 }  // namespace
 
 double cover_hart_lower_bound(double nn_error, size_t classes) {
@@ -125,26 +180,9 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
     // k-th neighbours on their squared distances, k = 1..10; the intercept is the noise variance.
     const size_t p = std::min<size_t>(10, x.rows - 1);
     Neighbours nb = knn_search(xw, queries, p, true, ctx.threads, ctx.deadline);
-    std::vector<double> delta(p, 0), gamma(p, 0);
-    for (size_t i = 0; i < nq; ++i)
-      for (size_t k = 0; k < p; ++k) {
-        delta[k] += nb.dist2[i * p + k];
-        double d = yw[static_cast<size_t>(nb.index[i * p + k])] - yw[i];
-        gamma[k] += 0.5 * d * d;
-      }
-    for (size_t k = 0; k < p; ++k) {
-      delta[k] /= static_cast<double>(nq);
-      gamma[k] /= static_cast<double>(nq);
-    }
-    double md = std::accumulate(delta.begin(), delta.end(), 0.0) / static_cast<double>(p);
-    double mg = std::accumulate(gamma.begin(), gamma.end(), 0.0) / static_cast<double>(p);
-    double sxy = 0, sxx = 0;
-    for (size_t k = 0; k < p; ++k) {
-      sxy += (delta[k] - md) * (gamma[k] - mg);
-      sxx += (delta[k] - md) * (delta[k] - md);
-    }
-    double slope = sxx > 0 ? sxy / sxx : 0;
-    double intercept = mg - slope * md;
+    const GammaPoints full = gamma_points(nb, yw, nq, p);
+    const GammaLine line = gamma_line(full, p);
+    const double intercept = line.intercept;
     // The Gamma test estimates the noise itself: it is the point estimate, and the lower
     // end; the best out-of-fold RMSE is the upper end. A negative intercept is no estimate
     // at all: the target varies faster between far neighbours than the line through the
@@ -152,20 +190,33 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
     // only [0, best out-of-fold RMSE], and its midpoint the estimate, as for classes; a 0
     // would make any model's training error look like avoidable bias.
     b.evidence["gamma_intercept"] = intercept;
-    b.evidence["gamma_slope"] = slope;
-    b.evidence["gamma_nearest"] = gamma[0];
+    b.evidence["gamma_slope"] = line.slope;
+    b.evidence["gamma_nearest"] = line.nearest;
     // Near 0 either way, the intercept says the noise is about 0 (a target with next to no
     // noise, whose estimate sampling error pushes just below 0). Only an intercept well below
     // 0, a tenth of the nearest neighbours' semi-variance or more, is a failed test.
-    if (intercept < -0.1 * gamma[0]) {
+    if (intercept < -0.1 * line.nearest) {
       b.low = 0;
       b.value = b.high / 2;
       b.method = "oof_only:gamma_test_failed";
       return b;
     }
-    b.low = std::min(std::sqrt(std::max(0.0, intercept)), b.high);
-    b.value = b.low;
+    // The intercept is an extrapolation, from the nearest neighbours' mean squared distance
+    // down to 0, and only as good as the line over that stretch. Near neighbours (few features
+    // that matter, many rows) make it short and the intercept close to the noise. Far ones
+    // (8 features that matter among 5,000 rows) make it long, and the target's own variation
+    // between neighbours bends the points (it levels off as they grow apart), so the line
+    // lands above the noise: 0.46 for a noise of 0.2. So the extrapolation is trusted for no
+    // more than its own length again: the lower end is the line's value one such stretch below
+    // 0 (the intercept less the line's rise up to the nearest neighbours), the upper end of the
+    // noise the intercept itself, and the estimate their midpoint. Near neighbours keep the
+    // three together; far ones widen the bracket towards 0 instead of reading "at the optimum".
+    const double noise_high = std::min(std::sqrt(std::max(0.0, intercept)), b.high);
+    const double rise = std::max(0.0, line.slope) * line.nearest_distance;
+    b.low = std::min(std::sqrt(std::max(0.0, intercept - rise)), noise_high);
+    b.value = (b.low + noise_high) / 2;
     b.method = "gamma_test+oof";
+    b.evidence["gamma_nearest_distance"] = line.nearest_distance;
     return b;
   }
   b.value = (b.low + b.high) / 2;
