@@ -47,7 +47,7 @@ json finding(const std::string& code, const std::string& severity, const std::st
 
 // v2 (2026-12-05): the bound measures on a seeded 20,000 rows above that size, and a failed
 // Gamma test no longer puts a regression optimum at 0; a project's earlier estimate is redone.
-std::string optimal_key(const ProjectConfig& c) { return fmt::format("optimal_estimate:v3:{}:{}", c.metric, c.seed); }
+std::string optimal_key(const ProjectConfig& c) { return fmt::format("optimal_estimate:v4:{}:{}", c.metric, c.seed); }
 
 // The diagnosis's "optimal" object.
 json bound_json(double value, double low, double high, const char* source) {

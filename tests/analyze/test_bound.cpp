@@ -33,9 +33,12 @@ OptimalBound estimate(const std::string& scenario, int rows, nlohmann::json& tru
   return estimate_optimal_error(p.transform(ds, all), p.target(ds, all), p.shape(), registry, ctx);
 }
 
-// A regression table of standard normal features, generated here: y = the sum over pairs
-// (x_2j, x_2j+1) of the first `relevant` features of sin(1.5 x_2j) x_2j+1, plus N(0, noise^2).
-OptimalBound estimate_pairs(size_t rows, size_t features, size_t relevant, double noise) {
+// A table of standard normal features, generated here: f = the sum over pairs (x_2j, x_2j+1)
+// of the first `relevant` features of sin(1.5 x_2j) x_2j+1; y = f + N(0, noise^2), or with
+// `classes`, 1 when that is above 0. `bayes` gets the noise (RMSE), or the Bayes error rate:
+// the mean over the rows of P(the noise flips the sign of f).
+OptimalBound estimate_pairs(size_t rows, size_t features, size_t relevant, double noise, bool classes = false,
+                            double* bayes = nullptr) {
   std::mt19937_64 rng(5);
   auto normal = [&] {  // Box-Muller on the engine's bits: the same numbers everywhere
     const double u1 = (static_cast<double>(rng() >> 11) + 0.5) / 9007199254740992.0;
@@ -44,18 +47,22 @@ OptimalBound estimate_pairs(size_t rows, size_t features, size_t relevant, doubl
   };
   Matrix x{rows, features, std::vector<float>(rows * features)};
   std::vector<float> y(rows);
+  double flip = 0;
   for (size_t i = 0; i < rows; ++i) {
     for (size_t j = 0; j < features; ++j) x.at(i, j) = static_cast<float>(normal());
     double f = 0;
     for (size_t j = 0; j + 1 < relevant; j += 2) f += std::sin(1.5 * x.at(i, j)) * x.at(i, j + 1);
-    y[i] = static_cast<float>(f + noise * normal());
+    const double v = f + noise * normal();
+    y[i] = static_cast<float>(classes ? (v > 0 ? 1.0 : 0.0) : v);
+    flip += 0.5 * std::erfc(std::abs(f) / noise / std::sqrt(2.0));
   }
+  if (bayes) *bayes = classes ? flip / static_cast<double>(rows) : noise;
   Registry registry;
   register_builtins(registry);
   std::ostringstream sink;
   Context ctx(sink, sink);
   ctx.threads = 2;
-  return estimate_optimal_error(x, y, TaskShape{false, 0}, registry, ctx);
+  return estimate_optimal_error(x, y, classes ? TaskShape{true, 2} : TaskShape{false, 0}, registry, ctx);
 }
 }  // namespace
 
@@ -108,6 +115,21 @@ TEST(Bound, RegressionBracketWidensWhenTheNeighboursAreFar) {
   EXPECT_LE(near.low, 0.1);
   EXPECT_GE(near.low, 0.07);
   EXPECT_NEAR(near.value, 0.1, 0.015);
+}
+
+// The same for classes: the leave-one-out 1-NN error overstates the asymptotic one when even
+// the nearest neighbour is far (here about 0.25 against a Bayes error near 0.07), and Cover–Hart
+// on it put the lower end at the gbdt's out-of-fold error. Extrapolated to distance 0, the
+// lower end is below the Bayes error and the estimate near it.
+TEST(Bound, ClassificationLowerEndHoldsWhenTheNeighboursAreFar) {
+  double bayes = 0;
+  OptimalBound b = estimate_pairs(5000, 8, 8, 0.3, true, &bayes);
+  SCOPED_TRACE(b.evidence.dump() + " bayes " + std::to_string(bayes));
+  EXPECT_GT(b.evidence["loo_1nn_error"].get<double>(), 2.5 * bayes);
+  EXPECT_LE(b.low, bayes);
+  EXPECT_GT(b.low, 0.25 * bayes);
+  EXPECT_NEAR(b.value, bayes, 0.03);
+  EXPECT_GT(b.high, bayes + 0.04);  // the default models are far from it
 }
 
 // Above 25,000 rows the held-out losses use the first folds until 20,000 held-out rows, and
