@@ -84,6 +84,7 @@ struct GammaLine {
 // The least-squares line through the p points (mean delta_k, mean gamma_k) over the queries.
 GammaLine gamma_line(const GammaPoints& g, size_t p) {
   const size_t queries = g.queries;
+  if (p == 0 || queries == 0) return {};  // no neighbours: no line (train has at least 14 rows)
   std::vector<double> delta(p, 0), gamma(p, 0);
   for (size_t i = 0; i < queries; ++i)
     for (size_t k = 0; k < p; ++k) {
@@ -166,6 +167,9 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
   b.evidence["oof_linear"] = oof_linear;
   b.high = std::min(oof_gbdt, oof_linear);
 
+  // The 10 nearest neighbours of each query (leave-one-out), for the lower end.
+  const size_t p = std::min<size_t>(10, x.rows - 1);
+  GammaPoints points = gamma_points(knn_search(xw, queries, p, true, ctx.threads, ctx.deadline), yw, nq, p);
   if (shape.classification) {
     // 3. Lower end: Cover–Hart on the asymptotic 1-NN error, in the weighted space. The
     // leave-one-out 1-NN error at this many rows overstates it wherever the class changes
@@ -174,11 +178,8 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
     // Cover–Hart on 0.25 put the lower end at the gbdt's error). As for regression's Gamma
     // test below: the disagreement with the k-th neighbour, k = 1..10, against its squared
     // distance, is extrapolated to distance 0 and trusted for no more than that stretch again.
-    const size_t p = std::min<size_t>(10, x.rows - 1);
-    Neighbours nb = knn_search(xw, queries, p, true, ctx.threads, ctx.deadline);
-    GammaPoints g = gamma_points(nb, yw, nq, p);
-    for (auto& v : g.gamma) v = v > 0 ? 1.0 : 0.0;  // the k-th neighbour's class differs
-    const GammaLine line = gamma_line(g, p);
+    for (auto& v : points.gamma) v = v > 0 ? 1.0 : 0.0;  // the k-th neighbour's class differs
+    const GammaLine line = gamma_line(points, p);
     const double nn = line.nearest;  // the leave-one-out 1-NN error
     const double asymptotic =
         std::clamp(line.intercept - std::max(0.0, line.slope) * line.nearest_distance, 0.0, nn);
@@ -191,17 +192,14 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
   } else {
     // 3. Lower end: the Gamma test: regress half the squared target differences of the
     // k-th neighbours on their squared distances, k = 1..10; the intercept is the noise variance.
-    const size_t p = std::min<size_t>(10, x.rows - 1);
-    Neighbours nb = knn_search(xw, queries, p, true, ctx.threads, ctx.deadline);
-    const GammaPoints full = gamma_points(nb, yw, nq, p);
-    const GammaLine line = gamma_line(full, p);
+    const GammaLine line = gamma_line(points, p);
     const double intercept = line.intercept;
-    // The Gamma test estimates the noise itself: it is the point estimate, and the lower
-    // end; the best out-of-fold RMSE is the upper end. A negative intercept is no estimate
-    // at all: the target varies faster between far neighbours than the line through the
-    // near ones allows (noise that grows with the target, as prices do). The bound is then
-    // only [0, best out-of-fold RMSE], and its midpoint the estimate, as for classes; a 0
-    // would make any model's training error look like avoidable bias.
+    // The Gamma test estimates the noise itself; the best out-of-fold RMSE is the upper end.
+    // A negative intercept is no estimate at all: the target varies faster between far
+    // neighbours than the line through the near ones allows (noise that grows with the
+    // target, as prices do). The bound is then only [0, best out-of-fold RMSE], and its
+    // midpoint the estimate, as for classes; a 0 would make any model's training error look
+    // like avoidable bias.
     b.evidence["gamma_intercept"] = intercept;
     b.evidence["gamma_slope"] = line.slope;
     b.evidence["gamma_nearest"] = line.nearest;
