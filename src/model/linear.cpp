@@ -3,7 +3,12 @@
 // sklearn's LogisticRegression(lbfgs). Several classes: one-vs-rest (the default, as the
 // liblinear solver of earlier versions) or multinomial (param `multiclass`). Regression:
 // ridge by an Eigen Cholesky solve. Both are exact solvers: no learning rate to tune.
+// With `penalty = l1` the same losses carry |w|_1 / C instead (sklearn's L1 logistic
+// regression; for regression, the lasso on the sum of squares), solved by L-BFGS-B on the
+// positive and negative parts of the weights: a weight the penalty does not pay for sits
+// exactly at 0.
 #include <LBFGS.h>
+#include <LBFGSB.h>
 
 #include <Eigen/Dense>
 #include <algorithm>
@@ -87,6 +92,7 @@ class LogisticObjective {
 
   const Eigen::VectorXd& best() const { return best_; }
   int evaluations() const { return evaluations_; }
+  double total_weight() const { return total_weight_; }
 
  private:
   struct Partial {
@@ -151,15 +157,141 @@ class LogisticObjective {
   Eigen::VectorXd best_;
 };
 
+// The weighted sum of squares over the total weight, and its gradient: theta holds the
+// weights, then the intercept. For the lasso (no L2 term: the L1 wrapper below adds |w|_1 / C).
+class SquaresObjective {
+ public:
+  SquaresObjective(const Matrix& x, const std::vector<float>& y, const std::vector<float>& w, const Deadline& deadline)
+      : x_(x), y_(y), w_(w), deadline_(deadline) {
+    total_weight_ = w.empty() ? static_cast<double>(x.rows) : 0.0;
+    for (float v : w) total_weight_ += v;
+    if (!(total_weight_ > 0)) total_weight_ = 1;
+  }
+  double operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
+    if (deadline_.passed()) throw DeadlinePassed{};
+    const auto d = static_cast<Eigen::Index>(x_.cols), n = static_cast<Eigen::Index>(x_.rows);
+    Eigen::Map<const RowMatF> xm(x_.data.data(), n, d);
+    const Eigen::VectorXd pred = (xm.cast<double>() * theta.head(d)).array() + theta(d);
+    Eigen::VectorXd r(n);
+    double loss = 0;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double s = w_.empty() ? 1.0 : w_[static_cast<size_t>(i)];
+      const double e = pred(i) - y_[static_cast<size_t>(i)];
+      loss += s * e * e;
+      r(i) = 2 * s * e;
+    }
+    grad.resize(d + 1);
+    grad.head(d) = xm.cast<double>().transpose() * r / total_weight_;
+    grad(d) = r.sum() / total_weight_;
+    ++evaluations_;
+    const double f = loss / total_weight_;
+    if (f < best_f_) {
+      best_f_ = f;
+      best_ = theta;
+    }
+    return f;
+  }
+  double total_weight() const { return total_weight_; }
+  int evaluations() const { return evaluations_; }
+
+ private:
+  const Matrix& x_;
+  const std::vector<float>& y_;
+  const std::vector<float>& w_;
+  const Deadline& deadline_;
+  double total_weight_ = 1;
+  int evaluations_ = 0;
+  double best_f_ = std::numeric_limits<double>::infinity();
+  Eigen::VectorXd best_;
+};
+
+// f(w) + lambda |w|_1 as a smooth problem in (w+, w-) >= 0, w = w+ - w-, for L-BFGS-B: the
+// first `penalized` entries of the inner objective's theta are the weights (the intercepts
+// after them are left free). z holds w+, then w-, then the free entries.
+template <typename Inner>
+class L1Objective {
+ public:
+  L1Objective(Inner& inner, size_t penalized, size_t free, double lambda)
+      : inner_(inner), p_(static_cast<Eigen::Index>(penalized)), q_(static_cast<Eigen::Index>(free)), lambda_(lambda) {}
+  double operator()(const Eigen::VectorXd& z, Eigen::VectorXd& grad) {
+    Eigen::VectorXd theta(p_ + q_), g;
+    theta.head(p_) = z.head(p_) - z.segment(p_, p_);
+    theta.tail(q_) = z.tail(q_);
+    const double f = inner_(theta, g);
+    grad.resize(z.size());
+    grad.head(p_) = g.head(p_).array() + lambda_;
+    grad.segment(p_, p_) = -g.head(p_).array() + lambda_;
+    grad.tail(q_) = g.tail(q_);
+    return f + lambda_ * (z.head(p_).sum() + z.segment(p_, p_).sum());
+  }
+  Eigen::VectorXd theta(const Eigen::VectorXd& z) const {
+    Eigen::VectorXd t(p_ + q_);
+    t.head(p_) = z.head(p_) - z.segment(p_, p_);
+    t.tail(q_) = z.tail(q_);
+    return t;
+  }
+  Eigen::VectorXd start(const Eigen::VectorXd& theta) const {  // from a point with zero weights
+    Eigen::VectorXd z = Eigen::VectorXd::Zero(2 * p_ + q_);
+    z.head(p_) = theta.head(p_).cwiseMax(0.0);
+    z.segment(p_, p_) = (-theta.head(p_)).cwiseMax(0.0);
+    z.tail(q_) = theta.tail(q_);
+    return z;
+  }
+
+ private:
+  Inner& inner_;
+  Eigen::Index p_, q_;
+  double lambda_;
+};
+
+// Minimizes f + |w|_1 / (C total weight) from theta (the weights first, `free` unpenalized
+// entries last), leaving the solution in theta. False when the deadline passed (theta then
+// holds the start, or the last point the solver returned).
+template <typename Inner>
+bool solve_l1(Inner& inner, double total_weight, double c, size_t free, Eigen::VectorXd& theta) {
+  const size_t penalized = static_cast<size_t>(theta.size()) - free;
+  L1Objective<Inner> l1(inner, penalized, free, 1.0 / (c * total_weight));
+  Eigen::VectorXd z = l1.start(theta);
+  const double inf = std::numeric_limits<double>::infinity();
+  Eigen::VectorXd lb = Eigen::VectorXd::Zero(z.size()), ub = Eigen::VectorXd::Constant(z.size(), inf);
+  lb.tail(static_cast<Eigen::Index>(free)).setConstant(-inf);
+  LBFGSpp::LBFGSBParam<double> param;
+  param.m = 10;
+  param.epsilon = 1e-6;
+  param.epsilon_rel = 1e-6;
+  param.past = 1;
+  param.delta = 1e-9;
+  param.max_iterations = 1000;
+  LBFGSpp::LBFGSBSolver<double> solver(param);
+  double fx = 0;
+  try {
+    solver.minimize(l1, z, fx, lb, ub);
+  } catch (const DeadlinePassed&) {
+    theta = l1.theta(z);
+    return false;
+  } catch (const std::exception&) {
+    // The line search found no further decrease: z is the last accepted point.
+  }
+  theta = l1.theta(z);
+  return true;
+}
+
 class Linear final : public Model {
  public:
   Linear(const Params& p, TaskShape shape)
-      : shape_(shape), c_(p.at("C").get<double>()), multinomial_(p.value("multiclass", "ovr") == "multinomial") {}
+      : shape_(shape),
+        c_(p.at("C").get<double>()),
+        multinomial_(p.value("multiclass", "ovr") == "multinomial"),
+        l1_(p.value("penalty", "l2") == "l1") {}
 
   FitResult fit(const Matrix& x, const std::vector<float>& y, const std::vector<float>& w, const Matrix*,
                 const std::vector<float>*, const Context& ctx, const Deadline& deadline) override {
     FitResult r;
     cols_ = x.cols;
+    if (!shape_.classification && l1_) {
+      fit_lasso(x, y, w, deadline, r);
+      return r;
+    }
     if (!shape_.classification) {
       if (!deadline.at) {
         fit_ridge(x, y, w);
@@ -206,7 +338,7 @@ class Linear final : public Model {
       total += s;
     }
     auto log_odds = [&](size_t c) { return std::log((share[c] + 1e-3) / (total - share[c] + 1e-3)); };
-    const double inv_c = 1.0 / c_;
+    const double inv_c = l1_ ? 0.0 : 1.0 / c_;  // with L1, the L2 term is off and |w|_1 / C added
     int evaluations = 0;
     bool stopped = false;
     if (classes == 2 || softmax_) {
@@ -217,7 +349,7 @@ class Linear final : public Model {
         theta(static_cast<Eigen::Index>(x.cols * k + c)) =
             k == 1 ? log_odds(1) : std::log((share[c] + 1e-3) / (total + 1e-3));
       LogisticObjective objective(x, y, w, k, 1, inv_c, threads, deadline);
-      stopped = !solve(objective, theta);
+      stopped = !(l1_ ? solve_l1(objective, objective.total_weight(), c_, k, theta) : solve(objective, theta));
       evaluations = objective.evaluations();
       w_.assign(theta.data(), theta.data() + theta.size());
     } else {
@@ -227,7 +359,7 @@ class Linear final : public Model {
         Eigen::VectorXd theta = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(x.cols + 1));
         theta(static_cast<Eigen::Index>(x.cols)) = log_odds(c);
         LogisticObjective objective(x, y, w, 1, static_cast<int>(c), inv_c, threads, deadline);
-        stopped = !solve(objective, theta);
+        stopped = !(l1_ ? solve_l1(objective, objective.total_weight(), c_, 1, theta) : solve(objective, theta));
         evaluations += objective.evaluations();
         for (size_t j = 0; j <= x.cols; ++j) w_[j * classes + c] = theta(static_cast<Eigen::Index>(j));
         if (stopped && c + 1 < classes) evaluations = 0;  // later classes never solved: no model
@@ -328,6 +460,23 @@ class Linear final : public Model {
   }
 
  private:
+  // Minimize sum w_i (y_i - b - x_i.w)^2 + |w|_1 / C, the intercept b unpenalized; it starts
+  // at the weighted mean.
+  void fit_lasso(const Matrix& x, const std::vector<float>& y, const std::vector<float>& w, const Deadline& deadline,
+                 FitResult& r) {
+    SquaresObjective objective(x, y, w, deadline);
+    Eigen::VectorXd theta = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(x.cols + 1));
+    double sum = 0;
+    for (size_t i = 0; i < y.size(); ++i) sum += (w.empty() ? 1.0 : w[i]) * y[i];
+    theta(static_cast<Eigen::Index>(x.cols)) = sum / objective.total_weight();
+    if (!solve_l1(objective, objective.total_weight(), c_, 1, theta)) {
+      r.status = "stopped";
+      r.usable = objective.evaluations() > 0;
+      r.reason = "the deadline passed during the L-BFGS-B solve; the last point is kept (not converged)";
+    }
+    w_.assign(theta.data(), theta.data() + theta.size());
+  }
+
   void fit_ridge(const Matrix& x, const std::vector<float>& y, const std::vector<float>& wt) {
     // Minimize sum w_i (y_i - b - x_i.w)^2 + (1/C) |w|^2, the intercept b unpenalized.
     const Eigen::Index n = static_cast<Eigen::Index>(x.rows), d = static_cast<Eigen::Index>(x.cols);
@@ -358,6 +507,7 @@ class Linear final : public Model {
   double c_;
   size_t cols_ = 0;
   bool multinomial_ = false;
+  bool l1_ = false;
   int nr_class_ = 0;
   bool softmax_ = false;
   std::vector<int> labels_;
@@ -370,10 +520,18 @@ Family linear_family() {
   Family f;
   f.name = "linear";
   f.description =
-      "L2-regularized logistic regression (L-BFGS; one-vs-rest or multinomial for several classes) or "
-      "ridge regression (Eigen). An exact solver: no learning rate to tune.";
+      "L2- or L1-regularized logistic regression (L-BFGS, L-BFGS-B; one-vs-rest or multinomial for several "
+      "classes) or ridge / lasso regression (Eigen, L-BFGS-B). An exact solver: no learning rate to tune.";
   f.params = {
-      {"C", ParamSpec::Kind::real, 1.0, 1e-6, 1e6, {}, "inverse L2 strength: larger C, weaker regularization", true},
+      {"C", ParamSpec::Kind::real, 1.0, 1e-6, 1e6, {}, "inverse penalty strength: larger C, weaker regularization", true},
+      {"penalty",
+       ParamSpec::Kind::choice,
+       "l2",
+       0,
+       0,
+       {"l2", "l1"},
+       "l2: (1/2C) |w|^2 (ridge); l1: |w|_1 / C (lasso: weights the data does not pay for are exactly 0)",
+       false},
       {"multiclass",
        ParamSpec::Kind::choice,
        "ovr",

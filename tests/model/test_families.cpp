@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 #include "mlloop/core/context.hpp"
 #include "mlloop/core/error.hpp"
@@ -334,4 +335,75 @@ TEST(Families, RidgeUnderADeadlineRunsInAChildProcess) {
   FitResult r = late->fit(x, y, {}, nullptr, nullptr, ctx, Deadline{std::chrono::steady_clock::now() - std::chrono::seconds(1)});
   EXPECT_EQ(r.status, "stopped");
   EXPECT_FALSE(r.usable);
+}
+
+namespace {
+// Sparse linear data, generated here: 60 standard normal features of which the first 5 carry
+// weights (1, -1, 0.8, -0.6, 0.5); classes are the sign of the score with 10% of the labels
+// flipped, or for regression the score plus N(0, 0.5^2).
+void sparse_linear(size_t rows, bool classes, uint64_t seed, Matrix& x, std::vector<float>& y) {
+  std::mt19937_64 rng(seed);
+  auto uniform = [&] { return (static_cast<double>(rng() >> 11) + 0.5) / 9007199254740992.0; };
+  auto normal = [&] { return std::sqrt(-2 * std::log(uniform())) * std::cos(6.283185307179586 * uniform()); };
+  const double w[5] = {1.0, -1.0, 0.8, -0.6, 0.5};
+  x = Matrix{rows, 60, std::vector<float>(rows * 60)};
+  y.assign(rows, 0.f);
+  for (size_t i = 0; i < rows; ++i) {
+    double s = 0;
+    for (size_t j = 0; j < 60; ++j) {
+      x.at(i, j) = static_cast<float>(normal());
+      if (j < 5) s += w[j] * x.at(i, j);
+    }
+    if (classes) {
+      const bool label = (s > 0) != (uniform() < 0.1);
+      y[i] = label ? 1.f : 0.f;
+    } else {
+      y[i] = static_cast<float>(s + 0.5 * normal());
+    }
+  }
+}
+}  // namespace
+
+// L1 (the lasso, and L1 logistic regression): on 400 rows (150 for regression) of 60
+// features of which 5 matter, the penalty sets most of the other 55 weights to exactly 0
+// (L-BFGS-B on the weights' positive and negative parts stops them at the bound), which no
+// strength of L2 does, and the model generalizes better than the L2 one (held out on 4,000
+// rows: regression RMSE 0.589 against 0.612, noise 0.5).
+TEST(Families, LinearL1ZeroesTheWeightsThatDoNotMatter) {
+  Registry registry;
+  register_builtins(registry);
+  const Family& fam = registry.get("linear");
+  std::ostringstream sink;
+  Context ctx{sink, sink};
+  for (bool classes : {true, false}) {
+    SCOPED_TRACE(classes ? "logistic" : "regression");
+    Matrix x, xt;
+    std::vector<float> y, yt;
+    sparse_linear(classes ? 400 : 150, classes, 11, x, y);
+    sparse_linear(4000, classes, 12, xt, yt);
+    auto held_out = [&](const Model& m) {
+      const std::vector<float> p = m.predict(xt);
+      double loss = 0;
+      for (size_t i = 0; i < yt.size(); ++i)
+        loss += classes ? ((p[2 * i + 1] > 0.5f) != (yt[i] == 1.f)) : (p[i] - yt[i]) * (p[i] - yt[i]);
+      loss /= static_cast<double>(yt.size());
+      return classes ? loss : std::sqrt(loss);
+    };
+    auto zeros = [](const Model& m, size_t from, size_t to) {
+      const auto w = nlohmann::json::parse(m.save())["w"].get<std::vector<double>>();
+      size_t n = 0;
+      for (size_t j = from; j < to; ++j) n += w[j] == 0.0;
+      return n;
+    };
+    const TaskShape shape = classes ? TaskShape{true, 2} : TaskShape{false, 0};
+    auto l1 = fam.create(resolve_params(fam, Params{{"penalty", "l1"}, {"C", classes ? 0.1 : 0.03}}), shape);
+    ASSERT_EQ(l1->fit(x, y, {}, nullptr, nullptr, ctx, Deadline{}).status, "done");
+    auto l2 = fam.create(resolve_params(fam, Params{{"C", 1.0}}), shape);
+    ASSERT_EQ(l2->fit(x, y, {}, nullptr, nullptr, ctx, Deadline{}).status, "done");
+    EXPECT_GE(zeros(*l1, 5, 60), 45u);
+    EXPECT_EQ(zeros(*l1, 0, 5), 0u);  // the 5 that matter are kept
+    EXPECT_EQ(zeros(*l2, 0, 60), 0u);
+    const double e1 = held_out(*l1), e2 = held_out(*l2);
+    EXPECT_LT(e1, e2 - (classes ? 0.03 : 0.015)) << "L1 " << e1 << ", L2 " << e2;
+  }
 }
