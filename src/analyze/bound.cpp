@@ -77,14 +77,17 @@ GammaPoints gamma_points(const Neighbours& nb, const std::vector<float>& y, size
 }
 
 struct GammaLine {
-  // nearest: gamma at k = 1; nearest_distance: delta at k = 1
-  double intercept = 0, slope = 0, nearest = 0, nearest_distance = 0;
+  // nearest: gamma at k = 1; nearest_dist2: delta (a squared distance) at k = 1
+  double intercept = 0, slope = 0, nearest = 0, nearest_dist2 = 0;
+  // The line's value one stretch from 0 to the nearest neighbours below 0: the intercept less
+  // the line's rise over that stretch. The extrapolation to 0 is trusted no further.
+  double lower() const { return intercept - std::max(0.0, slope) * nearest_dist2; }
 };
 
 // The least-squares line through the p points (mean delta_k, mean gamma_k) over the queries.
 GammaLine gamma_line(const GammaPoints& g, size_t p) {
   const size_t queries = g.queries;
-  if (p == 0 || queries == 0) return {};  // no neighbours: no line (train has at least 14 rows)
+  if (p == 0 || queries == 0) return {};  // not reached: the caller needs 2 rows or more
   std::vector<double> delta(p, 0), gamma(p, 0);
   for (size_t i = 0; i < queries; ++i)
     for (size_t k = 0; k < p; ++k) {
@@ -106,7 +109,7 @@ GammaLine gamma_line(const GammaPoints& g, size_t p) {
   l.slope = sxx > 0 ? sxy / sxx : 0;
   l.intercept = mg - l.slope * md;
   l.nearest = gamma[0];
-  l.nearest_distance = delta[0];
+  l.nearest_dist2 = delta[0];
   return l;
 }
 
@@ -167,7 +170,14 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
   b.evidence["oof_linear"] = oof_linear;
   b.high = std::min(oof_gbdt, oof_linear);
 
-  // The 10 nearest neighbours of each query (leave-one-out), for the lower end.
+  // The 10 nearest neighbours of each query (leave-one-out), for the lower end. (A table of
+  // one row has none: train holds at least 14, but this function is public.)
+  if (x.rows < 2) {
+    b.low = 0;
+    b.value = b.high / 2;
+    b.method = "oof_only:too_few_rows";
+    return b;
+  }
   const size_t p = std::min<size_t>(10, x.rows - 1);
   GammaPoints points = gamma_points(knn_search(xw, queries, p, true, ctx.threads, ctx.deadline), yw, nq, p);
   if (shape.classification) {
@@ -181,17 +191,17 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
     for (auto& v : points.gamma) v = v > 0 ? 1.0 : 0.0;  // the k-th neighbour's class differs
     const GammaLine line = gamma_line(points, p);
     const double nn = line.nearest;  // the leave-one-out 1-NN error
-    const double asymptotic =
-        std::clamp(line.intercept - std::max(0.0, line.slope) * line.nearest_distance, 0.0, nn);
+    const double asymptotic = std::clamp(line.lower(), 0.0, nn);
     b.low = std::min(cover_hart_lower_bound(asymptotic, shape.classes), b.high);
     b.method = "cover_hart_weighted_1nn+oof";
     b.evidence["loo_1nn_error"] = nn;
     b.evidence["nn_error_intercept"] = line.intercept;
     b.evidence["nn_error_lower"] = asymptotic;
-    b.evidence["nn_nearest_distance"] = line.nearest_distance;
+    b.evidence["nn_nearest_dist2"] = line.nearest_dist2;
   } else {
-    // 3. Lower end: the Gamma test: regress half the squared target differences of the
-    // k-th neighbours on their squared distances, k = 1..10; the intercept is the noise variance.
+    // 3. The Gamma test: regress half the squared target differences of the k-th neighbours
+    // on their squared distances, k = 1..10; the intercept estimates the noise variance (and
+    // is trusted only as far as below).
     const GammaLine line = gamma_line(points, p);
     const double intercept = line.intercept;
     // The Gamma test estimates the noise itself; the best out-of-fold RMSE is the upper end.
@@ -223,11 +233,10 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
     // noise the intercept itself, and the estimate their midpoint. Near neighbours keep the
     // three together; far ones widen the bracket towards 0 instead of reading "at the optimum".
     const double noise_high = std::min(std::sqrt(std::max(0.0, intercept)), b.high);
-    const double rise = std::max(0.0, line.slope) * line.nearest_distance;
-    b.low = std::min(std::sqrt(std::max(0.0, intercept - rise)), noise_high);
+    b.low = std::min(std::sqrt(std::max(0.0, line.lower())), noise_high);
     b.value = (b.low + noise_high) / 2;
     b.method = "gamma_test+oof";
-    b.evidence["gamma_nearest_distance"] = line.nearest_distance;
+    b.evidence["gamma_nearest_dist2"] = line.nearest_dist2;
     return b;
   }
   b.value = (b.low + b.high) / 2;

@@ -716,7 +716,7 @@ std::optional<std::string> at_optimum_reason(const json& d, const std::string& m
   if (const json& td = error("train_dev"); !td.is_null())
     train_dev_near = td["value"].get<double>() - optimal <= std::sqrt(half(td) * half(td) + opt_half * opt_half);
   // A significant variance or mismatch gap is work left: the bound is a bracket (its lower end
-  // an estimate of the optimum, its upper end the best default model's out-of-fold error), and
+  // a conservative value of the optimum, its upper end the best default model's out-of-fold error), and
   // dev inside a wide bracket says little when the model clearly overfits. Dev within its own
   // noise of the lower end stops regardless.
   const std::string bn = d.value("bottleneck", "");

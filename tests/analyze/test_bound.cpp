@@ -40,7 +40,7 @@ OptimalBound estimate(const std::string& scenario, int rows, nlohmann::json& tru
 OptimalBound estimate_pairs(size_t rows, size_t features, size_t relevant, double noise, bool classes = false,
                             double* bayes = nullptr) {
   std::mt19937_64 rng(5);
-  auto normal = [&] {  // Box-Muller on the engine's bits: the same numbers everywhere
+  auto normal = [&] {  // Box-Muller on the engine's bits: the same draws everywhere, up to libm's rounding
     const double u1 = (static_cast<double>(rng() >> 11) + 0.5) / 9007199254740992.0;
     const double u2 = static_cast<double>(rng() >> 11) / 9007199254740992.0;
     return std::sqrt(-2 * std::log(u1)) * std::cos(6.283185307179586 * u2);

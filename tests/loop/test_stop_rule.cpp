@@ -34,7 +34,8 @@ TEST(StopRule, NoGapLargerThanItsNoiseIsAtTheOptimum) {
 
 TEST(StopRule, ASignificantVarianceGapInsideAWideBracketIsNotTheOptimum) {
   // regression_underfit's shape after a gbdt: train 0.25, dev 0.43 +- 0.037, the bound
-  // [0.3575, 0.498] with value 0.3575. Dev is inside the bracket's noise, the overfit is real.
+  // [0.3575, 0.498] with value 0.3575 (as the bound read before its lower end went below its
+  // estimate). Dev is inside the bracket's noise, the overfit is real.
   EXPECT_FALSE(at_optimum_reason(diagnosis(0.253, 0.4312, 0.037, 0.3575, 0.498, 0.3575, "variance"), "rmse"));
   // The same numbers with no significant gap do stop: the bracket's width is the noise.
   EXPECT_TRUE(at_optimum_reason(diagnosis(0.42, 0.4312, 0.037, 0.3575, 0.498, 0.3575, "none"), "rmse"));

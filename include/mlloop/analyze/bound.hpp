@@ -1,10 +1,15 @@
 // The optimal-error bound, estimated from the data when no reference error is given.
-//   classification: a lower bound by inverting Cover–Hart on the leave-one-out 1-NN error,
-//     measured in a feature space weighted by a quick gbdt's importances (raw 1-NN on all
-//     standardized features is inflated by irrelevant ones), and an upper bound from the best
-//     out-of-fold error (5-fold gbdt and linear); the estimate lies between them.
-//   regression: the Gamma test (nearest-neighbour noise variance, same weighting) gives the
-//     estimate and the lower end; the best out-of-fold RMSE (gbdt, ridge) the upper end.
+//   Both measure in a feature space weighted by a quick gbdt's importances (raw neighbours on
+//   all standardized features are inflated by irrelevant ones), from the 10 nearest
+//   neighbours of each row: a line through (mean squared distance to the k-th neighbour, mean
+//   disagreement with it), k = 1..10, extrapolated to distance 0, and trusted for no more
+//   than that stretch again (its lower value: the intercept less the line's rise up to the
+//   nearest neighbours). The upper end is the best out-of-fold error (5-fold gbdt and linear).
+//   classification: the lower end inverts Cover–Hart on that lower value of the asymptotic
+//     1-NN error; the estimate is the midpoint of the two ends.
+//   regression: the disagreement is half the squared target difference (the Gamma test); the
+//     lower end is the square root of its lower value, the estimate the midpoint between that
+//     and the square root of the intercept (at most the upper end).
 // At most 200,000 rows (a seeded sample). On a larger table than 25,000 rows, the losses
 // are measured on the first folds until their held-out rows number 20,000, and the neighbour
 // error on 20,000 seeded leave-one-out queries searched among all the rows. Fits still train
