@@ -530,7 +530,8 @@ Family linear_family() {
        0,
        0,
        {"l2", "l1"},
-       "l2: (1/2C) |w|^2 (ridge); l1: |w|_1 / C (lasso: weights the data does not pay for are exactly 0)",
+       "l2: |w|^2 / 2C with the summed log loss, |w|^2 / C with the sum of squares (ridge); l1: |w|_1 / C "
+       "with either (the lasso: weights the data does not pay for are exactly 0)",
        false},
       {"multiclass",
        ParamSpec::Kind::choice,
