@@ -222,15 +222,22 @@ class L1Objective {
     grad.head(p_) = g.head(p_).array() + lambda_;
     grad.segment(p_, p_) = -g.head(p_).array() + lambda_;
     grad.tail(q_) = g.tail(q_);
-    return f + lambda_ * (z.head(p_).sum() + z.segment(p_, p_).sum());
+    const double total = f + lambda_ * (z.head(p_).sum() + z.segment(p_, p_).sum());
+    if (total < best_f_) {  // the lowest penalized point evaluated, for a solver that stops early
+      best_f_ = total;
+      best_ = z;
+    }
+    return total;
   }
+  // The lowest point evaluated so far (empty before the first evaluation).
+  const Eigen::VectorXd& best() const { return best_; }
   Eigen::VectorXd theta(const Eigen::VectorXd& z) const {
     Eigen::VectorXd t(p_ + q_);
     t.head(p_) = z.head(p_) - z.segment(p_, p_);
     t.tail(q_) = z.tail(q_);
     return t;
   }
-  Eigen::VectorXd start(const Eigen::VectorXd& theta) const {  // from a point with zero weights
+  Eigen::VectorXd start(const Eigen::VectorXd& theta) const {  // z for a point theta
     Eigen::VectorXd z = Eigen::VectorXd::Zero(2 * p_ + q_);
     z.head(p_) = theta.head(p_).cwiseMax(0.0);
     z.segment(p_, p_) = (-theta.head(p_)).cwiseMax(0.0);
@@ -242,11 +249,16 @@ class L1Objective {
   Inner& inner_;
   Eigen::Index p_, q_;
   double lambda_;
+  double best_f_ = std::numeric_limits<double>::infinity();
+  Eigen::VectorXd best_;
 };
 
 // Minimizes f + |w|_1 / (C total weight) from theta (the weights first, `free` unpenalized
-// entries last), leaving the solution in theta. False when the deadline passed (theta then
-// holds the start, or the last point the solver returned).
+// entries last), leaving the solution in theta: the lowest point the solver evaluated. The
+// solver's line search writes each trial point into z before evaluating it, so after it
+// throws, z is no answer: the objective's best point is. A search that found no descent
+// direction (LBFGSpp 0.1.0's subspace step can produce one that is not) restarts from the
+// best point with a fresh memory, at most twice. False when the deadline passed.
 template <typename Inner>
 bool solve_l1(Inner& inner, double total_weight, double c, size_t free, Eigen::VectorXd& theta) {
   const size_t penalized = static_cast<size_t>(theta.size()) - free;
@@ -262,18 +274,29 @@ bool solve_l1(Inner& inner, double total_weight, double c, size_t free, Eigen::V
   param.past = 1;
   param.delta = 1e-9;
   param.max_iterations = 1000;
-  LBFGSpp::LBFGSBSolver<double> solver(param);
-  double fx = 0;
-  try {
-    solver.minimize(l1, z, fx, lb, ub);
-  } catch (const DeadlinePassed&) {
-    theta = l1.theta(z);
-    return false;
-  } catch (const std::exception&) {
-    // The line search found no further decrease: z is the last accepted point.
+  bool in_time = true;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    LBFGSpp::LBFGSBSolver<double> solver(param);
+    double fx = 0;
+    try {
+      solver.minimize(l1, z, fx, lb, ub);
+      if (l1.best().size() == z.size()) z = l1.best();  // the end point is the best, or ties it
+      break;
+    } catch (const DeadlinePassed&) {
+      in_time = false;
+    } catch (const std::logic_error&) {
+      // No descent direction: restart from the best point with a fresh memory.
+      if (l1.best().size() == z.size()) z = l1.best();
+      continue;
+    } catch (const std::runtime_error&) {
+      // The line search found no further decrease (at the optimum up to rounding), or ran
+      // out of steps.
+    }
+    break;
   }
+  if (l1.best().size() == z.size()) z = l1.best();
   theta = l1.theta(z);
-  return true;
+  return in_time;
 }
 
 class Linear final : public Model {
@@ -369,7 +392,7 @@ class Linear final : public Model {
       r.status = "stopped";
       r.usable = evaluations > 0;
       r.reason =
-          "the deadline passed during the L-BFGS solve" +
+          std::string(l1_ ? "the deadline passed during the L-BFGS-B solve" : "the deadline passed during the L-BFGS solve") +
           std::string(r.usable ? "; the best point so far is kept (not converged)" : ", before every class was fitted");
     }
   }
@@ -460,20 +483,33 @@ class Linear final : public Model {
   }
 
  private:
-  // Minimize sum w_i (y_i - b - x_i.w)^2 + |w|_1 / C, the intercept b unpenalized; it starts
-  // at the weighted mean.
+  // Minimize sum w_i (t_i - b - x_i.w)^2 + |w|_1 / C on the target standardized by its
+  // weighted mean and standard deviation, t = (y - mean) / sd, the intercept b unpenalized;
+  // then back to y's units. Unlike ridge's, the lasso's solution does not scale with the
+  // target: without this, a C that suits a target of unit spread would leave one in dollars
+  // unpenalized and set every weight of one in thousandths to 0.
   void fit_lasso(const Matrix& x, const std::vector<float>& y, const std::vector<float>& w, const Deadline& deadline,
                  FitResult& r) {
-    SquaresObjective objective(x, y, w, deadline);
+    double total = 0, sum = 0, sum2 = 0;
+    for (size_t i = 0; i < y.size(); ++i) {
+      const double s = w.empty() ? 1.0 : w[i];
+      total += s;
+      sum += s * y[i];
+    }
+    const double mean = total > 0 ? sum / total : 0;
+    for (size_t i = 0; i < y.size(); ++i) sum2 += (w.empty() ? 1.0 : w[i]) * (y[i] - mean) * (y[i] - mean);
+    const double sd = total > 0 && sum2 > 0 ? std::sqrt(sum2 / total) : 1.0;
+    std::vector<float> t(y.size());
+    for (size_t i = 0; i < y.size(); ++i) t[i] = static_cast<float>((y[i] - mean) / sd);
+    SquaresObjective objective(x, t, w, deadline);
     Eigen::VectorXd theta = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(x.cols + 1));
-    double sum = 0;
-    for (size_t i = 0; i < y.size(); ++i) sum += (w.empty() ? 1.0 : w[i]) * y[i];
-    theta(static_cast<Eigen::Index>(x.cols)) = sum / objective.total_weight();
     if (!solve_l1(objective, objective.total_weight(), c_, 1, theta)) {
       r.status = "stopped";
       r.usable = objective.evaluations() > 0;
-      r.reason = "the deadline passed during the L-BFGS-B solve; the last point is kept (not converged)";
+      r.reason = "the deadline passed during the L-BFGS-B solve; the best point so far is kept (not converged)";
     }
+    theta *= sd;
+    theta(static_cast<Eigen::Index>(x.cols)) += mean;
     w_.assign(theta.data(), theta.data() + theta.size());
   }
 

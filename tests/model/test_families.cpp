@@ -368,7 +368,7 @@ void sparse_linear(size_t rows, bool classes, uint64_t seed, Matrix& x, std::vec
 // features of which 5 matter, the penalty sets most of the other 55 weights to exactly 0
 // (L-BFGS-B on the weights' positive and negative parts stops them at the bound), which no
 // strength of L2 does, and the model generalizes better than the L2 one (held out on 4,000
-// rows: regression RMSE 0.589 against 0.612, noise 0.5).
+// rows: error 0.157 against 0.214; RMSE 0.537 against 0.612, noise 0.5).
 TEST(Families, LinearL1ZeroesTheWeightsThatDoNotMatter) {
   Registry registry;
   register_builtins(registry);
@@ -396,7 +396,7 @@ TEST(Families, LinearL1ZeroesTheWeightsThatDoNotMatter) {
       return n;
     };
     const TaskShape shape = classes ? TaskShape{true, 2} : TaskShape{false, 0};
-    auto l1 = fam.create(resolve_params(fam, Params{{"penalty", "l1"}, {"C", classes ? 0.1 : 0.03}}), shape);
+    auto l1 = fam.create(resolve_params(fam, Params{{"penalty", "l1"}, {"C", 0.1}}), shape);
     ASSERT_EQ(l1->fit(x, y, {}, nullptr, nullptr, ctx, Deadline{}).status, "done");
     auto l2 = fam.create(resolve_params(fam, Params{{"C", 1.0}}), shape);
     ASSERT_EQ(l2->fit(x, y, {}, nullptr, nullptr, ctx, Deadline{}).status, "done");
@@ -404,6 +404,57 @@ TEST(Families, LinearL1ZeroesTheWeightsThatDoNotMatter) {
     EXPECT_EQ(zeros(*l1, 0, 5), 0u);  // the 5 that matter are kept
     EXPECT_EQ(zeros(*l2, 0, 60), 0u);
     const double e1 = held_out(*l1), e2 = held_out(*l2);
-    EXPECT_LT(e1, e2 - (classes ? 0.03 : 0.015)) << "L1 " << e1 << ", L2 " << e2;
+    EXPECT_LT(e1, e2 - (classes ? 0.03 : 0.04)) << "L1 " << e1 << ", L2 " << e2;
+  }
+}
+
+// The L1 solutions are the optima of the objectives the help declares, checked by their
+// optimality conditions on weighted rows: with g the gradient of C times the weighted summed
+// loss (the log loss; for the lasso the sum of squares of the target standardized by its
+// weighted mean and spread), g_j = -sign(w_j) where w_j != 0 and |g_j| <= 1 where w_j = 0.
+// A penalty off by any factor, or a weight ignored, breaks them.
+TEST(Families, LinearL1SolutionsMeetTheirOptimalityConditions) {
+  Registry registry;
+  register_builtins(registry);
+  const Family& fam = registry.get("linear");
+  std::ostringstream sink;
+  Context ctx{sink, sink};
+  for (bool classes : {true, false}) {
+    SCOPED_TRACE(classes ? "logistic" : "regression");
+    Matrix x;
+    std::vector<float> y;
+    sparse_linear(300, classes, 21, x, y);
+    for (auto& v : y) v = classes ? v : 3.f * v + 10.f;  // units other than the standardized ones
+    std::vector<float> s(y.size());
+    for (size_t i = 0; i < s.size(); ++i) s[i] = i % 3 == 0 ? 3.f : 1.f;
+    const double C = 0.2;
+    auto m = fam.create(resolve_params(fam, Params{{"penalty", "l1"}, {"C", C}}), classes ? TaskShape{true, 2} : TaskShape{false, 0});
+    ASSERT_EQ(m->fit(x, y, s, nullptr, nullptr, ctx, Deadline{}).status, "done");
+    const auto w = nlohmann::json::parse(m->save())["w"].get<std::vector<double>>();  // 60 weights, then the intercept
+    double total = 0, mean = 0, var = 0;
+    for (size_t i = 0; i < y.size(); ++i) total += s[i], mean += s[i] * y[i];
+    mean /= total;
+    for (size_t i = 0; i < y.size(); ++i) var += s[i] * (y[i] - mean) * (y[i] - mean);
+    const double sd = std::sqrt(var / total);
+    std::vector<double> g(60, 0.0);
+    for (size_t i = 0; i < y.size(); ++i) {
+      double score = w[60];
+      for (size_t j = 0; j < 60; ++j) score += w[j] * x.at(i, j);
+      // d(loss)/d(w_j) = r x_j with r = p - y for the log loss; for the lasso, whose weights are
+      // w / sd on t = (y - mean) / sd, r = -2 (t - t_hat) = -2 (y - score) / sd.
+      const double r = classes ? 1 / (1 + std::exp(-score)) - y[i] : -2 * (y[i] - score) / sd;
+      for (size_t j = 0; j < 60; ++j) g[j] += C * s[i] * r * x.at(i, j);
+    }
+    size_t nonzero = 0;
+    for (size_t j = 0; j < 60; ++j) {
+      if (w[j] != 0) {
+        ++nonzero;
+        EXPECT_NEAR(g[j], w[j] > 0 ? -1.0 : 1.0, 0.02) << "weight " << j << " = " << w[j];
+      } else {
+        EXPECT_LE(std::abs(g[j]), 1.02) << "weight " << j;
+      }
+    }
+    EXPECT_GE(nonzero, 5u);
+    EXPECT_LT(nonzero, 60u);  // some weights at exactly 0: both conditions are exercised
   }
 }
