@@ -4,7 +4,8 @@
 // liblinear solver of earlier versions) or multinomial (param `multiclass`). Regression:
 // ridge by an Eigen Cholesky solve. Both are exact solvers: no learning rate to tune.
 // With `penalty = l1` the same losses carry |w|_1 / C instead (sklearn's L1 logistic
-// regression; for regression, the lasso on the sum of squares), solved by L-BFGS-B on the
+// regression; for regression, the lasso on the sum of squares of the target standardized by
+// its weighted mean and spread), solved by L-BFGS-B on the
 // positive and negative parts of the weights: a weight the penalty does not pay for sits
 // exactly at 0.
 #include <LBFGS.h>
@@ -567,7 +568,8 @@ Family linear_family() {
        0,
        {"l2", "l1"},
        "l2: |w|^2 / 2C with the summed log loss, |w|^2 / C with the sum of squares (ridge); l1: |w|_1 / C "
-       "with either (the lasso: weights the data does not pay for are exactly 0)",
+       "with the log loss, or with the standardized target's sum of squares (the lasso); weights the data does "
+       "not pay for are exactly 0",
        false},
       {"multiclass",
        ParamSpec::Kind::choice,
