@@ -159,7 +159,8 @@ class LogisticObjective {
 };
 
 // The weighted sum of squares over the total weight, and its gradient: theta holds the
-// weights, then the intercept. For the lasso (no L2 term: the L1 wrapper below adds |w|_1 / C).
+// weights, then the intercept. For the lasso (no L2 term: the L1 wrapper below adds |w|_1 / C
+// and keeps the best point).
 class SquaresObjective {
  public:
   SquaresObjective(const Matrix& x, const std::vector<float>& y, const std::vector<float>& w, const Deadline& deadline)
@@ -185,12 +186,7 @@ class SquaresObjective {
     grad.head(d) = xm.cast<double>().transpose() * r / total_weight_;
     grad(d) = r.sum() / total_weight_;
     ++evaluations_;
-    const double f = loss / total_weight_;
-    if (f < best_f_) {
-      best_f_ = f;
-      best_ = theta;
-    }
-    return f;
+    return loss / total_weight_;
   }
   double total_weight() const { return total_weight_; }
   int evaluations() const { return evaluations_; }
@@ -202,8 +198,6 @@ class SquaresObjective {
   const Deadline& deadline_;
   double total_weight_ = 1;
   int evaluations_ = 0;
-  double best_f_ = std::numeric_limits<double>::infinity();
-  Eigen::VectorXd best_;
 };
 
 // f(w) + lambda |w|_1 as a smooth problem in (w+, w-) >= 0, w = w+ - w-, for L-BFGS-B: the

@@ -109,9 +109,9 @@ TEST(Remedies, AugmentDoesNotOversampleTwice) {
 }  // namespace
 
 TEST(Remedies, RegularizeALinearIncumbentTriesAStrongerL2ThenL1) {
-  // L2 at C/10 and C/100, then L1 at C and C/10 (the lasso's on the standardized target, so
-  // the same C suits both tasks). An incumbent already on L1 gets only the stronger
-  // penalties, with L1 kept.
+  // L2 at C/10 and C/100, then L1 at C = 1 and 0.1 (the lasso's on the standardized target,
+  // so the same C suits both tasks; an L2 strength says nothing of the L1 one). An incumbent
+  // already on L1 gets only the stronger penalties, with L1 kept.
   for (Task task : {Task::binary, Task::regression}) {
     Fixture f("linear", task);
     auto c = f.propose("regularize");
@@ -122,6 +122,13 @@ TEST(Remedies, RegularizeALinearIncumbentTriesAStrongerL2ThenL1) {
       EXPECT_DOUBLE_EQ(c[i].params.at("C").get<double>(), want_c[i]) << i;
     }
   }
+  Fixture strong("linear", Task::binary);  // an L2 incumbent at C = 0.01: L1 still at 1, 0.1
+  strong.view.incumbent.params["C"] = 0.01;
+  auto s = strong.propose("regularize");
+  ASSERT_EQ(s.size(), 4u);
+  EXPECT_DOUBLE_EQ(s[0].params.at("C").get<double>(), 0.001);
+  EXPECT_DOUBLE_EQ(s[2].params.at("C").get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(s[3].params.at("C").get<double>(), 0.1);
   Fixture f("linear", Task::binary);
   f.view.incumbent.params["penalty"] = "l1";
   auto c = f.propose("regularize");
