@@ -33,6 +33,14 @@ using RowMatF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowM
 
 struct DeadlinePassed {};
 
+// The rows' total weight (their count when unweighted); 1 when it is not positive, so that
+// an objective divided by it stays finite.
+double total_weight_of(size_t rows, const std::vector<float>& w) {
+  double total = w.empty() ? static_cast<double>(rows) : 0.0;
+  for (float v : w) total += v;
+  return total > 0 ? total : 1.0;
+}
+
 // The weighted log loss plus (1 / 2C) |W|^2, over the total weight, and its gradient. theta
 // holds the weights row by row (feature j, class column c at j * k + c), then the k
 // intercepts. k is 1 for a binary problem (the log-odds of class `positive` against the
@@ -44,9 +52,7 @@ class LogisticObjective {
   LogisticObjective(const Matrix& x, const std::vector<float>& y, const std::vector<float>& w, size_t k, int positive,
                     double inv_c, int threads, const Deadline& deadline)
       : x_(x), y_(y), w_(w), k_(k), positive_(positive), inv_c_(inv_c), deadline_(deadline) {
-    total_weight_ = w.empty() ? static_cast<double>(x.rows) : 0.0;
-    for (float v : w) total_weight_ += v;
-    if (!(total_weight_ > 0)) total_weight_ = 1;
+    total_weight_ = total_weight_of(x.rows, w);
     // A thread for every 16k rows at most: below that, starting one costs more than it saves.
     threads_ = static_cast<size_t>(std::clamp<size_t>(x.rows / 16384, 1, static_cast<size_t>(std::max(1, threads))));
   }
@@ -165,9 +171,7 @@ class SquaresObjective {
  public:
   SquaresObjective(const Matrix& x, const std::vector<float>& y, const std::vector<float>& w, const Deadline& deadline)
       : x_(x), y_(y), w_(w), deadline_(deadline) {
-    total_weight_ = w.empty() ? static_cast<double>(x.rows) : 0.0;
-    for (float v : w) total_weight_ += v;
-    if (!(total_weight_ > 0)) total_weight_ = 1;
+    total_weight_ = total_weight_of(x.rows, w);
   }
   double operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
     if (deadline_.passed()) throw DeadlinePassed{};
@@ -248,16 +252,16 @@ class L1Objective {
   Eigen::VectorXd best_;
 };
 
-// Minimizes f + |w|_1 / (C total weight) from theta (the weights first, `free` unpenalized
+// Minimizes f + |w|_1 / (C total weight) (the inner objective's) from theta (the weights first, `free` unpenalized
 // entries last), leaving the solution in theta: the lowest point the solver evaluated. The
 // solver's line search writes each trial point into z before evaluating it, so after it
 // throws, z is no answer: the objective's best point is. A search that found no descent
 // direction (LBFGSpp 0.1.0's subspace step can produce one that is not) restarts from the
 // best point with a fresh memory, at most twice. False when the deadline passed.
 template <typename Inner>
-bool solve_l1(Inner& inner, double total_weight, double c, size_t free, Eigen::VectorXd& theta) {
+bool solve_l1(Inner& inner, double c, size_t free, Eigen::VectorXd& theta) {
   const size_t penalized = static_cast<size_t>(theta.size()) - free;
-  L1Objective<Inner> l1(inner, penalized, free, 1.0 / (c * total_weight));
+  L1Objective<Inner> l1(inner, penalized, free, 1.0 / (c * inner.total_weight()));
   Eigen::VectorXd z = l1.start(theta);
   const double inf = std::numeric_limits<double>::infinity();
   Eigen::VectorXd lb = Eigen::VectorXd::Zero(z.size()), ub = Eigen::VectorXd::Constant(z.size(), inf);
@@ -367,7 +371,7 @@ class Linear final : public Model {
         theta(static_cast<Eigen::Index>(x.cols * k + c)) =
             k == 1 ? log_odds(1) : std::log((share[c] + 1e-3) / (total + 1e-3));
       LogisticObjective objective(x, y, w, k, 1, inv_c, threads, deadline);
-      stopped = !(l1_ ? solve_l1(objective, objective.total_weight(), c_, k, theta) : solve(objective, theta));
+      stopped = !(l1_ ? solve_l1(objective, c_, k, theta) : solve(objective, theta));
       evaluations = objective.evaluations();
       w_.assign(theta.data(), theta.data() + theta.size());
     } else {
@@ -377,7 +381,7 @@ class Linear final : public Model {
         Eigen::VectorXd theta = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(x.cols + 1));
         theta(static_cast<Eigen::Index>(x.cols)) = log_odds(c);
         LogisticObjective objective(x, y, w, 1, static_cast<int>(c), inv_c, threads, deadline);
-        stopped = !(l1_ ? solve_l1(objective, objective.total_weight(), c_, 1, theta) : solve(objective, theta));
+        stopped = !(l1_ ? solve_l1(objective, c_, 1, theta) : solve(objective, theta));
         evaluations += objective.evaluations();
         for (size_t j = 0; j <= x.cols; ++j) w_[j * classes + c] = theta(static_cast<Eigen::Index>(j));
         if (stopped && c + 1 < classes) evaluations = 0;  // later classes never solved: no model
@@ -485,20 +489,17 @@ class Linear final : public Model {
   // unpenalized and set every weight of one in thousandths to 0.
   void fit_lasso(const Matrix& x, const std::vector<float>& y, const std::vector<float>& w, const Deadline& deadline,
                  FitResult& r) {
-    double total = 0, sum = 0, sum2 = 0;
-    for (size_t i = 0; i < y.size(); ++i) {
-      const double s = w.empty() ? 1.0 : w[i];
-      total += s;
-      sum += s * y[i];
-    }
-    const double mean = total > 0 ? sum / total : 0;
+    const double total = total_weight_of(y.size(), w);
+    double sum = 0, sum2 = 0;
+    for (size_t i = 0; i < y.size(); ++i) sum += (w.empty() ? 1.0 : w[i]) * y[i];
+    const double mean = sum / total;
     for (size_t i = 0; i < y.size(); ++i) sum2 += (w.empty() ? 1.0 : w[i]) * (y[i] - mean) * (y[i] - mean);
-    const double sd = total > 0 && sum2 > 0 ? std::sqrt(sum2 / total) : 1.0;
+    const double sd = sum2 > 0 ? std::sqrt(sum2 / total) : 1.0;
     std::vector<float> t(y.size());
     for (size_t i = 0; i < y.size(); ++i) t[i] = static_cast<float>((y[i] - mean) / sd);
     SquaresObjective objective(x, t, w, deadline);
     Eigen::VectorXd theta = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(x.cols + 1));
-    if (!solve_l1(objective, objective.total_weight(), c_, 1, theta)) {
+    if (!solve_l1(objective, c_, 1, theta)) {
       r.status = "stopped";
       r.usable = objective.evaluations() > 0;
       r.reason = "the deadline passed during the L-BFGS-B solve; the best point so far is kept (not converged)";

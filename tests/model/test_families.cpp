@@ -362,6 +362,15 @@ void sparse_linear(size_t rows, bool classes, uint64_t seed, Matrix& x, std::vec
     }
   }
 }
+
+// The linear family, and a quiet context to fit it in.
+struct LinearFamily {
+  Registry registry;
+  std::ostringstream sink;
+  Context ctx{sink, sink};
+  LinearFamily() { register_builtins(registry); }
+  const Family& fam() const { return registry.get("linear"); }
+};
 }  // namespace
 
 // L1 (the lasso, and L1 logistic regression): on 400 rows (150 for regression) of 60
@@ -370,11 +379,9 @@ void sparse_linear(size_t rows, bool classes, uint64_t seed, Matrix& x, std::vec
 // strength of L2 does, and the model generalizes better than the L2 one (held out on 4,000
 // rows: error 0.157 against 0.214; RMSE 0.537 against 0.612, noise 0.5).
 TEST(Families, LinearL1ZeroesTheWeightsThatDoNotMatter) {
-  Registry registry;
-  register_builtins(registry);
-  const Family& fam = registry.get("linear");
-  std::ostringstream sink;
-  Context ctx{sink, sink};
+  LinearFamily lf;
+  const Family& fam = lf.fam();
+  Context& ctx = lf.ctx;
   for (bool classes : {true, false}) {
     SCOPED_TRACE(classes ? "logistic" : "regression");
     Matrix x, xt;
@@ -414,11 +421,9 @@ TEST(Families, LinearL1ZeroesTheWeightsThatDoNotMatter) {
 // weighted mean and spread), g_j = -sign(w_j) where w_j != 0 and |g_j| <= 1 where w_j = 0.
 // A penalty off by any factor, or a weight ignored, breaks them.
 TEST(Families, LinearL1SolutionsMeetTheirOptimalityConditions) {
-  Registry registry;
-  register_builtins(registry);
-  const Family& fam = registry.get("linear");
-  std::ostringstream sink;
-  Context ctx{sink, sink};
+  LinearFamily lf;
+  const Family& fam = lf.fam();
+  Context& ctx = lf.ctx;
   for (bool classes : {true, false}) {
     SCOPED_TRACE(classes ? "logistic" : "regression");
     Matrix x;
