@@ -19,14 +19,21 @@ Remedy regularize() {
     std::vector<Candidate> c;
     const std::string& m = v.incumbent.model;
     if (m == "gbdt") {
+      // Each candidate constrains the incumbent further on the axes it changes and loosens
+      // none: on an incumbent the remedy regularized already, it goes on from where it stands
+      // instead of proposing the incumbent again (or a looser subsample).
       double mcw = p.at("min_child_weight");
       c.push_back(variant(v, {{"min_child_weight", std::max(5.0, mcw * 5)}}, fmt::format("min_child_weight {} -> {}", num(mcw), num(std::max(5.0, mcw * 5)))));
-      c.push_back(variant(v, {{"subsample", 0.7}, {"colsample_bytree", 0.7}}, "subsample 0.7, colsample_bytree 0.7"));
+      const double sub = p.at("subsample"), col = p.at("colsample_bytree");
+      const double sub2 = std::max(0.3, std::min(0.7, sub * 0.7)), col2 = std::max(0.3, std::min(0.7, col * 0.7));
+      if (sub2 < sub || col2 < col)
+        c.push_back(variant(v, {{"subsample", std::min(sub, sub2)}, {"colsample_bytree", std::min(col, col2)}},
+                            fmt::format("subsample {}, colsample_bytree {}", num(std::min(sub, sub2)), num(std::min(col, col2)))));
       int64_t d = p.at("max_depth");
       if (d > 2) c.push_back(variant(v, {{"max_depth", std::max<int64_t>(2, d / 2)}}, fmt::format("max_depth {} -> {}", d, std::max<int64_t>(2, d / 2))));
-      double l = p.at("lambda");
-      c.push_back(variant(v, {{"lambda", std::max(10.0, l * 10)}, {"min_child_weight", std::max(3.0, mcw)}, {"subsample", 0.8}},
-                          fmt::format("lambda {} -> {}, min_child_weight {}, subsample 0.8", num(l), num(std::max(10.0, l * 10)), num(std::max(3.0, mcw)))));
+      const double l = p.at("lambda"), mcw3 = std::max(3.0, mcw), sub8 = std::min(0.8, sub);
+      c.push_back(variant(v, {{"lambda", std::max(10.0, l * 10)}, {"min_child_weight", mcw3}, {"subsample", sub8}},
+                          fmt::format("lambda {} -> {}, min_child_weight {}, subsample {}", num(l), num(std::max(10.0, l * 10)), num(mcw3), num(sub8))));
     } else if (m == "mlp") {
       double dr = p.at("dropout"), wd = p.at("weight_decay");
       int64_t w = p.at("width");

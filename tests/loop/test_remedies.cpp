@@ -136,4 +136,41 @@ TEST(Remedies, RegularizeALinearIncumbentTriesAStrongerL2ThenL1) {
   for (const auto& k : c) EXPECT_EQ(k.params.at("penalty"), "l1");
 }
 
+TEST(Remedies, RegularizeAGbdtIncumbentConstrainsItFurtherAndNeverLoosens) {
+  // From the defaults: min_child_weight 5; subsample and colsample 0.7; depth 3; lambda 10
+  // with min_child_weight 3 and subsample 0.8.
+  Fixture f("gbdt", Task::multiclass);
+  auto c = f.propose("regularize");
+  ASSERT_EQ(c.size(), 4u);
+  EXPECT_DOUBLE_EQ(c[0].params.at("min_child_weight").get<double>(), 5.0);
+  EXPECT_DOUBLE_EQ(c[1].params.at("subsample").get<double>(), 0.7);
+  EXPECT_DOUBLE_EQ(c[1].params.at("colsample_bytree").get<double>(), 0.7);
+  EXPECT_EQ(c[2].params.at("max_depth").get<int64_t>(), 3);
+  EXPECT_DOUBLE_EQ(c[3].params.at("lambda").get<double>(), 10.0);
+  EXPECT_DOUBLE_EQ(c[3].params.at("subsample").get<double>(), 0.8);
+  // On incumbents the remedy (or a search) regularized already, every candidate differs from
+  // the incumbent, and none is looser on any axis: before, an incumbent at subsample 0.7 got
+  // itself back as a candidate, and subsample 0.8 with the stronger lambda.
+  for (double sub : {0.7, 0.5, 0.3}) {
+    Fixture g("gbdt", Task::multiclass);
+    Params& inc = g.view.incumbent.params;
+    inc["subsample"] = sub;
+    inc["colsample_bytree"] = sub;
+    inc["min_child_weight"] = 3.0;
+    inc["lambda"] = 10.0;
+    inc["max_depth"] = 2;
+    auto k = g.propose("regularize");
+    ASSERT_FALSE(k.empty()) << sub;
+    for (const auto& cand : k) {
+      const Params& q = cand.params;
+      EXPECT_NE(q, inc) << cand.label;
+      EXPECT_GE(q.at("min_child_weight").get<double>(), inc.at("min_child_weight").get<double>()) << cand.label;
+      EXPECT_LE(q.at("subsample").get<double>(), sub) << cand.label;
+      EXPECT_LE(q.at("colsample_bytree").get<double>(), sub) << cand.label;
+      EXPECT_LE(q.at("max_depth").get<int64_t>(), 2) << cand.label;
+      EXPECT_GE(q.at("lambda").get<double>(), 10.0) << cand.label;
+    }
+  }
+}
+
 }  // namespace mlloop
