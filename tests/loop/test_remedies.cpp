@@ -173,4 +173,20 @@ TEST(Remedies, RegularizeAGbdtIncumbentConstrainsItFurtherAndNeverLoosens) {
   }
 }
 
+TEST(Remedies, RegularizeAnMlpDecaysWeightsAtAStrengthItsOptimizerFeels) {
+  // Weight decay within the incumbent's optimizer: 1e-3 as adam's L2 penalty; adamw's
+  // decoupled decay starts at 1 (there 1e-3 changes next to nothing: see the mlp test WeightDecayAtRegularizesValuesMakesTheFitLessConfident).
+  for (const char* opt : {"adam", "adamw"}) {
+    Fixture f("mlp", Task::binary);
+    f.view.incumbent.params["optimizer"] = opt;
+    auto c = f.propose("regularize");
+    const Candidate* decay = nullptr;
+    for (const auto& k : c)
+      if (k.params.at("weight_decay").get<double>() > 0) decay = &k;
+    ASSERT_NE(decay, nullptr) << opt;
+    EXPECT_EQ(decay->params.at("optimizer"), opt);
+    EXPECT_DOUBLE_EQ(decay->params.at("weight_decay").get<double>(), std::string(opt) == "adamw" ? 1.0 : 1e-3) << opt;
+  }
+}
+
 }  // namespace mlloop
