@@ -327,6 +327,14 @@ LoopView Loop::view_of(int64_t inc, const json& diagnosis, int64_t iteration) {
   return v;
 }
 
+// A recommendation for the output: the remedy and its reason; the two label remedies carry
+// the suspected rows too, most suspicious first (relabel is a list for a person to review).
+json recommendation(const RemedyChoice& c, const LoopView& view) {
+  json r = {{"remedy", c.remedy}, {"reason", c.reason}};
+  if (c.remedy == "clean_labels" || c.remedy == "relabel") r["rows"] = view.diagnosis.at("label_issues").at("rows");
+  return r;
+}
+
 json Loop::output(const std::string& stopped_because, const json& recommendations) {
   json iters = json::array();
   for (const auto& it : project_.store->iterations()) {
@@ -441,7 +449,7 @@ json Loop::run() {
     auto choices = rank_remedies(view);
     recommendations = json::array();
     for (const auto& c : choices)
-      if (!c.actionable) recommendations.push_back({{"remedy", c.remedy}, {"reason", c.reason}});
+      if (!c.actionable) recommendations.push_back(recommendation(c, view));
 
     // Stop rules.
     const auto dev = err("dev");
@@ -661,10 +669,7 @@ json Loop::run() {
         if (it.state == "finished" && it.detail.value("incumbent_before", int64_t{-1}) == *inc) tried.insert(it.remedy);
       recommendations = json::array();
       for (const auto& c : rank_remedies(view)) {
-        if (!c.actionable) recommendations.push_back({{"remedy", c.remedy}, {"reason", c.reason}});
-        else if (c.remedy == "clean_labels" && !tried.count(c.remedy))
-          recommendations.push_back({{"remedy", c.remedy}, {"reason", c.reason},
-                                     {"rows", view.diagnosis["label_issues"]["rows"]}});
+        if (!c.actionable || (c.remedy == "clean_labels" && !tried.count(c.remedy))) recommendations.push_back(recommendation(c, view));
       }
     } catch (const BudgetExhausted&) {
     }
