@@ -413,8 +413,9 @@ json Loop::run() {
     for (const auto& it : project_.store->iterations())
       if (it.state == "finished" && it.detail.value("incumbent_before", int64_t{-1}) == *inc) tried.insert(it.remedy);
     // An exact solver (linear, baseline) gets one check that a flexible class does no better
-    // before the loop trusts a stop at the optimum; that check needs no data analyses, so
-    // they wait (they cost several model fits on a large table).
+    // before the loop trusts a stop at the optimum, or a stop with no gap larger than its
+    // noise; that check needs no data analyses, so they wait (they cost several model fits on
+    // a large table).
     const bool allowed_switch = (cfg_.allow.empty() || std::count(cfg_.allow.begin(), cfg_.allow.end(), "switch_model_class")) &&
                                 !std::count(cfg_.deny.begin(), cfg_.deny.end(), "switch_model_class");
     const bool check_flexible = (inc_run.model == "linear" || inc_run.model == "baseline") && allowed_switch &&
@@ -432,7 +433,7 @@ json Loop::run() {
       // analyses): a minute and more on a large table, so a terminal gets a bar for it.
       ProgressFeed feed(ctx_, bar(), fmt::format("analyzing run {}", *inc));
       d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, !check_flexible});
-      if (check_flexible && d["bottleneck"] != "avoidable_bias" && !near_optimum())
+      if (check_flexible && d["bottleneck"] != "avoidable_bias" && d["bottleneck"] != "none" && !near_optimum())
         d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, true});
     } catch (const BudgetExhausted&) {
       stopped = "budget";
@@ -467,6 +468,17 @@ json Loop::run() {
       }
       deferred = {"switch_model_class",
                   fmt::format("{}; before stopping, one check that a more flexible class than {} does no better", *why, inc_run.model), true};
+    } else if (check_flexible && bottleneck == "none") {
+      // No gap stands out, but without an optimal error (auc, f1 or logloss with no reference)
+      // avoidable bias is not measured at all, and a linear model at chance level shows none:
+      // an exact solver gets the same one check before the loop stops.
+      deferred = {"switch_model_class",
+                  fmt::format("dev {}: no gap is larger than its noise{}; before stopping, one check that a more flexible class than {} "
+                              "does no better",
+                              fmt_loss(cfg_.metric, dev),
+                              d["errors"]["optimal"].is_null() ? fmt::format(" (avoidable bias is not measured: no optimal {} without a reference)", cfg_.metric) : "",
+                              inc_run.model),
+                  true};
     }
     {
       auto its = project_.store->iterations();

@@ -136,6 +136,28 @@ TEST(Loop, LabelNoiseProposesCleanLabelsWithTheSuspects) {
   EXPECT_GE(static_cast<double>(hits), 0.7 * static_cast<double>(suspects.size())) << hits << " of " << suspects.size();
 }
 
+TEST(Loop, WithoutAnOptimalErrorALinearModelAtChanceStillGetsAFlexibleOne) {
+  // auc and f1 have no optimal-error estimate without a reference, so avoidable bias is not
+  // measured, and a linear model on an XOR boundary (at chance: train and dev alike) shows no
+  // gap. The loop stopped there, on linear ("no_remedy", AUC 0.5); it now checks a flexible
+  // class first, as before an at_optimum stop.
+  for (const char* metric : {"auc", "f1"}) {
+    TempDir tmp;
+    auto truth = make_scenario("underfit", tmp.path() / "d", 3, 2000);
+    auto r = run_mlloop({"init", tmp.str("d/train.csv"), "--target", truth["target"], "--dir", tmp.str("p"), "--metric", metric});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json out = run_loop(tmp, "p", 1);
+    expect_contract_shape(out);
+    ASSERT_EQ(out["iterations"].size(), 1u) << metric << " " << out.dump(1);
+    const json& first = out["iterations"][0];
+    EXPECT_EQ(first["bottleneck"], "none") << metric;
+    EXPECT_EQ(first["remedy"], "switch_model_class") << metric;
+    EXPECT_NE(first["reason"].get<std::string>().find("avoidable bias is not measured"), std::string::npos) << first["reason"];
+    EXPECT_TRUE(first["accepted"].get<bool>()) << metric << " " << first;
+    EXPECT_LT(out["best"]["dev"].get<double>(), 0.2) << metric << " " << out["best"];  // 1 - AUC or 1 - F1; chance is 0.5
+  }
+}
+
 TEST(Loop, AtOptimumStopsWithinTwoIterations) {
   TempDir tmp;
   init_scenario("at_optimum", tmp, "p");
