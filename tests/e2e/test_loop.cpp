@@ -137,11 +137,13 @@ TEST(Loop, LabelNoiseProposesCleanLabelsWithTheSuspects) {
 }
 
 TEST(Loop, WithoutAnOptimalErrorALinearModelAtChanceStillGetsAFlexibleOne) {
-  // auc and f1 have no optimal-error estimate without a reference, so avoidable bias is not
+  // auc, f1 and logloss have no optimal-error estimate without a reference, so avoidable bias is not
   // measured, and a linear model on an XOR boundary (at chance: train and dev alike) shows no
   // gap. The loop stopped there, on linear ("no_remedy", AUC 0.5); it now checks a flexible
   // class first, as before an at_optimum stop.
-  for (const char* metric : {"auc", "f1"}) {
+  // With logloss the exact solver shows a small variance gap (0.6918 against 0.6971), and the
+  // loop regularized linear three times before it got to the check.
+  for (const char* metric : {"auc", "f1", "logloss"}) {
     TempDir tmp;
     auto truth = make_scenario("underfit", tmp.path() / "d", 3, 2000);
     auto r = run_mlloop({"init", tmp.str("d/train.csv"), "--target", truth["target"], "--dir", tmp.str("p"), "--metric", metric});
@@ -150,11 +152,12 @@ TEST(Loop, WithoutAnOptimalErrorALinearModelAtChanceStillGetsAFlexibleOne) {
     expect_contract_shape(out);
     ASSERT_EQ(out["iterations"].size(), 1u) << metric << " " << out.dump(1);
     const json& first = out["iterations"][0];
-    EXPECT_EQ(first["bottleneck"], "none") << metric;
+    EXPECT_EQ(first["bottleneck"], std::string(metric) == "logloss" ? "variance" : "none") << metric;
     EXPECT_EQ(first["remedy"], "switch_model_class") << metric;
     EXPECT_NE(first["reason"].get<std::string>().find("avoidable bias is not measured"), std::string::npos) << first["reason"];
     EXPECT_TRUE(first["accepted"].get<bool>()) << metric << " " << first;
-    EXPECT_LT(out["best"]["dev"].get<double>(), 0.2) << metric << " " << out["best"];  // 1 - AUC or 1 - F1; chance is 0.5
+    // 1 - AUC or 1 - F1, chance 0.5; logloss, chance 0.69
+    EXPECT_LT(out["best"]["dev"].get<double>(), std::string(metric) == "logloss" ? 0.35 : 0.2) << metric << " " << out["best"];
   }
 }
 
