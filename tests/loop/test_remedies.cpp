@@ -187,6 +187,17 @@ TEST(Remedies, RegularizeAnMlpDecaysWeightsAtAStrengthItsOptimizerFeels) {
     EXPECT_EQ(decay->params.at("optimizer"), opt);
     EXPECT_DOUBLE_EQ(decay->params.at("weight_decay").get<double>(), std::string(opt) == "adamw" ? 1.0 : 1e-3) << opt;
   }
+  // An adamw incumbent with a little decay already: up to 1, not ten times a no-op.
+  Fixture f("mlp", Task::binary);
+  f.view.incumbent.params["optimizer"] = "adamw";
+  f.view.incumbent.params["weight_decay"] = 0.01;
+  bool found = false;
+  for (const auto& k : f.propose("regularize"))
+    if (k.params.at("weight_decay").get<double>() != 0.01) {
+      found = true;
+      EXPECT_DOUBLE_EQ(k.params.at("weight_decay").get<double>(), 1.0);
+    }
+  EXPECT_TRUE(found);
 }
 
 }  // namespace mlloop
