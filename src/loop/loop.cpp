@@ -233,6 +233,7 @@ class Loop {
   std::optional<std::vector<float>> shift_weights_;
   std::optional<json> relation_drift_;
   size_t trained_in_iteration_ = 0;
+  std::set<std::string> said_notes_;
 };
 
 double IterationTrainer::train(const Candidate& c) {
@@ -281,6 +282,11 @@ double Loop::train_candidate(const Candidate& c, int64_t iteration, IterationTra
   say("    {:<46} run {:>4}  dev {}  {}{:.1f} s\n", c.label, o.run, fmt_loss(cfg_.metric, out.dev),
       o.record.status == "done" ? "" : o.record.status + (o.fit.reason.empty() ? "" : " (" + o.fit.reason + ")") + "  ",
       o.record.seconds);
+  // What the preprocessing left out (identifiers, free text, constant columns) is said once,
+  // under the setup: the loop's user never ran `mlloop train`, which prints it too.
+  if (iteration == 0)
+    for (const auto& n : o.notes)
+      if (said_notes_.insert(n).second) say("    note: {}\n", n);
   return out.dev.value_or(NAN);
 }
 

@@ -161,6 +161,26 @@ TEST(Loop, WithoutAnOptimalErrorALinearModelAtChanceStillGetsAFlexibleOne) {
   }
 }
 
+TEST(Loop, TheSetupSaysWhichColumnsThePreprocessingLeavesOut) {
+  // The loop's user may never run `mlloop train`, which prints the dropped columns: the setup
+  // says them, once, with what they look like.
+  TempDir tmp;
+  std::string t = "uid,comment,x,y\n";
+  for (int i = 0; i < 300; ++i)
+    t += "u" + std::to_string(90000 + 7 * i) + ",\"row " + std::to_string(i) + " was fine overall\"," + std::to_string((i * 37) % 101) +
+         "," + ((i * 37) % 101 > 50 ? "a" : "b") + "\n";
+  mlloop::testing::write_file(tmp.str("t.csv"), t);
+  auto r = run_mlloop({"init", tmp.str("t.csv"), "--target", "y", "--dir", tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_mlloop({"run", "--dir", tmp.str("p"), "--iterations", "0", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("note: dropped column 'uid': unique per row, looks like an identifier"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("note: dropped column 'comment': free text"), std::string::npos) << r.err;
+  size_t said = 0;
+  for (size_t at = r.err.find("dropped column 'uid'"); at != std::string::npos; at = r.err.find("dropped column 'uid'", at + 1)) ++said;
+  EXPECT_EQ(said, 1u) << r.err;  // baseline and linear both drop it; it is said once
+}
+
 TEST(Loop, AtOptimumStopsWithinTwoIterations) {
   TempDir tmp;
   init_scenario("at_optimum", tmp, "p");

@@ -49,6 +49,29 @@ TEST(Pipeline, ImputesEncodesScalesAndDropsIdentifiers) {
   EXPECT_EQ(m.at(1, 3), 1.f);  // row 1: c = b
 }
 
+TEST(Pipeline, FreeTextIsToldApartFromAnIdentifier) {
+  // Two text columns with a different value in every row: a code (an identifier) and a
+  // sentence (free text). Both are dropped; the note says which is which, and for free text
+  // how to use it.
+  TempDir d;
+  const char* words[] = {"good", "bad", "fine", "poor", "great"};
+  std::string t = "code,review,x,y\n";
+  for (int i = 0; i < 40; ++i)
+    t += "AB-" + std::to_string(7000 + i) + "," + words[i % 5] + " and " + words[(i / 5) % 5] + " item " + std::to_string(i) +
+         "," + std::to_string(i % 7) + "," + (i % 2 ? "yes" : "no") + "\n";
+  Dataset ds = load(d, "t.csv", t);
+  Pipeline p;
+  std::vector<std::string> notes;
+  p.fit(ds, all(ds), "y", true, {}, &notes);
+  ASSERT_EQ(notes.size(), 2u);
+  EXPECT_NE(notes[0].find("'code'"), std::string::npos) << notes[0];
+  EXPECT_NE(notes[0].find("identifier"), std::string::npos) << notes[0];
+  EXPECT_NE(notes[1].find("'review'"), std::string::npos) << notes[1];
+  EXPECT_NE(notes[1].find("free text"), std::string::npos) << notes[1];
+  EXPECT_NE(notes[1].find("about 5 words"), std::string::npos) << notes[1];
+  EXPECT_EQ(p.feature_names(), (std::vector<std::string>{"x"}));
+}
+
 TEST(Pipeline, TreesGetRawValuesAndUnseenCategoriesAreMissing) {
   TempDir d;
   Dataset train = load(d, "a.csv", "x,c,y\n1,a,1.5\n,b,2.5\n3,a,3.5\n4,b,1\n");
