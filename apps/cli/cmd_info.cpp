@@ -92,6 +92,8 @@ int run_info(const InfoArgs& args, Context& ctx) {
     nlohmann::json cj{{"name", col.name}, {"type", to_string(col.type)}, {"missing", miss},
                       {"missing_pct", n > 0 ? 100.0 * static_cast<double>(miss) / n : 0.0}, {"distinct", distinct},
                       {"identifier_like", id_like}};
+    const size_t text_words = id_like ? col.free_text_words() : 0;
+    cj["free_text"] = text_words > 0;
     std::string values;
     if (col.is_numeric()) {
       auto s = summarize(col);
@@ -111,7 +113,10 @@ int run_info(const InfoArgs& args, Context& ctx) {
       values = fmt::format("{}", fmt::join(parts, ", "));
       if (distinct > 3) values += ", ...";
     }
-    if (id_like) values += "  (unique per row: looks like an identifier)";
+    if (text_words)
+      values += fmt::format("  (unique per row: free text, about {} words each; not read as a feature)", text_words);
+    else if (id_like)
+      values += "  (unique per row: looks like an identifier)";
     j["columns"].push_back(cj);
     if (!args.json)
       fmt::print(out, "  {:>3}  {:<24} {:<12} {:>7.1f}% {:>9}  {}\n", c, col.name.size() > 24 ? col.name.substr(0, 21) + "..." : col.name,

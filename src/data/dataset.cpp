@@ -1,7 +1,9 @@
 #include "mlloop/data/dataset.hpp"
 
-#include <cmath>
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
 #include <unordered_set>
 
 #include "mlloop/core/error.hpp"
@@ -31,6 +33,24 @@ size_t Column::missing_count() const {
     for (int32_t c : codes) n += (c == kMissingCode);
   }
   return n;
+}
+
+size_t Column::free_text_words() const {
+  if (is_numeric() || dictionary.empty()) return 0;
+  size_t texts = 0, words = 0;
+  for (const auto& v : dictionary) {
+    size_t w = 0;
+    bool in_word = false;
+    for (char ch : v) {
+      const bool space = ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+      if (!space && !in_word) ++w;
+      in_word = !space;
+    }
+    words += w;
+    if (w >= 3) ++texts;
+  }
+  if (2 * texts < dictionary.size()) return 0;
+  return std::max<size_t>(1, (words + dictionary.size() / 2) / dictionary.size());
 }
 
 size_t Column::distinct_count() const {

@@ -28,24 +28,12 @@ std::vector<int32_t> map_dictionary(const Column& col, const std::vector<std::st
 
 // Why a text column with a different value in every training row is dropped: an identifier,
 // or free text (most values several words long), which the features here cannot use.
-std::string unique_text_note(const Column& col, const std::vector<size_t>& levels) {
-  size_t texts = 0, words = 0;
-  for (size_t k : levels) {
-    size_t w = 0;
-    bool in_word = false;
-    for (char ch : col.dictionary[k]) {
-      const bool space = ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
-      if (!space && !in_word) ++w;
-      in_word = !space;
-    }
-    words += w;
-    if (w >= 3) ++texts;
-  }
-  if (2 * texts >= levels.size())
+std::string unique_text_note(const Column& col) {
+  if (size_t words = col.free_text_words())
     return fmt::format(
         "dropped column '{}': free text, a different value in every row (about {} words each); the features read numbers and "
         "categories only: derive columns from it (a length, keywords, a category) to use it",
-        col.name, (words + levels.size() / 2) / std::max<size_t>(1, levels.size()));
+        col.name, words);
   return fmt::format("dropped column '{}': unique per row, looks like an identifier", col.name);
 }
 }  // namespace
@@ -124,7 +112,7 @@ void Pipeline::fit(const Dataset& ds, const std::vector<size_t>& rows, const std
         continue;
       }
       if (used.size() == rows.size() && rows.size() > 20 && col.type != ColumnType::datetime) {
-        if (notes) notes->push_back(unique_text_note(col, used));
+        if (notes) notes->push_back(unique_text_note(col));
         continue;
       }
       plan.indicator = present < rows.size();

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "test_support.hpp"
 
 using namespace mlloop::testing;
@@ -75,6 +77,26 @@ TEST(Cli, InitNotesARareClassWhenTheMetricIsError) {
   auto twelve = run_mlloop({"init", tmp.str("many.csv"), "--target", "y", "--dir", tmp.str("m")});
   ASSERT_EQ(twelve.exit_code, 0) << twelve.err;
   EXPECT_EQ(twelve.out.find("note: class"), std::string::npos) << twelve.out;
+}
+
+TEST(Cli, InfoTellsFreeTextFromAnIdentifier) {
+  TempDir tmp;
+  std::string t = "code,comment,y\n";
+  for (int i = 0; i < 60; ++i) t += "K" + std::to_string(500 + i) + ",\"the box " + std::to_string(i) + " came late\"," + (i % 2 ? "a" : "b") + "\n";
+  write_file(tmp.str("t.csv"), t);
+  auto r = run_mlloop({"info", tmp.str("t.csv"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["columns"].size(), 3u);
+  EXPECT_TRUE(j["columns"][0]["identifier_like"].get<bool>());
+  EXPECT_FALSE(j["columns"][0]["free_text"].get<bool>());
+  EXPECT_TRUE(j["columns"][1]["identifier_like"].get<bool>());  // unique per row, as before
+  EXPECT_TRUE(j["columns"][1]["free_text"].get<bool>());
+  EXPECT_FALSE(j["columns"][2]["free_text"].get<bool>());
+  auto h = run_mlloop({"info", tmp.str("t.csv")});
+  ASSERT_EQ(h.exit_code, 0) << h.err;
+  EXPECT_NE(h.out.find("free text, about 5 words each"), std::string::npos) << h.out;
+  EXPECT_NE(h.out.find("looks like an identifier"), std::string::npos) << h.out;
 }
 
 TEST(Cli, BadFlagsAndMissingProjectAreExit2) {
