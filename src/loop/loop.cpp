@@ -558,17 +558,26 @@ json Loop::run() {
         std::stable_sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return *a->dev < *b->dev; });
         std::optional<metrics::Predictions> lead_dev;
         if (!order.empty()) lead_dev = judge_->predictions(*project_.store, *project_.store->run(order.front()->run));
+        // A candidate that predicts every dev row exactly as the incumbent does is the same
+        // model (a cap its trees never reached, a change that moved nothing): its folds would
+        // repeat the incumbent's, so they are not fitted.
+        const std::optional<metrics::Predictions> inc_dev = order.empty() ? std::nullopt : judge_->predictions(*project_.store, inc_run);
         int contenders = 0;
         bool significant = false;
         for (const auto* t : order) {
           if (!inc_cv) break;
           if (cand_cv.count(t->run)) continue;
-          if (t != order.front() && lead_dev) {
-            auto other = judge_->predictions(*project_.store, *project_.store->run(t->run));
-            if (other && other->rows() == lead_dev->rows() &&
-                metrics::compare(cfg_.metric, *other, *lead_dev, cfg_.seed).b_better_significant)
-              continue;  // significantly worse on dev than the best: not a contender
+          const std::optional<metrics::Predictions> mine =
+              t == order.front() ? lead_dev : judge_->predictions(*project_.store, *project_.store->run(t->run));
+          if (mine && inc_dev && mine->rows() == inc_dev->rows() && mine->proba == inc_dev->proba && mine->value == inc_dev->value) {
+            feed.reset();
+            say("  measure   run {} predicts every dev row exactly as the incumbent does: the same model, not cross-validated\n", t->run);
+            feed.emplace(ctx_, bar(), "measuring: cross-validation");
+            continue;
           }
+          if (t != order.front() && lead_dev && mine && mine->rows() == lead_dev->rows() &&
+              metrics::compare(cfg_.metric, *mine, *lead_dev, cfg_.seed).b_better_significant)
+            continue;  // significantly worse on dev than the best: not a contender
           // A candidate whose folds fail (an mlp diverging in one) is left out, not the others.
           std::optional<CvResult> one;
           try {

@@ -86,8 +86,29 @@ TEST(Loop, VarianceGetsARegularizingRemedyThatLowersDevError) {
   auto runs = run_mlloop({"runs", "--dir", tmp.str("p"), "--json"});
   ASSERT_EQ(runs.exit_code, 0) << runs.err;
   const double flexible_dev = json::parse(runs.out).at(0)["errors"]["dev"].get<double>();
-  json out = run_loop(tmp, "p", 2);
+  auto loop = run_mlloop({"run", "--dir", tmp.str("p"), "--iterations", "2", "--json"});
+  ASSERT_EQ(loop.exit_code, 0) << loop.err;
+  json out = json::parse(loop.out);
   expect_contract_shape(out);
+  // The second regularize, on the gbdt the first one constrained, caps max_depth at 6 where
+  // its trees never got that deep: the same model. It is not cross-validated (its folds
+  // would repeat the incumbent's), and the log says so.
+  const std::string same = " predicts every dev row exactly as the incumbent does";
+  size_t said = 0;
+  for (size_t at = loop.err.find(same); at != std::string::npos; at = loop.err.find(same, at + 1)) {
+    ++said;
+    const size_t start = loop.err.rfind("run ", at);
+    const int64_t run = std::stoll(loop.err.substr(start + 4, at - start - 4));
+    bool found = false;
+    for (const auto& it : out["iterations"])
+      for (const auto& c : it.value("candidates", json::array()))
+        if (c["run"] == run) {
+          found = true;
+          EXPECT_FALSE(c.contains("cv")) << c;
+        }
+    EXPECT_TRUE(found) << run;
+  }
+  EXPECT_GE(said, 1u) << loop.err;
   // The first regularize lowers the error and is kept. (A second one, on the model the first
   // regularized, may find nothing better: its trees may not reach the depth a candidate caps.)
   bool regularized = false;
