@@ -25,10 +25,11 @@ Remedy regularize() {
       double mcw = p.at("min_child_weight");
       c.push_back(variant(v, {{"min_child_weight", std::max(5.0, mcw * 5)}}, fmt::format("min_child_weight {} -> {}", num(mcw), num(std::max(5.0, mcw * 5)))));
       const double sub = p.at("subsample"), col = p.at("colsample_bytree");
-      const double sub2 = std::max(0.3, std::min(0.7, sub * 0.7)), col2 = std::max(0.3, std::min(0.7, col * 0.7));
+      // 0.7 of the incumbent's, at most 0.7, at least 0.3, and never above the incumbent's own.
+      auto shrink = [](double f) { return std::min(f, std::max(0.3, std::min(0.7, f * 0.7))); };
+      const double sub2 = shrink(sub), col2 = shrink(col);
       if (sub2 < sub || col2 < col)
-        c.push_back(variant(v, {{"subsample", std::min(sub, sub2)}, {"colsample_bytree", std::min(col, col2)}},
-                            fmt::format("subsample {}, colsample_bytree {}", num(std::min(sub, sub2)), num(std::min(col, col2)))));
+        c.push_back(variant(v, {{"subsample", sub2}, {"colsample_bytree", col2}}, fmt::format("subsample {}, colsample_bytree {}", num(sub2), num(col2))));
       int64_t d = p.at("max_depth");
       if (d > 2) c.push_back(variant(v, {{"max_depth", std::max<int64_t>(2, d / 2)}}, fmt::format("max_depth {} -> {}", d, std::max<int64_t>(2, d / 2))));
       const double l = p.at("lambda"), mcw3 = std::max(3.0, mcw), sub8 = std::min(0.8, sub);
