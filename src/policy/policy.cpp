@@ -45,7 +45,8 @@ std::string reason_for(const LoopView& v, const std::string& remedy, const std::
   std::string why;
   if (remedy == "switch_model_class")
     why = exact_solver(m) ? fmt::format("a {} model cannot bend; trying a more flexible class", m)
-                          : fmt::format("{} has been tuned; trying another model class", m);
+                          : bottleneck == "variance" ? fmt::format("{} has been constrained and tuned; trying a simpler class (linear) and the others", m)
+                                                     : fmt::format("{} has been tuned; trying another model class", m);
   else if (remedy == "tune_optimizer")
     why = m == "gbdt" ? "the optimizer may be stuck: sweeping eta, smallest first" : "the optimizer may be stuck: sweeping the learning rate, smallest first";
   else if (remedy == "initialization") why = "a better starting point may let the MLP fit";

@@ -1,31 +1,43 @@
 // switch_model_class: the next rungs of the ladder linear -> gbdt -> mlp, and knn, with
 // their default params (and the incumbent's data recipe). A baseline incumbent means the
 // linear model did no better than a constant, so both flexible classes get their chance at
-// once (the linear run of the setup is reused, not trained again).
+// once (the linear run of the setup is reused, not trained again). Against variance, a
+// flexible incumbent (regularized and tuned by then) also gets the simpler class: a linear
+// model cannot memorize what the trees or the net did, and on few rows with many features it
+// is often the better fit.
 #include "remedies.hpp"
 
 namespace mlloop::remedy {
 
 namespace {
-std::vector<std::string> next_families(const std::string& now) {
+std::vector<std::string> next_families(const std::string& now, bool variance) {
   if (now == "baseline") return {"linear", "gbdt", "mlp"};
   if (now == "linear") return {"gbdt", "mlp"};
-  if (now == "gbdt") return {"mlp", "knn"};
-  if (now == "mlp") return {"gbdt", "knn"};
-  return {"gbdt", "mlp"};  // knn
+  std::vector<std::string> out;
+  if (variance) out.push_back("linear");
+  if (now == "gbdt") out.insert(out.end(), {"mlp", "knn"});
+  else if (now == "mlp") out.insert(out.end(), {"gbdt", "knn"});
+  else out.insert(out.end(), {"gbdt", "mlp"});  // knn
+  return out;
 }
 }  // namespace
 
 Remedy switch_model_class() {
   Remedy r;
   r.name = "switch_model_class";
-  r.summary = "switch to the next model class: linear -> gbdt -> mlp, and knn";
+  r.summary = "switch to the next model class: linear -> gbdt -> mlp, and knn (against variance, back to linear too)";
   r.applies = [](const LoopView&) { return true; };
   r.implement = [](const LoopView& v, CandidateTrainer& t) {
     std::vector<Candidate> c;
-    for (const auto& f : next_families(v.incumbent.model)) {
+    const bool variance = v.diagnosis.is_object() && v.diagnosis.value("bottleneck", std::string()) == "variance";
+    for (const auto& f : next_families(v.incumbent.model, variance)) {
       const Family& fam = v.registry->get(f);
       c.push_back(Candidate{f, resolve_params(fam, Params::object()), v.incumbent_recipe, fmt::format("{} -> {}", v.incumbent.model, f)});
+      // Back to linear against variance: also the lasso, at regularize's two L1 strengths.
+      if (f == "linear" && v.incumbent.model != "baseline")
+        for (double l1_c : {1.0, 0.1})
+          c.push_back(Candidate{f, resolve_params(fam, Params{{"penalty", "l1"}, {"C", l1_c}}), v.incumbent_recipe,
+                                fmt::format("{} -> linear, L1 penalty{}, C {}", v.incumbent.model, v.classification() ? "" : " (lasso)", num(l1_c))});
     }
     train_all(c, t);
   };

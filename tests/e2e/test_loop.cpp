@@ -124,6 +124,29 @@ TEST(Loop, VarianceGetsARegularizingRemedyThatLowersDevError) {
   EXPECT_LT(out["best"]["dev"].get<double>(), flexible_dev) << out["best"];
 }
 
+TEST(Loop, VarianceThatNoConstraintFixesEndsOnASimplerClass) {
+  // Generator seed 45: on the deep gbdt, no regularize candidate and no tuning trial is
+  // significantly better out of fold. Going back to linear (with the lasso) is: 60 features
+  // of which 5 matter. Before, the loop plateaued on the deep gbdt.
+  TempDir tmp;
+  init_scenario("variance", tmp, "p", 45);
+  auto r = run_mlloop({"train", "--dir", tmp.str("p"), "--model", "gbdt", "--param", "max_depth=12", "--param",
+                       "early_stopping=0", "--param", "rounds=300"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json out = run_loop(tmp, "p", 3);
+  expect_contract_shape(out);
+  bool switched = false;
+  for (const auto& it : out["iterations"])
+    if (it["bottleneck"] == "variance" && it["remedy"] == "switch_model_class") {
+      switched = true;
+      EXPECT_TRUE(it["accepted"].get<bool>()) << it;
+      EXPECT_LT(it["dev_after"].get<double>(), it["dev_before"].get<double>()) << it;
+      EXPECT_NE(it["reason"].get<std::string>().find("simpler class"), std::string::npos) << it["reason"];
+    }
+  EXPECT_TRUE(switched) << out.dump(1);
+  EXPECT_EQ(out["best"]["model"], "linear") << out["best"];
+}
+
 TEST(Loop, LabelNoiseProposesCleanLabelsWithTheSuspects) {
   TempDir tmp;
   auto truth = init_scenario("label_noise", tmp, "p");

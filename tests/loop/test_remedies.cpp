@@ -65,6 +65,30 @@ TEST(Remedies, SwitchFromLinearTriesGbdtThenMlp) {
   EXPECT_EQ(c[1].family, "mlp");
 }
 
+TEST(Remedies, SwitchFromAFlexibleModelGoesBackToLinearOnlyAgainstVariance) {
+  // Variance on a flexible incumbent: the simpler class, plain and with the lasso, comes
+  // first. Against avoidable bias a linear model is no answer, so it is not proposed.
+  for (const std::string model : {"gbdt", "mlp", "knn"}) {
+    Fixture f(model, Task::binary);
+    f.view.diagnosis = {{"bottleneck", "variance"}};
+    auto c = f.propose("switch_model_class");
+    ASSERT_GE(c.size(), 5u) << model;
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(c[i].family, "linear") << model;
+    EXPECT_EQ(c[0].params.value("penalty", "l2"), "l2");
+    std::set<double> l1;
+    for (int i = 1; i < 3; ++i) {
+      EXPECT_EQ(c[i].params.at("penalty"), "l1") << c[i].label;
+      l1.insert(c[i].params.at("C").get<double>());
+    }
+    EXPECT_EQ(l1, (std::set<double>{1.0, 0.1}));
+    for (size_t i = 3; i < c.size(); ++i) EXPECT_NE(c[i].family, "linear");
+    EXPECT_NE(c[3].family, model);
+
+    f.view.diagnosis = {{"bottleneck", "avoidable_bias"}};
+    for (const auto& d : f.propose("switch_model_class")) EXPECT_NE(d.family, "linear") << model;
+  }
+}
+
 TEST(Remedies, AugmentStartsWithOneNoisyCopy) {
   Fixture f("mlp", Task::regression);
   auto c = f.propose("augment");
