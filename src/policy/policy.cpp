@@ -18,8 +18,13 @@ std::vector<std::string> order_for(const LoopView& v, const std::string& bottlen
     if (m == "knn") return {"more_expressive_model", "switch_model_class", "clean_labels"};
     return {"tune_optimizer", "initialization", "more_expressive_model", "switch_model_class", "clean_labels"};
   }
-  if (bottleneck == "variance")
-    return {"regularize", "augment", "tune_hyperparameters", "switch_model_class", "clean_labels", "more_data"};
+  // Against variance a flexible model goes back to the simpler class (a few default fits)
+  // before the search over its own hyperparameters (trials times rungs); a linear model's
+  // search is over C alone, as cheap as the switch, and stays before it.
+  if (bottleneck == "variance") {
+    if (exact_solver(m)) return {"regularize", "augment", "tune_hyperparameters", "switch_model_class", "clean_labels", "more_data"};
+    return {"regularize", "augment", "switch_model_class", "tune_hyperparameters", "clean_labels", "more_data"};
+  }
   if (bottleneck == "data_mismatch") return {"reweight_for_shift", "drop_drifting_features", "more_data"};
   if (bottleneck == "dev_overfit") return {"fresh_dev_set"};
   return {};
@@ -45,7 +50,7 @@ std::string reason_for(const LoopView& v, const std::string& remedy, const std::
   std::string why;
   if (remedy == "switch_model_class")
     why = exact_solver(m) ? fmt::format("a {} model cannot bend; trying a more flexible class", m)
-                          : bottleneck == "variance" ? fmt::format("{} has been constrained and tuned; trying a simpler class (linear) and the others", m)
+                          : bottleneck == "variance" ? fmt::format("{} still overfits when constrained; trying a simpler class (linear) and the others", m)
                                                      : fmt::format("{} has been tuned; trying another model class", m);
   else if (remedy == "tune_optimizer")
     why = m == "gbdt" ? "the optimizer may be stuck: sweeping eta, smallest first" : "the optimizer may be stuck: sweeping the learning rate, smallest first";
