@@ -122,12 +122,31 @@ TEST(Remedies, AugmentStopsDoublingTheCopiesAtFour) {
 TEST(Remedies, AugmentDoesNotOversampleTwice) {
   // gbdt reads raw features: its only augmentation is oversampling the minority classes.
   Fixture f("gbdt", Task::binary);
+  f.config.metric = "f1";
   f.view.minority_share = 0.2;
   auto first = f.propose("augment");
   ASSERT_EQ(first.size(), 1u);
   EXPECT_TRUE(first[0].recipe.oversample);
   f.view.incumbent_recipe.oversample = true;
   EXPECT_FALSE(find_remedy("augment")->applies(f.view));
+}
+
+TEST(Remedies, AugmentOversamplesOnlyForMetricsThatWeighTheMinorityClass) {
+  // Under error or log loss, dev keeps train's class shares: oversampling works against the
+  // metric. Under f1 and auc it is a candidate; the mlp's noisy copies are one under any.
+  for (const std::string metric : {"error", "logloss", "f1", "auc"}) {
+    const bool weighs = metric == "f1" || metric == "auc";
+    Fixture g("gbdt", Task::binary);
+    g.config.metric = metric;
+    g.view.minority_share = 0.2;
+    EXPECT_EQ(find_remedy("augment")->applies(g.view), weighs) << metric;
+    Fixture m("mlp", Task::multiclass);
+    m.config.metric = metric;
+    m.view.minority_share = 0.2;
+    bool oversampled = false;
+    for (const auto& c : m.propose("augment")) oversampled = oversampled || c.recipe.oversample;
+    EXPECT_EQ(oversampled, weighs) << metric;
+  }
 }
 
 }  // namespace
