@@ -4,6 +4,7 @@
 // matter, it sets the others' weights to exactly 0, which no strength of L2 does). knn: more
 // neighbours. Early stopping is always on (a slice of train).
 #include <algorithm>
+#include <array>
 
 #include "remedies.hpp"
 
@@ -50,12 +51,19 @@ Remedy regularize() {
       if (w > 8) c.push_back(variant(v, {{"width", w / 2}}, fmt::format("width {} -> {}", w, w / 2)));
     } else if (m == "linear") {
       double C = p.at("C");
-      for (double f : {0.1, 0.01}) c.push_back(variant(v, {{"C", C * f}}, fmt::format("C {} -> {}", num(C), num(C * f))));
+      // L2 shrinks smoothly: a tenth and a hundredth of C. The lasso's path is steep: a tenth
+      // of its C often sets every weight to 0 (on 300 rows of 1,000 features of which 3
+      // matter, L1 at C 0.1 errs on 11% out of fold, and C 0.01 predicts one class for every
+      // row), so an L1 incumbent steps by 0.3x first.
+      const bool l1 = p.value("penalty", "l2") == "l1";
+      const std::array<double, 2> steps = l1 ? std::array<double, 2>{0.3, 0.1} : std::array<double, 2>{0.1, 0.01};
+      for (double f : steps)
+        c.push_back(variant(v, {{"C", C * f}}, fmt::format("C {} -> {}", num(C), num(C * f))));
       // C weighs the summed loss (the log loss, or the standardized target's sum of squares)
       // against |w|_1. On 150 to 400 rows of 60 standard features of which 5 matter, the
       // useful C is 0.1 to 1 for both. An L2 strength says nothing of the L1 one: the ladder
       // starts at those values whatever the incumbent's C.
-      if (p.value("penalty", "l2") != "l1")
+      if (!l1)
         for (double l1_c : {1.0, 0.1})
           c.push_back(variant(v, {{"penalty", "l1"}, {"C", l1_c}},
                               fmt::format("L1 penalty{}, C {}", v.classification() ? "" : " (lasso)", num(l1_c))));

@@ -154,7 +154,7 @@ TEST(Remedies, AugmentOversamplesOnlyForMetricsThatWeighTheMinorityClass) {
 TEST(Remedies, RegularizeALinearIncumbentTriesAStrongerL2ThenL1) {
   // L2 at C/10 and C/100, then L1 at C = 1 and 0.1 (the lasso's on the standardized target,
   // so the same C suits both tasks; an L2 strength says nothing of the L1 one). An incumbent
-  // already on L1 gets only the stronger penalties, with L1 kept.
+  // already on L1 gets only the stronger penalties, with L1 kept, in finer steps.
   for (Task task : {Task::binary, Task::regression}) {
     Fixture f("linear", task);
     auto c = f.propose("regularize");
@@ -174,9 +174,13 @@ TEST(Remedies, RegularizeALinearIncumbentTriesAStrongerL2ThenL1) {
   EXPECT_DOUBLE_EQ(s[3].params.at("C").get<double>(), 0.1);
   Fixture f("linear", Task::binary);
   f.view.incumbent.params["penalty"] = "l1";
+  f.view.incumbent.params["C"] = 0.1;
   auto c = f.propose("regularize");
   ASSERT_EQ(c.size(), 2u);
   for (const auto& k : c) EXPECT_EQ(k.params.at("penalty"), "l1");
+  // The lasso's steps are finer than L2's: 0.3x, then 0.1x.
+  EXPECT_NEAR(c[0].params.at("C").get<double>(), 0.03, 1e-12);
+  EXPECT_NEAR(c[1].params.at("C").get<double>(), 0.01, 1e-12);
 }
 
 TEST(Remedies, RegularizeAGbdtIncumbentConstrainsItFurtherAndNeverLoosens) {
