@@ -2,9 +2,9 @@
 // their default params (and the incumbent's data recipe). A baseline incumbent means the
 // linear model did no better than a constant, so both flexible classes get their chance at
 // once (the linear run of the setup is reused, not trained again). Against variance, a
-// flexible incumbent (regularized and tuned by then) also gets the simpler class: a linear
-// model cannot memorize what the trees or the net did, and on few rows with many features it
-// is often the better fit.
+// flexible incumbent (which regularize could not fix; the policy tries this before its
+// tuning) also gets the simpler class, first: a linear model cannot memorize what the trees
+// or the net did, and on few rows with many features it is often the better fit.
 #include "remedies.hpp"
 
 namespace mlloop::remedy {
