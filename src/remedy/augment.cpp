@@ -19,7 +19,7 @@ bool imbalanced(const LoopView& v) {
 Remedy augment() {
   Remedy r;
   r.name = "augment";
-  r.summary = "augment the training rows: Gaussian-noise copies (mlp, knn, linear), oversampling of minority classes";
+  r.summary = "augment the training rows: Gaussian-noise copies (mlp, knn), oversampling of minority classes (under f1 or auc)";
   r.applies = [](const LoopView& v) {
     return v.incumbent.model != "baseline" &&
            ((standardized(v) && v.incumbent.model != "linear") || (imbalanced(v) && !v.incumbent_recipe.oversample));
