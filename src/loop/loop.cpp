@@ -712,9 +712,18 @@ json Loop::run() {
   json out = output(stopped, recommendations);
   if (log()) {
     say("\nstopped: {}\n", stopped);
-    if (!out["best"].is_null())
-      say("incumbent: run {} ({}), dev {} {}\n", out["best"]["run"].get<int64_t>(), out["best"]["model"].get<std::string>(),
-          cfg_.metric, fmt_loss(cfg_.metric, out["best"]["dev"].is_null() ? std::nullopt : std::optional<double>(out["best"]["dev"].get<double>())));
+    if (!out["best"].is_null()) {
+      const int64_t best_run = out["best"]["run"].get<int64_t>();
+      // On a small dev split the loop judged by the out-of-fold error: say both, or the
+      // frozen split's few rows read as a contradiction of the log above.
+      std::string oof;
+      if (uses_cv(cfg_, *project_.store))
+        if (auto c = cached_cv_errors(cfg_, *project_.store, best_run); c && (*c)["dev_in_pool"].get<bool>())
+          oof = fmt::format(" on the {}-row dev split; out of fold {}, the figure the loop judged by",
+                            project_.store->split_counts()[SplitName::dev], fmt_loss(cfg_.metric, (*c)["train_dev"].get<double>()));
+      say("incumbent: run {} ({}), dev {} {}{}\n", best_run, out["best"]["model"].get<std::string>(), cfg_.metric,
+          fmt_loss(cfg_.metric, out["best"]["dev"].is_null() ? std::nullopt : std::optional<double>(out["best"]["dev"].get<double>())), oof);
+    }
     for (const auto& r : out["recommendations"]) say("recommendation: {}: {}\n", r["remedy"].get<std::string>(), r["reason"].get<std::string>());
     if (stopped == "goal_reached")
       say("the goal is met: the project is ready for its one test evaluation (mlloop test)\n");

@@ -122,6 +122,11 @@ TEST(Loop, VarianceGetsARegularizingRemedyThatLowersDevError) {
   }
   EXPECT_TRUE(regularized) << out.dump(1);
   EXPECT_LT(out["best"]["dev"].get<double>(), flexible_dev) << out["best"];
+  // The summary gives the frozen dev split's error and the out-of-fold one the loop judged by.
+  const size_t at = loop.err.find("\nincumbent: run ");
+  ASSERT_NE(at, std::string::npos) << loop.err;
+  const std::string line = loop.err.substr(at + 1, loop.err.find('\n', at + 1) - at - 1);
+  EXPECT_NE(line.find("on the 40-row dev split; out of fold "), std::string::npos) << line;
 }
 
 TEST(Loop, VarianceThatNoConstraintFixesEndsOnASimplerClass) {
