@@ -1,7 +1,9 @@
 // mlloop run on scenarios with planted problems, through the binary: the decisions, the
 // stop rules, determinism, the time budget, and kill -9 then resume.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -376,6 +378,35 @@ TEST(Loop, BadBudgetsAndRemedyNamesAreBadInput) {
   r = run_mlloop({"run", "--dir", tmp.str("p")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("regularise"), std::string::npos) << r.err;
+}
+
+// One loop per project. A run started right after a kill -9 (kill returns before the process
+// has let go of its files) waits a moment for the lock; a lock that stays held is exit 2.
+TEST(Loop, ARunWaitsBrieflyForTheLockOfARunThatIsDying) {
+  TempDir tmp;
+  init_scenario("at_optimum", tmp, "p", 2, 600);
+  const std::string lock = tmp.str("p/.mlloop/loop.lock");
+  int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);  // not inherited by the runs
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+  std::thread release([fd] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    ::close(fd);
+  });
+  auto r = run_mlloop({"run", "--dir", tmp.str("p"), "--iterations", "1"});
+  release.join();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+
+  fd = ::open(lock.c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  r = run_mlloop({"run", "--dir", tmp.str("p"), "--iterations", "2"});
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ::close(fd);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("another mlloop run is working on the project"), std::string::npos) << r.err;
+  EXPECT_GE(waited, 1.9);
 }
 
 // On a terminal the candidates in training get a progress bar, redrawn in place on the
