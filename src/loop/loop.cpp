@@ -40,14 +40,14 @@ using Clock = std::chrono::steady_clock;
 // One loop per project at a time: an advisory lock on .mlloop/loop.lock, released by the
 // kernel when the process dies, even by kill -9. kill returns before the process is gone
 // (its threads stop and its memory is unmapped after), so a run started right after a kill
-// -9 waits up to 2 seconds for the lock before it says that another run holds it.
+// -9 waits up to 5 seconds for the lock before it says that another run holds it.
 class LoopLock {
  public:
   explicit LoopLock(const std::string& dir) {
     std::string path = (std::filesystem::path(dir) / ".mlloop" / "loop.lock").string();
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) throw_bad_input(fmt::format("cannot open '{}'", path), "check the permissions of the project folder");
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       if (std::chrono::steady_clock::now() >= give_up) {
         ::close(fd_);
