@@ -29,6 +29,19 @@ void install_test_kill_hook(Store& store) {
     if (where == point && ++(*counts)[where] == n) ::kill(::getpid(), SIGKILL);
   });
 }
+
+// Ctrl-C or a SIGTERM ends the run where it stands, as kill -9 would (every finished run and
+// iteration is committed already; the one in flight is redone by the next `mlloop run`), but
+// first says so: a terminal user otherwise sees the log just stop. write() and raise() are
+// async-signal-safe; the default action then ends the process with the signal's status.
+extern "C" void on_interrupt(int sig) {
+  static const char msg[] =
+      "\ninterrupted: every finished run and iteration is kept in the store; mlloop run again carries on from there\n";
+  ssize_t ignored = ::write(STDERR_FILENO, msg, sizeof msg - 1);
+  (void)ignored;
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
 }  // namespace
 
 int run_run(const RunArgs& args, Context& ctx) {
@@ -39,6 +52,8 @@ int run_run(const RunArgs& args, Context& ctx) {
   if (!args.run_time_cap.empty()) opt.run_time_cap = parse_duration(args.run_time_cap, "--run-time-cap");
   Project project = Project::open(args.dir);
   install_test_kill_hook(*project.store);
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
   Registry registry;
   register_builtins(registry);
   // The iteration blocks: on stdout, or on stderr when stdout carries the JSON.

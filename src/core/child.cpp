@@ -65,6 +65,9 @@ ChildResult run_with_deadline(const std::function<std::string()>& work,
     throw std::runtime_error(fmt::format("cannot start a child process: {}", std::strerror(errno)));
   }
   if (pid == 0) {
+    // The parent's handlers (the run's message on Ctrl-C) are not the child's: it just ends.
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGTERM, SIG_DFL);
     ::close(fds[0]);
     child_main(fds[1], work);
   }

@@ -380,6 +380,40 @@ TEST(Loop, BadBudgetsAndRemedyNamesAreBadInput) {
   EXPECT_NE(r.err.find("regularise"), std::string::npos) << r.err;
 }
 
+// Ctrl-C or SIGTERM: the run says that its finished work is kept before it ends with the
+// signal's status, and the next run carries on.
+TEST(Loop, AnInterruptedRunSaysItsWorkIsKept) {
+  TempDir tmp;
+  init_scenario("variance", tmp, "p");
+  const std::string err = tmp.str("err.txt");
+  std::string cmd = "exec " + shell_quote(MLLOOP_BINARY) + " run --dir " + shell_quote(tmp.str("p")) +
+                    " --iterations 3 >/dev/null 2>" + shell_quote(err);
+  const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char* const*>(argv), environ), 0);
+  bool started = false;  // the setup's runs are in the store: the loop is under way
+  for (int i = 0; i < 600 && !started; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    try {
+      auto store = mlloop::Store::open(tmp.str("p/.mlloop/store.db"), mlloop::Store::Mode::read_only);
+      started = store->runs().size() >= 2;
+    } catch (const std::exception&) {
+    }
+  }
+  ASSERT_TRUE(started);
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFSIGNALED(status)) {
+    EXPECT_EQ(WTERMSIG(status), SIGTERM);
+    EXPECT_NE(read_file(err).find("interrupted: every finished run and iteration is kept"), std::string::npos) << read_file(err);
+  } else {
+    ADD_FAILURE() << "the loop finished before the signal: " << read_file(err);
+  }
+  json resumed = run_loop(tmp, "p", 3);
+  EXPECT_FALSE(resumed["best"].is_null());
+}
+
 // One loop per project. A run started right after a kill -9 (kill returns before the process
 // has let go of its files) waits a moment for the lock; a lock that stays held is exit 2.
 TEST(Loop, ARunWaitsBrieflyForTheLockOfARunThatIsDying) {
