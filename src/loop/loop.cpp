@@ -569,7 +569,8 @@ json Loop::run() {
         // A candidate that predicts every dev row exactly as the incumbent does is the same
         // model (a cap its trees never reached, a change that moved nothing): its folds would
         // repeat the incumbent's, so they are not fitted.
-        const std::optional<metrics::Predictions> inc_dev = order.empty() ? std::nullopt : judge_->predictions(*project_.store, inc_run);
+        const std::optional<metrics::Predictions> inc_dev =
+            order.empty() || !inc_cv ? std::nullopt : judge_->predictions(*project_.store, inc_run);
         int contenders = 0;
         bool significant = false;
         for (const auto* t : order) {

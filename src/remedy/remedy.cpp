@@ -53,6 +53,10 @@ namespace remedy {
 
 std::string num(double v) { return fmt::format("{:.4g}", v); }
 
+std::string lasso_label(const LoopView& v, double c) {
+  return fmt::format("L1 penalty{}, C {}", v.classification() ? "" : " (lasso)", num(c));
+}
+
 Candidate variant(const LoopView& v, const Params& changes, const std::string& label) {
   const Family& fam = v.registry->get(v.incumbent.model);
   Params p = v.incumbent.params;

@@ -33,11 +33,11 @@ Remedy switch_model_class() {
     for (const auto& f : next_families(v.incumbent.model, variance)) {
       const Family& fam = v.registry->get(f);
       c.push_back(Candidate{f, resolve_params(fam, Params::object()), v.incumbent_recipe, fmt::format("{} -> {}", v.incumbent.model, f)});
-      // Back to linear against variance: also the lasso, at regularize's two L1 strengths.
+      // Back to linear against variance: also the lasso's ladder.
       if (f == "linear" && v.incumbent.model != "baseline")
-        for (double l1_c : {1.0, 0.1})
+        for (double l1_c : kLassoC)
           c.push_back(Candidate{f, resolve_params(fam, Params{{"penalty", "l1"}, {"C", l1_c}}), v.incumbent_recipe,
-                                fmt::format("{} -> linear, L1 penalty{}, C {}", v.incumbent.model, v.classification() ? "" : " (lasso)", num(l1_c))});
+                                fmt::format("{} -> linear, {}", v.incumbent.model, lasso_label(v, l1_c))});
     }
     train_all(c, t);
   };
