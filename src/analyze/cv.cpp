@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <unordered_map>
 
 #include "mlloop/core/context.hpp"
@@ -314,17 +315,18 @@ CvResult cross_validate(Project& project, const ProjectData& data, const RunReco
   for (int r = 0; r < res.repeats; ++r) {
     // Each repeat is cached on its own: a later call for more repeats reuses the first.
     const std::string key = fmt::format("cv:v1:{}:{}:{}:{}", run.id, cfg.seed, cfg.cv_folds, r);
+    // Each repeat keeps its predictions, for the loop's paired test over repeats (a store
+    // written by an earlier mlloop kept only the first repeat's: the others are fitted again).
     RepeatResult rr;
-    if (auto cached = project.store->meta(key)) {
-      json j = json::parse(*cached);
+    std::optional<std::string> cached = project.store->meta(key);
+    json j = cached ? json::parse(*cached) : json();
+    if (cached && j.contains("out")) {
       rr.train = interval_of(j["train"]);
       rr.oof = interval_of(j["oof"]);
-      if (r == 0) rr.out = j["out"].get<std::vector<float>>();
+      rr.out = j["out"].get<std::vector<float>>();
     } else {
       rr = cv.repeat(r);
-      json j{{"train", interval_json(rr.train)}, {"oof", interval_json(rr.oof)}};
-      if (r == 0) j["out"] = rr.out;
-      project.store->set_meta(key, j.dump());
+      project.store->set_meta(key, json{{"train", interval_json(rr.train)}, {"oof", interval_json(rr.oof)}, {"out", rr.out}}.dump());
     }
     res.train.value += rr.train.value / res.repeats;
     res.train.low += rr.train.low / res.repeats;
@@ -332,7 +334,7 @@ CvResult cross_validate(Project& project, const ProjectData& data, const RunReco
     res.out_of_fold.value += rr.oof.value / res.repeats;
     res.out_of_fold.low += rr.oof.low / res.repeats;
     res.out_of_fold.high += rr.oof.high / res.repeats;
-    if (r == 0) res.first_repeat = cv.predictions(rr.out, all);
+    res.oof_by_repeat.push_back(cv.predictions(rr.out, all));
   }
   return res;
 }

@@ -65,6 +65,14 @@ class LoopLock {
   int fd_ = -1;
 };
 
+// Two models' predictions for a paired test: as many repeats, each on as many rows.
+bool same_rows(const Repeats& a, const Repeats& b) {
+  if (a.size() != b.size() || a.empty()) return false;
+  for (size_t k = 0; k < a.size(); ++k)
+    if (a[k].rows() != b[k].rows()) return false;
+  return true;
+}
+
 // The repeats of k-fold a diagnosis estimated its errors with (its MLL-I01 finding), or 0.
 int64_t cv_repeats_of(const json& diagnosis) {
   for (const auto& f : diagnosis["findings"])
@@ -551,7 +559,7 @@ json Loop::run() {
       try {
         std::optional<ProgressFeed> feed;
         feed.emplace(ctx_, bar(), "measuring: cross-validation");
-        inc_cv = cross_validate(project_, *data_, inc_run, registry_, ctx_, 1);
+        inc_cv = cross_validate(project_, *data_, inc_run, registry_, ctx_);
         if (inc_cv->dev_separate) inc_cv.reset();  // dev is its own distribution: judge on dev
         // Candidates are cross-validated best dev error first. Those significantly worse on dev
         // than the best one are not contenders and are left out. The first contender that is
@@ -590,7 +598,7 @@ json Loop::run() {
           // A candidate whose folds fail (an mlp diverging in one) is left out, not the others.
           std::optional<CvResult> one;
           try {
-            one = cross_validate(project_, *data_, *project_.store->run(t->run), registry_, ctx_, 1);
+            one = cross_validate(project_, *data_, *project_.store->run(t->run), registry_, ctx_);
           } catch (const BudgetExhausted&) {
             throw;
           } catch (const std::runtime_error& e) {
@@ -601,8 +609,8 @@ json Loop::run() {
           }
           const CvResult& cv = cand_cv.emplace(t->run, std::move(*one)).first->second;
           ++contenders;
-          if (inc_cv->first_repeat.rows() == cv.first_repeat.rows() &&
-              metrics::compare(cfg_.metric, inc_cv->first_repeat, cv.first_repeat, cfg_.seed).b_better_significant)
+          if (same_rows(inc_cv->oof_by_repeat, cv.oof_by_repeat) &&
+              metrics::compare_repeated(cfg_.metric, inc_cv->oof_by_repeat, cv.oof_by_repeat, cfg_.seed).b_better_significant)
             significant = true;
           if (significant && contenders >= 2) break;
         }
@@ -626,20 +634,24 @@ json Loop::run() {
       if (finished(t) && (!by_cv || cand_cv.count(t.run)) && (!best || score(t) < score(*best))) best = &t;
     }
     rec.detail["candidates"] = cands;
-    // The predictions the decision pairs: the first repeat out of fold, or the dev rows (read
+    // The predictions the decision pairs: every repeat's out of fold, or the dev rows (read
     // from the store once a run, and kept here).
-    std::map<int64_t, std::optional<metrics::Predictions>> read;
-    auto preds_of = [&](const RunRecord& run) -> const metrics::Predictions* {
+    std::map<int64_t, std::optional<Repeats>> read;
+    auto preds_of = [&](const RunRecord& run) -> const Repeats* {
       if (by_cv) {
-        if (run.id == *inc) return &inc_cv->first_repeat;
+        if (run.id == *inc) return &inc_cv->oof_by_repeat;
         auto it = cand_cv.find(run.id);
-        return it == cand_cv.end() ? nullptr : &it->second.first_repeat;
+        return it == cand_cv.end() ? nullptr : &it->second.oof_by_repeat;
       }
       auto it = read.find(run.id);
-      if (it == read.end()) it = read.emplace(run.id, judge_->predictions(*project_.store, run)).first;
+      if (it == read.end()) {
+        std::optional<Repeats> one;
+        if (auto p = judge_->predictions(*project_.store, run)) one = Repeats{std::move(*p)};
+        it = read.emplace(run.id, std::move(one)).first;
+      }
       return it->second ? &*it->second : nullptr;
     };
-    const metrics::Predictions* inc_p = best ? preds_of(inc_run) : nullptr;
+    const Repeats* inc_p = best ? preds_of(inc_run) : nullptr;
     if (best && inc_p) {
       // The simplest candidate (the remedy lists its candidates simplest first: gbdt before
       // mlp, a small change before a large one) that is significantly better than the
@@ -654,7 +666,7 @@ json Loop::run() {
         if (finished(t) && t.run != best->run && (!by_cv || cand_cv.count(t.run))) before.push_back(&t);
       }
       if (!before.empty()) {
-        std::vector<const metrics::Predictions*> ptrs;
+        std::vector<const Repeats*> ptrs;
         for (const auto* t : before) ptrs.push_back(preds_of(*project_.store->run(t->run)));
         ptrs.push_back(preds_of(*project_.store->run(best->run)));
         const size_t pick = simplest_within_noise(cfg_.metric, *inc_p, ptrs, before.size(), cfg_.seed);
@@ -675,15 +687,18 @@ json Loop::run() {
         rec.dev_before = inc_cv->out_of_fold.value;
         rec.dev_after = cand_cv.at(best->run).out_of_fold.value;
       }
-      const metrics::Predictions* a = inc_p;
-      const metrics::Predictions* b = a ? preds_of(*project_.store->run(best->run)) : nullptr;
-      if (a && b && a->rows() == b->rows() && a->rows() > 0) {
-        auto cmp = metrics::compare(cfg_.metric, *a, *b, cfg_.seed);
+      const Repeats* a = inc_p;
+      const Repeats* b = a ? preds_of(*project_.store->run(best->run)) : nullptr;
+      if (a && b && same_rows(*a, *b) && a->front().rows() > 0) {
+        auto cmp = metrics::compare_repeated(cfg_.metric, *a, *b, cfg_.seed);
         rec.accepted = cmp.b_better_significant;
         rec.detail["test"] = {{"name", cmp.test}, {"diff", cmp.diff}, {"low", cmp.low}, {"high", cmp.high}, {"p_value", cmp.p_value},
-                              {"candidate", best->run}, {"estimated_by", by_cv ? "cv" : "split"}, {"rows", a->rows()}};
+                              {"candidate", best->run}, {"estimated_by", by_cv ? "cv" : "split"}, {"rows", a->front().rows()},
+                              {"repeats", a->size()}};
         say("  measure   {}{} -> {} (run {}): difference {} [{}, {}], {} p = {:.3g}  ->  {}\n",
-            by_cv ? fmt::format("out-of-fold {} on {} rows ", cfg_.metric, a->rows()) : std::string("dev "),
+            by_cv ? fmt::format("out-of-fold {} on {} rows{} ", cfg_.metric, a->front().rows(),
+                                a->size() > 1 ? fmt::format(" ({} repeats averaged)", a->size()) : std::string())
+                  : std::string("dev "),
             fmt_loss(cfg_.metric, rec.dev_before), fmt_loss(cfg_.metric, rec.dev_after), best->run, fmt_loss(cfg_.metric, cmp.diff),
             fmt_loss(cfg_.metric, cmp.low), fmt_loss(cfg_.metric, cmp.high), cmp.test, cmp.p_value,
             rec.accepted ? "accepted: a significant improvement" : "did not help: not a significant improvement");
@@ -743,17 +758,17 @@ json Loop::run() {
 
 }  // namespace
 
-size_t simplest_within_noise(const std::string& metric, const metrics::Predictions& incumbent,
-                             const std::vector<const metrics::Predictions*>& candidates, size_t lowest, uint64_t seed) {
+size_t simplest_within_noise(const std::string& metric, const Repeats& incumbent, const std::vector<const Repeats*>& candidates,
+                             size_t lowest, uint64_t seed) {
   MLLOOP_ASSERT(lowest < candidates.size());
-  const metrics::Predictions* low = candidates[lowest];
-  if (!low || low->rows() != incumbent.rows()) return lowest;
+  const Repeats* low = candidates[lowest];
+  if (!low || !same_rows(*low, incumbent)) return lowest;
   for (size_t i = 0; i < candidates.size(); ++i) {
     if (i == lowest) break;
-    const metrics::Predictions* c = candidates[i];
-    if (!c || c->rows() != incumbent.rows()) continue;
-    if (metrics::compare(metric, incumbent, *c, seed).b_better_significant &&
-        !metrics::compare(metric, *c, *low, seed).b_better_significant)
+    const Repeats* c = candidates[i];
+    if (!c || !same_rows(*c, incumbent)) continue;
+    if (metrics::compare_repeated(metric, incumbent, *c, seed).b_better_significant &&
+        !metrics::compare_repeated(metric, *c, *low, seed).b_better_significant)
       return i;
   }
   return lowest;

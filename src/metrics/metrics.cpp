@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <numeric>
 #include <random>
 #include <stdexcept>
@@ -190,6 +191,43 @@ double binomial_two_sided(size_t k, size_t n) {
   return std::min(1.0, 2 * sum);
 }
 
+// Two-sided p-value of a paired sign-flip test on integer differences (zeros left out):
+// P(|sum s_i v_i| >= |sum v_i|) over independent signs s_i = +-1. Exact (the distribution of
+// the signed sum, built difference by difference) up to 500 differences; beyond, the normal
+// approximation with a continuity correction. On differences of +-1 it is McNemar's exact test.
+double sign_flip_two_sided(const std::vector<int>& v) {
+  int64_t total = 0, sum = 0;
+  double squares = 0;
+  for (int x : v) {
+    total += std::abs(x);
+    sum += x;
+    squares += static_cast<double>(x) * x;
+  }
+  const int64_t observed = std::abs(sum);
+  if (observed == 0) return 1.0;
+  if (v.size() > 500)
+    return std::min(1.0, std::erfc((static_cast<double>(observed) - 0.5) / std::sqrt(squares) / std::sqrt(2.0)));
+  std::vector<double> dist(static_cast<size_t>(2 * total + 1), 0.0), next(dist.size());
+  dist[static_cast<size_t>(total)] = 1;  // index = partial sum + total
+  int64_t reach = 0;
+  for (int x : v) {
+    const int64_t a = std::abs(x);
+    std::fill(next.begin(), next.end(), 0.0);
+    for (int64_t j = total - reach; j <= total + reach; ++j) {
+      const double q = dist[static_cast<size_t>(j)] * 0.5;
+      if (q == 0) continue;
+      next[static_cast<size_t>(j + a)] += q;
+      next[static_cast<size_t>(j - a)] += q;
+    }
+    reach += a;
+    dist.swap(next);
+  }
+  double p = 0;
+  for (int64_t j = 0; j <= 2 * total; ++j)
+    if (std::abs(j - total) >= observed) p += dist[static_cast<size_t>(j)];
+  return std::min(1.0, p);
+}
+
 double percentile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
   double pos = q * static_cast<double>(v.size() - 1);
@@ -331,6 +369,85 @@ Paired compare(std::string_view name, const Predictions& a, const Predictions& b
     r.low = percentile(diffs, 0.025);
     r.high = percentile(diffs, 0.975);
     double frac = static_cast<double>(non_positive) / bootstrap;
+    r.p_value = std::min(1.0, 2 * std::min(frac, 1 - frac));
+  }
+  r.b_better_significant = r.diff > 0 && r.p_value < 0.05;
+  return r;
+}
+
+Paired compare_repeated(std::string_view name, const std::vector<Predictions>& a, const std::vector<Predictions>& b,
+                        uint64_t seed, int bootstrap) {
+  const size_t reps = std::min(a.size(), b.size());
+  if (reps == 0) return Paired{};
+  if (reps == 1) return compare(name, a[0], b[0], seed, bootstrap);
+  const size_t n = a[0].rows();
+  for (size_t k = 0; k < reps; ++k)
+    if (a[k].rows() != n || b[k].rows() != n)
+      throw std::invalid_argument("compare_repeated: every repeat must hold the same rows");
+  Paired r;
+  for (size_t k = 0; k < reps; ++k)
+    r.diff += (as_loss(name, compute(name, a[k])) - as_loss(name, compute(name, b[k]))) / static_cast<double>(reps);
+  const double R = static_cast<double>(reps);
+  if (name == "error" && a[0].classification) {
+    // Per row: (repeats A gets wrong) - (repeats B gets wrong), an integer in [-R, R].
+    std::vector<int> v;
+    double sum = 0, squares = 0;
+    for (size_t i = 0; i < n; ++i) {
+      int d = 0;
+      for (size_t k = 0; k < reps; ++k)
+        d += (a[k].predicted_class(i) != a[k].y[i]) - (b[k].predicted_class(i) != b[k].y[i]);
+      if (d != 0) v.push_back(d);
+      sum += d / R;
+      squares += (d / R) * (d / R);
+    }
+    r.test = "sign_flip";
+    r.p_value = sign_flip_two_sided(v);
+    // Interval of the mean per-row difference (normal theory over rows).
+    const double nn = static_cast<double>(n), mean = sum / nn;
+    const double var = n > 1 ? std::max(0.0, (squares - nn * mean * mean) / (nn - 1)) / nn : 0.0;
+    r.low = r.diff - kZ95 * std::sqrt(var);
+    r.high = r.diff + kZ95 * std::sqrt(var);
+  } else {
+    // A paired bootstrap over rows, each drawn row with its predictions of every repeat.
+    r.test = "paired_bootstrap";
+    Resampler pick(seed);
+    std::vector<std::vector<double>> ta(reps), tb(reps);
+    bool terms = true;
+    for (size_t k = 0; k < reps && terms; ++k) {
+      ta[k] = row_terms(name, a[k]);
+      tb[k] = row_terms(name, b[k]);
+      terms = !ta[k].empty() && !tb[k].empty();
+    }
+    std::vector<double> ra(n, 0.0), rb(n, 0.0);  // per-row terms averaged over the repeats
+    if (terms)
+      for (size_t k = 0; k < reps; ++k)
+        for (size_t i = 0; i < n; ++i) {
+          ra[i] += ta[k][i] / R;
+          rb[i] += tb[k][i] / R;
+        }
+    std::vector<double> diffs;
+    size_t non_positive = 0;
+    std::vector<size_t> idx(n);
+    for (int s = 0; s < bootstrap && n > 0; ++s) {
+      for (auto& i : idx) i = pick(n);
+      double d = 0;
+      if (terms) {
+        double sa = 0, sb = 0;
+        for (size_t i : idx) {
+          sa += ra[i];
+          sb += rb[i];
+        }
+        d = from_mean(name, sa / static_cast<double>(n)) - from_mean(name, sb / static_cast<double>(n));
+      } else {
+        for (size_t k = 0; k < reps; ++k)
+          d += (as_loss(name, compute(name, a[k], idx)) - as_loss(name, compute(name, b[k], idx))) / R;
+      }
+      diffs.push_back(d);
+      non_positive += d <= 0;
+    }
+    r.low = percentile(diffs, 0.025);
+    r.high = percentile(diffs, 0.975);
+    const double frac = static_cast<double>(non_positive) / bootstrap;
     r.p_value = std::min(1.0, 2 * std::min(frac, 1 - frac));
   }
   r.b_better_significant = r.diff > 0 && r.p_value < 0.05;

@@ -1,5 +1,6 @@
 // mlloop run on scenarios with planted problems, through the binary: the decisions, the
 // stop rules, determinism, the time budget, and kill -9 then resume.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -155,6 +156,26 @@ TEST(Loop, VarianceThatNoConstraintFixesEndsOnASimplerClass) {
   EXPECT_EQ(out["best"]["model"], "linear") << out["best"];
 }
 
+TEST(Loop, SmallDataJudgesCandidatesOverEveryCrossValidationRepeat) {
+  // Generator seed 61, from scratch: on 360 pooled rows the lasso (L1, C 0.1) errs on 15.8%
+  // out of fold against L2's 20.0% on the first repeat, McNemar p = 0.077: not accepted, and
+  // the loop plateaued on L2. Averaged over the 3 repeats the pool gets (21.2% against 14.9%),
+  // the sign-flip test over rows finds it (p < 0.001).
+  TempDir tmp;
+  init_scenario("variance", tmp, "p", 61);
+  json out = run_loop(tmp, "p", 1);
+  expect_contract_shape(out);
+  ASSERT_EQ(out["iterations"].size(), 1u) << out.dump(1);
+  const json& it = out["iterations"][0];
+  EXPECT_EQ(it["remedy"], "regularize") << it;
+  EXPECT_TRUE(it["accepted"].get<bool>()) << it;
+  EXPECT_EQ(it["test"]["name"], "sign_flip") << it["test"];
+  EXPECT_EQ(it["test"]["repeats"], 3) << it["test"];
+  EXPECT_EQ(it["test"]["estimated_by"], "cv") << it["test"];
+  EXPECT_LT(it["test"]["p_value"].get<double>(), 0.01) << it["test"];
+  EXPECT_GT(it["dev_before"].get<double>() - it["dev_after"].get<double>(), 0.03) << it;
+}
+
 TEST(Loop, LabelNoiseProposesCleanLabelsWithTheSuspects) {
   TempDir tmp;
   auto truth = init_scenario("label_noise", tmp, "p");
@@ -219,8 +240,7 @@ TEST(Loop, TheSetupSaysWhichColumnsThePreprocessingLeavesOut) {
   TempDir tmp;
   std::string t = "uid,comment,x,y\n";
   for (int i = 0; i < 300; ++i)
-    t += "u" + std::to_string(90000 + 7 * i) + ",\"row " + std::to_string(i) + " was fine overall\"," + std::to_string((i * 37) % 101) +
-         "," + ((i * 37) % 101 > 50 ? "a" : "b") + "\n";
+    t += fmt::format("u{},\"row {} was fine overall\",{},{}\n", 90000 + 7 * i, i, (i * 37) % 101, (i * 37) % 101 > 50 ? "a" : "b");
   mlloop::testing::write_file(tmp.str("t.csv"), t);
   auto r = run_mlloop({"init", tmp.str("t.csv"), "--target", "y", "--dir", tmp.str("p")});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -67,7 +67,7 @@ TEST(StopRule, NoBoundNoStop) {
 // predictions over 1,000 rows: a model is wrong exactly on the rows listed.
 namespace choice {
 
-metrics::Predictions wrong_on(const std::vector<std::pair<int, int>>& ranges) {
+metrics::Predictions wrong_on1(const std::vector<std::pair<int, int>>& ranges) {
   const int n = 1000;
   metrics::Predictions p;
   p.classification = true;
@@ -84,6 +84,9 @@ metrics::Predictions wrong_on(const std::vector<std::pair<int, int>>& ranges) {
   }
   return p;
 }
+
+// As the dev split gives them: one entry.
+Repeats wrong_on(const std::vector<std::pair<int, int>>& ranges) { return Repeats{wrong_on1(ranges)}; }
 
 TEST(SimplestWithinNoise, KeepsTheSimplerCandidateOnATie) {
   const auto inc = wrong_on({{0, 400}});
@@ -107,8 +110,8 @@ TEST(SimplestWithinNoise, SkipsASimplerCandidateNoBetterThanTheIncumbent) {
   // The first qualifying one wins, and one on other rows (or missing) is skipped.
   const auto other_rows = [] {
     auto p = wrong_on({});
-    p.y.pop_back();
-    p.proba.resize(p.proba.size() - 2);
+    p[0].y.pop_back();
+    p[0].proba.resize(p[0].proba.size() - 2);
     return p;
   }();
   const auto inc2 = wrong_on({{0, 400}});

@@ -188,3 +188,116 @@ TEST(Metrics, PairedBootstrapForAuc) {
   auto same = compare("auc", binary(y, good), binary(y, good), 4, 300);
   EXPECT_FALSE(same.b_better_significant);
 }
+
+// compare_repeated: repeated cross-validation gives each row one prediction per repeat.
+namespace {
+// Binary predictions on rows whose truth is 1: wrong[i] says whether the row is predicted 0.
+Predictions wrong_rows(const std::vector<bool>& wrong) {
+  std::vector<float> q;
+  for (bool w : wrong) q.push_back(w ? 0.1f : 0.9f);
+  return binary(std::vector<int32_t>(wrong.size(), 1), q);
+}
+}  // namespace
+
+TEST(Metrics, CompareRepeatedWithOneRepeatIsMcNemar) {
+  std::vector<bool> wa(1000, false), wb(1000, false);
+  for (size_t i = 0; i < 6; ++i) wa[i] = true;
+  for (size_t i = 6; i < 10; ++i) wb[i] = true;
+  auto r = compare_repeated("error", {wrong_rows(wa)}, {wrong_rows(wb)}, 1);
+  EXPECT_EQ(r.test, "mcnemar");
+  EXPECT_NEAR(r.p_value, 0.7539, 1e-3);
+}
+
+TEST(Metrics, CompareRepeatedCountsRowsNotRowRepeats) {
+  // The same predictions in each of 3 repeats carry no more evidence than one repeat: the
+  // sign-flip test over rows gives McNemar's exact p (60 against 10 discordant rows; and 6
+  // against 4), where counting the 3 x n row-repeats as independent would not.
+  std::vector<bool> wa(1000, false), wb(1000, false);
+  for (size_t i = 0; i < 6; ++i) wa[i] = true;
+  for (size_t i = 6; i < 10; ++i) wb[i] = true;
+  const Predictions a = wrong_rows(wa), b = wrong_rows(wb);
+  auto r = compare_repeated("error", {a, a, a}, {b, b, b}, 1);
+  EXPECT_EQ(r.test, "sign_flip");
+  EXPECT_NEAR(r.p_value, 0.7539, 1e-3);
+  EXPECT_NEAR(r.diff, 0.002, 1e-12);
+  // Differences of 3, 3, 3 and 1 repeats (out of 3): of the 16 sign patterns, only the
+  // observed one and its mirror reach |sum| >= 10, so p = 2 / 16.
+  std::vector<bool> wc(1000, false), w1(1000, false);
+  for (size_t i = 0; i < 4; ++i) wc[i] = true;
+  w1[3] = true;  // row 3: candidate C is wrong in 2 of the 3 repeats
+  const Predictions c = wrong_rows(wc), good = wrong_rows(std::vector<bool>(1000, false));
+  auto s = compare_repeated("error", {c, c, c}, {good, wrong_rows(w1), wrong_rows(w1)}, 1);
+  EXPECT_NEAR(s.p_value, 0.125, 1e-12);
+  EXPECT_NEAR(s.diff, (4.0 - 2.0 / 3) / 1000, 1e-12);
+  EXPECT_FALSE(s.b_better_significant);
+  // Repeats that disagree in length are refused.
+  EXPECT_THROW(compare_repeated("error", {a, a}, {b, wrong_rows(std::vector<bool>(999, false))}, 1), std::invalid_argument);
+}
+
+TEST(Metrics, CompareRepeatedHoldsItsLevelAndGainsPowerOverOneRepeat) {
+  // Each row has its own chance that model A, and model B, gets it wrong in a repeat (a row a
+  // model finds hard stays hard whatever the folds); each repeat draws anew around it. Under
+  // the null the two models' chances come from one distribution: about 5% of the tests may
+  // reject, however many repeats. With B better on average, averaging 3 repeats rejects more
+  // often than the first repeat alone.
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> u(0, 1);
+  const size_t n = 300, trials = 300;
+  int null_rejects = 0, one_repeat = 0, three_repeats = 0;
+  for (size_t t = 0; t < trials; ++t) {
+    for (double gain : {0.0, 0.05}) {
+      std::vector<double> qa(n), qb(n);
+      for (size_t i = 0; i < n; ++i) {
+        qa[i] = 0.4 * u(rng);
+        qb[i] = std::max(0.0, 0.4 * u(rng) - gain);
+      }
+      std::vector<Predictions> a, b;
+      for (int r = 0; r < 3; ++r) {
+        std::vector<bool> wa(n), wb(n);
+        for (size_t i = 0; i < n; ++i) {
+          wa[i] = u(rng) < qa[i];
+          wb[i] = u(rng) < qb[i];
+        }
+        a.push_back(wrong_rows(wa));
+        b.push_back(wrong_rows(wb));
+      }
+      const auto r3 = compare_repeated("error", a, b, t);
+      if (gain == 0.0) {
+        null_rejects += r3.p_value < 0.05;
+      } else {
+        three_repeats += r3.b_better_significant;
+        one_repeat += compare("error", a[0], b[0], t).b_better_significant;
+      }
+    }
+  }
+  EXPECT_LT(null_rejects, 0.08 * trials);
+  EXPECT_GT(null_rejects, 0.02 * trials);
+  EXPECT_GT(three_repeats, one_repeat + static_cast<int>(0.1 * trials));
+}
+
+TEST(Metrics, CompareRepeatedBootstrapsRowsWithTheirRepeats) {
+  std::mt19937_64 rng(9);
+  std::normal_distribution<float> noise(0, 1);
+  const size_t n = 600;
+  std::vector<int32_t> y(n);
+  for (size_t i = 0; i < n; ++i) y[i] = static_cast<int32_t>(i % 2);
+  std::vector<Predictions> good, weak;
+  for (int r = 0; r < 3; ++r) {
+    std::vector<float> g(n), w(n);
+    for (size_t i = 0; i < n; ++i) {
+      const float signal = y[i] ? 1.f : -1.f;
+      g[i] = 1 / (1 + std::exp(-(2 * signal + noise(rng))));
+      w[i] = 1 / (1 + std::exp(-(0.5f * signal + noise(rng))));
+    }
+    good.push_back(binary(y, g));
+    weak.push_back(binary(y, w));
+  }
+  auto r = compare_repeated("logloss", weak, good, 4, 300);
+  EXPECT_EQ(r.test, "paired_bootstrap");
+  EXPECT_GT(r.diff, 0.1);
+  EXPECT_TRUE(r.b_better_significant);
+  EXPECT_LT(r.low, r.diff);
+  EXPECT_GT(r.high, r.diff);
+  EXPECT_FALSE(compare_repeated("logloss", good, weak, 4, 300).b_better_significant);
+  EXPECT_FALSE(compare_repeated("auc", good, good, 4, 300).b_better_significant);
+}

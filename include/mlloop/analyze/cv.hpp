@@ -40,16 +40,15 @@ struct CvResult {
   size_t rows = 0;                   // rows in the pool
   metrics::Interval train;           // mean in-fold error, as a loss
   metrics::Interval out_of_fold;     // pooled out-of-fold error, as a loss (mean over repeats)
-  // The first repeat's out-of-fold predictions over the pool, for paired comparisons: two
-  // runs of one project see the same folds.
-  metrics::Predictions first_repeat;
+  // Each repeat's out-of-fold predictions over the pool, for paired comparisons
+  // (metrics::compare_repeated): two runs of one project see the same folds in each repeat.
+  std::vector<metrics::Predictions> oof_by_repeat;
 
   nlohmann::json to_json() const;   // without the predictions
 };
 
 // Cross-validates a finished run (cached per run and repeat in the store) with
-// cv_repeats_for(pool) repeats; `repeats` caps them further (the loop's paired test needs
-// only the first). Throws BudgetExhausted at the loop's deadline, and std::runtime_error when
+// cv_repeats_for(pool) repeats; `repeats` caps them further. Throws BudgetExhausted at the loop's deadline, and std::runtime_error when
 // a fold fails.
 CvResult cross_validate(Project& project, const ProjectData& data, const RunRecord& run, const Registry& registry,
                         Context& ctx, std::optional<int> repeats = std::nullopt);

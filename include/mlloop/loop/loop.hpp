@@ -38,12 +38,16 @@ double parse_duration(std::string_view text, std::string_view what);
 // gap remains, unless dev is within its own noise of the bound's lower end.
 std::optional<std::string> at_optimum_reason(const nlohmann::json& diagnosis, const std::string& metric);
 
+// One model's predictions as the measure step pairs them: one entry per cross-validation
+// repeat (out of fold over the pool), or a single entry for the dev split.
+using Repeats = std::vector<metrics::Predictions>;
+
 // The measure step's choice among a remedy's candidates, as in the one-standard-error rule:
 // the first candidate (the remedy's order, simplest first) that is significantly better than
 // the incumbent and not significantly worse than candidates[lowest], each paired on the same
-// rows (out of fold, or dev); else `lowest`. A null candidate, or one on other rows, is
-// skipped.
-size_t simplest_within_noise(const std::string& metric, const metrics::Predictions& incumbent,
-                             const std::vector<const metrics::Predictions*>& candidates, size_t lowest, uint64_t seed);
+// rows (out of fold over every repeat, or dev; metrics::compare_repeated); else `lowest`. A
+// null candidate, or one on other rows, is skipped.
+size_t simplest_within_noise(const std::string& metric, const Repeats& incumbent, const std::vector<const Repeats*>& candidates,
+                             size_t lowest, uint64_t seed);
 
 }  // namespace mlloop

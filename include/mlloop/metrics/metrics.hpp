@@ -59,4 +59,16 @@ struct Paired {
 };
 Paired compare(std::string_view name, const Predictions& a, const Predictions& b, uint64_t seed, int bootstrap = 1000);
 
+// The same comparison over repeated out-of-fold predictions: a[r] and b[r] are repeat r's
+// predictions of A and B, every repeat on the same rows in the same order (each repeat's
+// folds differ, so a row's R predictions come from R different fits). The difference is the
+// mean over repeats; rows, not row-repeats, are the independent units. For error, each row's
+// difference averaged over the repeats (a multiple of 1/R) goes into a paired sign-flip test,
+// exact up to 500 rows that differ and normal beyond ("sign_flip"); with one repeat that is
+// McNemar's exact test, and compare() is used. For the rest, a paired bootstrap that resamples
+// rows with all their repeats. Averaging the repeats takes out the noise of one fold
+// assignment, which a single repeat's test counts against a real difference.
+Paired compare_repeated(std::string_view name, const std::vector<Predictions>& a, const std::vector<Predictions>& b,
+                        uint64_t seed, int bootstrap = 1000);
+
 }  // namespace mlloop::metrics
