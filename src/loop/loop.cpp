@@ -559,7 +559,7 @@ json Loop::run() {
       try {
         std::optional<ProgressFeed> feed;
         feed.emplace(ctx_, bar(), "measuring: cross-validation");
-        inc_cv = cross_validate(project_, *data_, inc_run, registry_, ctx_);
+        inc_cv = cross_validate(project_, *data_, inc_run, registry_, ctx_, 1);
         if (inc_cv->dev_separate) inc_cv.reset();  // dev is its own distribution: judge on dev
         // Candidates are cross-validated best dev error first. Those significantly worse on dev
         // than the best one are not contenders and are left out. The first contender that is
@@ -598,7 +598,7 @@ json Loop::run() {
           // A candidate whose folds fail (an mlp diverging in one) is left out, not the others.
           std::optional<CvResult> one;
           try {
-            one = cross_validate(project_, *data_, *project_.store->run(t->run), registry_, ctx_);
+            one = cross_validate(project_, *data_, *project_.store->run(t->run), registry_, ctx_, 1);
           } catch (const BudgetExhausted&) {
             throw;
           } catch (const std::runtime_error& e) {
@@ -610,9 +610,44 @@ json Loop::run() {
           const CvResult& cv = cand_cv.emplace(t->run, std::move(*one)).first->second;
           ++contenders;
           if (same_rows(inc_cv->oof_by_repeat, cv.oof_by_repeat) &&
-              metrics::compare_repeated(cfg_.metric, inc_cv->oof_by_repeat, cv.oof_by_repeat, cfg_.seed).b_better_significant)
+              metrics::compare(cfg_.metric, inc_cv->oof_by_repeat[0], cv.oof_by_repeat[0], cfg_.seed).b_better_significant)
             significant = true;
           if (significant && contenders >= 2) break;
+        }
+        // When the pool gets several repeats, the finalists get them all: the two contenders
+        // lowest on the first repeat, if below the incumbent there and not significantly worse
+        // than the lowest. Their paired test then averages out the noise of one fold
+        // assignment, which a single repeat counts against a real difference; the others cost
+        // no further fits (a search's dozen trials would otherwise triple the measuring). If a
+        // repeat fails or the deadline comes first, all are judged on the first repeat.
+        if (inc_cv && !cand_cv.empty() && cv_repeats_for(cfg_, inc_cv->rows) > 1) {
+          const CvResult* lowest = nullptr;
+          for (const auto& [run, cv] : cand_cv)
+            if (!lowest || cv.out_of_fold.value < lowest->out_of_fold.value) lowest = &cv;
+          std::vector<int64_t> finalists;
+          for (const auto& [run, cv] : cand_cv)
+            if (cv.out_of_fold.value < inc_cv->out_of_fold.value &&
+                (&cv == lowest ||
+                 !metrics::compare(cfg_.metric, cv.oof_by_repeat[0], lowest->oof_by_repeat[0], cfg_.seed).b_better_significant))
+              finalists.push_back(run);
+          std::stable_sort(finalists.begin(), finalists.end(), [&](int64_t a, int64_t b) {
+            return cand_cv.at(a).out_of_fold.value < cand_cv.at(b).out_of_fold.value;
+          });
+          if (finalists.size() > 2) finalists.resize(2);
+          if (!finalists.empty()) {
+            try {
+              std::map<int64_t, CvResult> full;
+              CvResult inc_full = cross_validate(project_, *data_, inc_run, registry_, ctx_);
+              for (int64_t run : finalists) full.emplace(run, cross_validate(project_, *data_, *project_.store->run(run), registry_, ctx_));
+              inc_cv = std::move(inc_full);
+              for (auto& [run, cv] : full) cand_cv[run] = std::move(cv);
+            } catch (const BudgetExhausted&) {
+              // judged on the first repeat
+            } catch (const std::runtime_error& e) {
+              feed.reset();
+              say("  measure   a further cross-validation repeat failed ({}); judging on the first repeat\n", e.what());
+            }
+          }
         }
       } catch (const BudgetExhausted&) {
         // The candidates cross-validated before the deadline are judged; the others are not.
@@ -622,7 +657,14 @@ json Loop::run() {
         cand_cv.clear();
       }
     }
-    const bool by_cv = inc_cv && !cand_cv.empty();
+    // Judged out of fold: the contenders cross-validated with as many repeats as the incumbent
+    // (the finalists, when the pool gets several).
+    auto judged = [&](int64_t run) {
+      auto it = cand_cv.find(run);
+      return inc_cv && it != cand_cv.end() && it->second.oof_by_repeat.size() == inc_cv->oof_by_repeat.size();
+    };
+    bool by_cv = false;
+    for (const auto& [run, cv] : cand_cv) by_cv = by_cv || judged(run);
     json cands = json::array();
     const IterationTrainer::Tried* best = nullptr;
     auto score = [&](const IterationTrainer::Tried& t) { return by_cv ? cand_cv.at(t.run).out_of_fold.value : *t.dev; };
@@ -631,7 +673,7 @@ json Loop::run() {
       json c = {{"run", t.run}, {"label", t.label}, {"status", t.status}, {"dev", t.dev ? json(*t.dev) : json(nullptr)}};
       if (cand_cv.count(t.run)) c["cv"] = cand_cv.at(t.run).out_of_fold.value;
       cands.push_back(std::move(c));
-      if (finished(t) && (!by_cv || cand_cv.count(t.run)) && (!best || score(t) < score(*best))) best = &t;
+      if (finished(t) && (!by_cv || judged(t.run)) && (!best || score(t) < score(*best))) best = &t;
     }
     rec.detail["candidates"] = cands;
     // The predictions the decision pairs: every repeat's out of fold, or the dev rows (read
@@ -640,8 +682,7 @@ json Loop::run() {
     auto preds_of = [&](const RunRecord& run) -> const Repeats* {
       if (by_cv) {
         if (run.id == *inc) return &inc_cv->oof_by_repeat;
-        auto it = cand_cv.find(run.id);
-        return it == cand_cv.end() ? nullptr : &it->second.oof_by_repeat;
+        return judged(run.id) ? &cand_cv.at(run.id).oof_by_repeat : nullptr;
       }
       auto it = read.find(run.id);
       if (it == read.end()) {
@@ -663,7 +704,7 @@ json Loop::run() {
       std::vector<const IterationTrainer::Tried*> before;
       for (const auto& t : trainer.tried) {
         if (&t == best) break;
-        if (finished(t) && t.run != best->run && (!by_cv || cand_cv.count(t.run))) before.push_back(&t);
+        if (finished(t) && t.run != best->run && (!by_cv || judged(t.run))) before.push_back(&t);
       }
       if (!before.empty()) {
         std::vector<const Repeats*> ptrs;
