@@ -836,10 +836,27 @@ std::optional<std::string> at_optimum_reason(const json& d, const std::string& m
   const std::string bn = d.value("bottleneck", "");
   const bool at_low_end = dev - opt["low"].get<double>() <= dev_half;
   if (!at_low_end && (bn == "variance" || bn == "data_mismatch")) return std::nullopt;
-  if ((dev - optimal <= noise && train_dev_near) || bn == "none" || at_low_end)
+  if ((dev - optimal <= noise && train_dev_near) || bn == "none")
     return fmt::format("dev {} is within noise ({}) of the optimal {}", fmt_loss(metric, dev), fmt_loss(metric, noise),
                        fmt_loss(metric, optimal));
-  return std::nullopt;
+  if (!at_low_end) return std::nullopt;
+  // Dev is too small to tell: a gap measured on train or train-dev may still be real (a time
+  // split's few dev rows under a cross-validated train), and the message says so rather than
+  // calling it the optimum.
+  std::string gap;
+  if (bn == "avoidable_bias" || bn == "variance" || bn == "data_mismatch") {
+    const json& tr = error("train");
+    const json& td = error("train_dev");
+    std::string what = bn;
+    std::replace(what.begin(), what.end(), '_', ' ');
+    gap = fmt::format(", though the {} is real (train {}{}, optimal {}): a larger dev split would tell", what,
+                      tr.is_null() ? "n/a" : fmt_loss(metric, tr["value"].get<double>()),
+                      td.is_null() ? std::string() : fmt::format(", train-dev {}", fmt_loss(metric, td["value"].get<double>())),
+                      fmt_loss(metric, optimal));
+  }
+  return fmt::format("dev {} is within its own noise ({}) of the optimal's lower end {}: on this dev split no remedy's gain "
+                     "could be told from noise{}",
+                     fmt_loss(metric, dev), fmt_loss(metric, dev_half), fmt_loss(metric, opt["low"].get<double>()), gap);
 }
 
 json run_loop(Project& project, const Registry& registry, const LoopOptions& options, Context& ctx) {
