@@ -730,6 +730,13 @@ json Loop::run() {
       }
       const Repeats* a = inc_p;
       const Repeats* b = a ? preds_of(*project_.store->run(best->run)) : nullptr;
+      // Which repeats the figures are: all of them averaged, or the first of several (no
+      // finalist got the others), so that the incumbent's figure is not read as the analysis'.
+      auto repeats_said = [&](size_t used) {
+        const int pool = by_cv ? cv_repeats_for(cfg_, inc_cv->rows) : 1;
+        if (used > 1) return fmt::format(" ({} repeats averaged)", used);
+        return pool > 1 ? fmt::format(" (the first of {} repeats)", pool) : std::string();
+      };
       if (a && b && same_rows(*a, *b) && a->front().rows() > 0) {
         auto cmp = metrics::compare_repeated(cfg_.metric, *a, *b, cfg_.seed);
         rec.accepted = cmp.b_better_significant;
@@ -737,8 +744,7 @@ json Loop::run() {
                               {"candidate", best->run}, {"estimated_by", by_cv ? "cv" : "split"}, {"rows", a->front().rows()},
                               {"repeats", a->size()}};
         say("  measure   {}{} -> {} (run {}): difference {} [{}, {}], {} p = {:.3g}  ->  {}\n",
-            by_cv ? fmt::format("out-of-fold {} on {} rows{} ", cfg_.metric, a->front().rows(),
-                                a->size() > 1 ? fmt::format(" ({} repeats averaged)", a->size()) : std::string())
+            by_cv ? fmt::format("out-of-fold {} on {} rows{} ", cfg_.metric, a->front().rows(), repeats_said(a->size()))
                   : std::string("dev "),
             fmt_loss(cfg_.metric, rec.dev_before), fmt_loss(cfg_.metric, rec.dev_after), best->run, fmt_loss(cfg_.metric, cmp.diff),
             fmt_loss(cfg_.metric, cmp.low), fmt_loss(cfg_.metric, cmp.high), cmp.test, cmp.p_value,
