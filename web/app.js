@@ -88,6 +88,11 @@
     return Math.abs(v) >= 1000 ? v.toFixed(0) : v.toPrecision(4);
   }
   function fmtSigned(v) { return isNum(v) ? (v >= 0 ? '+' : '−') + fmt(Math.abs(v)) : '–'; }
+  // A bootstrap that never crossed 0 gives p = 0: its resolution (2 / resamples), not a certainty.
+  function pSaid(test) {
+    const p = Number(test.p_value);
+    return p === 0 && test.resamples > 0 ? `< ${(2 / test.resamples).toPrecision(2)}` : `= ${p.toPrecision(3)}`;
+  }
   function numCell(v, f) { return el('td', { class: 'num', 'data-value': isNum(v) ? v : null }, (f || fmt)(v)); }
   function note(id, text, isError) {
     const n = $(id);
@@ -225,7 +230,7 @@
       const it = await source.iteration(index);
       $('iteration-detail').hidden = false;
       $('iteration-title').textContent = `Iteration ${it.index}: ${it.remedy}` + (it.index > 0 ? (it.accepted ? ' (accepted)' : it.state === 'finished' ? ' (did not help)' : ' (in progress)') : '');
-      const test = it.test ? ` Paired ${it.test.name} test: difference ${fmtSigned(it.test.diff)} [${fmt(it.test.low)}, ${fmt(it.test.high)}], p = ${Number(it.test.p_value).toPrecision(3)}.` : '';
+      const test = it.test ? ` Paired ${it.test.name} test: difference ${fmtSigned(it.test.diff)} [${fmt(it.test.low)}, ${fmt(it.test.high)}], p ${pSaid(it.test)}.` : '';
       $('iteration-reason').textContent = (it.reason || '') + test;
       $('iteration-runs').dataset.index = it.index;
       table('iteration-runs', ['run', 'model', 'status', { label: 'train', num: true }, { label: 'train-dev', num: true }, { label: 'dev', num: true }, 'params'],

@@ -743,11 +743,15 @@ json Loop::run() {
         rec.detail["test"] = {{"name", cmp.test}, {"diff", cmp.diff}, {"low", cmp.low}, {"high", cmp.high}, {"p_value", cmp.p_value},
                               {"candidate", best->run}, {"estimated_by", by_cv ? "cv" : "split"}, {"rows", a->front().rows()},
                               {"repeats", a->size()}};
-        say("  measure   {}{} -> {} (run {}): difference {} [{}, {}], {} p = {:.3g}  ->  {}\n",
+        if (cmp.resamples > 0) rec.detail["test"]["resamples"] = cmp.resamples;
+        // A bootstrap that never crossed 0 gives p = 0: its resolution, not a certainty.
+        const std::string p_said = cmp.p_value == 0 && cmp.resamples > 0 ? fmt::format("< {:.3g}", 2.0 / cmp.resamples)
+                                                                         : fmt::format("= {:.3g}", cmp.p_value);
+        say("  measure   {}{} -> {} (run {}): difference {} [{}, {}], {} p {}  ->  {}\n",
             by_cv ? fmt::format("out-of-fold {} on {} rows{} ", cfg_.metric, a->front().rows(), repeats_said(a->size()))
                   : std::string("dev "),
             fmt_loss(cfg_.metric, rec.dev_before), fmt_loss(cfg_.metric, rec.dev_after), best->run, fmt_loss(cfg_.metric, cmp.diff),
-            fmt_loss(cfg_.metric, cmp.low), fmt_loss(cfg_.metric, cmp.high), cmp.test, cmp.p_value,
+            fmt_loss(cfg_.metric, cmp.low), fmt_loss(cfg_.metric, cmp.high), cmp.test, p_said,
             rec.accepted ? "accepted: a significant improvement" : "did not help: not a significant improvement");
       }
       if (rec.accepted) rec.incumbent = best->run;

@@ -343,6 +343,7 @@ Paired compare(std::string_view name, const Predictions& a, const Predictions& b
     r.high = d + half;
   } else {
     r.test = "paired_bootstrap";
+    r.resamples = bootstrap;
     Resampler pick(seed);
     std::vector<double> diffs;
     size_t non_positive = 0;
@@ -410,6 +411,7 @@ Paired compare_repeated(std::string_view name, const std::vector<Predictions>& a
   } else {
     // A paired bootstrap over rows, each drawn row with its predictions of every repeat.
     r.test = "paired_bootstrap";
+    r.resamples = bootstrap;
     Resampler pick(seed);
     std::vector<std::vector<double>> ta(reps), tb(reps);
     bool terms = true;

@@ -154,6 +154,7 @@ TEST(Metrics, McNemarFindsARealDifferenceAndNotANoise) {
   auto a = binary(y, qa), b = binary(y, qb);
   auto r = compare("error", a, b, 1);
   EXPECT_EQ(r.test, "mcnemar");
+  EXPECT_EQ(r.resamples, 0);
   EXPECT_NEAR(r.diff, 0.05, 1e-12);
   EXPECT_LT(r.p_value, 1e-6);
   EXPECT_TRUE(r.b_better_significant);
@@ -294,6 +295,7 @@ TEST(Metrics, CompareRepeatedBootstrapsRowsWithTheirRepeats) {
   }
   auto r = compare_repeated("logloss", weak, good, 4, 300);
   EXPECT_EQ(r.test, "paired_bootstrap");
+  EXPECT_EQ(r.resamples, 300);  // p = 0 here means p < 2 / 300
   EXPECT_GT(r.diff, 0.1);
   EXPECT_TRUE(r.b_better_significant);
   EXPECT_LT(r.low, r.diff);

@@ -55,7 +55,8 @@ Interval with_interval(std::string_view name, const Predictions& p, uint64_t see
 struct Paired {
   double diff = 0, low = 0, high = 0, p_value = 1;
   bool b_better_significant = false;  // p < 0.05 and B has the lower loss
-  std::string test;                   // "mcnemar" or "paired_bootstrap"
+  std::string test;                   // "mcnemar", "sign_flip" or "paired_bootstrap"
+  int resamples = 0;                  // a bootstrap's: its smallest nonzero p-value is 2 / resamples
 };
 Paired compare(std::string_view name, const Predictions& a, const Predictions& b, uint64_t seed, int bootstrap = 1000);
 

@@ -58,6 +58,14 @@ try {
   const shown = await page.$$eval('#iteration-runs tbody tr', (rows) => rows.map((r) => Number(r.dataset.run)));
   check(JSON.stringify(shown) === JSON.stringify(it.run_objects.map((r) => r.run)) && shown.length > 0,
         `clicking iteration 1 shows its runs (${shown.join(', ')})`);
+  if (it.test) {
+    // Its paired test, with a bootstrap's p = 0 read as below its resolution.
+    const reason = await page.$eval('#iteration-reason', (e) => e.textContent);
+    const p = Number(it.test.p_value);
+    const want = p === 0 && it.test.resamples > 0 ? `p < ${(2 / it.test.resamples).toPrecision(2)}` : `p = ${p.toPrecision(3)}`;
+    check(reason.includes(`Paired ${it.test.name} test`) && reason.includes(want) && !reason.includes('p = 0.00'),
+          `iteration 1's paired test reads '${want}' (${reason.slice(-90)})`);
+  }
 
   // A run trained by another process after the page loaded appears without a reload.
   const before = await page.evaluate(() => window.mlloop.refreshes);
