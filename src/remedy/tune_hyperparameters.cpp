@@ -2,6 +2,7 @@
 // with successive halving: every trial trains on a short budget (fewer rounds or epochs),
 // the best third trains again on the full budget. The trial count comes from mlloop.toml
 // ([loop] tune_trials).
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -16,7 +17,10 @@ struct Dim {
   bool log, integer;
 };
 
-std::vector<Dim> space(const std::string& family) {
+// `incumbent` centres a space where the family's good region moves with the data: linear's
+// C, searched over two decades either side of the incumbent's (an L1 incumbent at C 0.1 makes
+// most of [1e-3, 1e3] either all-zero weights or the unpenalized fit).
+std::vector<Dim> space(const std::string& family, const Params& incumbent) {
   if (family == "gbdt")
     return {{"eta", 0.01, 0.3, true, false},         {"max_depth", 2, 10, false, true},
             {"min_child_weight", 0.5, 20, true, false}, {"subsample", 0.5, 1, false, false},
@@ -24,7 +28,10 @@ std::vector<Dim> space(const std::string& family) {
   if (family == "mlp")
     return {{"lr", 3e-4, 1e-2, true, false}, {"width", 16, 256, true, true}, {"depth", 1, 3, false, true},
             {"dropout", 0, 0.5, false, false}, {"weight_decay", 1e-6, 1e-2, true, false}};
-  if (family == "linear") return {{"C", 1e-3, 1e3, true, false}};
+  if (family == "linear") {
+    const double c = incumbent.contains("C") ? incumbent.at("C").get<double>() : 1.0;
+    return {{"C", std::max(1e-4, c / 100), std::min(1e4, c * 100), true, false}};
+  }
   if (family == "knn") return {{"k", 1, 100, true, true}};
   return {};
 }
@@ -41,11 +48,11 @@ Remedy tune_hyperparameters() {
   Remedy r;
   r.name = "tune_hyperparameters";
   r.summary = "random search with successive halving over the family's declared space, within a trial budget";
-  r.applies = [](const LoopView& v) { return !space(v.incumbent.model).empty(); };
+  r.applies = [](const LoopView& v) { return !space(v.incumbent.model, v.incumbent.params).empty(); };
   r.implement = [](const LoopView& v, CandidateTrainer& t) {
     std::mt19937_64 rng(v.seed * 1000003ULL + static_cast<uint64_t>(v.iteration));
     std::uniform_real_distribution<double> u(0, 1);
-    const auto dims = space(v.incumbent.model);
+    const auto dims = space(v.incumbent.model, v.incumbent.params);
     auto [bname, short_budget] = budget_param(v.incumbent.model);
     std::vector<std::pair<double, Candidate>> scored;
     for (int trial = 0; trial < v.tune_trials; ++trial) {

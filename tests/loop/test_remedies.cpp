@@ -183,6 +183,31 @@ TEST(Remedies, RegularizeALinearIncumbentTriesAStrongerL2ThenL1) {
   EXPECT_NEAR(c[1].params.at("C").get<double>(), 0.01, 1e-12);
 }
 
+TEST(Remedies, TuneALinearIncumbentSearchesCAroundItsOwn) {
+  // Two decades either side of the incumbent's C, its penalty kept: an L1 incumbent at C 0.1
+  // gets trials in [0.001, 10], not across [1e-3, 1e3] where most lasso fits are all-zero or
+  // unpenalized.
+  for (double inc_c : {0.1, 1.0, 50.0}) {
+    Fixture f("linear", Task::binary);
+    f.view.tune_trials = 8;
+    f.view.incumbent.params["penalty"] = "l1";
+    f.view.incumbent.params["C"] = inc_c;
+    auto c = f.propose("tune_hyperparameters");
+    ASSERT_EQ(c.size(), 8u) << inc_c;
+    int below = 0, above = 0;
+    for (const auto& k : c) {
+      const double C = k.params.at("C").get<double>();
+      EXPECT_GE(C, inc_c / 100 * (1 - 1e-12)) << inc_c;
+      EXPECT_LE(C, inc_c * 100 * (1 + 1e-12)) << inc_c;
+      EXPECT_EQ(k.params.at("penalty"), "l1");
+      below += C < inc_c;
+      above += C > inc_c;
+    }
+    EXPECT_GT(below, 0) << inc_c;
+    EXPECT_GT(above, 0) << inc_c;
+  }
+}
+
 TEST(Remedies, RegularizeAGbdtIncumbentConstrainsItFurtherAndNeverLoosens) {
   // From the defaults: min_child_weight 5; subsample and colsample 0.7; depth 3; lambda 10
   // with min_child_weight 3 and subsample 0.8.
