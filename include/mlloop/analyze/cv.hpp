@@ -48,8 +48,8 @@ struct CvResult {
 };
 
 // Cross-validates a finished run (cached per run and repeat in the store) with
-// cv_repeats_for(pool) repeats; `repeats` caps them further. Throws BudgetExhausted at the loop's deadline, and std::runtime_error when
-// a fold fails.
+// cv_repeats_for(pool) repeats; `repeats` caps them further. Throws BudgetExhausted at the
+// loop's deadline, and std::runtime_error when a fold fails.
 CvResult cross_validate(Project& project, const ProjectData& data, const RunRecord& run, const Registry& registry,
                         Context& ctx, std::optional<int> repeats = std::nullopt);
 
