@@ -91,7 +91,8 @@
   // A bootstrap that never crossed 0 gives p = 0: its resolution (2 / resamples), not a certainty.
   function pSaid(test) {
     const p = Number(test.p_value);
-    return p === 0 && test.resamples > 0 ? `< ${(2 / test.resamples).toPrecision(2)}` : `= ${p.toPrecision(3)}`;
+    if (p > 0) return `= ${p.toPrecision(3)}`;
+    return test.resamples > 0 ? `< ${(2 / test.resamples).toPrecision(2)}` : '< 1e-300';  // an exact tail below a double's range
   }
   function numCell(v, f) { return el('td', { class: 'num', 'data-value': isNum(v) ? v : null }, (f || fmt)(v)); }
   function note(id, text, isError) {

@@ -744,9 +744,11 @@ json Loop::run() {
                               {"candidate", best->run}, {"estimated_by", by_cv ? "cv" : "split"}, {"rows", a->front().rows()},
                               {"repeats", a->size()}};
         if (cmp.resamples > 0) rec.detail["test"]["resamples"] = cmp.resamples;
-        // A bootstrap that never crossed 0 gives p = 0: its resolution, not a certainty.
-        const std::string p_said = cmp.p_value == 0 && cmp.resamples > 0 ? fmt::format("< {:.3g}", 2.0 / cmp.resamples)
-                                                                         : fmt::format("= {:.3g}", cmp.p_value);
+        // A bootstrap that never crossed 0 gives p = 0: its resolution, not a certainty. An
+        // exact test's p of 0 is a tail below what a double holds.
+        const std::string p_said = cmp.p_value > 0    ? fmt::format("= {:.3g}", cmp.p_value)
+                                   : cmp.resamples > 0 ? fmt::format("< {:.3g}", 2.0 / cmp.resamples)
+                                                       : std::string("< 1e-300");
         say("  measure   {}{} -> {} (run {}): difference {} [{}, {}], {} p {}  ->  {}\n",
             by_cv ? fmt::format("out-of-fold {} on {} rows{} ", cfg_.metric, a->front().rows(), repeats_said(a->size()))
                   : std::string("dev "),
