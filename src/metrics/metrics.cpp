@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <numeric>
 #include <random>
+#include <span>
 #include <stdexcept>
 
 #include "mlloop/core/splitmix.hpp"
@@ -322,6 +323,58 @@ Interval with_interval(std::string_view name, const Predictions& p, uint64_t see
   return r;
 }
 
+namespace {
+// A paired bootstrap of the loss difference A - B over rows, each drawn row with its
+// predictions of every repeat (a[k] and b[k]: repeat k, all on the same rows): sets r's
+// interval, p-value, test and resamples. One repeat is the plain paired bootstrap.
+void paired_bootstrap(std::string_view name, std::span<const Predictions> a, std::span<const Predictions> b, uint64_t seed,
+                      int bootstrap, Paired& r) {
+  const size_t reps = a.size(), n = a[0].rows();
+  const double R = static_cast<double>(reps);
+  r.test = "paired_bootstrap";
+  r.resamples = bootstrap;
+  Resampler pick(seed);
+  std::vector<std::vector<double>> ta(reps), tb(reps);
+  bool terms = true;
+  for (size_t k = 0; k < reps && terms; ++k) {
+    ta[k] = row_terms(name, a[k]);
+    tb[k] = row_terms(name, b[k]);
+    terms = !ta[k].empty() && !tb[k].empty();
+  }
+  std::vector<double> ra(n, 0.0), rb(n, 0.0);  // per-row terms averaged over the repeats
+  if (terms)
+    for (size_t k = 0; k < reps; ++k)
+      for (size_t i = 0; i < n; ++i) {
+        ra[i] += ta[k][i] / R;
+        rb[i] += tb[k][i] / R;
+      }
+  std::vector<double> diffs;
+  size_t non_positive = 0;
+  std::vector<size_t> idx(n);
+  for (int s = 0; s < bootstrap && n > 0; ++s) {
+    for (auto& i : idx) i = pick(n);
+    double d = 0;
+    if (terms) {
+      double sa = 0, sb = 0;
+      for (size_t i : idx) {
+        sa += ra[i];
+        sb += rb[i];
+      }
+      d = from_mean(name, sa / static_cast<double>(n)) - from_mean(name, sb / static_cast<double>(n));  // all are losses
+    } else {
+      for (size_t k = 0; k < reps; ++k)
+        d += (as_loss(name, compute(name, a[k], idx)) - as_loss(name, compute(name, b[k], idx))) / R;
+    }
+    diffs.push_back(d);
+    non_positive += d <= 0;
+  }
+  r.low = percentile(diffs, 0.025);
+  r.high = percentile(diffs, 0.975);
+  const double frac = static_cast<double>(non_positive) / bootstrap;
+  r.p_value = std::min(1.0, 2 * std::min(frac, 1 - frac));
+}
+}  // namespace
+
 Paired compare(std::string_view name, const Predictions& a, const Predictions& b, uint64_t seed, int bootstrap) {
   Paired r;
   const size_t n = a.rows();
@@ -342,35 +395,7 @@ Paired compare(std::string_view name, const Predictions& a, const Predictions& b
     r.low = d - half;
     r.high = d + half;
   } else {
-    r.test = "paired_bootstrap";
-    r.resamples = bootstrap;
-    Resampler pick(seed);
-    std::vector<double> diffs;
-    size_t non_positive = 0;
-    std::vector<double> ta = row_terms(name, a), tb = row_terms(name, b);
-    std::vector<size_t> idx(n);
-    for (int k = 0; k < bootstrap && n > 0; ++k) {
-      double d;
-      if (!ta.empty() && !tb.empty()) {
-        double sa = 0, sb = 0;
-        for (size_t j = 0; j < n; ++j) {
-          size_t i = pick(n);
-          sa += ta[i];
-          sb += tb[i];
-        }
-        d = from_mean(name, sa / static_cast<double>(n)) -
-            from_mean(name, sb / static_cast<double>(n));  // all are losses
-      } else {
-        for (auto& i : idx) i = pick(n);
-        d = as_loss(name, compute(name, a, idx)) - as_loss(name, compute(name, b, idx));
-      }
-      diffs.push_back(d);
-      non_positive += d <= 0;
-    }
-    r.low = percentile(diffs, 0.025);
-    r.high = percentile(diffs, 0.975);
-    double frac = static_cast<double>(non_positive) / bootstrap;
-    r.p_value = std::min(1.0, 2 * std::min(frac, 1 - frac));
+    paired_bootstrap(name, {&a, 1}, {&b, 1}, seed, bootstrap, r);
   }
   r.b_better_significant = r.diff > 0 && r.p_value < 0.05;
   return r;
@@ -409,48 +434,7 @@ Paired compare_repeated(std::string_view name, const std::vector<Predictions>& a
     r.low = r.diff - kZ95 * std::sqrt(var);
     r.high = r.diff + kZ95 * std::sqrt(var);
   } else {
-    // A paired bootstrap over rows, each drawn row with its predictions of every repeat.
-    r.test = "paired_bootstrap";
-    r.resamples = bootstrap;
-    Resampler pick(seed);
-    std::vector<std::vector<double>> ta(reps), tb(reps);
-    bool terms = true;
-    for (size_t k = 0; k < reps && terms; ++k) {
-      ta[k] = row_terms(name, a[k]);
-      tb[k] = row_terms(name, b[k]);
-      terms = !ta[k].empty() && !tb[k].empty();
-    }
-    std::vector<double> ra(n, 0.0), rb(n, 0.0);  // per-row terms averaged over the repeats
-    if (terms)
-      for (size_t k = 0; k < reps; ++k)
-        for (size_t i = 0; i < n; ++i) {
-          ra[i] += ta[k][i] / R;
-          rb[i] += tb[k][i] / R;
-        }
-    std::vector<double> diffs;
-    size_t non_positive = 0;
-    std::vector<size_t> idx(n);
-    for (int s = 0; s < bootstrap && n > 0; ++s) {
-      for (auto& i : idx) i = pick(n);
-      double d = 0;
-      if (terms) {
-        double sa = 0, sb = 0;
-        for (size_t i : idx) {
-          sa += ra[i];
-          sb += rb[i];
-        }
-        d = from_mean(name, sa / static_cast<double>(n)) - from_mean(name, sb / static_cast<double>(n));
-      } else {
-        for (size_t k = 0; k < reps; ++k)
-          d += (as_loss(name, compute(name, a[k], idx)) - as_loss(name, compute(name, b[k], idx))) / R;
-      }
-      diffs.push_back(d);
-      non_positive += d <= 0;
-    }
-    r.low = percentile(diffs, 0.025);
-    r.high = percentile(diffs, 0.975);
-    const double frac = static_cast<double>(non_positive) / bootstrap;
-    r.p_value = std::min(1.0, 2 * std::min(frac, 1 - frac));
+    paired_bootstrap(name, a, b, seed, bootstrap, r);
   }
   r.b_better_significant = r.diff > 0 && r.p_value < 0.05;
   return r;
