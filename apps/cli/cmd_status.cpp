@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "mlloop/core/text.hpp"
+#include "mlloop/metrics/metrics.hpp"
 #include "mlloop/report/views.hpp"
 
 namespace mlloop::cli {
@@ -31,8 +32,8 @@ int run_status(const StatusArgs& args, Context& ctx) {
   fmt::print(out, "runs     {}, iterations {}, test looks {}\n", p.store->count_runs(), p.store->count_iterations(),
              p.store->count_test_looks());
   if (!j["best"].is_null())
-    fmt::print(out, "best     run {} ({}), dev {} {:.4f}\n", j["best"]["run"].get<int64_t>(), j["best"]["model"].get<std::string>(),
-               c.metric, j["best"]["dev"].get<double>());
+    fmt::print(out, "best     run {} ({}), dev {}\n", j["best"]["run"].get<int64_t>(), j["best"]["model"].get<std::string>(),
+               metrics::said(c.metric, j["best"]["dev"].get<double>()));
   if (!j["bottleneck"].is_null()) fmt::print(out, "bottleneck {} (at the last analysis)\n", j["bottleneck"].get<std::string>());
   auto its = p.store->iterations();
   if (!its.empty()) {

@@ -52,8 +52,12 @@ int run_test(const TestArgs& args, Context& ctx) {
                                 {"looks", looks}, {"warning", warning}}.dump()
               << '\n';
   } else {
-    fmt::print(ctx.out(), "test {} of run {} ({}): {:.4f}  [{:.4f}, {:.4f}]  ({} rows)\nlooks at the test set: {}\n", metric, *id,
-               run->model, look.value, look.low, look.high, p.rows(), looks);
+    // auc and f1: the score as a person reads it, and the loss the store and --json hold.
+    const std::string as_loss = metrics::higher_is_better(metric)
+                                    ? fmt::format("; as a loss {:.4f}  [{:.4f}, {:.4f}]", look.value, look.low, look.high)
+                                    : "";
+    fmt::print(ctx.out(), "test {} of run {} ({}): {:.4f}  [{:.4f}, {:.4f}]  ({} rows{})\nlooks at the test set: {}\n", metric, *id,
+               run->model, iv.value, std::min(iv.low, iv.high), std::max(iv.low, iv.high), p.rows(), as_loss, looks);
   }
   if (!warning.is_null()) ctx.warn(warning.get<std::string>());
   return 0;

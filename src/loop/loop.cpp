@@ -798,8 +798,11 @@ json Loop::run() {
         if (auto c = cached_cv_errors(cfg_, *project_.store, best_run); c && (*c)["dev_in_pool"].get<bool>())
           oof = fmt::format(" on the {}-row dev split; out of fold {}, the figure the loop judged by",
                             project_.store->split_counts()[SplitName::dev], fmt_loss(cfg_.metric, (*c)["train_dev"].get<double>()));
-      say("incumbent: run {} ({}), dev {} {}{}\n", best_run, out["best"]["model"].get<std::string>(), cfg_.metric,
-          fmt_loss(cfg_.metric, out["best"]["dev"].is_null() ? std::nullopt : std::optional<double>(out["best"]["dev"].get<double>())), oof);
+      const auto best_dev = out["best"]["dev"].is_null() ? std::nullopt : std::optional<double>(out["best"]["dev"].get<double>());
+      say("incumbent: run {} ({}), dev {}{}\n", best_run, out["best"]["model"].get<std::string>(),
+          best_dev && metrics::higher_is_better(cfg_.metric) ? metrics::said(cfg_.metric, *best_dev)
+                                                             : fmt::format("{} {}", cfg_.metric, fmt_loss(cfg_.metric, best_dev)),
+          oof);
     }
     for (const auto& r : out["recommendations"]) say("recommendation: {}: {}\n", r["remedy"].get<std::string>(), r["reason"].get<std::string>());
     if (stopped == "goal_reached")

@@ -1,5 +1,7 @@
 #include "mlloop/metrics/metrics.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -253,6 +255,11 @@ const std::vector<std::string>& regression_metrics() {
 }
 bool higher_is_better(std::string_view name) { return name == "auc" || name == "f1" || name == "r2"; }
 double as_loss(std::string_view name, double value) { return higher_is_better(name) ? 1.0 - value : value; }
+
+std::string said(std::string_view name, double loss) {
+  if (higher_is_better(name)) return fmt::format("{} {:.4f} (as a loss {:.4f})", name, 1.0 - loss, loss);
+  return fmt::format("{} {:.4f}", name, loss);
+}
 
 Interval as_loss(std::string_view name, const Interval& iv) {
   const bool flip = higher_is_better(name);

@@ -272,4 +272,24 @@ TEST(Remedies, RegularizeAnMlpDecaysWeightsAtAStrengthItsOptimizerFeels) {
   EXPECT_TRUE(found);
 }
 
+TEST(Remedies, FreshDevSetSaysWhatMadeTheJudgesBiased) {
+  // Two looks at the test set after one iteration: the reason names the looks, not "1
+  // iterations" judged by dev, which is not what triggered it.
+  Fixture f("linear", Task::binary);
+  f.view.diagnosis = {{"bottleneck", "none"}};
+  f.view.finished_iterations = 1;
+  f.view.test_looks = 2;
+  const Remedy* r = find_remedy("fresh_dev_set");
+  ASSERT_NE(r, nullptr);
+  ASSERT_TRUE(r->applies(f.view));
+  std::string why = r->recommend(f.view);
+  EXPECT_NE(why.find("the test set was looked at 2 times"), std::string::npos) << why;
+  EXPECT_EQ(why.find("iterations"), std::string::npos) << why;
+  f.view.finished_iterations = 20;
+  f.view.test_looks = 0;
+  why = r->recommend(f.view);
+  EXPECT_NE(why.find("dev has judged 20 iterations"), std::string::npos) << why;
+  EXPECT_EQ(why.find("test set"), std::string::npos) << why;
+}
+
 }  // namespace mlloop

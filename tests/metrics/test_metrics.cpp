@@ -66,6 +66,9 @@ TEST(Metrics, AucF1LoglossOnHandComputedCases) {
   EXPECT_NEAR(compute("logloss", u), std::log(4.0), 1e-6);
   EXPECT_DOUBLE_EQ(as_loss("auc", 0.75), 0.25);
   EXPECT_DOUBLE_EQ(as_loss("error", 0.1), 0.1);
+  // Said to a person: an auc loss of 0.25 is an AUC of 0.75, and reads as one.
+  EXPECT_EQ(said("auc", 0.25), "auc 0.7500 (as a loss 0.2500)");
+  EXPECT_EQ(said("error", 0.1), "error 0.1000");
 }
 
 TEST(Metrics, BalancedErrorAndMacroScores) {

@@ -39,6 +39,10 @@ double as_loss(std::string_view name, double value);
 // An interval of the metric as an interval of its loss (for auc and f1 the ends swap).
 Interval as_loss(std::string_view name, const Interval& interval);
 
+// A loss as a person reads it, after the metric's name: "auc 0.7806 (as a loss 0.2194)" for a
+// metric where higher is better (the loss 1 - auc would read as a poor AUC), else "error 0.0854".
+std::string said(std::string_view name, double loss);
+
 // The metric on the rows `idx` (all rows when empty). Throws std::invalid_argument for an
 // unknown name (a programming error: names are validated where users give them).
 double compute(std::string_view name, const Predictions& p, const std::vector<size_t>& idx = {});
