@@ -67,6 +67,9 @@ CsvDialect sniff_dialect(const std::string& path, std::string_view sample, bool 
 struct TypeGuess {
   ColumnType type = ColumnType::numeric;
   bool all_missing = true;
+  // A numeric column written with a decimal comma ("190,4"), as files delimited by ';' or a
+  // tab often are: read with parse_decimal_comma where parse_number fails.
+  bool decimal_comma = false;
 };
 bool is_missing_marker(std::string_view field, const std::vector<std::string>& markers);
 // Numbers: an inline fast path for plain decimals, fast_float for everything else.
@@ -109,10 +112,14 @@ inline bool parse_simple_decimal(std::string_view s, float& out) {
 inline bool parse_number(std::string_view s, float& out) {
   return parse_simple_decimal(s, out) || parse_number_slow(s, out);
 }
+// A number written with one decimal comma and no point ("-1,25" -> -1.25). A point as well
+// ("1.234,5", a thousands separator) is not taken: "1.5" could then mean 15 or 1.5.
+bool parse_decimal_comma(std::string_view s, float& out);
 bool parse_bool(std::string_view s, bool& out);
 bool looks_like_datetime(std::string_view s);
+// A column can be numeric with a decimal comma only when the delimiter is not a comma.
 std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& rows, size_t ncols,
-                                   const CsvOptions& opt);
+                                   const CsvOptions& opt, char delimiter);
 
 // Phase 4: header. True when the first row names the columns.
 bool sniff_header(const std::vector<std::string>& first, const std::vector<TypeGuess>& types, const CsvOptions& opt);
@@ -129,6 +136,7 @@ struct ParsePlan {
   CsvDialect dialect;
   std::vector<std::string> names;
   std::vector<ColumnType> types;
+  std::vector<char> decimal_comma;  // per column, see TypeGuess
   uint64_t file_bytes = 0;
   double bytes_per_row = 64;  // from the sample, to reserve memory
 };

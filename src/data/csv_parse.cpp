@@ -177,6 +177,7 @@ struct Part {
 struct ColumnPlan {
   ColumnType type;
   bool numeric;
+  bool decimal_comma;
 };
 
 std::string row_text(const char* start, const char* end) {
@@ -309,7 +310,7 @@ void parse_part(const char* begin, const char* stop_at, const char* end, bool at
       if (cols[c].numeric) {
         float f = std::numeric_limits<float>::quiet_NaN();
         if (!missing && !part.conflict[c]) {
-          if (!parse_number(v, f)) {
+          if (!parse_number(v, f) && !(cols[c].decimal_comma && parse_decimal_comma(v, f))) {
             part.conflict[c] = 1;
             part.conflict_line[c] = part.newlines;
             part.conflict_text[c] = std::string(v.substr(0, 80));
@@ -482,6 +483,7 @@ void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvRe
   for (size_t c = 0; c < ncols; ++c) {
     cols[c].type = plan.types[c];
     cols[c].numeric = plan.types[c] == ColumnType::numeric || plan.types[c] == ColumnType::integer;
+    cols[c].decimal_comma = c < plan.decimal_comma.size() && plan.decimal_comma[c];
     ds.columns[c].name = plan.names[c];
     ds.columns[c].type = plan.types[c];
     if (cols[c].numeric)

@@ -69,10 +69,10 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
   const size_t ncols = rows.front().size();
   // Phase 3: types, of the rows after the first.
   std::vector<std::vector<std::string>> data_rows(rows.begin() + 1, rows.end());
-  auto types = sniff_types(data_rows, ncols, options);
+  auto types = sniff_types(data_rows, ncols, options, dialect.delimiter);
   // Phase 4: header.
   bool header = sniff_header(rows.front(), types, options);
-  if (!header) types = sniff_types(rows, ncols, options);
+  if (!header) types = sniff_types(rows, ncols, options, dialect.delimiter);
   dialect.header = header;
 
   // Column names.
@@ -135,7 +135,11 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
   Dataset ds;
   for (int attempt = 0;; ++attempt) {
     plan.types.clear();
-    for (const auto& t : types) plan.types.push_back(t.type);
+    plan.decimal_comma.clear();
+    for (const auto& t : types) {
+      plan.types.push_back(t.type);
+      plan.decimal_comma.push_back(t.decimal_comma && t.type == ColumnType::numeric);
+    }
     std::vector<ParseConflict> conflicts;
     ds = Dataset{};
     report.rejected.clear();
@@ -149,6 +153,14 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
                                          types[cf.column].type == ColumnType::boolean ? "true/false" : "a number"));
       types[cf.column].type = ColumnType::categorical;
     }
+  }
+  {
+    std::vector<std::string> comma;
+    for (size_t c = 0; c < types.size(); ++c)
+      if (types[c].decimal_comma && types[c].type == ColumnType::numeric) comma.push_back(fmt::format("'{}'", names[c]));
+    if (!comma.empty())
+      report.notes.push_back(fmt::format("column{} {} read as numbers with a decimal comma (\"2,5\" is 2.5)",
+                                         comma.size() == 1 ? "" : "s", fmt::join(comma, ", ")));
   }
   if (report.data_rows == 0) {
     throw_bad_input("the file has a header but no data rows", "add data rows below the header",

@@ -27,6 +27,18 @@ bool parse_number_slow(std::string_view s, float& out) {
   return res.ec == std::errc() && res.ptr == last && std::isfinite(out);
 }
 
+bool parse_decimal_comma(std::string_view s, float& out) {
+  s = trim(s);
+  const size_t comma = s.find(',');
+  if (comma == std::string_view::npos || s.size() > 64 || s.find(',', comma + 1) != std::string_view::npos ||
+      s.find('.') != std::string_view::npos)
+    return false;
+  char buf[64];
+  std::copy(s.begin(), s.end(), buf);
+  buf[comma] = '.';
+  return parse_number(std::string_view(buf, s.size()), out);
+}
+
 bool parse_bool(std::string_view s, bool& out) {
   s = trim(s);
   if (iequals(s, "true") || iequals(s, "yes")) {
@@ -79,10 +91,11 @@ bool looks_like_datetime(std::string_view s) {
 }
 
 std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& rows, size_t ncols,
-                                   const CsvOptions& opt) {
+                                   const CsvOptions& opt, char delimiter) {
   std::vector<TypeGuess> out(ncols);
+  const bool comma_ok = delimiter != ',';
   for (size_t c = 0; c < ncols; ++c) {
-    bool can_bool = true, can_int = true, can_num = true, can_date = true, any = false;
+    bool can_bool = true, can_int = true, can_num = true, can_date = true, any = false, comma = false;
     for (const auto& row : rows) {
       if (c >= row.size()) continue;
       const std::string& v = row[c];
@@ -92,10 +105,13 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
       float f;
       if (can_bool && !parse_bool(v, b)) can_bool = false;
       if (can_num || can_int) {
-        if (!parse_number(v, f)) {
-          can_num = can_int = false;
-        } else if (can_int && std::nearbyint(f) != f) {
+        if (parse_number(v, f)) {
+          if (can_int && std::nearbyint(f) != f) can_int = false;
+        } else if (comma_ok && parse_decimal_comma(v, f)) {
+          comma = true;
           can_int = false;
+        } else {
+          can_num = can_int = false;
         }
       }
       if (can_date && !looks_like_datetime(v)) can_date = false;
@@ -106,7 +122,10 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
     if (!any) g.type = ColumnType::numeric;
     else if (can_bool) g.type = ColumnType::boolean;
     else if (can_int) g.type = ColumnType::integer;
-    else if (can_num) g.type = ColumnType::numeric;
+    else if (can_num) {
+      g.type = ColumnType::numeric;
+      g.decimal_comma = comma;
+    }
     else if (can_date) g.type = ColumnType::datetime;
     else g.type = ColumnType::categorical;
     out[c] = g;

@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -53,6 +54,36 @@ TEST(CsvReader, SemicolonFileWithDecimalPointsIsNotCommaSplit) {
   Dataset ds = read_text(d, "name;score\n\"Smith, J\";1.5\n\"Doe, A\";2.5\nLee;3\n");
   ASSERT_EQ(ds.cols(), 2u);
   EXPECT_EQ(ds.columns[0].text(0), "Smith, J");
+}
+
+TEST(CsvReader, DecimalCommaNumbersInASemicolonFileAreNumbers) {
+  // "190,4" in a ';' file is 190.4 (the European convention), in the sample and beyond it,
+  // and in a file without a header the first row is still data. A column whose values
+  // also hold a point ("1.234,5": a thousands separator) stays text, as does a comma-
+  // delimited file's quoted "1,5", where a comma is no decimal mark.
+  TempDir d;
+  std::string t = "id;height;price;code\n";
+  for (int i = 0; i < 25000; ++i) t += fmt::format("{};{},{};{};x{}\n", i, 150 + i % 50, i % 10, i % 7 == 0 ? "1.234,5" : "12,5", i % 3);
+  t += "25000;-0,25;3;x1\n";
+  CsvReport rep;
+  Dataset ds = read_text(d, t, &rep);
+  ASSERT_EQ(ds.cols(), 4u);
+  EXPECT_EQ(ds.columns[1].type, ColumnType::numeric);
+  EXPECT_FLOAT_EQ(ds.columns[1].values[0], 150.0f);
+  EXPECT_FLOAT_EQ(ds.columns[1].values[123], 173.3f);
+  EXPECT_FLOAT_EQ(ds.columns[1].values[25000], -0.25f);  // past the sniffed sample
+  EXPECT_EQ(ds.columns[2].type, ColumnType::categorical);
+  EXPECT_EQ(ds.columns[2].text(0), "1.234,5");
+  ASSERT_EQ(rep.notes.size(), 1u);
+  EXPECT_NE(rep.notes[0].find("'height' read as numbers with a decimal comma"), std::string::npos) << rep.notes[0];
+
+  Dataset headless = read_text(d, "1;2,5;a\n2;3,5;b\n3;4;c\n");
+  EXPECT_EQ(headless.rows(), 3u);
+  EXPECT_EQ(headless.columns[1].type, ColumnType::numeric);
+  EXPECT_FLOAT_EQ(headless.columns[1].values[0], 2.5f);
+
+  Dataset commas = read_text(d, "a,b\n\"1,5\",x\n\"2,5\",y\n\"3,5\",z\n");
+  EXPECT_EQ(commas.columns[0].type, ColumnType::categorical);
 }
 
 TEST(CsvReader, QuotesBomCrlfAndEmbeddedNewlines) {
