@@ -130,7 +130,7 @@ int run_info(const InfoArgs& args, Context& ctx) {
     const Column& col = ds.columns[*target];
     TaskDecision d = detect_task(col);
     nlohmann::json tj{{"column", col.name}, {"task", to_string(d.task)}, {"reason", d.reason}, {"missing", col.missing_count()}};
-    if (!args.json) fmt::print(out, "target {}: {} ({})\n", col.name, to_string(d.task), d.reason);
+    if (!args.json) fmt::print(out, "target {}: {} ({}){}\n", col.name, to_string(d.task), d.reason, d.hint.empty() ? "" : "; " + d.hint);
     if (is_classification(d.task)) {
       auto classes = class_counts(col);
       std::stable_sort(classes.begin(), classes.end(), [](auto& a, auto& b) { return a.count > b.count; });

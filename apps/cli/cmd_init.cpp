@@ -31,6 +31,7 @@ int run_init(const InitOptions& args, Context& ctx) {
     for (const auto& n : rep.notes) fmt::print(out, "      note: {}\n", n);
   }
   fmt::print(out, "task   {}: {}\n", to_string(c.task), r.decision.reason);
+  if (!r.decision.hint.empty()) fmt::print(out, "      note: {}\n", r.decision.hint);
   fmt::print(out, "metric {}{}\n", c.metric, args.metric.empty() ? fmt::format(" (default for {})", is_classification(c.task) ? "classification" : "regression") : "");
   // A rare class makes plain error a poor guide: a model that never predicts it loses only
   // its share. Rare means under 10% of the rows and under half a balanced share (so ten or

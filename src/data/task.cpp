@@ -66,8 +66,8 @@ TaskDecision detect_task(const Column& target) {
   size_t k = target.distinct_count();
   if (target.type == ColumnType::integer && k <= 20) {
     d.task = k <= 2 ? Task::binary : Task::multiclass;
-    d.reason = fmt::format("target '{}' holds integers with {} distinct values (at most 20 means classes)",
-                           target.name, k);
+    d.reason = fmt::format("target '{}' holds integers with {} distinct values (at most 20 means classes)", target.name, k);
+    if (k > 2) d.hint = "if they are amounts or ordered scores, give mlloop init --task regression (with --force to redo a project)";
     return d;
   }
   d.task = Task::regression;

@@ -123,6 +123,7 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
     res.decision.reason = fmt::format("--task {} given ({} detected: {})", to_string(*forced),
                                       to_string(res.decision.task), res.decision.reason);
     res.decision.task = *forced;
+    res.decision.hint.clear();
   }
   cfg.task = res.decision.task;
   validate_target(ds, t, cfg.task);

@@ -17,6 +17,7 @@ inline bool is_classification(Task t) { return t != Task::regression; }
 struct TaskDecision {
   Task task = Task::regression;
   std::string reason;  // for the user: why this task
+  std::string hint;    // for the user, when the rule may have guessed wrong: how to say otherwise
 };
 
 // Strings and booleans mean classification; an integer target with at most 20 distinct
