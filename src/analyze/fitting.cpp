@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <numeric>
 #include <stdexcept>
 
@@ -26,9 +27,15 @@ std::vector<float> take(const std::vector<float>& y, const std::vector<size_t>& 
   return out;
 }
 
+Params with_analysis_bins(const Family& family, Params params, size_t rows) {
+  if (family.name == "gbdt" && !params.contains("max_bin"))
+    params["max_bin"] = static_cast<int64_t>(std::clamp<size_t>(rows / 4, 32, 256));
+  return params;
+}
+
 std::unique_ptr<Model> quick_fit(const Family& family, const Params& params, const TaskShape& shape, const Matrix& x,
                                  const std::vector<float>& y, Context& ctx) {
-  auto model = family.create(resolve_params(family, params), shape);
+  auto model = family.create(resolve_params(family, with_analysis_bins(family, params, x.rows)), shape);
   std::vector<size_t> order(x.rows);
   std::iota(order.begin(), order.end(), size_t{0});
   seeded_shuffle(order, ctx.seed + 17);

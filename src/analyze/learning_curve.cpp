@@ -87,7 +87,8 @@ nlohmann::json learning_curve(const CurveInput& in, const Registry& registry, Co
       rows.resize(s);
       Matrix x = analyze::take_rows(in.train_x, rows);
       std::vector<float> y = analyze::take(in.train_y, rows);
-      auto model = analyze::quick_fit(family, in.params, in.shape, x, y, ctx);
+      // The run's own config at every size (resolved: its bins stay the run's, not the analyses').
+      auto model = analyze::quick_fit(family, resolve_params(family, in.params), in.shape, x, y, ctx);
       double tr = loss_of(model->predict(x), y, in.shape);
       double dv = loss_of(model->predict(in.dev_x), in.dev_y, in.shape);
       tr_sum += tr;

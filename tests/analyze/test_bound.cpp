@@ -10,6 +10,7 @@
 #include "mlloop/core/context.hpp"
 #include "mlloop/data/csv.hpp"
 #include "mlloop/model/pipeline.hpp"
+#include "fitting.hpp"
 #include "test_support.hpp"
 
 using namespace mlloop;
@@ -157,4 +158,16 @@ TEST(Bound, LargeTablesMeasureOnASampleAndStayAccurate) {
   const double rmse = truth["bayes_rmse"];
   EXPECT_NEAR(r.value, rmse, 0.15 * rmse);
   EXPECT_GT(r.high, 0.9 * rmse);
+}
+
+TEST(Bound, TheAnalysesGbdtFitsScaleTheirBinsToTheRows) {
+  // A quarter of the rows, 32 to 256; a max_bin given is kept, and other families are left alone.
+  Registry registry;
+  register_builtins(registry);
+  const Family& gbdt = registry.get("gbdt");
+  EXPECT_EQ(analyze::with_analysis_bins(gbdt, Params::object(), 400).at("max_bin"), 100);
+  EXPECT_EQ(analyze::with_analysis_bins(gbdt, Params::object(), 60).at("max_bin"), 32);
+  EXPECT_EQ(analyze::with_analysis_bins(gbdt, Params::object(), 5000).at("max_bin"), 256);
+  EXPECT_EQ(analyze::with_analysis_bins(gbdt, Params{{"max_bin", 16}}, 400).at("max_bin"), 16);
+  EXPECT_FALSE(analyze::with_analysis_bins(registry.get("linear"), Params::object(), 400).contains("max_bin"));
 }

@@ -463,3 +463,33 @@ TEST(Families, LinearL1SolutionsMeetTheirOptimalityConditions) {
     EXPECT_LT(nonzero, 60u);  // some weights at exactly 0: both conditions are exercised
   }
 }
+
+TEST(Families, GbdtMaxBinSetsTheSplitPointsATreeCanChoose) {
+  // y = 1 above x = 0.9 on a uniform feature: 256 bins put a split point near 0.9, 2 bins
+  // only at the median, so the 10% above 0.9 are all missed there.
+  Registry registry;
+  register_builtins(registry);
+  const Family& fam = registry.get("gbdt");
+  EXPECT_EQ(resolve_params(fam, Params::object()).at("max_bin"), 256);
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  Matrix x{2000, 1, std::vector<float>(2000)};
+  std::vector<float> y(2000);
+  for (size_t i = 0; i < 2000; ++i) {
+    x.data[i] = u(rng);
+    y[i] = x.data[i] > 0.9f ? 1.f : 0.f;
+  }
+  std::ostringstream sink;
+  Context ctx{sink, sink};
+  ctx.threads = 2;
+  auto error_with = [&](int64_t bins) {
+    auto m = fam.create(resolve_params(fam, Params{{"max_bin", bins}, {"early_stopping", 0}, {"rounds", 50}}), TaskShape{true, 2});
+    EXPECT_EQ(m->fit(x, y, {}, nullptr, nullptr, ctx, Deadline{}).status, "done");
+    const std::vector<float> p = m->predict(x);
+    double wrong = 0;
+    for (size_t i = 0; i < y.size(); ++i) wrong += (p[2 * i + 1] > 0.5f) != (y[i] > 0.5f);
+    return wrong / static_cast<double>(y.size());
+  };
+  EXPECT_LT(error_with(256), 0.01);
+  EXPECT_GT(error_with(2), 0.05);
+}

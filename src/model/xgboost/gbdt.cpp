@@ -189,7 +189,8 @@ class Gbdt final : public Model {
       b.set("num_class", std::to_string(shape_.classes));
       b.set("eval_metric", "mlogloss");
     }
-    for (const char* k : {"eta", "max_depth", "min_child_weight", "subsample", "colsample_bytree", "lambda", "alpha"}) {
+    for (const char* k : {"eta", "max_depth", "min_child_weight", "subsample", "colsample_bytree", "lambda", "alpha", "max_bin"}) {
+      if (!params_.contains(k)) continue;  // max_bin: absent from runs stored before it existed (XGBoost's default, 256)
       const auto& v = params_.at(k);
       b.set(k, v.is_number_integer() ? std::to_string(v.get<int64_t>()) : fmt::format("{}", v.get<double>()));
     }
@@ -219,6 +220,7 @@ void register_gbdt(Registry& r) {
       {"alpha", K::real, 0.0, 0.0, 1e4, {}, "L1 regularization of leaf weights", false},
       {"rounds", K::integer, 500, 1, 100000, {}, "maximum boosting rounds", true},
       {"early_stopping", K::integer, 30, 0, 10000, {}, "stop after this many rounds without improvement on the early-stopping slice (0: off)", false},
+      {"max_bin", K::integer, 256, 2, 4096, {}, "histogram bins per feature: the split points a tree can choose from", false},
   };
   f.standardize = false;
   f.create = [](const Params& p, const TaskShape& s) { return std::make_unique<Gbdt>(p, s); };
