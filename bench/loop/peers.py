@@ -12,7 +12,8 @@ NaN, ordinal codes for text). Both peers fit on the train split:
           on dev; trials run until the wall budget is spent; the best trial's model is kept.
 Each prints one JSON line: dev and test error (error rate or RMSE), wall seconds, peak RSS,
 and for optuna the seconds at which its best dev error first reached --target-dev (the
-HistGradientBoosting default's dev error), when given.
+HistGradientBoosting default's dev error), when given. With --fresh FILE (a scenario's fresh
+rows from its generator), the final model's error on those rows too ("fresh").
 """
 import argparse
 import json
@@ -44,6 +45,7 @@ def main():
     ap.add_argument("--budget", type=float, required=True)
     ap.add_argument("--peer", required=True, choices=["hgb", "optuna"])
     ap.add_argument("--target-dev", type=float, default=None)
+    ap.add_argument("--fresh", default=None)
     a = ap.parse_args()
     t_start = time.perf_counter()
     cfg, splits = load_project(a.project)
@@ -63,6 +65,13 @@ def main():
         n_classes = len(classes)
     X = {s: pre.transform(df, ids) for s, ids in splits.items()}
     y = {s: yall[ids] for s, ids in splits.items()}
+    if a.fresh:
+        fresh = pd.read_csv(a.fresh, keep_default_na=False, na_values=markers, low_memory=False)
+        X["fresh"] = pre.transform(fresh, np.arange(len(fresh)))
+        if task == "regression":
+            y["fresh"] = fresh[target].to_numpy(dtype=np.float64)
+        else:
+            y["fresh"] = fresh[target].astype("string").map({c: k for k, c in enumerate(classes)}).to_numpy(dtype=np.float64, na_value=np.nan)
     if task != "regression":
         y = {s: np.nan_to_num(v, nan=-1).astype(np.int64) for s, v in y.items()}
 
@@ -73,6 +82,8 @@ def main():
         m.fit(X["train"], y["train"])
         rec["dev"] = error(task, y["dev"], m.predict(X["dev"]))
         rec["test"] = error(task, y["test"], m.predict(X["test"]))
+        if a.fresh:
+            rec["fresh"] = error(task, y["fresh"], m.predict(X["fresh"]))
     else:
         import optuna
         import xgboost as xgb
@@ -119,6 +130,10 @@ def main():
         out = best["booster"].predict(xgb.DMatrix(X["test"], nthread=2))
         pred = out if task == "regression" else ((out > 0.5).astype(np.int64) if n_classes == 2 else out.argmax(axis=1))
         rec.update(dev=best["dev"], test=error(task, y["test"], pred), trials=len(study.trials), reached_target_at=best["reached"])
+        if a.fresh:
+            out = best["booster"].predict(xgb.DMatrix(X["fresh"], nthread=2))
+            pred = out if task == "regression" else ((out > 0.5).astype(np.int64) if n_classes == 2 else out.argmax(axis=1))
+            rec["fresh"] = error(task, y["fresh"], pred)
     rec["seconds"] = time.perf_counter() - t_start
     rec["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(rec), flush=True)

@@ -10,6 +10,9 @@
 # Datasets: the scenarios underfit, variance, label_noise, at_optimum (generated, seed 7)
 # and 5 real ones from ../shared/data. Reports test error, wall time, peak RSS, and the time
 # each of mlloop and Optuna took to reach the HistGradientBoosting default's dev error.
+# On the scenarios, each final model is also evaluated on FRESH_ROWS (default 20,000) fresh rows
+# from the scenario's generator (other seeds, the same distribution): a test split of 40 to 500
+# rows cannot tell two models a few tenths of a point apart, 20,000 rows can (+-0.3 points).
 # Writes bench/out/loop.jsonl and prints a markdown table (also in bench/out/loop.md).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -33,10 +36,28 @@ results="$out/$tag.jsonl"
 # Optuna peer's alike: its threads sleep between the many short parallel regions.)
 
 datasets=()
+fresh_rows="${FRESH_ROWS:-20000}"
 for s in underfit variance label_noise at_optimum; do
   python3 "$shared/scenarios/make_scenario.py" "$s" "$work/data_$s" --seed 7 >/dev/null
   t=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['target'])" "$work/data_$s/truth.json")
   datasets+=("$s|$work/data_$s/train.csv|$t")
+  # Fresh rows: generator seeds 100001, 100002, ... (a scenario may cap its rows, as variance
+  # does at 400), concatenated under one header.
+  python3 - "$shared/scenarios/make_scenario.py" "$s" "$work/fresh_$s" "$fresh_rows" <<'PYEOF'
+import os, subprocess, sys
+gen, scenario, out, want = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+os.makedirs(out, exist_ok=True)
+lines, seed = [], 100001
+while len(lines) < want:
+    d = os.path.join(out, f"s{seed}")
+    subprocess.run([sys.executable, gen, scenario, d, "--seed", str(seed), "--rows", str(min(want, 20000))], check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(d, "train.csv")) as f:
+        header, *rows = f.read().splitlines()
+    lines += rows
+    seed += 1
+with open(os.path.join(out, "rows.csv"), "w") as f:
+    f.write("\n".join([header] + lines[:want]) + "\n")
+PYEOF
 done
 datasets+=("credit_data|$shared/data/credit_data.csv|Status" "german_credit|$shared/data/german_credit_weka.csv|class"
            "penguins|$shared/data/penguins.csv|species" "seattle_weather|$shared/data/seattle_weather_vega.csv|weather"
@@ -55,12 +76,18 @@ for d in "${datasets[@]}"; do
 for line in sys.stdin: sys.stdout.write("%.3f %s" % (time.time(), line))' >"$work/log_$name.txt"
   read -r wall rss_kb <"$work/time_$name"
   "$B" test --dir "$p" --json >"$work/test_$name.json"
-  hgb=$("$PY" "$here/peers.py" --project "$p" --budget "$budget" --peer hgb)
+  fresh=()
+  if [ -f "$work/fresh_$name/rows.csv" ]; then
+    fresh=(--fresh "$work/fresh_$name/rows.csv")
+    "$B" predict "$work/fresh_$name/rows.csv" --dir "$p" >"$work/fresh_pred_$name.csv"
+  fi
+  hgb=$("$PY" "$here/peers.py" --project "$p" --budget "$budget" --peer hgb "${fresh[@]}")
   hgb_dev=$(echo "$hgb" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['dev'])")
-  opt=$("$PY" "$here/peers.py" --project "$p" --budget "$wall" --peer optuna --target-dev "$hgb_dev")
-  "$PY" - "$name" "$wall" "$rss_kb" "$work/run_$name.json" "$work/test_$name.json" "$hgb" "$opt" "$t0" "$work/log_$name.txt" "$p" >>"$results" <<'PYEOF'
-import json, re, sqlite3, sys
-name, wall, rss_kb, run_path, test_path, hgb, opt, t0, log_path, project = sys.argv[1:]
+  opt=$("$PY" "$here/peers.py" --project "$p" --budget "$wall" --peer optuna --target-dev "$hgb_dev" "${fresh[@]}")
+  "$PY" - "$name" "$wall" "$rss_kb" "$work/run_$name.json" "$work/test_$name.json" "$hgb" "$opt" "$t0" "$work/log_$name.txt" "$p" "$work/fresh_$name/rows.csv" "$work/fresh_pred_$name.csv" >>"$results" <<'PYEOF'
+import json, os, re, sqlite3, sys
+import numpy as np, pandas as pd
+name, wall, rss_kb, run_path, test_path, hgb, opt, t0, log_path, project, fresh_rows, fresh_pred = sys.argv[1:]
 run = json.load(open(run_path)); test = json.load(open(test_path)); hgb = json.loads(hgb); opt = json.loads(opt)
 wall, t0 = float(wall), float(t0)
 # When did mlloop's incumbent first have a dev-split error at or below the HGB default's?
@@ -88,9 +115,20 @@ for i in its:
     devs = [c["dev"] for c in i["candidates"] if c.get("run") == cand and c.get("dev") is not None]
     if devs and devs[0] <= hgb["dev"]:
         reached = measure_t[cand]
+# mlloop's incumbent on the fresh rows (scenarios): its predictions against their labels.
+fresh = None
+if os.path.exists(fresh_rows) and os.path.exists(fresh_pred):
+    truth_json = json.load(open(os.path.join(os.path.dirname(log_path), f"data_{name}", "truth.json")))
+    truth = pd.read_csv(fresh_rows)[truth_json["target"]]
+    pred = pd.read_csv(fresh_pred)["prediction"]
+    assert len(truth) == len(pred), (len(truth), len(pred))
+    if truth_json["task"] == "regression":
+        fresh = float(np.sqrt(np.mean((pred.to_numpy(dtype=np.float64) - truth.to_numpy(dtype=np.float64)) ** 2)))
+    else:
+        fresh = float(np.mean(pred.astype(str).to_numpy() != truth.astype(str).to_numpy()))
 print(json.dumps({"dataset": name, "mlloop": {"test": test["test"]["value"], "dev": run["best"]["dev"], "model": run["best"]["model"],
                   "seconds": wall, "peak_rss_mb": int(rss_kb) / 1024, "iterations": len(its), "stopped": run["stopped_because"],
-                  "reached_hgb_dev_at": reached}, "hgb": hgb, "optuna": opt}))
+                  "reached_hgb_dev_at": reached, "fresh": fresh}, "hgb": hgb, "optuna": opt}))
 PYEOF
 done
 
@@ -119,6 +157,14 @@ for r in rows:
           f'{m["peak_rss_mb"]:.0f} | {h["peak_rss_mb"]:.0f} | {o["peak_rss_mb"]:.0f} | {ra} | {m["stopped"]} |')
 n = len(rows)
 print(f"\nmlloop no worse than the best peer on {ok}/{n} datasets ({100*ok/n:.0f}%; target >= 80%), within 1.05x on {within}/{n} (target: all).")
+fr = [r for r in rows if r["mlloop"].get("fresh") is not None and r["hgb"].get("fresh") is not None and r["optuna"].get("fresh") is not None]
+if fr:
+    print("\nOn the scenarios' fresh rows (each final model on the same fresh rows from the generator):\n")
+    print("| dataset | mlloop fresh | HGB fresh | Optuna fresh | mlloop / best peer |")
+    print("|---|---:|---:|---:|---:|")
+    for r in fr:
+        m, h, o = r["mlloop"]["fresh"], r["hgb"]["fresh"], r["optuna"]["fresh"]
+        print(f'| {r["dataset"]} | {m:.4f} | {h:.4f} | {o:.4f} | {m / min(h, o):.3f} |')
 if ratios:
     ratios.sort()
     print(f"time to reach the HGB default's dev error, mlloop / Optuna: median {ratios[len(ratios)//2]:.2f}x over {len(ratios)} datasets where both reached it (target <= 0.5x).")
