@@ -307,6 +307,9 @@ double Loop::train_candidate(const Candidate& c, int64_t iteration, IterationTra
 }
 
 void Loop::setup() {
+  // The log's figures are losses; for auc and f1 a loss of 0.22 is a score of 0.78, said once.
+  if (metrics::higher_is_better(cfg_.metric))
+    say("    note: the figures below are 1 - {}, a loss: lower is better (dev 0.2200 is an {} of 0.7800)\n", cfg_.metric, cfg_.metric);
   // Get a simple model working: the baseline, then a linear model (iteration 0).
   for (const char* fam : {"baseline", "linear"}) {
     if (out_of_time()) return;

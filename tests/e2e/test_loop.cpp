@@ -2,6 +2,8 @@
 // stop rules, determinism, the time budget, and kill -9 then resume.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <regex>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -232,6 +234,32 @@ TEST(Loop, WithoutAnOptimalErrorALinearModelAtChanceStillGetsAFlexibleOne) {
     // 1 - AUC or 1 - F1, chance 0.5; logloss, chance 0.69
     EXPECT_LT(out["best"]["dev"].get<double>(), std::string(metric) == "logloss" ? 0.35 : 0.2) << metric << " " << out["best"];
   }
+}
+
+TEST(Loop, AucReadsAsAScoreWhereTheLogNamesItAndAsALossWhereItDoesNot) {
+  // The log's figures are losses (1 - AUC): said once before them; the summary lines that name
+  // the metric give the AUC itself, with the loss beside it. An error metric gets no such note.
+  TempDir tmp;
+  auto truth = make_scenario("at_optimum", tmp.path() / "d", 3, 600);
+  auto r = run_mlloop({"init", tmp.str("d/train.csv"), "--target", truth["target"], "--dir", tmp.str("p"), "--metric", "auc"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_mlloop({"run", "--dir", tmp.str("p"), "--iterations", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string log = r.out + r.err;
+  EXPECT_NE(log.find("note: the figures below are 1 - auc, a loss"), std::string::npos) << log;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(log, m, std::regex(R"(dev auc (0\.\d{4}) \(as a loss (0\.\d{4})\))"))) << log;
+  EXPECT_NEAR(std::stod(m[1]) + std::stod(m[2]), 1.0, 1e-3);
+  EXPECT_GT(std::stod(m[1]), 0.8);  // a linear boundary with 8% flips: an AUC near 0.95, a loss near 0.05
+  r = run_mlloop({"status", "--dir", tmp.str("p")});
+  EXPECT_NE(r.out.find("dev auc 0."), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(as a loss 0."), std::string::npos) << r.out;
+
+  auto r2 = run_mlloop({"init", tmp.str("d/train.csv"), "--target", truth["target"], "--dir", tmp.str("q")});
+  ASSERT_EQ(r2.exit_code, 0) << r2.err;
+  r2 = run_mlloop({"run", "--dir", tmp.str("q"), "--iterations", "0"});
+  EXPECT_EQ((r2.out + r2.err).find("note: the figures below"), std::string::npos) << r2.err;
+  EXPECT_NE((r2.out + r2.err).find("dev error "), std::string::npos) << r2.err;
 }
 
 TEST(Loop, TheSetupSaysWhichColumnsThePreprocessingLeavesOut) {
