@@ -68,7 +68,7 @@ nlohmann::json memorization_check(const AnalysisData& d, const Registry& registr
   Matrix xs = analyze::take_rows(d.x, subset);
   std::vector<float> ys = analyze::take(d.y, subset);
   const Family& gbdt = registry.get("gbdt");
-  Params deep{{"max_depth", 12}, {"eta", 0.3}, {"rounds", 300}, {"early_stopping", 0}, {"min_child_weight", 0.0}, {"lambda", 0.0}};
+  Params deep{{"max_depth", 12}, {"eta", 0.3}, {"rounds", 100}, {"early_stopping", 0}, {"min_child_weight", 0.0}, {"lambda", 0.0}};
   auto model = gbdt.create(resolve_params(gbdt, deep), d.shape);
   FitResult fit = model->fit(xs, ys, {}, nullptr, nullptr, ctx, Deadline{ctx.deadline});
   if (fit.status == "stopped" && ctx.deadline_passed()) throw BudgetExhausted();
@@ -109,7 +109,7 @@ nlohmann::json memorization_check(const AnalysisData& d, const Registry& registr
   return {{"passed", fits && !dup_fail},
           {"rows", subset.size()},
           {"train_error", train_error},
-          {"model", "gbdt max_depth=12, 300 rounds, no regularization"},
+          {"model", "gbdt max_depth=12, 100 rounds, no regularization"},
           {"conflicting_duplicates", {{"count", conflicting.size()}, {"share", share}, {"rows", rows_shown}}},
           {"cause", cause.empty() ? nlohmann::json(nullptr) : nlohmann::json(cause)}};
 }
