@@ -87,6 +87,9 @@
     if (state.metric === 'error') return (100 * v).toFixed(2) + '%';
     return Math.abs(v) >= 1000 ? v.toFixed(0) : v.toPrecision(4);
   }
+  // Figures are losses: for auc and f1 that is 1 − the score, and the labels say so.
+  const scored = (m) => m === 'auc' || m === 'f1';
+  const lossName = (m) => (scored(m) ? `1 − ${m}` : m);
   function fmtSigned(v) { return isNum(v) ? (v >= 0 ? '+' : '−') + fmt(Math.abs(v)) : '–'; }
   // A bootstrap that never crossed 0 gives p = 0: its resolution (2 / resamples), not a certainty.
   function pSaid(test) {
@@ -142,7 +145,7 @@
     $('project').textContent = s.project;
     document.title = `mlloop · ${s.project}`;
     const items = [
-      ['task', `${s.task}, target ${s.target}`], ['metric', s.metric],
+      ['task', `${s.task}, target ${s.target}`], ['metric', scored(s.metric) ? `${s.metric} (shown as 1 − ${s.metric}, a loss: lower is better)` : s.metric],
       ['rows', `train ${s.rows.train} · train-dev ${s.rows.train_dev} · dev ${s.rows.dev} · test ${s.rows.test}`],
       ['goal', isNum(s.goal) ? fmt(s.goal) : 'none'],
       ['best', s.best ? `run ${s.best.run} (${s.best.model}), dev ${fmt(s.best.dev)}` : 'no finished run'],
@@ -164,7 +167,7 @@
     for (const [key, label] of [['avoidable_bias', 'avoidable bias'], ['variance', 'variance'], ['data_mismatch', 'mismatch']])
       rows.push(el('tr', { 'data-key': key, class: d.bottleneck === key ? 'selected' : null }, el('td', {}, 'gap: ' + label),
         numCell(g[key], fmtSigned), el('td', {}, d.bottleneck === key ? 'bottleneck' : '')));
-    table('decomposition-table', [`run ${d.run}`, { label: d.metric, num: true }, { label: '95% interval', num: true }], rows);
+    table('decomposition-table', [`run ${d.run}`, { label: lossName(d.metric), num: true }, { label: '95% interval', num: true }], rows);
     $('decomposition-table').dataset.bottleneck = d.bottleneck;
     $('decomposition-table').dataset.run = d.run;
 
@@ -177,7 +180,7 @@
       animation: false,
       tooltip: { trigger: 'item', formatter: (p) => p.seriesId === 'base' ? '' : `${names[steps[p.dataIndex].key]}: ${fmtSigned(steps[p.dataIndex].gap)}` },
       grid: { left: 110, right: 30, top: 20, bottom: 30 },
-      xAxis: { type: 'value', name: d.metric, axisLabel: { formatter: fmt } },
+      xAxis: { type: 'value', name: lossName(d.metric), axisLabel: { formatter: fmt } },
       yAxis: { type: 'category', inverse: true, data: steps.map((s) => names[s.key]) },
       series: [
         { id: 'base', type: 'bar', stack: 'w', silent: true, itemStyle: { color: 'transparent' }, data: steps.map((s) => s.base) },
@@ -203,7 +206,7 @@
       legend: { top: 0 },
       grid: { left: 60, right: 20, top: 40, bottom: 60 },
       xAxis: { type: 'category', data: labels, axisLabel: { interval: 0, rotate: labels.length > 6 ? 30 : 0 } },
-      yAxis: { type: 'value', name: state.metric, axisLabel: { formatter: fmt } },
+      yAxis: { type: 'value', name: lossName(state.metric), axisLabel: { formatter: fmt } },
       series: PARTS.map(([key, label]) => ({
         id: key, name: label, type: 'bar', stack: 'e', itemStyle: { color: COLORS[key] },
         data: its.map((it) => it.bars[key]),

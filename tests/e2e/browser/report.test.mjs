@@ -85,8 +85,20 @@ try {
   check(cm.reduce((s, c) => s + c[2], 0) === devRows, `the confusion matrix counts the ${devRows} dev rows`);
 
   await page.screenshot({ path: path.join(o.artifacts, 'report.png'), fullPage: true });
+
   check(requests.length === 0, `no network request (${requests.slice(0, 3).join(', ')})`);
   check(problems.length === 0, `no console error (${problems.slice(0, 3).join('; ')})`);
+  // With auc the figures are 1 − AUC, and the page says so where it names the metric.
+  const aucDir = path.join(tmp, 'pa'), aucFile = path.join(tmp, 'report-auc.html');
+  mlloop(o, ['-q', 'init', path.join(tmp, 'd', 'train.csv'), '--target', 'label', '--dir', aucDir, '--metric', 'auc']);
+  mlloop(o, ['-q', 'run', '--dir', aucDir, '--iterations', '1']);
+  mlloop(o, ['report', '--dir', aucDir, '-o', aucFile]);
+  await page.goto(pathToFileURL(aucFile).href);
+  await page.waitForFunction(() => window.mlloop && window.mlloop.ready, null, { timeout: 30000 });
+  const metricSaid = await page.$eval('#status [data-key="metric"] dd', (e) => e.textContent);
+  check(/^auc \(shown as 1 − auc, a loss/.test(metricSaid), `the metric reads as a loss: "${metricSaid}"`);
+  const header = await page.$$eval('#decomposition-table th', (ths) => ths.map((t) => t.textContent));
+  check(header.includes('1 − auc'), `the decomposition's column is 1 − auc (${header.join(' | ')})`);
 } catch (e) {
   failed = e;
 } finally {
