@@ -64,8 +64,14 @@ size_t sniff_encoding(const std::string& path, std::string_view sample, bool who
 CsvDialect sniff_dialect(const std::string& path, std::string_view sample, bool whole_file, const CsvOptions& opt);
 
 // Phase 3: per-column types of the sampled rows (the header row, if any, excluded).
+// The order of a date's fields other than ISO's YYYY-MM-DD: month first (01/31/2020) or day
+// first (31.12.2020, 31/12/2020). Such dates are read as their ISO text.
+enum class DateOrder : char { iso, mdy, dmy };
+
 struct TypeGuess {
   ColumnType type = ColumnType::numeric;
+  DateOrder date_order = DateOrder::iso;
+  bool date_order_guessed = false;  // no field above 12 in the sample told which one is the day
   bool all_missing = true;
   // A numeric column written with a decimal comma ("190,4"), as files delimited by ';' or a
   // tab often are: read with parse_decimal_comma where parse_number fails.
@@ -117,6 +123,10 @@ inline bool parse_number(std::string_view s, float& out) {
 bool parse_decimal_comma(std::string_view s, float& out);
 bool parse_bool(std::string_view s, bool& out);
 bool looks_like_datetime(std::string_view s);
+// "01/31/2020" (mdy) or "31.12.2020 14:05" (dmy) -> "2020-01-31", "2020-12-31 14:05" into `out`
+// (at least 48 bytes): D[D] and M[M] and a 4-digit year, separated by one of / . - (the
+// same twice), then what ISO allows after the date. False if it is no such date.
+bool normalize_date(std::string_view s, DateOrder order, char* out, size_t& n);
 // A column can be numeric with a decimal comma only when the delimiter is not a comma.
 std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& rows, size_t ncols,
                                    const CsvOptions& opt, char delimiter);
@@ -137,6 +147,7 @@ struct ParsePlan {
   std::vector<std::string> names;
   std::vector<ColumnType> types;
   std::vector<char> decimal_comma;  // per column, see TypeGuess
+  std::vector<DateOrder> date_order;  // per column, see TypeGuess
   uint64_t file_bytes = 0;
   double bytes_per_row = 64;  // from the sample, to reserve memory
 };

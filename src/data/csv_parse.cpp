@@ -178,6 +178,7 @@ struct ColumnPlan {
   ColumnType type;
   bool numeric;
   bool decimal_comma;
+  DateOrder date_order;
 };
 
 std::string row_text(const char* start, const char* end) {
@@ -323,8 +324,21 @@ void parse_part(const char* begin, const char* stop_at, const char* end, bool at
         part.nums[c].push_back(f);
       } else {
         int32_t code = Column::kMissingCode;
+        char date_buf[48];
         if (!missing) {
           if (cols[c].type != ColumnType::categorical) v = trim(v);
+          if (cols[c].date_order != DateOrder::iso) {
+            // Read as its ISO text; a value that is no such date makes the column text (a
+            // second pass, as for a number column).
+            size_t n = 0;
+            if (normalize_date(v, cols[c].date_order, date_buf, n)) {
+              v = std::string_view(date_buf, n);
+            } else if (!part.conflict[c]) {
+              part.conflict[c] = 1;
+              part.conflict_line[c] = part.newlines;
+              part.conflict_text[c] = std::string(v.substr(0, 80));
+            }
+          }
           bool inserted;
           code = part.dicts[c].intern(v, inserted);
           if (inserted) {
@@ -484,6 +498,7 @@ void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvRe
     cols[c].type = plan.types[c];
     cols[c].numeric = plan.types[c] == ColumnType::numeric || plan.types[c] == ColumnType::integer;
     cols[c].decimal_comma = c < plan.decimal_comma.size() && plan.decimal_comma[c];
+    cols[c].date_order = c < plan.date_order.size() && plan.types[c] == ColumnType::datetime ? plan.date_order[c] : DateOrder::iso;
     ds.columns[c].name = plan.names[c];
     ds.columns[c].type = plan.types[c];
     if (cols[c].numeric)

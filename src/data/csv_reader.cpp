@@ -136,8 +136,10 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
   for (int attempt = 0;; ++attempt) {
     plan.types.clear();
     plan.decimal_comma.clear();
+    plan.date_order.clear();
     for (const auto& t : types) {
       plan.types.push_back(t.type);
+      plan.date_order.push_back(t.type == ColumnType::datetime ? t.date_order : DateOrder::iso);
       plan.decimal_comma.push_back(t.decimal_comma && t.type == ColumnType::numeric);
     }
     std::vector<ParseConflict> conflicts;
@@ -150,7 +152,9 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
     for (const auto& cf : conflicts) {
       report.notes.push_back(fmt::format("column '{}' read as text: line {} has {}, which is not {}", names[cf.column],
                                          cf.line, shorten_for_message(cf.text, 40),
-                                         types[cf.column].type == ColumnType::boolean ? "true/false" : "a number"));
+                                         types[cf.column].type == ColumnType::boolean    ? "true/false"
+                                         : types[cf.column].type == ColumnType::datetime ? "a date"
+                                                                                         : "a number"));
       types[cf.column].type = ColumnType::categorical;
     }
   }
@@ -161,6 +165,16 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
     if (!comma.empty())
       report.notes.push_back(fmt::format("column{} {} read as numbers with a decimal comma (\"2,5\" is 2.5)",
                                          comma.size() == 1 ? "" : "s", fmt::join(comma, ", ")));
+    for (size_t c = 0; c < types.size(); ++c) {
+      if (types[c].type != ColumnType::datetime || types[c].date_order == DateOrder::iso) continue;
+      const bool mdy = types[c].date_order == DateOrder::mdy;
+      report.notes.push_back(fmt::format(
+          "column '{}' read as dates, {} first ({} is 2020-01-31){}", names[c], mdy ? "month" : "day",
+          mdy ? "01/31/2020" : "31.01.2020",
+          types[c].date_order_guessed ? ": no value above 12 in either field tells which is the day, so this is a guess; "
+                                        "write the dates as YYYY-MM-DD to be sure"
+                                      : ""));
+    }
   }
   if (report.data_rows == 0) {
     throw_bad_input("the file has a header but no data rows", "add data rows below the header",

@@ -20,7 +20,12 @@ bool sniff_header(const std::vector<std::string>& first, const std::vector<TypeG
       case ColumnType::numeric:
       case ColumnType::integer: fits = parse_number(v, f) || (types[c].decimal_comma && parse_decimal_comma(v, f)); break;
       case ColumnType::boolean: fits = parse_bool(v, b); break;
-      case ColumnType::datetime: fits = looks_like_datetime(v); break;
+      case ColumnType::datetime: {
+        char buf[48];
+        size_t n = 0;
+        fits = looks_like_datetime(v) || normalize_date(v, types[c].date_order, buf, n);
+        break;
+      }
       case ColumnType::categorical: fits = true; break;
     }
     if (!fits) return true;  // a name above typed values

@@ -90,12 +90,48 @@ bool looks_like_datetime(std::string_view s) {
   return false;
 }
 
+bool normalize_date(std::string_view s, DateOrder order, char* out, size_t& n) {
+  if (order == DateOrder::iso) return false;
+  s = trim(s);
+  size_t i = 0;
+  auto digits = [&](size_t most, int& v) {
+    size_t k = 0;
+    v = 0;
+    while (i < s.size() && k < most && std::isdigit(static_cast<unsigned char>(s[i]))) v = v * 10 + (s[i++] - '0'), ++k;
+    return k;
+  };
+  int a = 0, b = 0, y = 0;
+  if (digits(2, a) == 0 || i >= s.size()) return false;
+  const char sep = s[i++];
+  if (sep != '/' && sep != '.' && sep != '-') return false;
+  if (digits(2, b) == 0 || i >= s.size() || s[i++] != sep) return false;
+  if (digits(4, y) != 4) return false;
+  const int day = order == DateOrder::dmy ? a : b, month = order == DateOrder::dmy ? b : a;
+  const std::string_view rest = s.substr(i);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || rest.size() > 30) return false;
+  auto put = [&](int v, int width, size_t at) {
+    for (int k = width - 1; k >= 0; --k, v /= 10) out[at + static_cast<size_t>(k)] = static_cast<char>('0' + v % 10);
+  };
+  put(y, 4, 0);
+  out[4] = '-';
+  put(month, 2, 5);
+  out[7] = '-';
+  put(day, 2, 8);
+  std::copy(rest.begin(), rest.end(), out + 10);
+  n = 10 + rest.size();
+  return looks_like_datetime(std::string_view(out, n));
+}
+
 std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& rows, size_t ncols,
                                    const CsvOptions& opt, char delimiter) {
   std::vector<TypeGuess> out(ncols);
   const bool comma_ok = delimiter != ',';
   for (size_t c = 0; c < ncols; ++c) {
     bool can_bool = true, can_int = true, can_num = true, can_date = true, any = false, comma = false;
+    bool can_dmy = true, can_mdy = true;  // every value a date in that order
+    char date_sep = 0;
+    char buf[48];
+    size_t blen = 0;
     for (const auto& row : rows) {
       if (c >= row.size()) continue;
       const std::string& v = row[c];
@@ -115,7 +151,16 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
         }
       }
       if (can_date && !looks_like_datetime(v)) can_date = false;
-      if (!can_bool && !can_num && !can_date) break;
+      if (!can_date && (can_dmy || can_mdy)) {
+        if (can_dmy && !normalize_date(v, DateOrder::dmy, buf, blen)) can_dmy = false;
+        if (can_mdy && !normalize_date(v, DateOrder::mdy, buf, blen)) can_mdy = false;
+        if (!date_sep) {
+          const std::string_view t = trim(v);
+          const size_t at = t.find_first_of("/.-");
+          if (at != std::string_view::npos) date_sep = t[at];
+        }
+      }
+      if (!can_bool && !can_num && !can_date && !can_dmy && !can_mdy) break;
     }
     TypeGuess g;
     g.all_missing = !any;
@@ -127,6 +172,13 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
       g.decimal_comma = comma;
     }
     else if (can_date) g.type = ColumnType::datetime;
+    else if (can_dmy || can_mdy) {
+      // A day above 12 tells the order; without one, '/' is read month first (the US
+      // convention) and '.' or '-' day first, and the note says it was a guess.
+      g.type = ColumnType::datetime;
+      g.date_order_guessed = can_dmy && can_mdy;
+      g.date_order = can_dmy && can_mdy ? (date_sep == '/' ? DateOrder::mdy : DateOrder::dmy) : can_dmy ? DateOrder::dmy : DateOrder::mdy;
+    }
     else g.type = ColumnType::categorical;
     out[c] = g;
   }

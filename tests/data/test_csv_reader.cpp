@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -84,6 +85,50 @@ TEST(CsvReader, DecimalCommaNumbersInASemicolonFileAreNumbers) {
 
   Dataset commas = read_text(d, "a,b\n\"1,5\",x\n\"2,5\",y\n\"3,5\",z\n");
   EXPECT_EQ(commas.columns[0].type, ColumnType::categorical);
+}
+
+TEST(CsvReader, MonthFirstAndDayFirstDatesAreReadAsTheirIsoText) {
+  // 01/31/2020 (a field above 12 second: month first) and 31.12.2020 14:05 (day first) become
+  // ISO text, so that dates sort and split by time; the notes say which order was read.
+  TempDir d;
+  CsvReport rep;
+  Dataset us = read_text(d, "day,x\n01/31/2020,1\n02/01/2020,2\n12/13/2021,3\n", &rep);
+  ASSERT_EQ(us.columns[0].type, ColumnType::datetime);
+  EXPECT_EQ(us.columns[0].text(0), "2020-01-31");
+  EXPECT_EQ(us.columns[0].text(1), "2020-02-01");
+  ASSERT_EQ(rep.notes.size(), 1u);
+  EXPECT_NE(rep.notes[0].find("'day' read as dates, month first"), std::string::npos) << rep.notes[0];
+  EXPECT_EQ(rep.notes[0].find("guess"), std::string::npos) << rep.notes[0];
+
+  Dataset eu = read_text(d, "when;x\n31.12.2020 14:05;1\n01.02.2021 09:00;2\n", &rep);
+  ASSERT_EQ(eu.columns[0].type, ColumnType::datetime);
+  EXPECT_EQ(eu.columns[0].text(0), "2020-12-31 14:05");
+  EXPECT_EQ(eu.columns[0].text(1), "2021-02-01 09:00");
+  EXPECT_NE(rep.notes[0].find("day first"), std::string::npos) << rep.notes[0];
+
+  // No field above 12: '/' is read month first, and the note says it is a guess.
+  Dataset guess = read_text(d, "day,x\n01/05/2020,1\n02/06/2020,2\n", &rep);
+  EXPECT_EQ(guess.columns[0].text(0), "2020-01-05");
+  ASSERT_EQ(rep.notes.size(), 1u);
+  EXPECT_NE(rep.notes[0].find("a guess"), std::string::npos) << rep.notes[0];
+
+  // A headerless file: the first row is data.
+  Dataset headless = read_text(d, "01/31/2020,1\n02/01/2020,2\n03/15/2020,3\n");
+  EXPECT_EQ(headless.rows(), 3u);
+  EXPECT_EQ(headless.columns[0].text(0), "2020-01-31");
+
+  // Past the sniffed sample, a value that is no such date (day first here) makes the column
+  // text, with its values as written.
+  std::string t = "day,x\n";
+  for (int i = 0; i < 25000; ++i) t += fmt::format("{:02d}/{:02d}/2020,{}\n", 1 + i % 12, 1 + i % 28, i);
+  t += "13/01/2020,1\n";
+  Dataset late = read_text(d, t, &rep);
+  EXPECT_EQ(late.columns[0].type, ColumnType::categorical);
+  EXPECT_EQ(late.columns[0].text(0), "01/01/2020");
+  EXPECT_EQ(late.columns[0].text(25000), "13/01/2020");
+  bool said = false;
+  for (const auto& n : rep.notes) said |= n.find("which is not a date") != std::string::npos;
+  EXPECT_TRUE(said) << fmt::format("{}", fmt::join(rep.notes, " | "));
 }
 
 TEST(CsvReader, QuotesBomCrlfAndEmbeddedNewlines) {
