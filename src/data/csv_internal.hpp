@@ -76,6 +76,8 @@ struct TypeGuess {
   // A numeric column written with a decimal comma ("190,4"), as files delimited by ';' or a
   // tab often are: read with parse_decimal_comma where parse_number fails.
   bool decimal_comma = false;
+  // A numeric column whose values end in '%' ("13.5%", read as 13.5).
+  bool percent = false;
 };
 bool is_missing_marker(std::string_view field, const std::vector<std::string>& markers);
 // Numbers: an inline fast path for plain decimals, fast_float for everything else.
@@ -121,6 +123,8 @@ inline bool parse_number(std::string_view s, float& out) {
 // A number written with one decimal comma and no point ("-1,25" -> -1.25). A point as well
 // ("1.234,5", a thousands separator) is not taken: "1.5" could then mean 15 or 1.5.
 bool parse_decimal_comma(std::string_view s, float& out);
+// A number followed by '%' ("13.5%" -> 13.5; with `decimal_comma`, "13,5 %" too).
+bool parse_percent(std::string_view s, bool decimal_comma, float& out);
 bool parse_bool(std::string_view s, bool& out);
 bool looks_like_datetime(std::string_view s);
 // "01/31/2020" (mdy) or "31.12.2020 14:05" (dmy) -> "2020-01-31", "2020-12-31 14:05" into `out`
@@ -147,6 +151,7 @@ struct ParsePlan {
   std::vector<std::string> names;
   std::vector<ColumnType> types;
   std::vector<char> decimal_comma;  // per column, see TypeGuess
+  std::vector<char> percent;        // per column, see TypeGuess
   std::vector<DateOrder> date_order;  // per column, see TypeGuess
   uint64_t file_bytes = 0;
   double bytes_per_row = 64;  // from the sample, to reserve memory

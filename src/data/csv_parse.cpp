@@ -178,6 +178,7 @@ struct ColumnPlan {
   ColumnType type;
   bool numeric;
   bool decimal_comma;
+  bool percent;
   DateOrder date_order;
 };
 
@@ -311,7 +312,8 @@ void parse_part(const char* begin, const char* stop_at, const char* end, bool at
       if (cols[c].numeric) {
         float f = std::numeric_limits<float>::quiet_NaN();
         if (!missing && !part.conflict[c]) {
-          if (!parse_number(v, f) && !(cols[c].decimal_comma && parse_decimal_comma(v, f))) {
+          if (!parse_number(v, f) && !(cols[c].decimal_comma && parse_decimal_comma(v, f)) &&
+              !(cols[c].percent && parse_percent(v, cols[c].decimal_comma, f))) {
             part.conflict[c] = 1;
             part.conflict_line[c] = part.newlines;
             part.conflict_text[c] = std::string(v.substr(0, 80));
@@ -498,6 +500,7 @@ void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvRe
     cols[c].type = plan.types[c];
     cols[c].numeric = plan.types[c] == ColumnType::numeric || plan.types[c] == ColumnType::integer;
     cols[c].decimal_comma = c < plan.decimal_comma.size() && plan.decimal_comma[c];
+    cols[c].percent = c < plan.percent.size() && plan.percent[c];
     cols[c].date_order = c < plan.date_order.size() && plan.types[c] == ColumnType::datetime ? plan.date_order[c] : DateOrder::iso;
     ds.columns[c].name = plan.names[c];
     ds.columns[c].type = plan.types[c];

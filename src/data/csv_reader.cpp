@@ -137,7 +137,9 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
     plan.types.clear();
     plan.decimal_comma.clear();
     plan.date_order.clear();
+    plan.percent.clear();
     for (const auto& t : types) {
+      plan.percent.push_back(t.percent && t.type == ColumnType::numeric);
       plan.types.push_back(t.type);
       plan.date_order.push_back(t.type == ColumnType::datetime ? t.date_order : DateOrder::iso);
       plan.decimal_comma.push_back(t.decimal_comma && t.type == ColumnType::numeric);
@@ -165,6 +167,12 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
     if (!comma.empty())
       report.notes.push_back(fmt::format("column{} {} read as numbers with a decimal comma (\"2,5\" is 2.5)",
                                          comma.size() == 1 ? "" : "s", fmt::join(comma, ", ")));
+    std::vector<std::string> percent;
+    for (size_t c = 0; c < types.size(); ++c)
+      if (types[c].percent && types[c].type == ColumnType::numeric) percent.push_back(fmt::format("'{}'", names[c]));
+    if (!percent.empty())
+      report.notes.push_back(fmt::format("column{} {} read as numbers: {} values end in % (\"13.5%\" is 13.5)",
+                                         percent.size() == 1 ? "" : "s", fmt::join(percent, ", "), percent.size() == 1 ? "its" : "their"));
     for (size_t c = 0; c < types.size(); ++c) {
       if (types[c].type != ColumnType::datetime || types[c].date_order == DateOrder::iso) continue;
       const bool mdy = types[c].date_order == DateOrder::mdy;

@@ -18,7 +18,10 @@ bool sniff_header(const std::vector<std::string>& first, const std::vector<TypeG
     bool fits = false;
     switch (types[c].type) {
       case ColumnType::numeric:
-      case ColumnType::integer: fits = parse_number(v, f) || (types[c].decimal_comma && parse_decimal_comma(v, f)); break;
+      case ColumnType::integer:
+        fits = parse_number(v, f) || (types[c].decimal_comma && parse_decimal_comma(v, f)) ||
+               (types[c].percent && parse_percent(v, types[c].decimal_comma, f));
+        break;
       case ColumnType::boolean: fits = parse_bool(v, b); break;
       case ColumnType::datetime: {
         char buf[48];

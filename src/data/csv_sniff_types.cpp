@@ -39,6 +39,13 @@ bool parse_decimal_comma(std::string_view s, float& out) {
   return parse_number(std::string_view(buf, s.size()), out);
 }
 
+bool parse_percent(std::string_view s, bool decimal_comma, float& out) {
+  s = trim(s);
+  if (s.size() < 2 || s.back() != '%') return false;
+  s = trim(s.substr(0, s.size() - 1));
+  return parse_number(s, out) || (decimal_comma && parse_decimal_comma(s, out));
+}
+
 bool parse_bool(std::string_view s, bool& out) {
   s = trim(s);
   if (iequals(s, "true") || iequals(s, "yes")) {
@@ -127,7 +134,7 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
   std::vector<TypeGuess> out(ncols);
   const bool comma_ok = delimiter != ',';
   for (size_t c = 0; c < ncols; ++c) {
-    bool can_bool = true, can_int = true, can_num = true, can_date = true, any = false, comma = false;
+    bool can_bool = true, can_int = true, can_num = true, can_date = true, any = false, comma = false, percent = false;
     bool can_dmy = true, can_mdy = true;  // every value a date in that order
     char date_sep = 0;
     char buf[48];
@@ -146,6 +153,10 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
         } else if (comma_ok && parse_decimal_comma(v, f)) {
           comma = true;
           can_int = false;
+        } else if (parse_percent(v, comma_ok, f)) {
+          percent = true;
+          can_int = false;
+          comma |= comma_ok && trim(v).find(',') != std::string_view::npos;
         } else {
           can_num = can_int = false;
         }
@@ -170,6 +181,7 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
     else if (can_num) {
       g.type = ColumnType::numeric;
       g.decimal_comma = comma;
+      g.percent = percent;
     }
     else if (can_date) g.type = ColumnType::datetime;
     else if (can_dmy || can_mdy) {

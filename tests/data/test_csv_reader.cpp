@@ -87,6 +87,26 @@ TEST(CsvReader, DecimalCommaNumbersInASemicolonFileAreNumbers) {
   EXPECT_EQ(commas.columns[0].type, ColumnType::categorical);
 }
 
+TEST(CsvReader, PercentagesAreNumbers) {
+  // "13.5%" is 13.5 (as written, not 0.135), with or without a space before the sign, and in a
+  // ';' file with a decimal comma too; a lone "%" or "%5" is no number.
+  TempDir d;
+  CsvReport rep;
+  Dataset ds = read_text(d, "rate,x\n13.5%,1\n7%,2\n,3\n 22.25 %,4\n", &rep);
+  ASSERT_EQ(ds.columns[0].type, ColumnType::numeric);
+  EXPECT_FLOAT_EQ(ds.columns[0].values[0], 13.5f);
+  EXPECT_FLOAT_EQ(ds.columns[0].values[1], 7.0f);
+  EXPECT_TRUE(std::isnan(ds.columns[0].values[2]));
+  EXPECT_FLOAT_EQ(ds.columns[0].values[3], 22.25f);
+  ASSERT_EQ(rep.notes.size(), 1u);
+  EXPECT_NE(rep.notes[0].find("'rate' read as numbers: its values end in %"), std::string::npos) << rep.notes[0];
+  Dataset eu = read_text(d, "rate;x\n13,5 %;1\n7 %;2\n");
+  EXPECT_EQ(eu.columns[0].type, ColumnType::numeric);
+  EXPECT_FLOAT_EQ(eu.columns[0].values[0], 13.5f);
+  Dataset text = read_text(d, "rate,x\n%,1\n%5,2\n");
+  EXPECT_EQ(text.columns[0].type, ColumnType::categorical);
+}
+
 TEST(CsvReader, MonthFirstAndDayFirstDatesAreReadAsTheirIsoText) {
   // 01/31/2020 (a field above 12 second: month first) and 31.12.2020 14:05 (day first) become
   // ISO text, so that dates sort and split by time; the notes say which order was read.
