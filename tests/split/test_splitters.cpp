@@ -1,11 +1,16 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
 
+#include <fmt/format.h>
+
 #include "mlloop/core/error.hpp"
+#include "mlloop/data/csv.hpp"
 #include "mlloop/split/splitter.hpp"
+#include "test_support.hpp"
 
 using namespace mlloop;
 
@@ -153,6 +158,37 @@ TEST(Splitters, TimeSplitOrdersTrainBeforeDevBeforeTest) {
   EXPECT_EQ(a[SplitName::train_dev].size(), 100u);
   // Train-dev is drawn at random from the training period, not its end.
   EXPECT_LT(tmin(SplitName::train_dev), 100.f);
+}
+
+TEST(Splitters, TimeSplitOnMonthFirstDatesFollowsTheCalendar) {
+  // 12/31/2019 comes before 01/01/2020, though its text sorts after: the reader keeps such
+  // dates as ISO text, and the split follows the calendar. Rows are written in shuffled order.
+  mlloop::testing::TempDir tmp;
+  std::vector<int> day(600);
+  for (int i = 0; i < 600; ++i) day[static_cast<size_t>(i)] = (i * 7) % 600;  // a permutation of 0..599
+  std::string t = "when,y\n";
+  for (int d : day) {
+    // day d: d days after 2019-06-01 (30-day months are enough for an order test)
+    const int month0 = 5 + d / 30, dd = 1 + d % 30;
+    t += fmt::format("{:02d}/{:02d}/{},{}\n", 1 + month0 % 12, dd, 2019 + month0 / 12, d % 2 ? "a" : "b");
+  }
+  mlloop::testing::write_file(tmp.str("t.csv"), t);
+  Dataset ds = read_csv(tmp.str("t.csv"), {});
+  ASSERT_EQ(ds.columns[0].type, ColumnType::datetime);
+  auto a = make_splits(ds, 1, Task::binary, SplitSpec::parse("time:when"), default_sizes(600, false, false), 3);
+  auto latest = [&](SplitName s) {
+    int m = -1;
+    for (size_t p : a[s]) m = std::max(m, day[p]);
+    return m;
+  };
+  auto earliest = [&](SplitName s) {
+    int m = 1 << 30;
+    for (size_t p : a[s]) m = std::min(m, day[p]);
+    return m;
+  };
+  EXPECT_LT(latest(SplitName::train), earliest(SplitName::dev));
+  EXPECT_LT(latest(SplitName::dev), earliest(SplitName::test));
+  EXPECT_EQ(earliest(SplitName::test), 540);  // the last 10% of the days
 }
 
 TEST(Splitters, SpecParsing) {
