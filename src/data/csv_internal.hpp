@@ -73,11 +73,12 @@ struct TypeGuess {
   DateOrder date_order = DateOrder::iso;
   bool date_order_guessed = false;  // no field above 12 in the sample told which one is the day
   bool all_missing = true;
-  // A numeric column written with a decimal comma ("190,4"), as files delimited by ';' or a
-  // tab often are: read with parse_decimal_comma where parse_number fails.
+  // A numeric column whose values are written for people: a currency sign, thousands groups,
+  // a trailing '%', or a decimal comma (only when the delimiter is not a comma). Read with
+  // parse_written_number; `written_example` is the first such value of the sample.
+  bool written = false;
   bool decimal_comma = false;
-  // A numeric column whose values end in '%' ("13.5%", read as 13.5).
-  bool percent = false;
+  std::string written_example;
 };
 bool is_missing_marker(std::string_view field, const std::vector<std::string>& markers);
 // Numbers: an inline fast path for plain decimals, fast_float for everything else.
@@ -120,11 +121,13 @@ inline bool parse_simple_decimal(std::string_view s, float& out) {
 inline bool parse_number(std::string_view s, float& out) {
   return parse_simple_decimal(s, out) || parse_number_slow(s, out);
 }
-// A number written with one decimal comma and no point ("-1,25" -> -1.25). A point as well
-// ("1.234,5", a thousands separator) is not taken: "1.5" could then mean 15 or 1.5.
-bool parse_decimal_comma(std::string_view s, float& out);
-// A number followed by '%' ("13.5%" -> 13.5; with `decimal_comma`, "13,5 %" too).
-bool parse_percent(std::string_view s, bool decimal_comma, float& out);
+// A number as people write it: an optional sign, an optional currency sign before or after
+// ($ € £ ¥), digits in thousands groups of 3 (',' or a space; with `decimal_comma`, '.' or a
+// space), an optional decimal part (after '.', or ',' with `decimal_comma`) and an optional
+// trailing '%' (kept as written: "13.5%" is 13.5). "$1,234.50" -> 1234.5; "1.234,5 €" ->
+// 1234.5 with `decimal_comma`. Plain numbers parse too, except, with `decimal_comma`, a
+// point that is no thousands separator ("1.5"): it could mean 15 or 1.5.
+bool parse_written_number(std::string_view s, bool decimal_comma, float& out);
 bool parse_bool(std::string_view s, bool& out);
 bool looks_like_datetime(std::string_view s);
 // "01/31/2020" (mdy) or "31.12.2020 14:05" (dmy) -> "2020-01-31", "2020-12-31 14:05" into `out`
@@ -150,8 +153,7 @@ struct ParsePlan {
   CsvDialect dialect;
   std::vector<std::string> names;
   std::vector<ColumnType> types;
-  std::vector<char> decimal_comma;  // per column, see TypeGuess
-  std::vector<char> percent;        // per column, see TypeGuess
+  std::vector<char> written;        // per column, see TypeGuess: 1 written numbers, 2 with a decimal comma
   std::vector<DateOrder> date_order;  // per column, see TypeGuess
   uint64_t file_bytes = 0;
   double bytes_per_row = 64;  // from the sample, to reserve memory

@@ -177,8 +177,7 @@ struct Part {
 struct ColumnPlan {
   ColumnType type;
   bool numeric;
-  bool decimal_comma;
-  bool percent;
+  char written;  // 0 plain numbers; 1 written numbers ("$1,234.50"); 2 with a decimal comma
   DateOrder date_order;
 };
 
@@ -312,8 +311,10 @@ void parse_part(const char* begin, const char* stop_at, const char* end, bool at
       if (cols[c].numeric) {
         float f = std::numeric_limits<float>::quiet_NaN();
         if (!missing && !part.conflict[c]) {
-          if (!parse_number(v, f) && !(cols[c].decimal_comma && parse_decimal_comma(v, f)) &&
-              !(cols[c].percent && parse_percent(v, cols[c].decimal_comma, f))) {
+          const bool ok = cols[c].written == 0   ? parse_number(v, f)
+                           : cols[c].written == 1 ? parse_number(v, f) || parse_written_number(v, false, f)
+                                                  : parse_written_number(v, true, f);
+          if (!ok) {
             part.conflict[c] = 1;
             part.conflict_line[c] = part.newlines;
             part.conflict_text[c] = std::string(v.substr(0, 80));
@@ -499,8 +500,7 @@ void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvRe
   for (size_t c = 0; c < ncols; ++c) {
     cols[c].type = plan.types[c];
     cols[c].numeric = plan.types[c] == ColumnType::numeric || plan.types[c] == ColumnType::integer;
-    cols[c].decimal_comma = c < plan.decimal_comma.size() && plan.decimal_comma[c];
-    cols[c].percent = c < plan.percent.size() && plan.percent[c];
+    cols[c].written = c < plan.written.size() ? plan.written[c] : 0;
     cols[c].date_order = c < plan.date_order.size() && plan.types[c] == ColumnType::datetime ? plan.date_order[c] : DateOrder::iso;
     ds.columns[c].name = plan.names[c];
     ds.columns[c].type = plan.types[c];

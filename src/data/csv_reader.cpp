@@ -135,14 +135,12 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
   Dataset ds;
   for (int attempt = 0;; ++attempt) {
     plan.types.clear();
-    plan.decimal_comma.clear();
+    plan.written.clear();
     plan.date_order.clear();
-    plan.percent.clear();
     for (const auto& t : types) {
-      plan.percent.push_back(t.percent && t.type == ColumnType::numeric);
+      plan.written.push_back(t.written && t.type == ColumnType::numeric ? (t.decimal_comma ? 2 : 1) : 0);
       plan.types.push_back(t.type);
       plan.date_order.push_back(t.type == ColumnType::datetime ? t.date_order : DateOrder::iso);
-      plan.decimal_comma.push_back(t.decimal_comma && t.type == ColumnType::numeric);
     }
     std::vector<ParseConflict> conflicts;
     ds = Dataset{};
@@ -161,18 +159,14 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
     }
   }
   {
-    std::vector<std::string> comma;
-    for (size_t c = 0; c < types.size(); ++c)
-      if (types[c].decimal_comma && types[c].type == ColumnType::numeric) comma.push_back(fmt::format("'{}'", names[c]));
-    if (!comma.empty())
-      report.notes.push_back(fmt::format("column{} {} read as numbers with a decimal comma (\"2,5\" is 2.5)",
-                                         comma.size() == 1 ? "" : "s", fmt::join(comma, ", ")));
-    std::vector<std::string> percent;
-    for (size_t c = 0; c < types.size(); ++c)
-      if (types[c].percent && types[c].type == ColumnType::numeric) percent.push_back(fmt::format("'{}'", names[c]));
-    if (!percent.empty())
-      report.notes.push_back(fmt::format("column{} {} read as numbers: {} values end in % (\"13.5%\" is 13.5)",
-                                         percent.size() == 1 ? "" : "s", fmt::join(percent, ", "), percent.size() == 1 ? "its" : "their"));
+    for (size_t c = 0; c < types.size(); ++c) {
+      if (!types[c].written || types[c].type != ColumnType::numeric) continue;
+      float v = 0;
+      parse_written_number(types[c].written_example, types[c].decimal_comma, v);
+      report.notes.push_back(fmt::format("column '{}' read as numbers{} ({} is {})", names[c],
+                                         types[c].decimal_comma ? " with a decimal comma" : "",
+                                         shorten_for_message(types[c].written_example, 30), v));
+    }
     for (size_t c = 0; c < types.size(); ++c) {
       if (types[c].type != ColumnType::datetime || types[c].date_order == DateOrder::iso) continue;
       const bool mdy = types[c].date_order == DateOrder::mdy;

@@ -19,8 +19,8 @@ bool sniff_header(const std::vector<std::string>& first, const std::vector<TypeG
     switch (types[c].type) {
       case ColumnType::numeric:
       case ColumnType::integer:
-        fits = parse_number(v, f) || (types[c].decimal_comma && parse_decimal_comma(v, f)) ||
-               (types[c].percent && parse_percent(v, types[c].decimal_comma, f));
+        fits = types[c].written ? parse_written_number(v, types[c].decimal_comma, f) || (!types[c].decimal_comma && parse_number(v, f))
+                                : parse_number(v, f);
         break;
       case ColumnType::boolean: fits = parse_bool(v, b); break;
       case ColumnType::datetime: {

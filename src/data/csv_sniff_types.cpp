@@ -27,23 +27,57 @@ bool parse_number_slow(std::string_view s, float& out) {
   return res.ec == std::errc() && res.ptr == last && std::isfinite(out);
 }
 
-bool parse_decimal_comma(std::string_view s, float& out) {
+bool parse_written_number(std::string_view s, bool decimal_comma, float& out) {
   s = trim(s);
-  const size_t comma = s.find(',');
-  if (comma == std::string_view::npos || s.size() > 64 || s.find(',', comma + 1) != std::string_view::npos ||
-      s.find('.') != std::string_view::npos)
-    return false;
+  bool neg = false;
+  auto sign = [&] {
+    if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+      neg = s[0] == '-';
+      s.remove_prefix(1);
+    }
+  };
+  sign();
+  for (std::string_view cur : {"$", "\u20ac", "\u00a3", "\u00a5"}) {
+    if (s.starts_with(cur)) {
+      s = trim(s.substr(cur.size()));
+      if (!neg) sign();  // "$-5"
+      break;
+    }
+    if (s.ends_with(cur)) {
+      s = trim(s.substr(0, s.size() - cur.size()));
+      break;
+    }
+  }
+  if (!s.empty() && s.back() == '%') s = trim(s.substr(0, s.size() - 1));
+  const char mark = decimal_comma ? ',' : '.', group = decimal_comma ? '.' : ',';
   char buf[64];
-  std::copy(s.begin(), s.end(), buf);
-  buf[comma] = '.';
-  return parse_number(std::string_view(buf, s.size()), out);
-}
-
-bool parse_percent(std::string_view s, bool decimal_comma, float& out) {
-  s = trim(s);
-  if (s.size() < 2 || s.back() != '%') return false;
-  s = trim(s.substr(0, s.size() - 1));
-  return parse_number(s, out) || (decimal_comma && parse_decimal_comma(s, out));
+  size_t n = 0, i = 0, run = 0, digits = 0;
+  char sep = 0;  // the thousands separator, once seen
+  if (neg) buf[n++] = '-';
+  for (; i < s.size(); ++i) {
+    const char ch = s[i];
+    if (std::isdigit(static_cast<unsigned char>(ch))) {
+      if (n >= 40) return false;
+      buf[n++] = ch;
+      ++run;
+      ++digits;
+    } else if (ch == group || ch == ' ') {
+      // Groups: 1 to 3 digits, then exactly 3 after each separator, always the same one.
+      if (sep ? (ch != sep || run != 3) : (run == 0 || run > 3)) return false;
+      sep = ch;
+      run = 0;
+    } else {
+      break;
+    }
+  }
+  if (digits == 0 || (sep && run != 3)) return false;
+  if (i < s.size() && s[i] == mark) {
+    buf[n++] = '.';
+    size_t frac = 0;
+    for (++i; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) && n < 60; ++i, ++frac) buf[n++] = s[i];
+    if (frac == 0) return false;
+  }
+  return i == s.size() && parse_number(std::string_view(buf, n), out);
 }
 
 bool parse_bool(std::string_view s, bool& out) {
@@ -134,7 +168,11 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
   std::vector<TypeGuess> out(ncols);
   const bool comma_ok = delimiter != ',';
   for (size_t c = 0; c < ncols; ++c) {
-    bool can_bool = true, can_int = true, can_num = true, can_date = true, any = false, comma = false, percent = false;
+    bool can_bool = true, can_int = true, can_num = true, can_date = true, any = false;
+    // Written numbers ("$1,234.50"), read with a decimal point or (not in a comma-delimited
+    // file) a decimal comma: each possible while every value so far fits it.
+    bool can_written = true, can_written_comma = comma_ok, needs_written = false;
+    std::string example;
     bool can_dmy = true, can_mdy = true;  // every value a date in that order
     char date_sep = 0;
     char buf[48];
@@ -150,16 +188,18 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
       if (can_num || can_int) {
         if (parse_number(v, f)) {
           if (can_int && std::nearbyint(f) != f) can_int = false;
-        } else if (comma_ok && parse_decimal_comma(v, f)) {
-          comma = true;
-          can_int = false;
-        } else if (parse_percent(v, comma_ok, f)) {
-          percent = true;
-          can_int = false;
-          comma |= comma_ok && trim(v).find(',') != std::string_view::npos;
         } else {
           can_num = can_int = false;
         }
+      }
+      if (can_written || can_written_comma) {
+        // With a decimal point a plain number is fine as it is; with a decimal comma it must
+        // fit the written form too ("1.5" does not).
+        const bool plain = parse_number(v, f);
+        if (can_written && !plain && !parse_written_number(v, false, f)) can_written = false;
+        if (can_written_comma && !parse_written_number(v, true, f)) can_written_comma = false;
+        if (!plain && example.empty()) example = std::string(trim(v));
+        needs_written |= !plain;
       }
       if (can_date && !looks_like_datetime(v)) can_date = false;
       if (!can_date && (can_dmy || can_mdy)) {
@@ -171,17 +211,19 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
           if (at != std::string_view::npos) date_sep = t[at];
         }
       }
-      if (!can_bool && !can_num && !can_date && !can_dmy && !can_mdy) break;
+      if (!can_bool && !can_num && !can_date && !can_dmy && !can_mdy && !can_written && !can_written_comma) break;
     }
     TypeGuess g;
     g.all_missing = !any;
     if (!any) g.type = ColumnType::numeric;
     else if (can_bool) g.type = ColumnType::boolean;
     else if (can_int) g.type = ColumnType::integer;
-    else if (can_num) {
+    else if (can_num) g.type = ColumnType::numeric;
+    else if (needs_written && (can_written || can_written_comma)) {
       g.type = ColumnType::numeric;
-      g.decimal_comma = comma;
-      g.percent = percent;
+      g.written = true;
+      g.decimal_comma = !can_written;  // a decimal point when both fit ("$1,234")
+      g.written_example = example;
     }
     else if (can_date) g.type = ColumnType::datetime;
     else if (can_dmy || can_mdy) {

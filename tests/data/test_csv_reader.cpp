@@ -59,9 +59,9 @@ TEST(CsvReader, SemicolonFileWithDecimalPointsIsNotCommaSplit) {
 
 TEST(CsvReader, DecimalCommaNumbersInASemicolonFileAreNumbers) {
   // "190,4" in a ';' file is 190.4 (the European convention), in the sample and beyond it,
-  // and in a file without a header the first row is still data. A column whose values
-  // also hold a point ("1.234,5": a thousands separator) stays text, as does a comma-
-  // delimited file's quoted "1,5", where a comma is no decimal mark.
+  // and in a file without a header the first row is still data; "1.234,5" is 1234.5 (a
+  // thousands point). A comma-delimited file's quoted "1,5" stays text: a comma is no decimal
+  // mark there, and "1,5" no thousands group.
   TempDir d;
   std::string t = "id;height;price;code\n";
   for (int i = 0; i < 25000; ++i) t += fmt::format("{};{},{};{};x{}\n", i, 150 + i % 50, i % 10, i % 7 == 0 ? "1.234,5" : "12,5", i % 3);
@@ -73,10 +73,12 @@ TEST(CsvReader, DecimalCommaNumbersInASemicolonFileAreNumbers) {
   EXPECT_FLOAT_EQ(ds.columns[1].values[0], 150.0f);
   EXPECT_FLOAT_EQ(ds.columns[1].values[123], 173.3f);
   EXPECT_FLOAT_EQ(ds.columns[1].values[25000], -0.25f);  // past the sniffed sample
-  EXPECT_EQ(ds.columns[2].type, ColumnType::categorical);
-  EXPECT_EQ(ds.columns[2].text(0), "1.234,5");
-  ASSERT_EQ(rep.notes.size(), 1u);
-  EXPECT_NE(rep.notes[0].find("'height' read as numbers with a decimal comma"), std::string::npos) << rep.notes[0];
+  EXPECT_EQ(ds.columns[2].type, ColumnType::numeric);
+  EXPECT_FLOAT_EQ(ds.columns[2].values[0], 1234.5f);
+  EXPECT_FLOAT_EQ(ds.columns[2].values[1], 12.5f);
+  ASSERT_EQ(rep.notes.size(), 2u);
+  EXPECT_NE(rep.notes[0].find("'height' read as numbers with a decimal comma (\"150,0\" is 150)"), std::string::npos) << rep.notes[0];
+  EXPECT_NE(rep.notes[1].find("'price' read as numbers with a decimal comma (\"1.234,5\" is 1234.5)"), std::string::npos) << rep.notes[1];
 
   Dataset headless = read_text(d, "1;2,5;a\n2;3,5;b\n3;4;c\n");
   EXPECT_EQ(headless.rows(), 3u);
@@ -85,26 +87,39 @@ TEST(CsvReader, DecimalCommaNumbersInASemicolonFileAreNumbers) {
 
   Dataset commas = read_text(d, "a,b\n\"1,5\",x\n\"2,5\",y\n\"3,5\",z\n");
   EXPECT_EQ(commas.columns[0].type, ColumnType::categorical);
+  // In a ';' file a point that is no thousands separator, beside a decimal comma, is
+  // ambiguous ("1.5": 15 or 1.5?): the column stays text.
+  Dataset mixed = read_text(d, "a;b\n1,5;x\n1.5;y\n");
+  EXPECT_EQ(mixed.columns[0].type, ColumnType::categorical);
 }
 
-TEST(CsvReader, PercentagesAreNumbers) {
-  // "13.5%" is 13.5 (as written, not 0.135), with or without a space before the sign, and in a
-  // ';' file with a decimal comma too; a lone "%" or "%5" is no number.
+TEST(CsvReader, CurrencyThousandsAndPercentagesAreNumbers) {
+  // "$1,234.50" is 1234.5, "13.5%" 13.5 (as written, not 0.135), "-€12" -12, "1 234" 1234;
+  // thousands groups must be of 3 digits ("12,34" is no number), a lone "%" or "%5" neither.
   TempDir d;
   CsvReport rep;
-  Dataset ds = read_text(d, "rate,x\n13.5%,1\n7%,2\n,3\n 22.25 %,4\n", &rep);
+  Dataset ds = read_text(d, "price,rate,x\n\"$1,234.50\",13.5%,1\n$7,7%,2\n,,3\n\"-\u20ac12\", 22.25 %,4\n\"1 234\",0.5,5\n2.5,1%,6\n", &rep);
   ASSERT_EQ(ds.columns[0].type, ColumnType::numeric);
-  EXPECT_FLOAT_EQ(ds.columns[0].values[0], 13.5f);
+  EXPECT_FLOAT_EQ(ds.columns[0].values[0], 1234.5f);
   EXPECT_FLOAT_EQ(ds.columns[0].values[1], 7.0f);
   EXPECT_TRUE(std::isnan(ds.columns[0].values[2]));
-  EXPECT_FLOAT_EQ(ds.columns[0].values[3], 22.25f);
-  ASSERT_EQ(rep.notes.size(), 1u);
-  EXPECT_NE(rep.notes[0].find("'rate' read as numbers: its values end in %"), std::string::npos) << rep.notes[0];
+  EXPECT_FLOAT_EQ(ds.columns[0].values[3], -12.0f);
+  EXPECT_FLOAT_EQ(ds.columns[0].values[4], 1234.0f);
+  EXPECT_FLOAT_EQ(ds.columns[0].values[5], 2.5f);  // a plain number among them
+  ASSERT_EQ(ds.columns[1].type, ColumnType::numeric);
+  EXPECT_FLOAT_EQ(ds.columns[1].values[0], 13.5f);
+  EXPECT_FLOAT_EQ(ds.columns[1].values[3], 22.25f);
+  EXPECT_FLOAT_EQ(ds.columns[1].values[4], 0.5f);
+  ASSERT_EQ(rep.notes.size(), 2u);
+  EXPECT_NE(rep.notes[0].find("'price' read as numbers (\"$1,234.50\" is 1234.5)"), std::string::npos) << rep.notes[0];
+  EXPECT_NE(rep.notes[1].find("'rate' read as numbers (\"13.5%\" is 13.5)"), std::string::npos) << rep.notes[1];
   Dataset eu = read_text(d, "rate;x\n13,5 %;1\n7 %;2\n");
   EXPECT_EQ(eu.columns[0].type, ColumnType::numeric);
   EXPECT_FLOAT_EQ(eu.columns[0].values[0], 13.5f);
-  Dataset text = read_text(d, "rate,x\n%,1\n%5,2\n");
-  EXPECT_EQ(text.columns[0].type, ColumnType::categorical);
+  for (const char* text : {"rate,x\n%,1\n%5,2\n", "v,x\n\"12,34\",1\n\"1,2345\",2\n", "v,x\n$,1\n$$5,2\n"}) {
+    Dataset t = read_text(d, text);
+    EXPECT_EQ(t.columns[0].type, ColumnType::categorical) << text;
+  }
 }
 
 TEST(CsvReader, MonthFirstAndDayFirstDatesAreReadAsTheirIsoText) {
