@@ -75,10 +75,12 @@ struct TypeGuess {
   bool all_missing = true;
   // A numeric column whose values are written for people: a currency sign, thousands groups,
   // a trailing '%', or a decimal comma (only when the delimiter is not a comma). Read with
-  // parse_written_number; `written_example` is the first such value of the sample.
+  // parse_written_number.
   bool written = false;
   bool decimal_comma = false;
-  std::string written_example;
+  // The first value of the sample that needed reading (a written number, a non-ISO date), for
+  // the note that says how the column was read.
+  std::string example;
 };
 bool is_missing_marker(std::string_view field, const std::vector<std::string>& markers);
 // Numbers: an inline fast path for plain decimals, fast_float for everything else.

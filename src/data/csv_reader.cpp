@@ -162,17 +162,20 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
     for (size_t c = 0; c < types.size(); ++c) {
       if (!types[c].written || types[c].type != ColumnType::numeric) continue;
       float v = 0;
-      parse_written_number(types[c].written_example, types[c].decimal_comma, v);
+      parse_written_number(types[c].example, types[c].decimal_comma, v);
       report.notes.push_back(fmt::format("column '{}' read as numbers{} ({} is {})", names[c],
                                          types[c].decimal_comma ? " with a decimal comma" : "",
-                                         shorten_for_message(types[c].written_example, 30), v));
+                                         shorten_for_message(types[c].example, 30), v));
     }
     for (size_t c = 0; c < types.size(); ++c) {
       if (types[c].type != ColumnType::datetime || types[c].date_order == DateOrder::iso) continue;
       const bool mdy = types[c].date_order == DateOrder::mdy;
+      char iso[48];
+      size_t n = 0;
+      normalize_date(types[c].example, types[c].date_order, iso, n);
       report.notes.push_back(fmt::format(
-          "column '{}' read as dates, {} first ({} is 2020-01-31){}", names[c], mdy ? "month" : "day",
-          mdy ? "01/31/2020" : "31.01.2020",
+          "column '{}' read as dates, {} first ({} is {}){}", names[c], mdy ? "month" : "day",
+          shorten_for_message(types[c].example, 30), std::string_view(iso, n),
           types[c].date_order_guessed ? ": no value above 12 in either field tells which is the day, so this is a guess; "
                                         "write the dates as YYYY-MM-DD to be sure"
                                       : ""));

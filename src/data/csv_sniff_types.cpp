@@ -175,6 +175,7 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
     std::string example;
     bool can_dmy = true, can_mdy = true;  // every value a date in that order
     char date_sep = 0;
+    std::string date_example, telling_example;
     char buf[48];
     size_t blen = 0;
     for (const auto& row : rows) {
@@ -203,10 +204,13 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
       }
       if (can_date && !looks_like_datetime(v)) can_date = false;
       if (!can_date && (can_dmy || can_mdy)) {
-        if (can_dmy && !normalize_date(v, DateOrder::dmy, buf, blen)) can_dmy = false;
-        if (can_mdy && !normalize_date(v, DateOrder::mdy, buf, blen)) can_mdy = false;
+        const bool dmy = normalize_date(v, DateOrder::dmy, buf, blen), mdy = normalize_date(v, DateOrder::mdy, buf, blen);
+        if (!dmy) can_dmy = false;
+        if (!mdy) can_mdy = false;
+        if (dmy != mdy && telling_example.empty()) telling_example = std::string(trim(v));  // it shows the order
         if (!date_sep) {
           const std::string_view t = trim(v);
+          date_example = std::string(t);
           const size_t at = t.find_first_of("/.-");
           if (at != std::string_view::npos) date_sep = t[at];
         }
@@ -223,7 +227,7 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
       g.type = ColumnType::numeric;
       g.written = true;
       g.decimal_comma = !can_written;  // a decimal point when both fit ("$1,234")
-      g.written_example = example;
+      g.example = example;
     }
     else if (can_date) g.type = ColumnType::datetime;
     else if (can_dmy || can_mdy) {
@@ -231,6 +235,7 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
       // convention) and '.' or '-' day first, and the note says it was a guess.
       g.type = ColumnType::datetime;
       g.date_order_guessed = can_dmy && can_mdy;
+      g.example = telling_example.empty() ? date_example : telling_example;
       g.date_order = can_dmy && can_mdy ? (date_sep == '/' ? DateOrder::mdy : DateOrder::dmy) : can_dmy ? DateOrder::dmy : DateOrder::mdy;
     }
     else g.type = ColumnType::categorical;

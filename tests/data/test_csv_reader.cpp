@@ -132,7 +132,7 @@ TEST(CsvReader, MonthFirstAndDayFirstDatesAreReadAsTheirIsoText) {
   EXPECT_EQ(us.columns[0].text(0), "2020-01-31");
   EXPECT_EQ(us.columns[0].text(1), "2020-02-01");
   ASSERT_EQ(rep.notes.size(), 1u);
-  EXPECT_NE(rep.notes[0].find("'day' read as dates, month first"), std::string::npos) << rep.notes[0];
+  EXPECT_NE(rep.notes[0].find("'day' read as dates, month first (\"01/31/2020\" is 2020-01-31)"), std::string::npos) << rep.notes[0];
   EXPECT_EQ(rep.notes[0].find("guess"), std::string::npos) << rep.notes[0];
 
   Dataset eu = read_text(d, "when;x\n31.12.2020 14:05;1\n01.02.2021 09:00;2\n", &rep);
