@@ -51,8 +51,21 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
   // Phase 1: encoding.
   size_t bom = sniff_encoding(path, sample, whole);
   std::string_view body = std::string_view(sample).substr(bom);
+  // Excel may write "sep=;" as the first line, naming the delimiter: it is taken (unless one
+  // was given) and the line skipped.
+  size_t excel_line = 0;
+  CsvOptions dialect_options = options;
+  if (body.size() >= 6 && body.starts_with("sep=") && body[4] != '\n' && body[4] != '\r' && body[4] != '"') {
+    const size_t eol = body[5] == '\r' ? 6 : 5;
+    if (eol < body.size() && body[eol] == '\n') {
+      excel_line = eol + 1;
+      if (dialect_options.delimiter == 0) dialect_options.delimiter = body[4];
+      report.notes.push_back(fmt::format("the first line, \"sep={}\", names the delimiter (as Excel writes it): skipped", body[4]));
+      body = body.substr(excel_line);
+    }
+  }
   // Phase 2: dialect.
-  CsvDialect dialect = sniff_dialect(path, body, whole, options);
+  CsvDialect dialect = sniff_dialect(path, body, whole, dialect_options);
   dialect.bom = bom > 0;
   size_t sampled_bytes = 0;
   auto rows = sample_rows(body, dialect, whole, kSampleRows, &sampled_bytes);
@@ -63,7 +76,7 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
     if (r.status == RowStatus::unterminated_quote)
       throw_bad_input("unterminated quote: a quoted field on this line never closes",
                       "close the quote, and write a quote inside a quoted field as two quotes (\"\")",
-                      Where{path, 1, r.error_field, std::string(body.substr(0, 80))});
+                      Where{path, excel_line ? 2 : 1, r.error_field, std::string(body.substr(0, 80))});
     throw_bad_input("the file has no rows", "give a CSV file with a header row and at least one data row", Where{path, 0, 0, {}});
   }
   const size_t ncols = rows.front().size();
@@ -85,7 +98,7 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
       if (!seen.insert(name).second) {
         throw_bad_input(fmt::format("duplicate column name '{}' (columns {} and {})", name,
                                     std::find(names.begin(), names.end(), name) - names.begin() + 1, c + 1),
-                        "give every column a unique name in the header row", Where{path, 1, static_cast<int64_t>(c + 1), name});
+                        "give every column a unique name in the header row", Where{path, excel_line ? 2 : 1, static_cast<int64_t>(c + 1), name});
       }
       names.push_back(name);
     }
@@ -112,7 +125,7 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
     const char* p = body.data();
     const char* end = p + body.size();
     RowFields rf;
-    int64_t line = 1;
+    int64_t line = excel_line ? 2 : 1;
     while (p < end) {
       RowResult r = tokenize_row(p, end, dialect.delimiter, dialect.quote, whole, rf);
       bool spaces = r.status == RowStatus::ok && rf.fields.size() == 1 &&
@@ -126,7 +139,7 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
       p = r.next;
       line += rf.newlines;
     }
-    plan.skip_bytes = bom + static_cast<size_t>(p - body.data());
+    plan.skip_bytes = bom + excel_line + static_cast<size_t>(p - body.data());
     plan.first_line = line;
   }
   plan.bytes_per_row = rows.size() > 1 ? static_cast<double>(sampled_bytes) / static_cast<double>(rows.size()) : 64.0;

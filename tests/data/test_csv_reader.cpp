@@ -166,6 +166,22 @@ TEST(CsvReader, MonthFirstAndDayFirstDatesAreReadAsTheirIsoText) {
   EXPECT_TRUE(said) << fmt::format("{}", fmt::join(rep.notes, " | "));
 }
 
+TEST(CsvReader, ExcelsSepLineNamesTheDelimiterAndIsSkipped) {
+  // "sep=;" first (as Excel writes it): the delimiter, not a header; lines are counted from the
+  // file's first, so a bad row is named by its line in the file.
+  TempDir d;
+  CsvReport rep;
+  Dataset ds = read_text(d, "sep=;\r\na;b;y\r\n1;2,5;x\r\n2;3,5;y\r\n", &rep);
+  ASSERT_EQ(ds.cols(), 3u);
+  EXPECT_EQ(ds.columns[0].name, "a");
+  EXPECT_EQ(ds.rows(), 2u);
+  EXPECT_FLOAT_EQ(ds.columns[1].values[1], 3.5f);
+  ASSERT_FALSE(rep.notes.empty());
+  EXPECT_NE(rep.notes[0].find("\"sep=;\""), std::string::npos) << rep.notes[0];
+  Error e = expect_error(d, "sep=;\na;b\n1;2\n3;4;5\n");
+  EXPECT_EQ(e.where().line, 4) << e.what();
+}
+
 TEST(CsvReader, QuotesBomCrlfAndEmbeddedNewlines) {
   TempDir d;
   std::string t = "\xEF\xBB\xBFid,text,y\r\n1,\"a, b\",0\r\n2,\"line1\r\nline2\",1\r\n3,\"say \"\"hi\"\"\",0\r\n4,plain,1\r\n";
