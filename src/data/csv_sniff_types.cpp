@@ -63,7 +63,8 @@ bool parse_written_number(std::string_view s, bool decimal_comma, float& out) {
       ++digits;
     } else if (ch == group || ch == ' ') {
       // Groups: 1 to 3 digits, then exactly 3 after each separator, always the same one.
-      if (sep ? (ch != sep || run != 3) : (run == 0 || run > 3)) return false;
+      // A leading 0 starts no group ("0,125" is no thousands number).
+      if (sep ? (ch != sep || run != 3) : (run == 0 || run > 3 || buf[neg ? 1 : 0] == '0')) return false;
       sep = ch;
       run = 0;
     } else {
@@ -226,7 +227,9 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
     else if (needs_written && (can_written || can_written_comma)) {
       g.type = ColumnType::numeric;
       g.written = true;
-      g.decimal_comma = !can_written;  // a decimal point when both fit ("$1,234")
+      // When both fit ("1,250"), a file delimited by ';', a tab or '|' is read with a decimal
+      // comma: that is why such files are delimited so.
+      g.decimal_comma = can_written_comma;
       g.example = example;
     }
     else if (can_date) g.type = ColumnType::datetime;

@@ -87,6 +87,12 @@ TEST(CsvReader, DecimalCommaNumbersInASemicolonFileAreNumbers) {
 
   Dataset commas = read_text(d, "a,b\n\"1,5\",x\n\"2,5\",y\n\"3,5\",z\n");
   EXPECT_EQ(commas.columns[0].type, ColumnType::categorical);
+  // "1,250" fits both a thousands comma and a decimal comma: in a ';' file it is the decimal
+  // comma (1.25), and "0,125" is 0.125, never 125.
+  Dataset three = read_text(d, "a;b\n0,125;x\n1,250;y\n2;z\n");
+  EXPECT_EQ(three.columns[0].type, ColumnType::numeric);
+  EXPECT_FLOAT_EQ(three.columns[0].values[0], 0.125f);
+  EXPECT_FLOAT_EQ(three.columns[0].values[1], 1.25f);
   // In a ';' file a point that is no thousands separator, beside a decimal comma, is
   // ambiguous ("1.5": 15 or 1.5?): the column stays text.
   Dataset mixed = read_text(d, "a;b\n1,5;x\n1.5;y\n");
@@ -116,7 +122,7 @@ TEST(CsvReader, CurrencyThousandsAndPercentagesAreNumbers) {
   Dataset eu = read_text(d, "rate;x\n13,5 %;1\n7 %;2\n");
   EXPECT_EQ(eu.columns[0].type, ColumnType::numeric);
   EXPECT_FLOAT_EQ(eu.columns[0].values[0], 13.5f);
-  for (const char* text : {"rate,x\n%,1\n%5,2\n", "v,x\n\"12,34\",1\n\"1,2345\",2\n", "v,x\n$,1\n$$5,2\n"}) {
+  for (const char* text : {"rate,x\n%,1\n%5,2\n", "v,x\n\"12,34\",1\n\"1,2345\",2\n", "v,x\n$,1\n$$5,2\n", "v,x\n\"0,125\",1\n7,2\n"}) {
     Dataset t = read_text(d, text);
     EXPECT_EQ(t.columns[0].type, ColumnType::categorical) << text;
   }
