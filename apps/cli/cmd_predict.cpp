@@ -21,9 +21,7 @@ int run_predict(const PredictArgs& args, Context& ctx) {
   Registry registry;
   register_builtins(registry);
   Artifact a = read_artifact(run->artifact, registry);
-  CsvOptions opt = project.config.csv_options();
-  opt.threads = ctx.threads;
-  Dataset ds = read_csv(args.data, opt);
+  Dataset ds = read_csv(args.data, project_csv_options(project, ctx));
   std::vector<size_t> rows(ds.rows());
   std::iota(rows.begin(), rows.end(), size_t{0});
   Matrix x = a.pipeline.transform(ds, rows);

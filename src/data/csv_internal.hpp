@@ -72,6 +72,7 @@ struct TypeGuess {
   ColumnType type = ColumnType::numeric;
   DateOrder date_order = DateOrder::iso;
   bool date_order_guessed = false;  // no field above 12 in the sample told which one is the day
+  bool hinted = false;              // the order came from CsvOptions::date_orders
   bool all_missing = true;
   // A numeric column whose values are written for people: a currency sign, thousands groups,
   // a trailing '%', or a decimal comma (only when the delimiter is not a comma). Read with

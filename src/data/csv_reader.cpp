@@ -105,6 +105,14 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
   } else {
     for (size_t c = 0; c < ncols; ++c) names.push_back(fmt::format("column_{}", c + 1));
   }
+  // Dates whose order this file cannot tell, read as another file of the project was.
+  for (size_t c = 0; c < ncols; ++c) {
+    auto hint = options.date_orders.find(names[c]);
+    if (types[c].type != ColumnType::datetime || !types[c].date_order_guessed || hint == options.date_orders.end()) continue;
+    types[c].date_order = hint->second == "day_first" ? DateOrder::dmy : DateOrder::mdy;
+    types[c].date_order_guessed = false;
+    types[c].hinted = true;
+  }
   for (const auto& [name, type] : options.force_types) {
     auto it = std::find(names.begin(), names.end(), name);
     if (it == names.end())
@@ -186,12 +194,14 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
       char iso[48];
       size_t n = 0;
       normalize_date(types[c].example, types[c].date_order, iso, n);
+      report.date_orders[names[c]] = mdy ? "month_first" : "day_first";
       report.notes.push_back(fmt::format(
           "column '{}' read as dates, {} first ({} is {}){}", names[c], mdy ? "month" : "day",
           shorten_for_message(types[c].example, 30), std::string_view(iso, n),
-          types[c].date_order_guessed ? ": no value above 12 in either field tells which is the day, so this is a guess; "
-                                        "write the dates as YYYY-MM-DD to be sure"
-                                      : ""));
+          types[c].hinted ? ", as the project's data file was read"
+          : types[c].date_order_guessed ? ": no value above 12 in either field tells which is the day, so this is a guess; "
+                                          "write the dates as YYYY-MM-DD to be sure"
+                                        : ""));
     }
   }
   if (report.data_rows == 0) {

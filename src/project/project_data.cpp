@@ -19,10 +19,17 @@ const SplitPart& ProjectData::data_part(SplitName s) const {
   return empty;
 }
 
-ProjectData load_project_data(const Project& project, Context& ctx, bool with_test) {
-  ProjectData out;
+CsvOptions project_csv_options(const Project& project, Context& ctx) {
   CsvOptions opt = project.config.csv_options();
   opt.threads = ctx.threads;
+  if (auto orders = project.store->meta("date_orders"))
+    opt.date_orders = nlohmann::json::parse(*orders).get<std::map<std::string, std::string>>();
+  return opt;
+}
+
+ProjectData load_project_data(const Project& project, Context& ctx, bool with_test) {
+  ProjectData out;
+  CsvOptions opt = project_csv_options(project, ctx);
   const std::map<std::string, std::string> paths = {
       {"data", project.config.data}, {"dev", project.config.dev_data}, {"test", project.config.test_data}};
   for (SplitName s : kAllSplits) {

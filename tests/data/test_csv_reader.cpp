@@ -153,6 +153,17 @@ TEST(CsvReader, MonthFirstAndDayFirstDatesAreReadAsTheirIsoText) {
   ASSERT_EQ(rep.notes.size(), 1u);
   EXPECT_NE(rep.notes[0].find("a guess"), std::string::npos) << rep.notes[0];
 
+  // Another file of the project told the order: it is taken instead of the guess.
+  CsvOptions hinted;
+  hinted.date_orders = {{"day", "day_first"}};
+  Dataset told = read_text(d, "day,x\n01/05/2020,1\n02/06/2020,2\n", &rep, hinted);
+  EXPECT_EQ(told.columns[0].text(0), "2020-05-01");
+  EXPECT_EQ(rep.date_orders.at("day"), "day_first");
+  EXPECT_NE(rep.notes[0].find("as the project's data file was read"), std::string::npos) << rep.notes[0];
+  // ... but never against the file's own evidence: 01/31/2020 is month first whatever the hint.
+  Dataset evident = read_text(d, "day,x\n01/31/2020,1\n02/06/2020,2\n", &rep, hinted);
+  EXPECT_EQ(evident.columns[0].text(0), "2020-01-31");
+
   // A headerless file: the first row is data.
   Dataset headless = read_text(d, "01/31/2020,1\n02/01/2020,2\n03/15/2020,3\n");
   EXPECT_EQ(headless.rows(), 3u);

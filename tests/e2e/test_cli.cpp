@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "test_support.hpp"
@@ -82,7 +83,7 @@ TEST(Cli, InitNotesARareClassWhenTheMetricIsError) {
 TEST(Cli, InfoTellsFreeTextFromAnIdentifier) {
   TempDir tmp;
   std::string t = "code,comment,y\n";
-  for (int i = 0; i < 60; ++i) t += "K" + std::to_string(500 + i) + ",\"the box " + std::to_string(i) + " came late\"," + (i % 2 ? "a" : "b") + "\n";
+  for (int i = 0; i < 60; ++i) t += fmt::format("K{},\"the box {} came late\",{}\n", 500 + i, i, i % 2 ? "a" : "b");
   write_file(tmp.str("t.csv"), t);
   auto r = run_mlloop({"info", tmp.str("t.csv"), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -177,6 +178,31 @@ TEST(Cli, DemoRunsInAFreshFolderFromAnywhere) {
   ASSERT_EQ(run_mlloop({"demo"}, tmp.str()).exit_code, 0);
   EXPECT_TRUE(fs::exists(tmp.path() / "mlloop-demo-2" / "mlloop.toml"));
   EXPECT_EQ(read_file(tmp.path() / "mlloop-demo" / "credit_data.csv"), read_file(source_dir() + "/data/credit_data.csv"));
+}
+
+TEST(Cli, FilesWhoseDatesCannotTellTheirOrderReadThemAsTheDataFileDid) {
+  // The data file's dates are day first (13/01/2020 tells); a dev file and a predict file whose
+  // days are all 12 or less could be either, and '/' alone would read them month first. They
+  // read day first, as the data file was, and say so.
+  TempDir tmp;
+  std::string data = "when,x,y\n";
+  for (int i = 0; i < 300; ++i) data += fmt::format("{:02d}/{:02d}/2020,{},{}\n", 1 + i % 28, 1 + i % 12, i % 7, i % 2 ? "a" : "b");
+  std::string dev = "when,x,y\n";
+  for (int i = 0; i < 60; ++i) dev += fmt::format("{:02d}/{:02d}/2021,{},{}\n", 1 + i % 12, 1 + (i * 5) % 12, i % 7, i % 2 ? "a" : "b");
+  mlloop::testing::write_file(tmp.str("data.csv"), data);
+  mlloop::testing::write_file(tmp.str("dev.csv"), dev);
+  mlloop::testing::write_file(tmp.str("new.csv"), "when,x\n03/04/2021,1\n");
+  auto r = run_mlloop({"init", tmp.str("data.csv"), "--target", "y", "--dev-data", tmp.str("dev.csv"), "--dir", tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("'when' read as dates, day first"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("as the project's data file was read"), std::string::npos) << r.out;  // the dev file's note
+  r = run_mlloop({"info", tmp.str("new.csv")});
+  EXPECT_NE(r.out.find("month first (\"03/04/2021\" is 2021-03-04)"), std::string::npos) << r.out;  // alone, a guess
+  // The project reads the dev file's dates day first: 03/04/2021 is the 3rd of April.
+  r = run_mlloop({"train", "--dir", tmp.str("p"), "--model", "linear"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_mlloop({"predict", "--dir", tmp.str("p"), tmp.str("new.csv")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
 }
 
 TEST(Cli, ReportAndDashboardRejectBadInput) {

@@ -28,6 +28,10 @@ struct CsvOptions {
   size_t chunk_bytes = 32u << 20;  // bytes parsed per step; memory stays near this per thread
   // Force a column's type (for example, keep a numeric code as categorical).
   std::map<std::string, ColumnType> force_types;
+  // Dates as another file of the project was read: column name -> "month_first" or
+  // "day_first". Used where this file's own values cannot tell (no field above 12): a dev,
+  // test or predict file then reads its dates as the data file did.
+  std::map<std::string, std::string> date_orders;
 };
 
 struct RejectedRow {
@@ -51,6 +55,7 @@ struct CsvReport {
   std::vector<RejectedRow> rejected;  // bad rows skipped with on_bad_rows = skip
   size_t rejected_count = 0;
   std::vector<std::string> notes;     // for example a column read as text because of one value
+  std::map<std::string, std::string> date_orders;  // dates not in ISO order: column -> "month_first" or "day_first"
   double seconds = 0;
 };
 

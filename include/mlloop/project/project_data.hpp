@@ -32,5 +32,9 @@ struct ProjectData {
 // Reads the data files with the project's CSV options and maps the manifest's row ids to
 // rows. The test split is left out unless `with_test`: the loop never reads it.
 ProjectData load_project_data(const Project& project, Context& ctx, bool with_test = false);
+// The CSV options of the project's files: mlloop.toml's, and how init read the data file's
+// dates (so that a dev, test or predict file whose dates cannot tell their order reads them
+// the same way).
+CsvOptions project_csv_options(const Project& project, Context& ctx);
 
 }  // namespace mlloop
