@@ -131,6 +131,12 @@ inline bool parse_number(std::string_view s, float& out) {
 // 1234.5 with `decimal_comma`. Plain numbers parse too, except, with `decimal_comma`, a
 // point that is no thousands separator ("1.5"): it could mean 15 or 1.5.
 bool parse_written_number(std::string_view s, bool decimal_comma, float& out);
+// A value of a numeric column as its TypeGuess reads it: plain, or written with a decimal
+// point (a plain number too), or written with a decimal comma (the written form only).
+inline bool parse_column_number(std::string_view s, bool written, bool decimal_comma, float& out) {
+  if (!written) return parse_number(s, out);
+  return decimal_comma ? parse_written_number(s, true, out) : parse_number(s, out) || parse_written_number(s, false, out);
+}
 bool parse_bool(std::string_view s, bool& out);
 bool looks_like_datetime(std::string_view s);
 // "01/31/2020" (mdy) or "31.12.2020 14:05" (dmy) -> "2020-01-31", "2020-12-31 14:05" into `out`

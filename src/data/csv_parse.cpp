@@ -177,7 +177,8 @@ struct Part {
 struct ColumnPlan {
   ColumnType type;
   bool numeric;
-  char written;  // 0 plain numbers; 1 written numbers ("$1,234.50"); 2 with a decimal comma
+  bool written;        // written numbers ("$1,234.50"), see TypeGuess
+  bool decimal_comma;  // ... with a decimal comma
   DateOrder date_order;
 };
 
@@ -311,10 +312,7 @@ void parse_part(const char* begin, const char* stop_at, const char* end, bool at
       if (cols[c].numeric) {
         float f = std::numeric_limits<float>::quiet_NaN();
         if (!missing && !part.conflict[c]) {
-          const bool ok = cols[c].written == 0   ? parse_number(v, f)
-                           : cols[c].written == 1 ? parse_number(v, f) || parse_written_number(v, false, f)
-                                                  : parse_written_number(v, true, f);
-          if (!ok) {
+          if (!parse_column_number(v, cols[c].written, cols[c].decimal_comma, f)) {
             part.conflict[c] = 1;
             part.conflict_line[c] = part.newlines;
             part.conflict_text[c] = std::string(v.substr(0, 80));
@@ -500,7 +498,8 @@ void parse_file(const ParsePlan& plan, const CsvOptions& opt, Dataset& ds, CsvRe
   for (size_t c = 0; c < ncols; ++c) {
     cols[c].type = plan.types[c];
     cols[c].numeric = plan.types[c] == ColumnType::numeric || plan.types[c] == ColumnType::integer;
-    cols[c].written = c < plan.written.size() ? plan.written[c] : 0;
+    cols[c].written = c < plan.written.size() && plan.written[c] != 0;
+    cols[c].decimal_comma = c < plan.written.size() && plan.written[c] == 2;
     cols[c].date_order = c < plan.date_order.size() && plan.types[c] == ColumnType::datetime ? plan.date_order[c] : DateOrder::iso;
     ds.columns[c].name = plan.names[c];
     ds.columns[c].type = plan.types[c];

@@ -19,8 +19,7 @@ bool sniff_header(const std::vector<std::string>& first, const std::vector<TypeG
     switch (types[c].type) {
       case ColumnType::numeric:
       case ColumnType::integer:
-        fits = types[c].written ? parse_written_number(v, types[c].decimal_comma, f) || (!types[c].decimal_comma && parse_number(v, f))
-                                : parse_number(v, f);
+        fits = parse_column_number(v, types[c].written, types[c].decimal_comma, f);
         break;
       case ColumnType::boolean: fits = parse_bool(v, b); break;
       case ColumnType::datetime: {

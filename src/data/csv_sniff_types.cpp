@@ -187,17 +187,12 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
       bool b;
       float f;
       if (can_bool && !parse_bool(v, b)) can_bool = false;
-      if (can_num || can_int) {
-        if (parse_number(v, f)) {
-          if (can_int && std::nearbyint(f) != f) can_int = false;
-        } else {
-          can_num = can_int = false;
-        }
-      }
-      if (can_written || can_written_comma) {
-        // With a decimal point a plain number is fine as it is; with a decimal comma it must
-        // fit the written form too ("1.5" does not).
+      if (can_num || can_int || can_written || can_written_comma) {
         const bool plain = parse_number(v, f);
+        if (!plain) can_num = can_int = false;
+        else if (can_int && std::nearbyint(f) != f) can_int = false;
+        // With a decimal point a plain number is fine as it is (parse_column_number); with a
+        // decimal comma it must fit the written form too ("1.5" does not).
         if (can_written && !plain && !parse_written_number(v, false, f)) can_written = false;
         if (can_written_comma && !parse_written_number(v, true, f)) can_written_comma = false;
         if (!plain && example.empty()) example = std::string(trim(v));
