@@ -72,13 +72,19 @@ struct TypeGuess {
   ColumnType type = ColumnType::numeric;
   DateOrder date_order = DateOrder::iso;
   bool date_order_guessed = false;  // no field above 12 in the sample told which one is the day
-  bool hinted = false;              // the order came from CsvOptions::date_orders
+  bool hinted = false;              // the order (or the decimal mark) came from CsvOptions
   bool all_missing = true;
   // A numeric column whose values are written for people: a currency sign, thousands groups,
   // a trailing '%', or a decimal comma (only when the delimiter is not a comma). Read with
   // parse_written_number.
   bool written = false;
   bool decimal_comma = false;
+  // Every sampled value also reads with a decimal point (plain, or written with ',' groups) or
+  // with a decimal comma (written with '.' groups); and the first value those two read apart
+  // ("1.234": 1.234 or 1234), for a hint from another file of the project (number_formats).
+  bool fits_point = false;
+  bool fits_comma = false;
+  std::string telling_number;
   // The first value of the sample that needed reading (a written number, a non-ISO date), for
   // the note that says how the column was read.
   std::string example;

@@ -113,6 +113,21 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
     types[c].date_order_guessed = false;
     types[c].hinted = true;
   }
+  // Numbers that read both ways ("1.234"), read with the decimal mark of another file of the
+  // project. A value that reads only one way is this file's own evidence, and wins.
+  for (size_t c = 0; c < ncols; ++c) {
+    auto hint = options.number_formats.find(names[c]);
+    TypeGuess& t = types[c];
+    if (hint == options.number_formats.end() || t.telling_number.empty() || !t.fits_point || !t.fits_comma) continue;
+    if (t.type != ColumnType::integer && t.type != ColumnType::numeric) continue;
+    const bool comma = hint->second == "decimal_comma";
+    if (comma == (t.written && t.decimal_comma)) continue;  // already read that way
+    t.type = ColumnType::numeric;
+    t.written = true;
+    t.decimal_comma = comma;
+    t.hinted = true;
+    t.example = t.telling_number;
+  }
   for (const auto& [name, type] : options.force_types) {
     auto it = std::find(names.begin(), names.end(), name);
     if (it == names.end())
@@ -184,9 +199,14 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
       if (!types[c].written || types[c].type != ColumnType::numeric) continue;
       float v = 0;
       parse_written_number(types[c].example, types[c].decimal_comma, v);
-      report.notes.push_back(fmt::format("column '{}' read as numbers{} ({} is {})", names[c],
+      report.notes.push_back(fmt::format("column '{}' read as numbers{} ({} is {}){}", names[c],
                                          types[c].decimal_comma ? " with a decimal comma" : "",
-                                         shorten_for_message(types[c].example, 30), v));
+                                         shorten_for_message(types[c].example, 30), v,
+                                         types[c].hinted ? ", as the project's data file was read" : ""));
+    }
+    for (size_t c = 0; c < types.size(); ++c) {
+      if (types[c].type == ColumnType::numeric && (types[c].written || types[c].fits_point))
+        report.number_formats[names[c]] = types[c].written && types[c].decimal_comma ? "decimal_comma" : "decimal_point";
     }
     for (size_t c = 0; c < types.size(); ++c) {
       if (types[c].type != ColumnType::datetime || types[c].date_order == DateOrder::iso) continue;

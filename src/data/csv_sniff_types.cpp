@@ -173,6 +173,8 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
     // Written numbers ("$1,234.50"), read with a decimal point or (not in a comma-delimited
     // file) a decimal comma: each possible while every value so far fits it.
     bool can_written = true, can_written_comma = comma_ok, needs_written = false;
+    bool can_point_hint = true, can_comma_hint = true;  // whatever the delimiter, see TypeGuess
+    std::string telling_number;
     std::string example;
     bool can_dmy = true, can_mdy = true;  // every value a date in that order
     char date_sep = 0;
@@ -187,14 +189,18 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
       bool b;
       float f;
       if (can_bool && !parse_bool(v, b)) can_bool = false;
-      if (can_num || can_int || can_written || can_written_comma) {
+      if (can_num || can_int || can_written || can_written_comma || can_comma_hint) {
         const bool plain = parse_number(v, f);
         if (!plain) can_num = can_int = false;
         else if (can_int && std::nearbyint(f) != f) can_int = false;
         // With a decimal point a plain number is fine as it is (parse_column_number); with a
         // decimal comma it must fit the written form too ("1.5" does not).
-        if (can_written && !plain && !parse_written_number(v, false, f)) can_written = false;
-        if (can_written_comma && !parse_written_number(v, true, f)) can_written_comma = false;
+        float point = f, comma = 0;
+        const bool reads_point = plain || parse_written_number(v, false, point);
+        if (can_written && !reads_point) can_written = false;
+        if (!parse_written_number(v, true, comma)) can_written_comma = can_comma_hint = false;
+        else if (reads_point && comma != point && telling_number.empty()) telling_number = std::string(trim(v));
+        if (!reads_point) can_point_hint = false;
         if (!plain && example.empty()) example = std::string(trim(v));
         needs_written |= !plain;
       }
@@ -211,10 +217,13 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
           if (at != std::string_view::npos) date_sep = t[at];
         }
       }
-      if (!can_bool && !can_num && !can_date && !can_dmy && !can_mdy && !can_written && !can_written_comma) break;
+      if (!can_bool && !can_num && !can_date && !can_dmy && !can_mdy && !can_written && !can_written_comma && !can_comma_hint) break;
     }
     TypeGuess g;
     g.all_missing = !any;
+    g.fits_point = any && can_point_hint;
+    g.fits_comma = any && can_comma_hint;
+    g.telling_number = std::move(telling_number);
     if (!any) g.type = ColumnType::numeric;
     else if (can_bool) g.type = ColumnType::boolean;
     else if (can_int) g.type = ColumnType::integer;

@@ -59,11 +59,14 @@ void handle_missing_target(Dataset& ds, size_t t, MissingTarget policy, SourceSu
 
 Dataset read_source(const std::string& role, const std::string& path, const ProjectConfig& cfg, SourceSummary& s,
                     std::vector<RejectedRecord>& rejected, Context& ctx,
-                    const std::map<std::string, std::string>& date_orders = {}) {
+                    const CsvReport* read_like = nullptr) {
   s.role = role;
   s.path = path;
   CsvOptions opt = cfg.csv_options();
-  opt.date_orders = date_orders;
+  if (read_like) {  // dates and numbers that read both ways, read as that file's were
+    opt.date_orders = read_like->date_orders;
+    opt.number_formats = read_like->number_formats;
+  }
   opt.threads = ctx.threads;
   Dataset ds = read_csv(path, opt, &s.report);
   for (const auto& r : s.report.rejected) rejected.push_back(RejectedRecord{role, "bad_row", r.line, r.row_id, r.reason});
@@ -155,7 +158,7 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
   for (auto [role, path] : {std::pair<std::string, std::string>{"dev", o.dev_data}, {"test", o.test_data}}) {
     if (path.empty()) continue;
     SourceSummary s;
-    Dataset e = read_source(role, path, cfg, s, rejected, ctx, main.report.date_orders);
+    Dataset e = read_source(role, path, cfg, s, rejected, ctx, &main.report);
     for (const auto& name : ds.names())
       if (!e.find(name))
         throw_bad_input(fmt::format("the {} file lacks column '{}' that {} has", role, name, o.data),
@@ -202,8 +205,10 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
     store->set_meta("metric", cfg.metric);
     store->set_meta("split_method", cfg.split.str());
     store->set_meta("seed", std::to_string(cfg.seed));
-    // How the data file's dates were read, for the files read later (dev, test, predict).
+    // How the data file's dates and numbers were read, for the files read later (dev, test,
+    // predict).
     store->set_meta("date_orders", nlohmann::json(main.report.date_orders).dump());
+    store->set_meta("number_formats", nlohmann::json(main.report.number_formats).dump());
     main.rows = ds.rows();
     main.cols = ds.cols();
     main.path = cfg.data;

@@ -24,6 +24,8 @@ CsvOptions project_csv_options(const Project& project, Context& ctx) {
   opt.threads = ctx.threads;
   if (auto orders = project.store->meta("date_orders"))
     opt.date_orders = nlohmann::json::parse(*orders).get<std::map<std::string, std::string>>();
+  if (auto formats = project.store->meta("number_formats"))
+    opt.number_formats = nlohmann::json::parse(*formats).get<std::map<std::string, std::string>>();
   return opt;
 }
 

@@ -99,6 +99,43 @@ TEST(CsvReader, DecimalCommaNumbersInASemicolonFileAreNumbers) {
   EXPECT_EQ(mixed.columns[0].type, ColumnType::categorical);
 }
 
+TEST(CsvReader, NumbersThatReadBothWaysFollowTheDataFilesDecimalMark) {
+  // A file read after the project's data file (dev, test, predict) whose values read both ways
+  // ("1.234": 1.234, or 1234 beside decimal commas; "1,250" in a ';' file: 1.25 or 1250)
+  // reads them with the data file's decimal mark; a value that reads one way only wins.
+  TempDir d;
+  CsvReport rep;
+  Dataset data = read_text(d, "price;rate;n\n1.234,5;0,5;1\n12,5;1,25;2\n", &rep);
+  EXPECT_EQ(rep.number_formats.at("price"), "decimal_comma");
+  EXPECT_EQ(rep.number_formats.at("rate"), "decimal_comma");
+  EXPECT_EQ(rep.number_formats.count("n"), 0u);  // integers have no decimal mark to tell
+  Dataset plain = read_text(d, "price,rate\n1.5,2.25\n", &rep);
+  EXPECT_EQ(rep.number_formats.at("price"), "decimal_point");
+
+  CsvOptions european;
+  european.number_formats = {{"price", "decimal_comma"}, {"rate", "decimal_comma"}};
+  Dataset later = read_text(d, "price;rate\n1.234;0.5\n2.000;1,5\n", &rep, european);
+  ASSERT_EQ(later.columns[0].type, ColumnType::numeric);
+  EXPECT_FLOAT_EQ(later.columns[0].values[0], 1234.0f);
+  EXPECT_FLOAT_EQ(later.columns[0].values[1], 2000.0f);
+  ASSERT_EQ(rep.notes.size(), 1u);
+  EXPECT_NE(rep.notes[0].find("'price' read as numbers with a decimal comma (\"1.234\" is 1234), as the project's data file was read"),
+            std::string::npos) << rep.notes[0];
+  // "0.5" reads with a decimal point only: the column cannot be read as the hint says, and
+  // it is not forced (1,5 beside it makes the column text, as without a hint).
+  EXPECT_EQ(later.columns[1].type, ColumnType::categorical);
+  Dataset no_hint = read_text(d, "price;rate\n1.234;0.5\n2.000;1,5\n");
+  EXPECT_FLOAT_EQ(no_hint.columns[0].values[0], 1.234f);  // what the hint prevents
+
+  CsvOptions american;
+  american.number_formats = {{"amount", "decimal_point"}};
+  Dataset us = read_text(d, "amount;x\n1,250;a\n2,500;b\n", &rep, american);
+  ASSERT_EQ(us.columns[0].type, ColumnType::numeric);
+  EXPECT_FLOAT_EQ(us.columns[0].values[0], 1250.0f);
+  Dataset us_own = read_text(d, "amount;x\n1,25;a\n2,5;b\n", &rep, american);
+  EXPECT_FLOAT_EQ(us_own.columns[0].values[0], 1.25f);  // "1,25" is no thousands group
+}
+
 TEST(CsvReader, CurrencyThousandsAndPercentagesAreNumbers) {
   // "$1,234.50" is 1234.5, "13.5%" 13.5 (as written, not 0.135), "-€12" -12, "1 234" 1234;
   // thousands groups must be of 3 digits ("12,34" is no number), a lone "%" or "%5" neither.

@@ -1,8 +1,10 @@
 // The CLI contract: exit codes, the data-change check, --force, and the demo.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -203,6 +205,40 @@ TEST(Cli, FilesWhoseDatesCannotTellTheirOrderReadThemAsTheDataFileDid) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = run_mlloop({"predict", "--dir", tmp.str("p"), tmp.str("new.csv")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST(Cli, PredictFilesReadNumbersWithTheDataFilesDecimalMark) {
+  // The data file writes numbers the European way ("1.234,5"). A predict file whose prices
+  // are "1.500" and "2.000" would alone read as 1.5 and 2; the project reads them as the
+  // data file was read, 1500 and 2000, and the model's predictions (y = 2 x price) say so.
+  TempDir tmp;
+  std::string data = "price;x;y\n";
+  for (int i = 0; i < 300; ++i) {
+    const double price = 100.0 + 10.0 * i + 0.5;
+    auto european = [](double v) {  // below a million, one decimal: 1234.5 -> "1.234,5"
+      const int tenths = static_cast<int>(std::lround(v * 10)), whole = tenths / 10;
+      return whole >= 1000 ? fmt::format("{}.{:03d},{}", whole / 1000, whole % 1000, tenths % 10)
+                           : fmt::format("{},{}", whole, tenths % 10);
+    };
+    data += fmt::format("{};{};{}\n", european(price), i % 7, european(2.0 * price));
+  }
+  mlloop::testing::write_file(tmp.str("data.csv"), data);
+  mlloop::testing::write_file(tmp.str("new.csv"), "price;x\n1.500;1\n2.000;2\n");
+  auto r = run_mlloop({"init", tmp.str("data.csv"), "--target", "y", "--dir", tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("'price' read as numbers with a decimal comma"), std::string::npos) << r.out;
+  r = run_mlloop({"train", "--dir", tmp.str("p"), "--model", "linear"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_mlloop({"predict", "--dir", tmp.str("p"), tmp.str("new.csv")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  std::vector<double> predicted;
+  std::getline(lines, line);  // the header
+  while (std::getline(lines, line)) predicted.push_back(std::stod(line.substr(line.find(',') + 1)));
+  ASSERT_EQ(predicted.size(), 2u) << r.out;
+  EXPECT_NEAR(predicted[0], 3000.0, 30.0) << r.out;
+  EXPECT_NEAR(predicted[1], 4000.0, 40.0) << r.out;
 }
 
 TEST(Cli, ReportAndDashboardRejectBadInput) {

@@ -32,6 +32,10 @@ struct CsvOptions {
   // "day_first". Used where this file's own values cannot tell (no field above 12): a dev,
   // test or predict file then reads its dates as the data file did.
   std::map<std::string, std::string> date_orders;
+  // Numbers as another file of the project was read: column name -> "decimal_point" or
+  // "decimal_comma". Where this file's values read both ways ("1.234": 1.234, or 1234 with a
+  // decimal comma), they are read as the data file's were.
+  std::map<std::string, std::string> number_formats;
 };
 
 struct RejectedRow {
@@ -56,6 +60,9 @@ struct CsvReport {
   size_t rejected_count = 0;
   std::vector<std::string> notes;     // for example a column read as text because of one value
   std::map<std::string, std::string> date_orders;  // dates not in ISO order: column -> "month_first" or "day_first"
+  // Numeric columns with a decimal mark: column -> "decimal_point" (plain decimals, or written
+  // ones such as "$1,234.50") or "decimal_comma" ("1.234,5").
+  std::map<std::string, std::string> number_formats;
   double seconds = 0;
 };
 

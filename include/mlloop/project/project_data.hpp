@@ -33,8 +33,8 @@ struct ProjectData {
 // rows. The test split is left out unless `with_test`: the loop never reads it.
 ProjectData load_project_data(const Project& project, Context& ctx, bool with_test = false);
 // The CSV options of the project's files: mlloop.toml's, and how init read the data file's
-// dates (so that a dev, test or predict file whose dates cannot tell their order reads them
-// the same way).
+// dates and decimal marks (so that a dev, test or predict file whose values read both ways,
+// such as 01/05/2020 or 1.234, reads them the same way).
 CsvOptions project_csv_options(const Project& project, Context& ctx);
 
 }  // namespace mlloop
