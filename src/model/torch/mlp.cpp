@@ -35,8 +35,6 @@ constexpr double kDefaultLr = 3e-3;
 constexpr double kExplodeFactor = 1e3;
 constexpr int kExplodeBatches = 3;
 constexpr int64_t kPredictChunk = 65536;
-// Rows per batch times units per layer from which training uses ctx.threads threads.
-constexpr int64_t kParallelWork = 65536;
 constexpr const char* kMagic = "mlloop-mlp-v1";
 
 struct MlpConfig {
@@ -325,12 +323,14 @@ class Mlp final : public Model {
     if (has_valid)
       if (auto bad = check_labels(*valid_y, "valid"); !bad.empty()) return fail(bad);
 
-    // ctx.threads for a big network; one thread for a small one, where ATen splits no work
-    // below its grain size and OpenMP's barriers cost more than they save (much more on a busy
-    // machine). Either way a pure function of the params and ctx.threads, so runs repeat bit
-    // for bit.
-    const int threads = cfg_.batch_size * cfg_.width >= kParallelWork ? std::max(1, ctx.threads) : 1;
-    if (torch::get_num_threads() != threads) torch::set_num_threads(threads);
+    // One thread, whatever ctx.threads says. A batch is a few dozen small operations, each an
+    // OpenMP region with a barrier; when another process wants a core (a browser, a build, a
+    // second test), a barrier waits for a descheduled thread, a scheduler slice each time.
+    // Measured on this 2-core machine, width 256 with batches of 256, 20 epochs: 2 threads
+    // 1.9 s idle but 13.7 s beside one busy process (38 s beside two); 1 thread 2.5 s idle and
+    // 2.5-3.7 s beside them. At width 1024 and batches of 1024, 2 threads still lost 5.6x beside
+    // two busy processes. The same count every time also keeps runs repeating bit for bit.
+    if (torch::get_num_threads() != 1) torch::set_num_threads(1);
     torch::manual_seed(ctx.seed);
     std::mt19937_64 rng(ctx.seed);
 
