@@ -352,7 +352,7 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
     findings.push_back(finding("MLL-C01", "info", fmt::format("the learning curve is not extrapolated: {}", curve["reason"].get<std::string>()),
                                json{{"points", curve["points"]}}, "a curve of the wrong shape gives no honest forecast",
                                "look at the points; more repeats or more data make it smoother"));
-  } else if (bottleneck == "variance") {
+  } else if (bottleneck == "variance" && curve_still_falls(curve)) {
     double now = curve["points"].back()["dev"], at10 = curve["predicted_dev_at_10x"];
     recommendations.push_back({{"remedy", "more_data"},
                                {"reason", fmt::format("the learning curve predicts dev {} {:.4f} with 10x the data (now {:.4f})",

@@ -139,4 +139,10 @@ nlohmann::json learning_curve(const CurveInput& in, const Registry& registry, Co
   return out;
 }
 
+bool curve_still_falls(const nlohmann::json& curve) {
+  if (!curve.value("extrapolated", false)) return false;
+  const double now = curve.at("points").back().at("dev"), at10 = curve.at("predicted_dev_at_10x");
+  return at10 < 0.95 * now;
+}
+
 }  // namespace mlloop

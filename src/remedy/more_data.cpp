@@ -1,5 +1,6 @@
 // more_data: a recommendation. For variance, it quotes the learning curve's forecast; for a
 // mismatch, it asks for training data like dev, naming the drifting features.
+#include "mlloop/analyze/learning_curve.hpp"
 #include "remedies.hpp"
 
 namespace mlloop::remedy {
@@ -11,7 +12,12 @@ Remedy more_data() {
   r.summary = "gather more training data (recommendation)";
   r.applies = [](const LoopView& v) {
     const std::string b = v.diagnosis.at("bottleneck");
-    return b == "variance" || b == "data_mismatch";
+    if (b == "data_mismatch") return true;
+    if (b != "variance") return false;
+    // A learning curve that has flattened forecasts no gain from more rows of the same kind:
+    // then this is no advice to give.
+    const auto& lc = v.diagnosis.at("learning_curve");
+    return lc.is_null() || !lc.value("extrapolated", false) || curve_still_falls(lc);
   };
   r.recommend = [](const LoopView& v) {
     const std::string b = v.diagnosis.at("bottleneck");
@@ -23,10 +29,13 @@ Remedy more_data() {
                          v.fmt_err(*v.error("dev")), v.fmt_err(*v.error("train_dev")), cols.empty() ? "[]" : cols);
     }
     const auto& lc = v.diagnosis.at("learning_curve");
+    // The curve's own figures: its loss is the error rate or RMSE whatever the project's
+    // metric, and its last point is the incumbent's family trained on all of train.
     if (!lc.is_null() && lc.value("extrapolated", false))
-      return fmt::format("the learning curve predicts dev {} {:.4f} with 2x the data and {:.4f} with 10x (now {})",
-                         lc.at("loss").get<std::string>(), lc.at("predicted_dev_at_2x").get<double>(),
-                         lc.at("predicted_dev_at_10x").get<double>(), v.fmt_err(*v.error("dev")));
+      return fmt::format("the learning curve of {} predicts dev {} {:.4f} with 2x the data and {:.4f} with 10x (now {:.4f})",
+                         lc.value("model", std::string("the incumbent")), lc.at("loss").get<std::string>(),
+                         lc.at("predicted_dev_at_2x").get<double>(), lc.at("predicted_dev_at_10x").get<double>(),
+                         lc.at("points").back().at("dev").get<double>());
     return fmt::format("train-dev {} vs train {}: a variance gap of {}; more rows narrow it (mlloop diagnose shows the learning curve)",
                        v.fmt_err(*v.error("train_dev")), v.fmt_err(*v.error("train")), v.fmt_err(v.gap("variance").value_or(0)));
   };

@@ -292,4 +292,30 @@ TEST(Remedies, FreshDevSetSaysWhatMadeTheJudgesBiased) {
   EXPECT_EQ(why.find("test set"), std::string::npos) << why;
 }
 
+TEST(Remedies, MoreDataQuotesTheLearningCurveInItsOwnLossAndOnlyWhenItStillFalls) {
+  // With auc the project's figures are 1 - auc, the curve's the error rate: the advice quotes
+  // the curve's own last point, never the dev auc beside a forecast of error. A curve that has
+  // flattened forecasts nothing from more rows: no advice then.
+  Fixture f("gbdt", Task::binary);
+  f.config.metric = "auc";
+  auto curve = [](double now, double at10) {
+    return nlohmann::json{{"extrapolated", true}, {"loss", "error"}, {"model", "gbdt"},
+                          {"points", {{{"rows", 1000}, {"dev", now + 0.02}}, {{"rows", 4000}, {"dev", now}}}},
+                          {"predicted_dev_at_2x", (now + at10) / 2}, {"predicted_dev_at_10x", at10}};
+  };
+  f.view.diagnosis = {{"bottleneck", "variance"}, {"learning_curve", curve(0.0540, 0.0400)}};
+  const Remedy* r = find_remedy("more_data");
+  ASSERT_NE(r, nullptr);
+  ASSERT_TRUE(r->applies(f.view));
+  const std::string why = r->recommend(f.view);
+  EXPECT_NE(why.find("the learning curve of gbdt predicts dev error 0.0470 with 2x the data and 0.0400 with 10x (now 0.0540)"),
+            std::string::npos) << why;
+  f.view.diagnosis["learning_curve"] = curve(0.0540, 0.0541);
+  EXPECT_FALSE(r->applies(f.view));
+  f.view.diagnosis["learning_curve"] = nullptr;  // no curve yet: the gap alone is the reason
+  EXPECT_TRUE(r->applies(f.view));
+  f.view.diagnosis = {{"bottleneck", "avoidable_bias"}, {"learning_curve", curve(0.0540, 0.0400)}};
+  EXPECT_FALSE(r->applies(f.view));
+}
+
 }  // namespace mlloop

@@ -25,6 +25,11 @@ struct CurveInput {
 // predicted_dev_at_10x (null when not extrapolated), with the fit and flags.
 nlohmann::json learning_curve(const CurveInput& in, const Registry& registry, Context& ctx);
 
+// Whether an extrapolated curve still falls: its forecast at 10x the data at least 5% below
+// its last point. A flattened curve promises nothing from more rows of the same kind, and
+// more_data is then no advice to give.
+bool curve_still_falls(const nlohmann::json& curve);
+
 // Fits err(n) = a n^-b + c (a, c >= 0, b in [0.05, 2]) by least squares.
 struct PowerLaw {
   double a = 0, b = 0, c = 0;
