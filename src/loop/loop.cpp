@@ -753,7 +753,8 @@ json Loop::run() {
                                    : cmp.resamples > 0 ? fmt::format("< {:.3g}", 2.0 / cmp.resamples)
                                                        : std::string("< 1e-300");
         say("  measure   {}{} -> {} (run {}): difference {} [{}, {}], {} p {}  ->  {}\n",
-            by_cv ? fmt::format("out-of-fold {} on {} rows{} ", cfg_.metric, a->front().rows(), repeats_said(a->size()))
+            by_cv ? fmt::format("out-of-fold {}{} on {} rows{} ", metrics::higher_is_better(cfg_.metric) ? "1 - " : "", cfg_.metric,
+                                a->front().rows(), repeats_said(a->size()))
                   : std::string("dev "),
             fmt_loss(cfg_.metric, rec.dev_before), fmt_loss(cfg_.metric, rec.dev_after), best->run, fmt_loss(cfg_.metric, cmp.diff),
             fmt_loss(cfg_.metric, cmp.low), fmt_loss(cfg_.metric, cmp.high), cmp.test, p_said,

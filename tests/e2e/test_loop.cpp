@@ -243,10 +243,12 @@ TEST(Loop, AucReadsAsAScoreWhereTheLogNamesItAndAsALossWhereItDoesNot) {
   auto truth = make_scenario("at_optimum", tmp.path() / "d", 3, 600);
   auto r = run_mlloop({"init", tmp.str("d/train.csv"), "--target", truth["target"], "--dir", tmp.str("p"), "--metric", "auc"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = run_mlloop({"run", "--dir", tmp.str("p"), "--iterations", "0"});
+  r = run_mlloop({"run", "--dir", tmp.str("p"), "--iterations", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string log = r.out + r.err;
   EXPECT_NE(log.find("note: the figures below are 1 - auc, a loss"), std::string::npos) << log;
+  // 540 training rows: the loop judges out of fold, and the measure line names the loss.
+  EXPECT_NE(log.find("measure   out-of-fold 1 - auc on "), std::string::npos) << log;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(log, m, std::regex(R"(dev auc (0\.\d{4}) \(as a loss (0\.\d{4})\))"))) << log;
   EXPECT_NEAR(std::stod(m[1]) + std::stod(m[2]), 1.0, 1e-3);
