@@ -27,15 +27,20 @@ std::vector<float> take(const std::vector<float>& y, const std::vector<size_t>& 
   return out;
 }
 
-Params with_analysis_bins(const Family& family, Params params, size_t rows) {
+int64_t bins_for_features(size_t cols) {
+  constexpr size_t kBinBudget = size_t{1} << 17;
+  return static_cast<int64_t>(std::clamp<size_t>(kBinBudget / std::max<size_t>(cols, 1), 32, 256));
+}
+
+Params with_analysis_bins(const Family& family, Params params, size_t rows, size_t cols) {
   if (family.name == "gbdt" && !params.contains("max_bin"))
-    params["max_bin"] = static_cast<int64_t>(std::clamp<size_t>(rows / 4, 32, 256));
+    params["max_bin"] = std::min(static_cast<int64_t>(std::clamp<size_t>(rows / 4, 32, 256)), bins_for_features(cols));
   return params;
 }
 
 std::unique_ptr<Model> quick_fit(const Family& family, const Params& params, const TaskShape& shape, const Matrix& x,
                                  const std::vector<float>& y, Context& ctx) {
-  auto model = family.create(resolve_params(family, with_analysis_bins(family, params, x.rows)), shape);
+  auto model = family.create(resolve_params(family, with_analysis_bins(family, params, x.rows, x.cols)), shape);
   std::vector<size_t> order(x.rows);
   std::iota(order.begin(), order.end(), size_t{0});
   seeded_shuffle(order, ctx.seed + 17);

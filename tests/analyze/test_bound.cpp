@@ -160,14 +160,20 @@ TEST(Bound, LargeTablesMeasureOnASampleAndStayAccurate) {
   EXPECT_GT(r.high, 0.9 * rmse);
 }
 
-TEST(Bound, TheAnalysesGbdtFitsScaleTheirBinsToTheRows) {
-  // A quarter of the rows, 32 to 256; a max_bin given is kept, and other families are left alone.
+TEST(Bound, TheAnalysesGbdtFitsScaleTheirBinsToTheRowsAndTheWidth) {
+  // A quarter of the rows, 32 to 256, and on a wide table no more than 2^17 / features (never
+  // under 32); a max_bin given is kept, and other families are left alone.
   Registry registry;
   register_builtins(registry);
   const Family& gbdt = registry.get("gbdt");
-  EXPECT_EQ(analyze::with_analysis_bins(gbdt, Params::object(), 400).at("max_bin"), 100);
-  EXPECT_EQ(analyze::with_analysis_bins(gbdt, Params::object(), 60).at("max_bin"), 32);
-  EXPECT_EQ(analyze::with_analysis_bins(gbdt, Params::object(), 5000).at("max_bin"), 256);
-  EXPECT_EQ(analyze::with_analysis_bins(gbdt, Params{{"max_bin", 16}}, 400).at("max_bin"), 16);
-  EXPECT_FALSE(analyze::with_analysis_bins(registry.get("linear"), Params::object(), 400).contains("max_bin"));
+  EXPECT_EQ(analyze::with_analysis_bins(gbdt, Params::object(), 400, 10).at("max_bin"), 100);
+  EXPECT_EQ(analyze::with_analysis_bins(gbdt, Params::object(), 60, 10).at("max_bin"), 32);
+  EXPECT_EQ(analyze::with_analysis_bins(gbdt, Params::object(), 5000, 512).at("max_bin"), 256);
+  EXPECT_EQ(analyze::with_analysis_bins(gbdt, Params::object(), 5000, 3000).at("max_bin"), 43);
+  EXPECT_EQ(analyze::with_analysis_bins(gbdt, Params::object(), 5000, 100000).at("max_bin"), 32);
+  EXPECT_EQ(analyze::with_analysis_bins(gbdt, Params::object(), 400, 3000).at("max_bin"), 43);
+  EXPECT_EQ(analyze::with_analysis_bins(gbdt, Params{{"max_bin", 16}}, 400, 3000).at("max_bin"), 16);
+  EXPECT_FALSE(analyze::with_analysis_bins(registry.get("linear"), Params::object(), 400, 3000).contains("max_bin"));
+  EXPECT_EQ(analyze::bins_for_features(0), 256);
+  EXPECT_EQ(analyze::bins_for_features(1000), 131);
 }
