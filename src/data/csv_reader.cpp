@@ -122,6 +122,7 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
     if (t.type != ColumnType::integer && t.type != ColumnType::numeric) continue;
     const bool comma = hint->second == "decimal_comma";
     if (comma == (t.written && t.decimal_comma)) continue;  // already read that way
+    if (comma && dialect.delimiter == ',') continue;  // a comma-delimited file writes its decimals with a point
     t.type = ColumnType::numeric;
     t.written = true;
     t.decimal_comma = comma;

@@ -126,6 +126,9 @@ TEST(CsvReader, NumbersThatReadBothWaysFollowTheDataFilesDecimalMark) {
   EXPECT_EQ(later.columns[1].type, ColumnType::categorical);
   Dataset no_hint = read_text(d, "price;rate\n1.234;0.5\n2.000;1,5\n");
   EXPECT_FLOAT_EQ(no_hint.columns[0].values[0], 1.234f);  // what the hint prevents
+  // A comma-delimited file has no decimal commas (unquoted): its points are decimal points.
+  Dataset commas = read_text(d, "price,rate\n1.234,1\n2.000,2\n", &rep, european);
+  EXPECT_FLOAT_EQ(commas.columns[0].values[0], 1.234f);
 
   CsvOptions american;
   american.number_formats = {{"amount", "decimal_point"}};
