@@ -17,9 +17,6 @@
 namespace mlloop {
 namespace {
 
-// Training rows x features below which a fit uses one thread (see Gbdt::fit).
-constexpr size_t kParallelCells = size_t{1} << 16;
-
 void check(int rc, const char* what) {
   if (rc != 0) throw std::runtime_error(fmt::format("XGBoost {} failed: {}", what, XGBGetLastError()));
 }
@@ -64,11 +61,7 @@ class Gbdt final : public Model {
   FitResult fit(const Matrix& x, const std::vector<float>& y, const std::vector<float>& w, const Matrix* vx,
                 const std::vector<float>* vy, const Context& ctx, const Deadline& deadline) override {
     FitResult r;
-    // One thread on a small table: there a round's parallel regions are too short to gain
-    // from a second thread (credit_data: 0.09 s either way), and each waits a scheduler slice
-    // whenever another process wants a core (0.11 s on one thread beside a busy process, 0.2 to
-    // 0.44 s on two). A function of the shape, so a run repeats bit for bit.
-    threads_ = x.rows * x.cols < kParallelCells ? 1 : std::max(1, ctx.threads);
+    threads_ = ctx.threads;
     DMatrix train(x, &y, &w, threads_);
     std::unique_ptr<DMatrix> valid;
     if (vx && vy && vx->rows > 0) valid = std::make_unique<DMatrix>(*vx, vy, nullptr, threads_);
@@ -183,7 +176,7 @@ class Gbdt final : public Model {
  private:
   void configure(Booster& b, const Context& ctx) const {
     b.set("tree_method", "hist");
-    b.set("nthread", std::to_string(threads_));
+    b.set("nthread", std::to_string(ctx.threads));
     b.set("seed", std::to_string(ctx.seed % 2147483647));
     b.set("verbosity", "0");
     if (!shape_.classification) {
