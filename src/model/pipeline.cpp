@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <unordered_map>
 
@@ -190,9 +191,20 @@ Matrix Pipeline::transform(const Dataset& ds, const std::vector<size_t>& rows) c
                             Where{ds.source, 1, 0, {}});
     const Column& col = ds.columns[*c];
     if (p.kind == Kind::numeric) {
-      if (!col.is_numeric())
+      if (!col.is_numeric()) {
+        // Name the first value that is no number, where it is.
+        for (size_t i = 0; i < rows.size(); ++i) {
+          const std::string t = col.text(rows[i]);
+          char* end = nullptr;
+          std::strtod(t.c_str(), &end);
+          if (t.empty() || (end != t.c_str() && *end == '\0')) continue;
+          throw_bad_input(fmt::format("column '{}' holds text here but numbers in the training data", p.name),
+                          "give the column numeric values (a missing value may be left empty)",
+                          Where{ds.source, ds.line(rows[i]), static_cast<int64_t>(*c) + 1, t});
+        }
         throw_bad_input(fmt::format("column '{}' holds text here but numbers in the training data", p.name),
-                        "give the column numeric values", Where{ds.source, 0, 0, {}});
+                        "give the column numeric values", Where{ds.source, 0, static_cast<int64_t>(*c) + 1, {}});
+      }
       for (size_t i = 0; i < rows.size(); ++i) {
         float x = col.values[rows[i]];
         bool miss = std::isnan(x);

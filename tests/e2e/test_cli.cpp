@@ -239,6 +239,13 @@ TEST(Cli, PredictFilesReadNumbersWithTheDataFilesDecimalMark) {
   ASSERT_EQ(predicted.size(), 2u) << r.out;
   EXPECT_NEAR(predicted[0], 3000.0, 30.0) << r.out;
   EXPECT_NEAR(predicted[1], 4000.0, 40.0) << r.out;
+  // A value that is no number: the error names the file, line, column and value.
+  mlloop::testing::write_file(tmp.str("bad.csv"), "price;x\n1.500;1\nabout 2000;2\n;3\n");
+  r = run_mlloop({"predict", "--dir", tmp.str("p"), tmp.str("bad.csv")});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.err.find("bad.csv:3"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("about 2000"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("column 'price' holds text here"), std::string::npos) << r.err;
 }
 
 TEST(Cli, ReportAndDashboardRejectBadInput) {
