@@ -187,7 +187,7 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
       if (is_missing_marker(v, opt.missing_markers)) continue;
       any = true;
       bool b;
-      float f;
+      float f = 0;
       if (can_bool && !parse_bool(v, b)) can_bool = false;
       if (can_num || can_int || can_written || can_written_comma || can_comma_hint) {
         const bool plain = parse_number(v, f);
