@@ -21,7 +21,12 @@ int run_predict(const PredictArgs& args, Context& ctx) {
   Registry registry;
   register_builtins(registry);
   Artifact a = read_artifact(run->artifact, registry);
-  Dataset ds = read_csv(args.data, project_csv_options(project, ctx));
+  CsvReport report;
+  Dataset ds = read_csv(args.data, project_csv_options(project, ctx), &report);
+  // How the file was read (numbers with a decimal comma, dates day first, a column read as
+  // text), on stderr: stdout is the predictions' CSV.
+  if (!ctx.quiet)
+    for (const auto& n : report.notes) fmt::print(ctx.err(), "note: {}: {}\n", args.data, n);
   std::vector<size_t> rows(ds.rows());
   std::iota(rows.begin(), rows.end(), size_t{0});
   Matrix x = a.pipeline.transform(ds, rows);

@@ -231,6 +231,10 @@ TEST(Cli, PredictFilesReadNumbersWithTheDataFilesDecimalMark) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = run_mlloop({"predict", "--dir", tmp.str("p"), tmp.str("new.csv")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // How the file was read goes to stderr; stdout holds the predictions only.
+  EXPECT_NE(r.err.find("note: " + tmp.str("new.csv") + ": column 'price' read as numbers with a decimal comma (\"1.500\" is 1500), "
+                       "as the project's data file was read"),
+            std::string::npos) << r.err;
   std::istringstream lines(r.out);
   std::string line;
   std::vector<double> predicted;
