@@ -56,8 +56,9 @@ json bound_json(double value, double low, double high, const char* source) {
   return {{"value", value}, {"low", low}, {"high", high}, {"source", source}};
 }
 
-// The optimal-error estimate for the project's training rows, cached in the store.
-std::optional<OptimalBound> optimal_estimate(Project& project, const Registry& registry, Context& ctx) {
+// The optimal-error estimate for the project's training rows, cached in the store; computed
+// when not cached only if `compute`.
+std::optional<OptimalBound> optimal_estimate(Project& project, const Registry& registry, Context& ctx, bool compute) {
   const std::string& metric = project.config.metric;
   if (metric != "error" && metric != "rmse") return std::nullopt;
   std::string key = optimal_key(project.config);
@@ -65,6 +66,7 @@ std::optional<OptimalBound> optimal_estimate(Project& project, const Registry& r
     json j = json::parse(*cached);
     return OptimalBound{j["value"], j["low"], j["high"], j["method"], j["evidence"]};
   }
+  if (!compute) return std::nullopt;
   ProjectData data = load_project_data(project, ctx);
   const SplitPart& train = data.data_part(SplitName::train);
   Pipeline pipe;
@@ -235,7 +237,7 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
   if (cfg.reference_error) {
     opt = Err{*cfg.reference_error, *cfg.reference_error, *cfg.reference_error};
     optimal = bound_json(opt->value, opt->low, opt->high, "reference");
-  } else if (auto b = optimal_estimate(project, registry, ctx)) {
+  } else if (auto b = optimal_estimate(project, registry, ctx, options.optimal_estimate)) {
     opt = Err{b->value, b->low, b->high};
     optimal = bound_json(b->value, b->low, b->high, "estimated");
     findings.push_back(finding("MLL-O01", "info",
@@ -243,6 +245,11 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
                                json{{"method", b->method}, {"evidence", b->evidence}},
                                "avoidable bias is measured against this bound; a human-level or existing-system error is a better reference when one is known",
                                "set [task] reference_error in mlloop.toml, or pass --reference-error to init"));
+  } else if (metric == "error" || metric == "rmse") {
+    findings.push_back(finding("MLL-O03", "info", fmt::format("the optimal {} is not estimated yet", metric), json::object(),
+                               "without the bound avoidable bias is not measured; the estimate fits several models and did not "
+                               "fit in this analysis's share of the time budget",
+                               "run mlloop diagnose, or mlloop run with a longer --time-budget: the estimate is then cached"));
   } else {
     findings.push_back(finding("MLL-O02", "info", fmt::format("no optimal-error estimate for metric {}", metric), json::object(),
                                "the bound is estimated for error and rmse; for this metric it comes only from a reference",

@@ -453,14 +453,32 @@ json Loop::run() {
       return e.is_null() ? std::nullopt : std::optional<double>(e["value"].get<double>());
     };
     auto near_optimum = [&]() { return at_optimum_reason(d, cfg_.metric); };
+    // With a time budget, the analysis of an exact solver gets at most half of the time left.
+    // Its costly part is the optimal-error estimate (a dozen model fits), which on a table of
+    // many classes or columns can take longer than a short budget (26 classes x 14,000 rows:
+    // 44 s), and the loop would stop with the linear model. When the estimate does not finish
+    // in that share, the loop goes on without it to the exact solver's one check that a
+    // flexible class does better, which the measure step judges on dev.
+    std::optional<double> estimate_cut;  // seconds the estimate was given, when it did not finish
     try {
       // The analysis fits models too (the bound's out-of-fold fits, cross-validation, the data
       // analyses): a minute and more on a large table, so a terminal gets a bar for it.
       ProgressFeed feed(ctx_, bar(), fmt::format("analyzing run {}", *inc));
-      d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, !check_flexible});
-      if (check_flexible && d["bottleneck"] != "avoidable_bias" && d["bottleneck"] != "none" &&
-          !(d["bottleneck"] == "variance" && d["errors"]["optimal"].is_null()) && !near_optimum())
-        d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, true});
+      std::optional<Clock::time_point> share;
+      if (deadline_ && check_flexible && !out_of_time()) share = Clock::now() + (*deadline_ - Clock::now()) / 2;
+      try {
+        if (share) ctx_.deadline = share;
+        d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, !check_flexible});
+        if (check_flexible && d["bottleneck"] != "avoidable_bias" && d["bottleneck"] != "none" &&
+            !(d["bottleneck"] == "variance" && d["errors"]["optimal"].is_null()) && !near_optimum())
+          d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, true});
+        ctx_.deadline = deadline_;
+      } catch (const BudgetExhausted&) {
+        ctx_.deadline = deadline_;
+        if (!share || out_of_time()) throw;
+        estimate_cut = std::chrono::duration<double>(*share - t0).count();
+        d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, false, false});
+      }
     } catch (const BudgetExhausted&) {
       stopped = "budget";
       say("stop: the time budget ran out during the analysis\n");
@@ -469,9 +487,10 @@ json Loop::run() {
     const std::string bottleneck = d["bottleneck"];
     project_.store->set_meta("last_bottleneck", bottleneck);
     say("\niteration {}  (incumbent: run {}, {})\n", index, *inc, inc_run.model);
-    say("  analyze   train {}  train-dev {}  dev {}  optimal {}  ->  bottleneck: {}{}\n", fmt_loss(cfg_.metric, err("train")),
+    say("  analyze   train {}  train-dev {}  dev {}  optimal {}  ->  bottleneck: {}{}{}\n", fmt_loss(cfg_.metric, err("train")),
         fmt_loss(cfg_.metric, err("train_dev")), fmt_loss(cfg_.metric, err("dev")), fmt_loss(cfg_.metric, err("optimal")),
-        bottleneck, d["estimated_by"] == "cv" ? fmt::format("  ({}x {}-fold cross-validation: dev is small)", cv_repeats_of(d), cfg_.cv_folds) : "");
+        bottleneck, d["estimated_by"] == "cv" ? fmt::format("  ({}x {}-fold cross-validation: dev is small)", cv_repeats_of(d), cfg_.cv_folds) : "",
+        estimate_cut ? fmt::format("  (the optimal-error estimate did not finish in {:.0f} s)", *estimate_cut) : "");
     LoopView view = view_of(*inc, d, index);
     auto choices = rank_remedies(view);
     recommendations = json::array();
@@ -486,7 +505,13 @@ json Loop::run() {
       break;
     }
     RemedyChoice deferred;
-    if (auto why = near_optimum()) {
+    if (estimate_cut) {
+      deferred = {"switch_model_class",
+                  fmt::format("the optimal-error estimate did not finish in half of the time left ({:.0f} s), so avoidable bias is "
+                              "not measured yet; {} is an exact solver: one check that a more flexible class does better comes first",
+                              *estimate_cut, inc_run.model),
+                  true};
+    } else if (auto why = near_optimum()) {
       if (!check_flexible) {
         stopped = "at_optimum";
         say("stop: {}\n", *why);

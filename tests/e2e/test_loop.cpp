@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -390,6 +391,41 @@ TEST(Loop, TimeBudgetIsKept) {
   EXPECT_LE(seconds, 22.0);
   auto out = json::parse(r.out);
   EXPECT_EQ(out["stopped_because"], "budget");
+}
+
+TEST(Loop, AShortBudgetGetsAFlexibleClassTriedWhenTheOptimalEstimateDoesNotFinish) {
+  // 20 overlapping classes: the optimal-error estimate fits a gbdt per fold, each growing a tree
+  // per class per round, and takes several times a 6 s budget on 6,400 training rows. Before, the
+  // loop stopped inside that analysis, with the linear model and no iteration. Now the estimate
+  // gets half of the time left, and the loop goes on to the exact solver's one check.
+  TempDir tmp;
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  constexpr int kClasses = 20, kFeatures = 12, kRows = 8000;
+  std::vector<std::vector<double>> centre(kClasses, std::vector<double>(kFeatures));
+  for (auto& c : centre)
+    for (double& v : c) v = normal(rng);
+  std::string csv;
+  for (int j = 0; j < kFeatures; ++j) csv += fmt::format("x{},", j);
+  csv += "label\n";
+  for (int i = 0; i < kRows; ++i) {
+    for (int j = 0; j < kFeatures; ++j) csv += fmt::format("{:.4f},", centre[i % kClasses][j] + normal(rng));
+    csv += fmt::format("c{}\n", i % kClasses);
+  }
+  write_file(tmp.path() / "blobs.csv", csv);
+  auto r = run_mlloop({"init", tmp.str("blobs.csv"), "--target", "label", "--dir", tmp.str("p"), "--seed", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_mlloop({"run", "--dir", tmp.str("p"), "--time-budget", "6s", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json out = json::parse(r.out);
+  expect_contract_shape(out);
+  EXPECT_EQ(out["stopped_because"], "budget");
+  ASSERT_GE(out["iterations"].size(), 1u) << r.err;
+  const json& first = out["iterations"][0];
+  EXPECT_EQ(first["remedy"], "switch_model_class") << first;
+  EXPECT_NE(first["reason"].get<std::string>().find("the optimal-error estimate did not finish"), std::string::npos) << first["reason"];
+  EXPECT_GE(first["runs"].size(), 1u) << first;  // a flexible candidate was trained, to the deadline at least
+  EXPECT_NE(r.err.find("(the optimal-error estimate did not finish in "), std::string::npos) << r.err;
 }
 
 TEST(Loop, TestCommandCountsLooksAndWarns) {

@@ -17,17 +17,13 @@ struct DiagnoseOptions {
   // The learning curve refits the run's family at 6 sizes x 3 repeats; the loop skips it
   // (the field is then the cached curve, or null) and computes it only when it needs it.
   bool learning_curve = true;
-  // The diagnosis's "optimal" object ({value, low, high, source}) as far as it is known without
-// computing: the reference error, or the estimate cached by an earlier diagnosis; else null.
-nlohmann::json optimal_bound_json(const ProjectConfig& config, Store& store);
-// How the incumbent's predictions on dev compare with the truth: for classes a confusion
-// matrix {"kind": "confusion", "run", "classes", "matrix" (rows: true class, columns:
-// predicted)}; for values the residuals {"kind": "residuals", "run", "points": [[predicted,
-// residual], ...] (at most `max_points`, an even subsample), "rmse"}.
-nlohmann::json dev_predictions(Project& project, const Registry& registry, Context& ctx, size_t max_points = 2000);
-// Memorization, label issues and shift (cached per project once computed). Without them
+  // Memorization, label issues and shift (cached per project once computed). Without them
   // those fields are null; the loop skips them when its first remedy does not need them.
   bool data_analyses = true;
+  // The optimal-error estimate (cached per project once computed). Without it, a cached
+  // estimate or the reference error is used, else "optimal" is null: the loop's fallback when
+  // the estimate does not finish within its share of a time budget.
+  bool optimal_estimate = true;
 };
 
 // Diagnoses `run` (the incumbent when empty). The optimal-error estimate is computed once
