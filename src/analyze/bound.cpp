@@ -31,11 +31,11 @@ constexpr int kFolds = 5;
 // rows, 1 fold fitted instead of 5, and 20,000 neighbour queries instead of 170,000.
 constexpr size_t kEvalRows = 20000;
 
-// Held-out loss (error rate, or RMSE) of a family over the seeded folds of the shared
-// out-of-fold predictions: the first folds until their held-out rows number kEvalRows (every
-// fold on a small table). `held_out` gets that number of rows.
+// Held-out loss (error rate, RMSE, or with `mae` the mean absolute error) of a family over the
+// seeded folds of the shared out-of-fold predictions: the first folds until their held-out rows
+// number kEvalRows (every fold on a small table). `held_out` gets that number of rows.
 double out_of_fold_loss(const Family& family, const Params& params, const TaskShape& shape, const Matrix& x,
-                        const std::vector<float>& y, const Registry& registry, Context& ctx, size_t& held_out) {
+                        const std::vector<float>& y, const Registry& registry, Context& ctx, bool mae, size_t& held_out) {
   const size_t per_fold = std::max<size_t>(1, x.rows / kFolds);
   const int used = static_cast<int>(std::min<size_t>(kFolds, (kEvalRows + per_fold - 1) / per_fold));
   std::vector<size_t> rows;
@@ -46,13 +46,15 @@ double out_of_fold_loss(const Family& family, const Params& params, const TaskSh
     if (shape.classification) {
       const float* p = out.data() + i * shape.classes;
       loss += static_cast<float>(std::max_element(p, p + shape.classes) - p) != y[i];
+    } else if (mae) {
+      loss += std::abs(out[i] - y[i]);
     } else {
       loss += (out[i] - y[i]) * (out[i] - y[i]);
     }
   }
   held_out = rows.size();
   loss /= static_cast<double>(std::max<size_t>(1, rows.size()));
-  return shape.classification ? loss : std::sqrt(loss);
+  return shape.classification || mae ? loss : std::sqrt(loss);
 }
 
 // The Gamma test's points, per query: the squared distance to its k-th neighbour and half the
@@ -122,7 +124,8 @@ double cover_hart_lower_bound(double nn_error, size_t classes) {
 }
 
 OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float>& y_all, const TaskShape& shape,
-                                    const Registry& registry, Context& ctx) {
+                                    const Registry& registry, Context& ctx, bool mae) {
+  mae = mae && !shape.classification;
   // At most 200k rows, drawn at random (seeded).
   Matrix x = x_all;
   std::vector<float> y = y_all;
@@ -162,8 +165,8 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
   b.evidence["feature_weights"] = w;
   // 2. Upper end: the best out-of-fold loss.
   size_t held_out = 0;
-  double oof_gbdt = out_of_fold_loss(gbdt, Params::object(), shape, x, y, registry, ctx, held_out);
-  double oof_linear = out_of_fold_loss(registry.get("linear"), Params::object(), shape, x, y, registry, ctx, held_out);
+  double oof_gbdt = out_of_fold_loss(gbdt, Params::object(), shape, x, y, registry, ctx, mae, held_out);
+  double oof_linear = out_of_fold_loss(registry.get("linear"), Params::object(), shape, x, y, registry, ctx, mae, held_out);
   b.evidence["held_out_rows"] = held_out;
   b.evidence["neighbour_queries"] = std::min(x.rows, kEvalRows);
   b.evidence["oof_gbdt"] = oof_gbdt;
@@ -232,11 +235,24 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
     // 0 (the intercept less the line's rise up to the nearest neighbours), the upper end of the
     // noise the intercept itself, and the estimate their midpoint. Near neighbours keep the
     // three together; far ones widen the bracket towards 0 instead of reading "at the optimum".
+    b.evidence["gamma_nearest_dist2"] = line.nearest_dist2;
+    b.method = "gamma_test+oof";
+    if (mae) {
+      // The Gamma test measures the noise's standard deviation; the optimal mean absolute error
+      // is the noise's mean distance from its median. That is at most the standard deviation
+      // whatever the noise, sqrt(2/pi) = 0.80 of it for Gaussian noise, 0.71 for Laplace and
+      // 0.87 for uniform noise: the bracket's ends are the standard deviation's low end times
+      // 0.71 and its high end, the estimate the Gaussian factor at their midpoint.
+      const double sd_high = std::sqrt(std::max(0.0, intercept)), sd_low = std::sqrt(std::max(0.0, line.lower()));
+      const double noise_high = std::min(sd_high, b.high);
+      b.low = std::min(std::sqrt(0.5) * sd_low, noise_high);
+      b.value = std::clamp(std::sqrt(2 / 3.141592653589793) * (sd_low + sd_high) / 2, b.low, noise_high);
+      b.method = "gamma_test+oof:mae_from_sd";
+      return b;
+    }
     const double noise_high = std::min(std::sqrt(std::max(0.0, intercept)), b.high);
     b.low = std::min(std::sqrt(std::max(0.0, line.lower())), noise_high);
     b.value = (b.low + noise_high) / 2;
-    b.method = "gamma_test+oof";
-    b.evidence["gamma_nearest_dist2"] = line.nearest_dist2;
     return b;
   }
   b.value = (b.low + b.high) / 2;

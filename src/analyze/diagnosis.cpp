@@ -60,7 +60,7 @@ json bound_json(double value, double low, double high, const char* source) {
 // when not cached only if `compute`.
 std::optional<OptimalBound> optimal_estimate(Project& project, const Registry& registry, Context& ctx, bool compute) {
   const std::string& metric = project.config.metric;
-  if (metric != "error" && metric != "rmse") return std::nullopt;
+  if (metric != "error" && metric != "rmse" && metric != "mae") return std::nullopt;
   std::string key = optimal_key(project.config);
   if (auto cached = project.store->meta(key)) {
     json j = json::parse(*cached);
@@ -72,7 +72,7 @@ std::optional<OptimalBound> optimal_estimate(Project& project, const Registry& r
   Pipeline pipe;
   pipe.fit(*train.data, train.positions, project.config.target, is_classification(project.config.task), {});
   OptimalBound b = estimate_optimal_error(pipe.transform(*train.data, train.positions),
-                                          pipe.target(*train.data, train.positions), pipe.shape(), registry, ctx);
+                                          pipe.target(*train.data, train.positions), pipe.shape(), registry, ctx, metric == "mae");
   project.store->set_meta(key, json{{"value", b.value}, {"low", b.low}, {"high", b.high}, {"method", b.method},
                                     {"evidence", b.evidence}}.dump());
   return b;
@@ -96,7 +96,7 @@ Matrix dev_features(const Pipeline& pipe, const ProjectData& data, std::vector<f
 
 json optimal_bound_json(const ProjectConfig& cfg, Store& store) {
   if (cfg.reference_error) return bound_json(*cfg.reference_error, *cfg.reference_error, *cfg.reference_error, "reference");
-  if (cfg.metric != "error" && cfg.metric != "rmse") return nullptr;
+  if (cfg.metric != "error" && cfg.metric != "rmse" && cfg.metric != "mae") return nullptr;
   auto cached = store.meta(optimal_key(cfg));
   if (!cached) return nullptr;
   json j = json::parse(*cached);
@@ -231,7 +231,7 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
     }
   }
 
-  // The optimal error: a reference the user gave, else an estimate (error and rmse).
+  // The optimal error: a reference the user gave, else an estimate (error, rmse and mae).
   json optimal = nullptr;
   std::optional<Err> opt;
   if (cfg.reference_error) {
@@ -245,14 +245,14 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
                                json{{"method", b->method}, {"evidence", b->evidence}},
                                "avoidable bias is measured against this bound; a human-level or existing-system error is a better reference when one is known",
                                "set [task] reference_error in mlloop.toml, or pass --reference-error to init"));
-  } else if (metric == "error" || metric == "rmse") {
+  } else if (metric == "error" || metric == "rmse" || metric == "mae") {
     findings.push_back(finding("MLL-O03", "info", fmt::format("the optimal {} is not estimated yet", metric), json::object(),
                                "without the bound avoidable bias is not measured; the estimate fits several models and did not "
                                "fit in this analysis's share of the time budget",
                                "run mlloop diagnose, or mlloop run with a longer --time-budget: the estimate is then cached"));
   } else {
     findings.push_back(finding("MLL-O02", "info", fmt::format("no optimal-error estimate for metric {}", metric), json::object(),
-                               "the bound is estimated for error and rmse; for this metric it comes only from a reference",
+                               "the bound is estimated for error, rmse and mae; for this metric it comes only from a reference",
                                "set [task] reference_error in mlloop.toml"));
   }
 
@@ -341,14 +341,17 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
                                  "fix what the cause names before adding capacity"));
     }
     double noise_rate = labels["estimated_noise_rate"];
+    const bool regression = cfg.task == Task::regression;
     if (noise_rate > 0.02) {
       findings.push_back(finding("MLL-L01", noise_rate > 0.1 ? "warn" : "info",
                                  fmt::format("about {:.1f}% of the training labels look wrong ({} rows)", 100 * noise_rate, labels["rows"].size()),
                                  json{{"estimated_noise_rate", noise_rate}, {"first_rows", labels["details"]}},
                                  "mislabeled training rows bias the model and inflate the error", "clean_labels, then relabel the listed rows"));
       recommendations.push_back({{"remedy", "clean_labels"},
-                                 {"reason", fmt::format("confident learning flags {} training rows ({:.1f}%) as mislabeled",
-                                                        labels["rows"].size(), 100 * noise_rate)}});
+                                 {"reason", fmt::format("{} {} training rows ({:.1f}%) as {}",
+                                                        regression ? "out-of-fold residuals flag" : "confident learning flags",
+                                                        labels["rows"].size(), 100 * noise_rate,
+                                                        regression ? "likely corrupt targets" : "mislabeled")}});
     }
   }
   json curve = nullptr;

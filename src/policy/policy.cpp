@@ -70,8 +70,11 @@ std::string reason_for(const LoopView& v, const std::string& remedy, const std::
     const auto& rows = li.at("rows");
     std::string first;
     for (size_t i = 0; i < rows.size() && i < 8; ++i) first += fmt::format("{}{}", i ? ", " : "", rows[i].get<int64_t>());
-    why = fmt::format("confident learning flags {} training rows ({:.1f}%) as mislabeled, first {}: drop them, and judge on dev, whose labels stay as they are", rows.size(),
-                      100 * li.at("estimated_noise_rate").get<double>(), first);
+    const bool values = v.diagnosis.value("task", std::string()) == "regression";
+    why = fmt::format("{} {} training rows ({:.1f}%) as {}, first {}: drop them, and judge on dev, whose {} stay as they are",
+                      values ? "out-of-fold residuals flag" : "confident learning flags", rows.size(),
+                      100 * li.at("estimated_noise_rate").get<double>(), values ? "likely corrupt targets" : "mislabeled", first,
+                      values ? "targets" : "labels");
   }
   return why.empty() ? evidence : evidence + "; " + why;
 }

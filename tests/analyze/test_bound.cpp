@@ -17,7 +17,7 @@ using namespace mlloop;
 using namespace mlloop::testing;
 
 namespace {
-OptimalBound estimate(const std::string& scenario, int rows, nlohmann::json& truth) {
+OptimalBound estimate(const std::string& scenario, int rows, nlohmann::json& truth, bool mae = false) {
   TempDir tmp;
   truth = make_scenario(scenario, tmp.path(), 7, rows);
   Dataset ds = read_csv(tmp.str("train.csv"), {});
@@ -31,7 +31,7 @@ OptimalBound estimate(const std::string& scenario, int rows, nlohmann::json& tru
   std::ostringstream sink;
   Context ctx(sink, sink);
   ctx.threads = 2;
-  return estimate_optimal_error(p.transform(ds, all), p.target(ds, all), p.shape(), registry, ctx);
+  return estimate_optimal_error(p.transform(ds, all), p.target(ds, all), p.shape(), registry, ctx, mae);
 }
 
 // A table of standard normal features, generated here: f = the sum over pairs (x_2j, x_2j+1)
@@ -93,6 +93,23 @@ TEST(Bound, RegressionWithin15Percent) {
   SCOPED_TRACE(b.evidence.dump());
   double rmse = truth["bayes_rmse"];
   EXPECT_NEAR(b.value, rmse, 0.15 * rmse);
+}
+
+// With --metric mae the bound is on the mean absolute error's scale (CONTRACT.md: estimated for
+// error, rmse and mae); it used to be null. Gaussian noise of sd 0.3: the optimal MAE, the
+// noise's mean distance from its median, is 0.3 sqrt(2/pi) = 0.239.
+TEST(Bound, MeanAbsoluteErrorWithin15Percent) {
+  nlohmann::json truth;
+  OptimalBound b = estimate("regression_underfit", 5000, truth, true);
+  SCOPED_TRACE(b.evidence.dump());
+  const double mae = truth["bayes_rmse"].get<double>() * std::sqrt(2 / 3.141592653589793);
+  EXPECT_NEAR(b.value, mae, 0.15 * mae);
+  EXPECT_LE(b.low, mae);
+  EXPECT_LE(b.low, b.value);
+  EXPECT_LE(b.value, b.high);
+  EXPECT_LT(b.high, truth["bayes_rmse"].get<double>() * 1.5);  // an MAE: the RMSE bound's high end was about 0.33 and up
+  OptimalBound rmse = estimate("regression_underfit", 5000, truth, false);
+  EXPECT_LT(b.value, rmse.value);
 }
 
 // The Gamma test's intercept extrapolates from the nearest neighbours down to distance 0. With

@@ -2,6 +2,7 @@
 // checked field by field against CONTRACT.md.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -93,6 +94,28 @@ TEST(Diagnose, UnderfitWithLinearIsAvoidableBiasWithAPlantedGapFound) {
   bool b01 = false;
   for (const auto& f : d["findings"]) b01 |= f["code"] == "MLL-B01";
   EXPECT_TRUE(b01);
+}
+
+// CONTRACT.md: the bound is estimated for error, rmse and mae. With --metric mae it was null and
+// a linear model on a nonlinear target (Bayes RMSE 0.3, MAE 0.24) read "none".
+TEST(Diagnose, MeanAbsoluteErrorGetsItsOwnBoundAndReadsAvoidableBias) {
+  TempDir tmp;
+  auto truth = make_scenario("regression_underfit", tmp.path() / "d", 2, 3000);
+  auto r = run_mlloop({"init", tmp.str("d/train.csv"), "--target", truth["target"], "--dir", tmp.str("p"), "--metric", "mae"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_mlloop({"train", "--dir", tmp.str("p"), "--model", "linear"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto d = nlohmann::json::parse(r.out);
+  expect_contract_shape(d);
+  EXPECT_EQ(d["metric"], "mae");
+  const auto& o = d["errors"]["optimal"];
+  EXPECT_EQ(o["source"], "estimated");
+  const double mae = truth["bayes_rmse"].get<double>() * std::sqrt(2 / 3.141592653589793);
+  EXPECT_NEAR(o["value"].get<double>(), mae, 0.2 * mae) << o;
+  EXPECT_EQ(d["bottleneck"], "avoidable_bias");
+  EXPECT_TRUE(d["gaps"]["avoidable_bias"].is_number());
 }
 
 TEST(Diagnose, AtOptimumWithLinearIsNone) {

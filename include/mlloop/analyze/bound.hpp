@@ -28,14 +28,19 @@ namespace mlloop {
 class Context;
 
 struct OptimalBound {
-  double value = 0, low = 0, high = 0;  // on the metric's scale: error rate, or RMSE
+  double value = 0, low = 0, high = 0;  // on the metric's scale: error rate, RMSE or MAE
   std::string method;
   nlohmann::json evidence;  // the numbers behind it
 };
 
 // `x` are standardized features (the linear / knn pipeline), `y` class indices or values.
+// With `mae` (regression), the bound is on the mean absolute error's scale: the out-of-fold
+// losses are mean absolute errors, and the Gamma test's noise standard deviation sd becomes
+// [0.71 sd_low, sd_high], estimate sqrt(2/pi) (sd_low + sd_high) / 2 (the optimal MAE is
+// the noise's mean distance from its median: at most sd; 0.80 sd for Gaussian noise, 0.71
+// for Laplace, 0.87 for uniform).
 OptimalBound estimate_optimal_error(const Matrix& x, const std::vector<float>& y, const TaskShape& shape,
-                                    const Registry& registry, Context& ctx);
+                                    const Registry& registry, Context& ctx, bool mae = false);
 
 // Cover–Hart, inverted: the smallest Bayes error consistent with an asymptotic 1-NN error
 // `nn_error` among `classes` classes.
