@@ -245,6 +245,9 @@ class Loop {
   std::unique_ptr<ProjectData> data_;
   std::unique_ptr<DevJudge> judge_;
   std::optional<Clock::time_point> deadline_;
+  // Set when the costly analyses did not finish in their share of the time budget: the rest of
+  // this run goes on without them.
+  bool skip_costly_analyses_ = false;
   std::optional<double> run_cap_;
   std::optional<std::vector<float>> shift_weights_;
   std::optional<json> relation_drift_;
@@ -453,31 +456,40 @@ json Loop::run() {
       return e.is_null() ? std::nullopt : std::optional<double>(e["value"].get<double>());
     };
     auto near_optimum = [&]() { return at_optimum_reason(d, cfg_.metric); };
-    // With a time budget, the analysis of an exact solver gets at most half of the time left.
-    // Its costly part is the optimal-error estimate (a dozen model fits), which on a table of
-    // many classes or columns can take longer than a short budget (26 classes x 14,000 rows:
-    // 44 s), and the loop would stop with the linear model. When the estimate does not finish
-    // in that share, the loop goes on without it to the exact solver's one check that a
-    // flexible class does better, which the measure step judges on dev.
-    std::optional<double> estimate_cut;  // seconds the estimate was given, when it did not finish
+    // With a time budget, the costly analyses get at most half of the time left: the
+    // optimal-error estimate (a dozen model fits) and the data analyses (memorization, label
+    // issues, shift). With many classes or columns they take longer than a short budget (26
+    // classes x 14,000 rows: the estimate 44 s, the data analyses 35 s more), and the loop
+    // stopped inside them with the model it had, linear. When they do not finish in that
+    // share, the loop goes on without them for the rest of this run (what they cached stays
+    // in use): an exact solver to its one check that a flexible class does better, another
+    // incumbent to the remedies its measured gaps call for. The measure step judges every
+    // candidate on dev as before.
+    std::optional<double> analyses_cut;  // seconds the analyses were given, when they did not finish in this iteration
     try {
       // The analysis fits models too (the bound's out-of-fold fits, cross-validation, the data
       // analyses): a minute and more on a large table, so a terminal gets a bar for it.
       ProgressFeed feed(ctx_, bar(), fmt::format("analyzing run {}", *inc));
-      std::optional<Clock::time_point> share;
-      if (deadline_ && check_flexible && !out_of_time()) share = Clock::now() + (*deadline_ - Clock::now()) / 2;
-      try {
-        if (share) ctx_.deadline = share;
-        d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, !check_flexible});
-        if (check_flexible && d["bottleneck"] != "avoidable_bias" && d["bottleneck"] != "none" &&
-            !(d["bottleneck"] == "variance" && d["errors"]["optimal"].is_null()) && !near_optimum())
-          d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, true});
-        ctx_.deadline = deadline_;
-      } catch (const BudgetExhausted&) {
-        ctx_.deadline = deadline_;
-        if (!share || out_of_time()) throw;
-        estimate_cut = std::chrono::duration<double>(*share - t0).count();
-        d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, false, false});
+      const DiagnoseOptions without_costly{false, false, false};
+      if (skip_costly_analyses_) {
+        d = diagnose(project_, *inc, registry_, ctx_, without_costly);
+      } else {
+        std::optional<Clock::time_point> share;
+        if (deadline_ && !out_of_time()) share = Clock::now() + (*deadline_ - Clock::now()) / 2;
+        try {
+          if (share) ctx_.deadline = share;
+          d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, !check_flexible});
+          if (check_flexible && d["bottleneck"] != "avoidable_bias" && d["bottleneck"] != "none" &&
+              !(d["bottleneck"] == "variance" && d["errors"]["optimal"].is_null()) && !near_optimum())
+            d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, true});
+          ctx_.deadline = deadline_;
+        } catch (const BudgetExhausted&) {
+          ctx_.deadline = deadline_;
+          if (!share || out_of_time()) throw;
+          analyses_cut = std::chrono::duration<double>(*share - t0).count();
+          skip_costly_analyses_ = true;
+          d = diagnose(project_, *inc, registry_, ctx_, without_costly);
+        }
       }
     } catch (const BudgetExhausted&) {
       stopped = "budget";
@@ -490,7 +502,9 @@ json Loop::run() {
     say("  analyze   train {}  train-dev {}  dev {}  optimal {}  ->  bottleneck: {}{}{}\n", fmt_loss(cfg_.metric, err("train")),
         fmt_loss(cfg_.metric, err("train_dev")), fmt_loss(cfg_.metric, err("dev")), fmt_loss(cfg_.metric, err("optimal")),
         bottleneck, d["estimated_by"] == "cv" ? fmt::format("  ({}x {}-fold cross-validation: dev is small)", cv_repeats_of(d), cfg_.cv_folds) : "",
-        estimate_cut ? fmt::format("  (the optimal-error estimate did not finish in {:.0f} s)", *estimate_cut) : "");
+        analyses_cut              ? fmt::format("  (the analyses did not finish in {:.0f} s: this run goes on without the optimal-error estimate and data analyses)", *analyses_cut)
+        : skip_costly_analyses_ ? std::string("  (without the analyses that did not finish in their share of the time budget)")
+                                : std::string());
     LoopView view = view_of(*inc, d, index);
     auto choices = rank_remedies(view);
     recommendations = json::array();
@@ -505,11 +519,11 @@ json Loop::run() {
       break;
     }
     RemedyChoice deferred;
-    if (estimate_cut) {
+    if (skip_costly_analyses_ && check_flexible && d["errors"]["optimal"].is_null()) {
       deferred = {"switch_model_class",
-                  fmt::format("the optimal-error estimate did not finish in half of the time left ({:.0f} s), so avoidable bias is "
-                              "not measured yet; {} is an exact solver: one check that a more flexible class does better comes first",
-                              *estimate_cut, inc_run.model),
+                  fmt::format("the optimal-error estimate did not finish in half of the time left, so avoidable bias is not "
+                              "measured; {} is an exact solver: one check that a more flexible class does better comes first",
+                              inc_run.model),
                   true};
     } else if (auto why = near_optimum()) {
       if (!check_flexible) {
