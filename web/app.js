@@ -120,10 +120,11 @@
     }
     return charts[id];
   }
-  const COLORS = { optimal: '#98a2b3', avoidable_bias: '#f79009', variance: '#2a6fdb', data_mismatch: '#9e77ed', dev: '#b42318', train: '#1a7f37' };
+  const COLORS = { optimal: '#98a2b3', avoidable_bias: '#f79009', variance: '#2a6fdb', data_mismatch: '#9e77ed', dev_overfit: '#d92d20', dev: '#b42318', train: '#1a7f37' };
   // The floating bars of a waterfall from 0 to the dev error: the bound, then each gap from
   // the error before it to the error after it. A negative gap is drawn too, lighter.
-  function waterfall(opt, train, trainDev, dev) {
+  // After a look at the test set, one more step: dev overfitting, from dev to test.
+  function waterfall(opt, train, trainDev, dev, test) {
     const steps = [];
     let level = 0;
     const step = (key, to) => {
@@ -135,6 +136,7 @@
     step('avoidable_bias', train);
     step('variance', trainDev);
     step('data_mismatch', dev);
+    if (isNum(test)) step('dev_overfit', test);
     return steps;
   }
   const PARTS = [['optimal', 'optimal'], ['avoidable_bias', 'avoidable bias'], ['variance', 'variance'], ['data_mismatch', 'mismatch']];
@@ -159,12 +161,13 @@
     state.optimal = d.errors.optimal;
     const e = d.errors, g = d.gaps;
     const rows = [];
-    for (const [key, label] of [['optimal', 'optimal'], ['train', 'train'], ['train_dev', 'train-dev'], ['dev', 'dev']]) {
+    const looked = !!e.test;  // the test error, once mlloop test looked at it
+    for (const [key, label] of [['optimal', 'optimal'], ['train', 'train'], ['train_dev', 'train-dev'], ['dev', 'dev'], ...(looked ? [['test', 'test (looked at)']] : [])]) {
       const v = e[key];
       rows.push(el('tr', { 'data-key': key }, el('td', {}, label + (key === 'optimal' && v && v.source ? ` (${v.source})` : '')),
         numCell(v ? v.value : null), el('td', { class: 'num interval' }, v ? `[${fmt(v.low)}, ${fmt(v.high)}]` : '')));
     }
-    for (const [key, label] of [['avoidable_bias', 'avoidable bias'], ['variance', 'variance'], ['data_mismatch', 'mismatch']])
+    for (const [key, label] of [['avoidable_bias', 'avoidable bias'], ['variance', 'variance'], ['data_mismatch', 'mismatch'], ...(looked ? [['dev_overfit', 'dev overfitting']] : [])])
       rows.push(el('tr', { 'data-key': key, class: d.bottleneck === key ? 'selected' : null }, el('td', {}, 'gap: ' + label),
         numCell(g[key], fmtSigned), el('td', {}, d.bottleneck === key ? 'bottleneck' : '')));
     table('decomposition-table', [`run ${d.run}`, { label: lossName(d.metric), num: true }, { label: '95% interval', num: true }], rows);
@@ -174,8 +177,8 @@
     // A waterfall: each gap is a floating bar from the error before it to the error after it,
     // so a negative gap (train-dev below train, say) shows as one, and the last bar ends at dev.
     const opt = e.optimal ? e.optimal.value : null;
-    const steps = waterfall(opt, e.train && e.train.value, e.train_dev && e.train_dev.value, e.dev && e.dev.value);
-    const names = { optimal: isNum(opt) ? 'optimal' : 'optimal (unknown)', avoidable_bias: 'avoidable bias', variance: 'variance', data_mismatch: 'mismatch' };
+    const steps = waterfall(opt, e.train && e.train.value, e.train_dev && e.train_dev.value, e.dev && e.dev.value, looked ? e.test.value : null);
+    const names = { optimal: isNum(opt) ? 'optimal' : 'optimal (unknown)', avoidable_bias: 'avoidable bias', variance: 'variance', data_mismatch: 'mismatch', dev_overfit: 'dev overfitting' };
     chart('chart-decomposition').setOption({
       animation: false,
       tooltip: { trigger: 'item', formatter: (p) => p.seriesId === 'base' ? '' : `${names[steps[p.dataIndex].key]}: ${fmtSigned(steps[p.dataIndex].gap)}` },

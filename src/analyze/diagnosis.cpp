@@ -262,11 +262,19 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
     if (!hi || !lo) return std::nullopt;
     return std::make_pair(hi->value - lo->value, std::sqrt(hi->half() * hi->half() + lo->half() * lo->half()));
   };
+  // The test error: the latest look at the test set (mlloop test) of this run, else null. Dev
+  // overfitting is the test error less the dev error the decisions were made on. The loop never
+  // reads it (DiagnoseOptions::test_looks).
+  std::optional<Err> test;
+  if (options.test_looks)
+    for (const auto& look : project.store->test_looks())
+      if (look.run == *run_id) test = Err{look.value, look.low, look.high};
   std::vector<std::pair<std::string, std::optional<std::pair<double, double>>>> gaps = {
       {"avoidable_bias", gap(train, opt)},
       {"variance", gap(train_dev, train)},
-      {"data_mismatch", mismatch_measurable ? gap(dev, train_dev) : std::nullopt}};
-  json gaps_json = {{"dev_overfit", nullptr}};
+      {"data_mismatch", mismatch_measurable ? gap(dev, train_dev) : std::nullopt},
+      {"dev_overfit", gap(test, dev)}};
+  json gaps_json = json::object();
   std::string bottleneck = "none";
   double largest = 0;
   json noise = json::object();
@@ -318,6 +326,16 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
     recommendations.push_back({{"remedy", "reweight_for_shift"},
                                {"reason", fmt::format("dev {} vs train-dev {}: a mismatch of {} dominates", pct(dev->value),
                                                       pct(train_dev->value), pct(largest))}});
+  } else if (bottleneck == "dev_overfit") {
+    findings.push_back(finding("MLL-T01", "warn",
+                               fmt::format("dev overfitting dominates: test {} vs dev {} (gap {})", pct(test->value), pct(dev->value), pct(largest)),
+                               json{{"test", err_json(test)}, {"dev", err_json(dev)}, {"gaps", gaps_json}, {"noise", noise},
+                                    {"test_looks", project.store->count_test_looks()}},
+                               "the choices made on dev have fitted its rows: dev no longer predicts the error on new data",
+                               "fresh_dev_set: collect new dev rows (and keep the test set for one final look)"));
+    recommendations.push_back({{"remedy", "fresh_dev_set"},
+                               {"reason", fmt::format("test {} vs dev {}: the dev set is overfit by {}", pct(test->value), pct(dev->value),
+                                                      pct(largest))}});
   } else {
     findings.push_back(finding("MLL-N01", "info", "no gap is larger than its noise", evidence,
                                "the errors are within noise of each other and of the bound", "stop, or gather more data to see further"));
@@ -379,7 +397,7 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
   return {{"task", to_string(cfg.task)},
           {"metric", metric},
           {"run", *run_id},
-          {"errors", {{"optimal", optimal}, {"train", err_json(train)}, {"train_dev", err_json(train_dev)}, {"dev", err_json(dev)}, {"test", nullptr}}},
+          {"errors", {{"optimal", optimal}, {"train", err_json(train)}, {"train_dev", err_json(train_dev)}, {"dev", err_json(dev)}, {"test", err_json(test)}}},
           {"gaps", gaps_json},
           {"bottleneck", bottleneck},
           {"memorization", mem},

@@ -470,7 +470,7 @@ json Loop::run() {
       // The analysis fits models too (the bound's out-of-fold fits, cross-validation, the data
       // analyses): a minute and more on a large table, so a terminal gets a bar for it.
       ProgressFeed feed(ctx_, bar(), fmt::format("analyzing run {}", *inc));
-      const DiagnoseOptions without_costly{false, false, false};
+      const DiagnoseOptions without_costly{false, false, false, false};
       if (skip_costly_analyses_) {
         d = diagnose(project_, *inc, registry_, ctx_, without_costly);
       } else {
@@ -478,10 +478,10 @@ json Loop::run() {
         if (deadline_ && !out_of_time()) share = Clock::now() + (*deadline_ - Clock::now()) / 2;
         try {
           if (share) ctx_.deadline = share;
-          d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, !check_flexible});
+          d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, !check_flexible, true, false});
           if (check_flexible && d["bottleneck"] != "avoidable_bias" && d["bottleneck"] != "none" &&
               !(d["bottleneck"] == "variance" && d["errors"]["optimal"].is_null()) && !near_optimum())
-            d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, true});
+            d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, true, true, false});
           ctx_.deadline = deadline_;
         } catch (const BudgetExhausted&) {
           ctx_.deadline = deadline_;
@@ -814,9 +814,10 @@ json Loop::run() {
       json d;
       {
         ProgressFeed feed(ctx_, bar(), fmt::format("learning curve of run {}", *inc));
-        d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false});
-        bool need_curve = d["bottleneck"] == "variance" && d["learning_curve"].is_null();
-        if (need_curve) d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{true});
+        const bool costly = !skip_costly_analyses_;
+        d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, costly, costly, false});
+        bool need_curve = costly && d["bottleneck"] == "variance" && d["learning_curve"].is_null();
+        if (need_curve) d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{true, true, true, false});
       }
       LoopView view = view_of(*inc, d, project_.store->count_iterations());
       std::set<std::string> tried;

@@ -29,12 +29,17 @@ nlohmann::json diagnose_after(const std::string& scenario, const std::vector<std
   return nlohmann::json::parse(r.out);
 }
 
+void expect_contract_shape_but_test(const nlohmann::json& d);
 void expect_contract_shape(const nlohmann::json& d) {
+  EXPECT_TRUE(d["errors"]["test"].is_null());  // no look at the test set in these tests
+  expect_contract_shape_but_test(d);
+}
+
+void expect_contract_shape_but_test(const nlohmann::json& d) {
   for (const char* k : {"task", "metric", "errors", "gaps", "bottleneck", "memorization", "learning_curve", "label_issues",
                         "shift", "estimated_by", "findings", "recommendations"})
     EXPECT_TRUE(d.contains(k)) << k;
   for (const char* s : {"optimal", "train", "train_dev", "dev", "test"}) EXPECT_TRUE(d["errors"].contains(s)) << s;
-  EXPECT_TRUE(d["errors"]["test"].is_null());  // diagnose never looks at test
   for (const char* s : {"train", "train_dev", "dev"}) {
     const auto& e = d["errors"][s];
     ASSERT_TRUE(e.is_object()) << s;
@@ -47,7 +52,7 @@ void expect_contract_shape(const nlohmann::json& d) {
   EXPECT_LE(o["low"].get<double>(), o["value"].get<double>());
   EXPECT_LE(o["value"].get<double>(), o["high"].get<double>());
   for (const char* g : {"avoidable_bias", "variance", "data_mismatch", "dev_overfit"}) EXPECT_TRUE(d["gaps"].contains(g)) << g;
-  EXPECT_TRUE(d["gaps"]["dev_overfit"].is_null());
+  EXPECT_EQ(d["gaps"]["dev_overfit"].is_null(), d["errors"]["test"].is_null());
   std::set<std::string> allowed = {"avoidable_bias", "variance", "data_mismatch", "dev_overfit", "none"};
   EXPECT_TRUE(allowed.count(d["bottleneck"].get<std::string>()));
   EXPECT_TRUE(d["estimated_by"] == "split" || d["estimated_by"] == "cv");
@@ -216,6 +221,50 @@ TEST(Diagnose, AReferenceErrorIsUsedAsIs) {
   EXPECT_DOUBLE_EQ(d["errors"]["optimal"]["low"].get<double>(), 0.3);
   auto none = run_mlloop({"diagnose", "--dir", tmp.str("q")});
   EXPECT_EQ(none.exit_code, 2);
+}
+
+// CONTRACT.md: dev_overfit is a bottleneck, and errors.test the test error once the test set was
+// looked at (DESIGN.md: dev overfitting = test error - dev error). Both stayed null. Here the test
+// file is the dev file's distribution with 30% of its labels flipped, so a look at it shows the
+// dev error badly understating the error on new rows; before the look both stay null.
+TEST(Diagnose, ALookAtTheTestSetShowsTheTestErrorAndDevOverfitting) {
+  TempDir tmp;
+  make_scenario("at_optimum", tmp.path() / "d", 2, 2000);
+  make_scenario("at_optimum", tmp.path() / "e", 3, 1500);
+  std::istringstream in(read_file(tmp.path() / "e" / "train.csv"));
+  std::string line, dev = "", test = "";
+  std::getline(in, line);
+  dev = test = line + "\n";
+  for (int i = 0; std::getline(in, line); ++i) {
+    if (i < 700) {
+      dev += line + "\n";
+    } else {
+      if (i % 10 < 3) line.back() = line.back() == '1' ? '0' : '1';  // the label is the last column
+      test += line + "\n";
+    }
+  }
+  write_file(tmp.path() / "dev.csv", dev);
+  write_file(tmp.path() / "test.csv", test);
+  auto r = run_mlloop({"init", tmp.str("d/train.csv"), "--target", "label", "--dev-data", tmp.str("dev.csv"), "--test-data",
+                       tmp.str("test.csv"), "--dir", tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(run_mlloop({"train", "--dir", tmp.str("p"), "--model", "linear"}).exit_code, 0);
+  auto before = nlohmann::json::parse(run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"}).out);
+  EXPECT_TRUE(before["errors"]["test"].is_null());
+  EXPECT_TRUE(before["gaps"]["dev_overfit"].is_null());
+  r = run_mlloop({"test", "--dir", tmp.str("p"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const double test_error = nlohmann::json::parse(r.out)["test"]["value"];
+  auto d = nlohmann::json::parse(run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"}).out);
+  expect_contract_shape_but_test(d);
+  ASSERT_TRUE(d["errors"]["test"].is_object()) << d["errors"];
+  EXPECT_DOUBLE_EQ(d["errors"]["test"]["value"].get<double>(), test_error);
+  EXPECT_GT(test_error, 0.25);  // about 8% + 30% x (1 - 2 x 8%)
+  const double gap = d["gaps"]["dev_overfit"];
+  EXPECT_NEAR(gap, test_error - d["errors"]["dev"]["value"].get<double>(), 1e-12);
+  EXPECT_EQ(d["bottleneck"], "dev_overfit");
+  ASSERT_FALSE(d["recommendations"].empty());
+  EXPECT_EQ(d["recommendations"][0]["remedy"], "fresh_dev_set");
 }
 
 namespace {

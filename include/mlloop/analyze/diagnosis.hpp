@@ -24,6 +24,9 @@ struct DiagnoseOptions {
   // estimate or the reference error is used, else "optimal" is null: the loop's fallback when
   // the estimate does not finish within its share of a time budget.
   bool optimal_estimate = true;
+  // The latest test-set look of the run (mlloop test) as errors.test, and dev overfitting (test
+  // less dev) among the gaps. The loop leaves it out: it never uses the test set.
+  bool test_looks = true;
 };
 
 // Diagnoses `run` (the incumbent when empty). The optimal-error estimate is computed once

@@ -8,6 +8,8 @@ import { launch, check, near, stackParts, options, mlloop, mlloopJson, loopProje
 
 const o = options();
 const { tmp, dir } = loopProject(o, 'underfit', 1500, 2);
+// One look at the test set: the decomposition then shows the test error and dev overfitting.
+mlloop(o, ['-q', 'test', '--dir', dir]);
 const file = path.join(tmp, 'report.html');
 const printed = mlloop(o, ['report', '--dir', dir, '-o', file]);
 check(/report: .*report\.html/.test(printed), `mlloop report says where it wrote (${printed.trim()})`);
@@ -66,6 +68,10 @@ try {
   const dec = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('#decomposition-table tbody tr')]
     .map((tr) => [tr.dataset.key, Number(tr.querySelector('td[data-value]')?.dataset.value)])));
   for (const k of ['train', 'train_dev', 'dev']) check(near(dec[k], loss(d.run, k)), `decomposition ${k} = the store's ${loss(d.run, k)}`);
+  const look = storeQuery(dir, `SELECT value FROM test_looks WHERE run_id = ${d.run} ORDER BY id DESC LIMIT 1`);
+  check(look.length === 1 && near(dec.test, look[0][0]), `decomposition test = the store's look ${look.length ? look[0][0] : 'none'} (${dec.test})`);
+  check(near(dec.dev_overfit, d.gaps.dev_overfit) && near(d.gaps.dev_overfit, look[0][0] - d.errors.dev.value),
+        `decomposition dev overfitting = test - dev = ${d.gaps.dev_overfit} (${dec.dev_overfit})`);
 
   // The runs table: every run of the store, sortable.
   const runs = storeQuery(dir, 'SELECT id FROM runs ORDER BY id DESC').map((r) => r[0]);
