@@ -66,7 +66,11 @@ json wrong_rows(const Scored& s, const Artifact& a, size_t n, bool cls, const st
   json rows = json::array();
   for (size_t k = 0; k < rank.size() && k < n; ++k) {
     size_t i = rank[k].second;
-    json r{{"split", split}, {"row", s.part->row_ids[i]}, {"loss", -rank[k].first}};
+    // The row id as CONTRACT.md writes it: a plain integer for a row of DATA, an object with the
+    // split for a row of a --dev-data file.
+    const int64_t id = s.part->row_ids[i];
+    json r{{"split", split}, {"row", s.part->source == "data" ? json(id) : json{{"split", s.part->source}, {"row", id}}},
+           {"loss", -rank[k].first}};
     if (cls) {
       const float* p = s.out.data() + i * s.width;
       size_t pred = static_cast<size_t>(std::max_element(p, p + s.width) - p);

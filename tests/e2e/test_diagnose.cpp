@@ -372,6 +372,7 @@ TEST(Inspect, ViewsShowTheEvidence) {
   ASSERT_FALSE(wrong["dev_wrong"].empty());
   double last = 1e9;
   for (const auto& r : wrong["dev_wrong"]) {
+    EXPECT_TRUE(r["row"].is_number_integer()) << r;  // a row of DATA: a plain integer (CONTRACT.md, row ids)
     EXPECT_NE(r["given"], r["predicted"]);
     EXPECT_LE(r["loss"].get<double>(), last);  // most confidently wrong first
     last = r["loss"].get<double>();
@@ -381,4 +382,21 @@ TEST(Inspect, ViewsShowTheEvidence) {
   auto slices = get("slices");
   for (const auto& s : slices["slices"]) EXPECT_GT(s["low"].get<double>(), slices["dev_overall"].get<double>());
   EXPECT_EQ(run_mlloop({"inspect", "everything", "--dir", tmp.str("p")}).exit_code, 2);
+}
+
+// CONTRACT.md: a row of a --dev-data file is an object that carries the split name. inspect wrong
+// gave it as a plain integer, like a row of DATA.
+TEST(Inspect, DevFileRowsCarryTheirSplitName) {
+  TempDir tmp;
+  diagnose_after("mismatch", {"--model", "linear"}, tmp, 2000);
+  auto r = run_mlloop({"inspect", "wrong", "--dir", tmp.str("p"), "--n", "5", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto wrong = nlohmann::json::parse(r.out);
+  ASSERT_FALSE(wrong["dev_wrong"].empty());
+  for (const auto& w : wrong["dev_wrong"]) {
+    ASSERT_TRUE(w["row"].is_object()) << w;
+    EXPECT_EQ(w["row"]["split"], "dev");
+    EXPECT_TRUE(w["row"]["row"].is_number_integer()) << w;
+  }
+  for (const auto& t : wrong["train_highest_loss"]) EXPECT_TRUE(t["row"].is_number_integer()) << t;
 }
