@@ -165,6 +165,23 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
     return 0;
   } catch (const CLI::ParseError& e) {
     std::string cmd = app.get_subcommands().empty() ? "" : app.get_subcommands().front()->get_name() + " ";
+    if (cmd.empty()) {
+      // No command was recognized: name the word that was meant as one ("A subcommand is
+      // required" said nothing of it). The words before it are global options (--threads N).
+      for (int i = 1; i < argc; ++i) {
+        const std::string word = argv[i];
+        if (word == "--threads") {
+          ++i;
+          continue;
+        }
+        if (word.empty() || word[0] == '-') continue;
+        std::string names;
+        for (const auto* sub : app.get_subcommands({})) names += (names.empty() ? "" : ", ") + sub->get_name();
+        ctx.err() << "error: unknown command " << shorten_for_message(word) << "\n  fix: use one of " << names
+                  << "; see mlloop --help\n";
+        return static_cast<int>(ExitCode::bad_input);
+      }
+    }
     ctx.err() << "error: " << e.what() << "\n  fix: see mlloop " << cmd << "--help\n";
     return static_cast<int>(ExitCode::bad_input);
   }

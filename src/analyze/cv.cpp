@@ -115,12 +115,8 @@ class CrossValidation {
         y_value_.push_back(target->values[pos]);
       }
     }
-    if (classification_ && classes_.size() == 2) {
-      positive_ = counts[classes_[1]] <= counts[classes_[0]] ? 1 : 0;
-      if (cfg_.positive)
-        for (int32_t k = 0; k < 2; ++k)
-          if (classes_[static_cast<size_t>(k)] == *cfg_.positive) positive_ = k;
-    }
+    if (classification_ && classes_.size() == 2)
+      positive_ = positive_index(cfg_, classes_, counts[classes_[1]] <= counts[classes_[0]] ? 1 : 0);
     recipe_ = Recipe::from_json(run.config.value("recipe", json::object()));
     std::sort(recipe_.drop_rows.begin(), recipe_.drop_rows.end());
     model_seed_ = run.config.value("seed", ctx.seed);

@@ -13,7 +13,7 @@ namespace mlloop {
 double parse_duration(std::string_view text, std::string_view what) {
   std::string t(text);
   auto bad = [&]() -> double {
-    throw_bad_input(fmt::format("{} '{}' is not a duration", what, shorten_for_message(text)),
+    throw_bad_input(fmt::format("{} {} is not a duration", what, shorten_for_message(text)),
                     "write a number with a unit: 90s, 10m, 1.5h (a bare number is seconds)");
   };
   if (t.empty()) return bad();
@@ -33,7 +33,10 @@ double parse_duration(std::string_view text, std::string_view what) {
   } catch (const std::exception&) {
     return bad();
   }
-  if (used != t.size() || !std::isfinite(v) || v <= 0) return bad();
+  if (used != t.size() || !std::isfinite(v)) return bad();
+  if (v <= 0)
+    throw_bad_input(fmt::format("{} {} is no time at all", what, shorten_for_message(text)),
+                    "give a duration longer than 0: 90s, 10m, 1.5h");
   return v * scale;
 }
 

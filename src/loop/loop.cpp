@@ -103,15 +103,7 @@ class DevJudge {
         if (!counts.count(t)) classes_.push_back(t);
         ++counts[t];
       }
-      positive_ = 1;
-      if (classes_.size() == 2) {
-        if (cfg.positive) {
-          for (size_t k = 0; k < 2; ++k)
-            if (classes_[k] == *cfg.positive) positive_ = static_cast<int32_t>(k);
-        } else {
-          positive_ = counts[classes_[1]] <= counts[classes_[0]] ? 1 : 0;
-        }
-      }
+      positive_ = classes_.size() == 2 ? positive_index(cfg, classes_, counts[classes_[1]] <= counts[classes_[0]] ? 1 : 0) : 1;
     }
     for (const auto& part : data.splits.at(SplitName::dev)) {
       const Column* col = target;

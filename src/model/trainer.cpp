@@ -21,14 +21,9 @@ constexpr char kMagic[8] = {'M', 'L', 'L', 'O', 'O', 'P', 'M', '1'};
 // The positive class index for binary f1 / auc: `positive` from mlloop.toml, else the
 // minority class of the training rows.
 int32_t positive_class(const ProjectConfig& cfg, const Pipeline& pipe, const std::vector<float>& y_train) {
-  if (pipe.classes().size() != 2) return 1;
-  if (cfg.positive) {
-    for (size_t k = 0; k < 2; ++k)
-      if (pipe.classes()[k] == *cfg.positive) return static_cast<int32_t>(k);
-  }
   size_t ones = 0;
   for (float v : y_train) ones += v == 1.f;
-  return ones * 2 <= y_train.size() ? 1 : 0;
+  return positive_index(cfg, pipe.classes(), ones * 2 <= y_train.size() ? 1 : 0);
 }
 }  // namespace
 

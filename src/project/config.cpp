@@ -25,6 +25,17 @@ bool metric_fits_task(std::string_view metric, Task task) {
 
 std::string default_metric(Task task) { return task == Task::regression ? "rmse" : "error"; }
 
+int32_t positive_index(const ProjectConfig& config, const std::vector<std::string>& classes, int32_t minority) {
+  if (classes.size() != 2) return 1;
+  if (!config.positive) return minority;
+  for (size_t k = 0; k < 2; ++k)
+    if (classes[k] == *config.positive) return static_cast<int32_t>(k);
+  throw_bad_input(fmt::format("[task] positive = {} in mlloop.toml is not a class of the target '{}'",
+                              shorten_for_message(*config.positive), config.target),
+                  fmt::format("set positive to {} or {}, or remove the line: the minority class is then positive",
+                              shorten_for_message(classes[0]), shorten_for_message(classes[1])));
+}
+
 void check_metric_value(std::string_view flag, double value, std::string_view metric) {
   bool bounded = metric == "error" || metric == "auc" || metric == "f1";
   if (!std::isfinite(value) || value < 0 || (bounded && value > 1)) {

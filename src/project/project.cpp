@@ -18,6 +18,15 @@ std::string project_store(const std::string& dir) { return (fs::path(dir) / ".ml
 
 namespace {
 
+// The project's name: its folder's name, also for "." or a path with a trailing slash (whose
+// filename() is empty: status --json said "project": "").
+std::string folder_name(const fs::path& dir) {
+  fs::path p = fs::absolute(dir).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  std::string name = p.filename().string();
+  return name.empty() ? p.string() : name;
+}
+
 size_t target_index(const Dataset& ds, const std::string& target, const std::string& path) {
   auto t = ds.find(target);
   if (t) return *t;
@@ -198,7 +207,7 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
   auto store = Store::open(project_store(res.dir), Store::Mode::create);
   {
     sql::Transaction tx(store->db());
-    store->set_meta("name", dir.filename().string());
+    store->set_meta("name", folder_name(dir));
     store->set_meta("target", cfg.target);
     store->set_meta("task", to_string(cfg.task));
     store->set_meta("task_reason", res.decision.reason);
@@ -276,7 +285,8 @@ Project Project::open(const std::string& dir_in, Store::Mode mode) {
                        "re-create it with mlloop init --force");
   }
   p.store = Store::open(project_store(p.dir), mode);
-  p.name = p.store->meta("name").value_or(fs::path(p.dir).filename().string());
+  p.name = p.store->meta("name").value_or("");
+  if (p.name.empty()) p.name = folder_name(p.dir);  // stores written before folder_name()
   verify_data_unchanged(*p.store, toml_path, p.config);
   return p;
 }

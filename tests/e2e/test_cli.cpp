@@ -107,12 +107,50 @@ TEST(Cli, BadFlagsAndMissingProjectAreExit2) {
   std::string data = small_csv(tmp);
   EXPECT_EQ(run_mlloop({"init", data, "--target", "y", "--bogus"}).exit_code, 2);
   EXPECT_EQ(run_mlloop({"init", data}).exit_code, 2);
-  EXPECT_EQ(run_mlloop({"frobnicate"}).exit_code, 2);
+  auto unknown = run_mlloop({"--threads", "2", "frobnicate"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("unknown command \"frobnicate\""), std::string::npos) << unknown.err;  // it said "A subcommand is required"
+  EXPECT_NE(unknown.err.find("init, info, status"), std::string::npos) << unknown.err;
   EXPECT_EQ(run_mlloop({"init", data, "--target", "y", "--seed", "abc", "--dir", tmp.str("q")}).exit_code, 2);
   auto r = run_mlloop({"status", "--dir", tmp.str("nothing")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("no mlloop project"), std::string::npos);
   EXPECT_EQ(run_mlloop({"--help"}).exit_code, 0);
+}
+
+// A [task] positive that is not a class of the binary target was taken silently: the trainer
+// fell back to the minority class, the loop's judge to the second class.
+TEST(Cli, APositiveClassThatIsNoClassIsExit2NamingTheClasses) {
+  TempDir tmp;
+  std::string data = small_csv(tmp);
+  ASSERT_EQ(run_mlloop({"init", data, "--target", "y", "--metric", "f1", "--dir", tmp.str("p")}).exit_code, 0);
+  std::string toml = read_file(tmp.path() / "p" / "mlloop.toml");
+  const size_t at = toml.find("metric = 'f1'");
+  ASSERT_NE(at, std::string::npos) << toml;
+  auto with_positive = [&](const std::string& line) { return std::string(toml).insert(at, line); };
+  write_file(tmp.path() / "p" / "mlloop.toml", with_positive("positive = 'maybe'\n"));
+  for (const std::vector<std::string>& cmd : {std::vector<std::string>{"train", "--model", "baseline"}, {"run", "--iterations", "1"}}) {
+    std::vector<std::string> args = cmd;
+    args.insert(args.end(), {"--dir", tmp.str("p")});
+    auto r = run_mlloop(args);
+    EXPECT_EQ(r.exit_code, 2) << cmd[0] << ": " << r.err;
+    EXPECT_NE(r.err.find("positive = \"maybe\""), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("\"yes\" or \"no\""), std::string::npos) << r.err;
+  }
+  write_file(tmp.path() / "p" / "mlloop.toml", with_positive("positive = 'yes'\n"));
+  auto r = run_mlloop({"train", "--dir", tmp.str("p"), "--model", "baseline"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+// status --json named the project "" when init ran without --dir, or with a trailing slash.
+TEST(Cli, TheProjectIsNamedAfterItsFolderHoweverItWasGiven) {
+  TempDir tmp;
+  std::string data = small_csv(tmp);
+  fs::create_directories(tmp.path() / "here");
+  ASSERT_EQ(run_mlloop({"init", data, "--target", "y"}, tmp.str("here")).exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(run_mlloop({"status", "--json"}, tmp.str("here")).out)["project"], "here");
+  ASSERT_EQ(run_mlloop({"init", data, "--target", "y", "--dir", tmp.str("slash") + "/"}).exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(run_mlloop({"status", "--json", "--dir", tmp.str("slash")}).out)["project"], "slash");
 }
 
 TEST(Cli, BadTomlIsExit2NamingTheLine) {

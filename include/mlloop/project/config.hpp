@@ -56,6 +56,12 @@ struct ProjectConfig {
 ProjectConfig load_config(const std::string& path);
 void save_config(const std::string& path, const ProjectConfig& config);
 
+// The positive class of a binary target (for f1 and auc), as an index into `classes` (the
+// training rows' classes in order of first appearance): [task] positive when set, else
+// `minority`. A `positive` that is not one of the two classes is bad input (exit 2), which
+// names the classes. With other than two classes: 1, unused.
+int32_t positive_index(const ProjectConfig& config, const std::vector<std::string>& classes, int32_t minority);
+
 // Checks a metric value (reference error, goal) for the metric's range; names the flag.
 void check_metric_value(std::string_view flag, double value, std::string_view metric);
 
