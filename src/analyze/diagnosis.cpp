@@ -209,17 +209,22 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
       train = Err{cv.train.value, cv.train.low, cv.train.high};
       train_dev = Err{cv.out_of_fold.value, cv.out_of_fold.low, cv.out_of_fold.high};
       if (!cv.dev_separate) dev = train_dev;
-      mismatch_measurable = cv.dev_separate;
+      // CONTRACT.md: in this mode data_mismatch is null unless dev comes from its own file. A
+      // time split's dev (the latest rows, kept out of the pool) still keeps its own error.
+      mismatch_measurable = cv.dev_separate && !cfg.dev_data.empty();
       estimated_by = "cv";
       findings.push_back(finding(
           "MLL-I01", "info",
           fmt::format("dev has {} rows: the errors come from {}x {}-fold cross-validation over {} rows ({})", dev_rows,
                       cv.repeats, cv.folds, cv.rows, cv.pool),
           json{{"cv", cv.to_json()}, {"split_errors", split_errors}},
-          cv.dev_separate ? "a small dev set gives wide intervals; train is the mean in-fold error and train-dev the pooled "
-                            "out-of-fold error over the rows of train's distribution, while dev keeps its own rows"
-                          : "a small dev set gives wide intervals; train is the mean in-fold error, train-dev and dev the "
-                            "pooled out-of-fold error, so data mismatch is not measured",
+          mismatch_measurable ? "a small dev set gives wide intervals; train is the mean in-fold error and train-dev the pooled "
+                                "out-of-fold error over the rows of train's distribution, while dev keeps its own rows"
+          : cv.dev_separate   ? "a small dev set gives wide intervals; train is the mean in-fold error and train-dev the pooled "
+                                "out-of-fold error over the earlier rows, while dev keeps its own, later rows; data mismatch is "
+                                "reported only for a dev set from its own file (--dev-data)"
+                              : "a small dev set gives wide intervals; train is the mean in-fold error, train-dev and dev the "
+                                "pooled out-of-fold error, so data mismatch is not measured",
           "more dev rows narrow the frozen split's interval; [analyze] cv_below in mlloop.toml sets the threshold"));
     } catch (const BudgetExhausted&) {
       throw;

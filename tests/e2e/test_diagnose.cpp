@@ -400,3 +400,19 @@ TEST(Inspect, DevFileRowsCarryTheirSplitName) {
   }
   for (const auto& t : wrong["train_highest_loss"]) EXPECT_TRUE(t["row"].is_number_integer()) << t;
 }
+
+// CONTRACT.md: with estimated_by cv, data_mismatch is null unless dev comes from its own file. A
+// time split's small dev (the latest rows) was measured against the pooled train-dev.
+TEST(Diagnose, ATimeSplitsSmallDevKeepsItsErrorButNoMismatchGap) {
+  TempDir tmp;
+  auto r = run_mlloop({"init", shared_dir() + "/data/seattle_weather_vega.csv", "--target", "weather", "--split", "time:date", "--dir",
+                       tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(run_mlloop({"train", "--dir", tmp.str("p"), "--model", "linear"}).exit_code, 0);
+  auto d = nlohmann::json::parse(run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"}).out);
+  EXPECT_EQ(d["estimated_by"], "cv");
+  EXPECT_TRUE(d["gaps"]["data_mismatch"].is_null()) << d["gaps"];
+  EXPECT_NE(d["bottleneck"], "data_mismatch");
+  // dev is the later rows' own error, not the pooled out-of-fold one
+  EXPECT_NE(d["errors"]["dev"]["value"].get<double>(), d["errors"]["train_dev"]["value"].get<double>());
+}
