@@ -155,9 +155,15 @@ json data_analyses(Project& project, const Registry& registry, Context& ctx) {
   return out;
 }
 
+// The learning curve's cache key. v2: measured in the project's metric (it was the error rate or
+// RMSE whatever the metric).
+namespace {
+std::string curve_key(int64_t run) { return fmt::format("learning_curve:v2:{}", run); }
+}  // namespace
+
 // The learning curve of a run's family and params, cached per run.
 json run_learning_curve(Project& project, const RunRecord& run, const Registry& registry, Context& ctx) {
-  std::string key = fmt::format("learning_curve:{}", run.id);
+  std::string key = curve_key(run.id);
   if (auto cached = project.store->meta(key)) return json::parse(*cached);
   ProjectData data = load_project_data(project, ctx);
   const SplitPart& train = data.data_part(SplitName::train);
@@ -173,9 +179,15 @@ json run_learning_curve(Project& project, const RunRecord& run, const Registry& 
   in.shape = pipe.shape();
   in.family = run.model;
   in.params = run.params;
+  in.metric = project.config.metric;
+  if (in.shape.classification && in.shape.classes == 2) {
+    size_t ones = 0;
+    for (float v : in.train_y) ones += v == 1.f;
+    in.positive = positive_index(project.config, pipe.classes(), ones * 2 <= in.train_y.size() ? 1 : 0);
+  }
   json curve = learning_curve(in, registry, ctx);
   curve["model"] = run.model;
-  curve["loss"] = in.shape.classification ? "error" : "rmse";
+  curve["loss"] = metrics::higher_is_better(in.metric) ? "1 - " + in.metric : in.metric;
   project.store->set_meta(key, curve.dump());
   return curve;
 }
@@ -379,7 +391,7 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
   }
   json curve = nullptr;
   if (options.learning_curve) curve = run_learning_curve(project, *run, registry, ctx);
-  else if (auto cached = project.store->meta(fmt::format("learning_curve:{}", run->id))) curve = json::parse(*cached);
+  else if (auto cached = project.store->meta(curve_key(run->id))) curve = json::parse(*cached);
   if (curve.is_null()) {
   } else if (!curve["extrapolated"].get<bool>()) {
     findings.push_back(finding("MLL-C01", "info", fmt::format("the learning curve is not extrapolated: {}", curve["reason"].get<std::string>()),

@@ -6,6 +6,7 @@
 
 #include "fitting.hpp"
 #include "mlloop/core/context.hpp"
+#include "mlloop/metrics/metrics.hpp"
 #include "mlloop/split/splitter.hpp"
 
 namespace mlloop {
@@ -14,7 +15,22 @@ namespace {
 constexpr int kRepeats = 3;
 constexpr size_t kMinRows = 50;
 
-double loss_of(const std::vector<float>& out, const std::vector<float>& y, const TaskShape& shape) {
+double loss_of(const std::vector<float>& out, const std::vector<float>& y, const TaskShape& shape, const CurveInput& in) {
+  if (!in.metric.empty() && in.metric != "error" && in.metric != "rmse") {
+    metrics::Predictions p;
+    p.classification = shape.classification;
+    p.positive = in.positive;
+    if (shape.classification) {
+      p.classes = shape.classes;
+      p.proba = out;
+      p.y.reserve(y.size());
+      for (float v : y) p.y.push_back(std::isnan(v) ? -1 : static_cast<int32_t>(v));
+    } else {
+      p.target.assign(y.begin(), y.end());
+      p.value.assign(out.begin(), out.end());
+    }
+    return metrics::as_loss(in.metric, metrics::compute(in.metric, p));
+  }
   double l = 0;
   for (size_t i = 0; i < y.size(); ++i) {
     if (shape.classification) {
@@ -89,8 +105,8 @@ nlohmann::json learning_curve(const CurveInput& in, const Registry& registry, Co
       std::vector<float> y = analyze::take(in.train_y, rows);
       // The run's own config at every size (resolved: its bins stay the run's, not the analyses').
       auto model = analyze::quick_fit(family, resolve_params(family, in.params), in.shape, x, y, ctx);
-      double tr = loss_of(model->predict(x), y, in.shape);
-      double dv = loss_of(model->predict(in.dev_x), in.dev_y, in.shape);
+      double tr = loss_of(model->predict(x), y, in.shape, in);
+      double dv = loss_of(model->predict(in.dev_x), in.dev_y, in.shape, in);
       tr_sum += tr;
       dv_sum += dv;
       dv_sq += dv * dv;

@@ -29,8 +29,8 @@ Remedy more_data() {
                          v.fmt_err(*v.error("dev")), v.fmt_err(*v.error("train_dev")), cols.empty() ? "[]" : cols);
     }
     const auto& lc = v.diagnosis.at("learning_curve");
-    // The curve's own figures: its loss is the error rate or RMSE whatever the project's
-    // metric, and its last point is the incumbent's family trained on all of train.
+    // The curve's own figures, in the project's metric as a loss: its last point is the
+    // incumbent's family trained on all of train.
     if (!lc.is_null() && lc.value("extrapolated", false))
       return fmt::format("the learning curve of {} predicts dev {} {:.4f} with 2x the data and {:.4f} with 10x (now {:.4f})",
                          lc.value("model", std::string("the incumbent")), lc.at("loss").get<std::string>(),

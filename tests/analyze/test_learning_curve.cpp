@@ -43,7 +43,7 @@ TEST(LearningCurve, HalfTheDataPredictsTheFullSizeDevError) {
     Context ctx(sink, sink);
     ctx.threads = 2;
     CurveInput in{p.transform(ds, train), p.transform(ds, dev), p.target(ds, train), p.target(ds, dev), p.shape(),
-                  "gbdt", Params{{"rounds", 300}}, 0.5};
+                  "gbdt", Params{{"rounds", 300}}, 0.5, "", 1};
     nlohmann::json half = learning_curve(in, registry, ctx);
     ASSERT_TRUE(half["extrapolated"].get<bool>()) << half.dump();
     in.max_fraction = 1.0;

@@ -416,3 +416,23 @@ TEST(Diagnose, ATimeSplitsSmallDevKeepsItsErrorButNoMismatchGap) {
   // dev is the later rows' own error, not the pooled out-of-fold one
   EXPECT_NE(d["errors"]["dev"]["value"].get<double>(), d["errors"]["train_dev"]["value"].get<double>());
 }
+
+// CONTRACT.md: errors are on the project's metric, as losses. The learning curve was the error
+// rate whatever the metric ("loss": "error" beside a dev log loss of 0.25), and more_data quoted it.
+TEST(Diagnose, TheLearningCurveIsInTheProjectsMetric) {
+  for (const char* metric : {"logloss", "auc"}) {
+    TempDir tmp;
+    auto truth = make_scenario("underfit", tmp.path() / "d", 4, 3000);
+    auto r = run_mlloop({"init", tmp.str("d/train.csv"), "--target", truth["target"], "--dir", tmp.str("p"), "--metric", metric});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(run_mlloop({"train", "--dir", tmp.str("p"), "--model", "gbdt"}).exit_code, 0);
+    auto d = nlohmann::json::parse(run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"}).out);
+    const auto& lc = d["learning_curve"];
+    ASSERT_TRUE(lc.is_object()) << metric;
+    EXPECT_EQ(lc["loss"], std::string(metric) == "auc" ? "1 - auc" : "logloss") << metric;
+    // The last point is the gbdt on all of train, judged on the dev rows: near the dev loss.
+    const double last = lc["points"].back()["dev"], dev = d["errors"]["dev"]["value"];
+    EXPECT_NEAR(last, dev, std::string(metric) == "auc" ? 0.03 : 0.06) << metric << " " << lc.dump();
+    for (const auto& p : lc["points"]) EXPECT_GE(p["dev"].get<double>(), 0.0) << metric;
+  }
+}

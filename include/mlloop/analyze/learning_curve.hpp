@@ -19,6 +19,10 @@ struct CurveInput {
   std::string family;
   Params params;
   double max_fraction = 1.0;  // the largest size, as a fraction of the training rows
+  // The loss the points are measured in: the project's metric as a loss (1 - auc, 1 - f1);
+  // empty: the error rate, or RMSE. `positive` is a binary target's positive class (auc, f1).
+  std::string metric;
+  int32_t positive = 1;
 };
 
 // The JSON of CONTRACT.md's learning_curve: points [{rows, train, dev}], predicted_dev_at_2x,
