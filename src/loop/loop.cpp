@@ -562,8 +562,12 @@ json Loop::run() {
         break;
       }
     if (!pick) {
-      stopped = bottleneck == "none" && !d["errors"]["optimal"].is_null() ? "at_optimum" : "no_remedy";
-      say("stop: {}\n", bottleneck == "none" ? "no gap is larger than its noise" : "every applicable remedy has been tried on this incumbent");
+      const bool bound = !d["errors"]["optimal"].is_null();
+      stopped = bottleneck == "none" && bound ? "at_optimum" : "no_remedy";
+      say("stop: {}\n", bottleneck != "none" ? "every applicable remedy has been tried on this incumbent"
+                         : bound          ? "no gap is larger than its noise"
+                                          : "no gap is larger than its noise, and without an optimal error that does not show the "
+                                            "optimum: no remedy is left to try (no_remedy)");
       break;
     }
     say("  select    {}: {}\n", pick->remedy, pick->reason);

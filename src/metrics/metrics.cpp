@@ -356,7 +356,10 @@ void paired_bootstrap(std::string_view name, std::span<const Predictions> a, std
         rb[i] += tb[k][i] / R;
       }
   std::vector<double> diffs;
-  size_t non_positive = 0;
+  // Resamples with A below B count 1 and ties (a difference of exactly 0, common for f1 or auc
+  // on few rows) count a half, on each side: counted as below, all-tied-or-below gave p = 0
+  // beside an interval ending at 0.
+  double non_positive = 0;
   std::vector<size_t> idx(n);
   for (int s = 0; s < bootstrap && n > 0; ++s) {
     for (auto& i : idx) i = pick(n);
@@ -373,11 +376,11 @@ void paired_bootstrap(std::string_view name, std::span<const Predictions> a, std
         d += (as_loss(name, compute(name, a[k], idx)) - as_loss(name, compute(name, b[k], idx))) / R;
     }
     diffs.push_back(d);
-    non_positive += d <= 0;
+    non_positive += d < 0 ? 1.0 : d == 0 ? 0.5 : 0.0;
   }
   r.low = percentile(diffs, 0.025);
   r.high = percentile(diffs, 0.975);
-  const double frac = static_cast<double>(non_positive) / bootstrap;
+  const double frac = non_positive / bootstrap;
   r.p_value = std::min(1.0, 2 * std::min(frac, 1 - frac));
 }
 }  // namespace

@@ -191,6 +191,27 @@ TEST(Metrics, PairedBootstrapForAuc) {
   EXPECT_TRUE(r.b_better_significant);
   auto same = compare("auc", binary(y, good), binary(y, good), 4, 300);
   EXPECT_FALSE(same.b_better_significant);
+  EXPECT_DOUBLE_EQ(same.p_value, 1.0);  // every resample a tie: no evidence either way (it said p = 0)
+}
+
+// Ties in the bootstrap count half on each side. A is right on 20 rows and B wrong on one of
+// them: a resample without that row (about (19/20)^20 = 36% of them) is a tie. Counted as
+// "A not worse", every resample was, and p came out 0 beside an interval ending at 0.
+TEST(Metrics, PairedBootstrapTiesAreNoEvidence) {
+  std::vector<int32_t> y(20);
+  std::vector<float> right(20), one_wrong(20);
+  for (size_t i = 0; i < 20; ++i) {
+    y[i] = static_cast<int32_t>(i % 2);
+    right[i] = y[i] ? 0.9f : 0.1f;
+    one_wrong[i] = i == 3 ? 0.1f : right[i];
+  }
+  auto r = compare("f1", binary(y, right), binary(y, one_wrong), 4, 1000);
+  EXPECT_EQ(r.test, "paired_bootstrap");
+  EXPECT_LT(r.diff, 0);
+  EXPECT_DOUBLE_EQ(r.high, 0.0);
+  EXPECT_GT(r.p_value, 0.2);
+  EXPECT_LT(r.p_value, 0.55);
+  EXPECT_FALSE(r.b_better_significant);
 }
 
 // compare_repeated: repeated cross-validation gives each row one prediction per repeat.
