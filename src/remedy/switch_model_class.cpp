@@ -1,7 +1,8 @@
 // switch_model_class: the next rungs of the ladder linear -> gbdt -> mlp, and knn, with
-// their default params (and the incumbent's data recipe). A baseline incumbent means the
-// linear model did no better than a constant, so both flexible classes get their chance at
-// once (the linear run of the setup is reused, not trained again). Against variance, a
+// their default params (and the incumbent's data recipe). From linear (or a baseline, which
+// means the linear model did no better than a constant) every flexible class gets its chance
+// at once, knn last: it costs little, and where the classes are mixtures of blobs it beats the
+// others (the linear run of the setup is reused, not trained again). Against variance, a
 // flexible incumbent (which regularize could not fix; the policy tries this before its
 // tuning) also gets the simpler class, first: a linear model cannot memorize what the trees
 // or the net did, and on few rows with many features it is often the better fit.
@@ -11,8 +12,8 @@ namespace mlloop::remedy {
 
 namespace {
 std::vector<std::string> next_families(const std::string& now, bool variance) {
-  if (now == "baseline") return {"linear", "gbdt", "mlp"};
-  if (now == "linear") return {"gbdt", "mlp"};
+  if (now == "baseline") return {"linear", "gbdt", "mlp", "knn"};
+  if (now == "linear") return {"gbdt", "mlp", "knn"};
   std::vector<std::string> out;
   if (variance) out.push_back("linear");
   if (now == "gbdt") out.insert(out.end(), {"mlp", "knn"});
