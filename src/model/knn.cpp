@@ -230,15 +230,19 @@ class Knn final : public Model {
         distance_weighted_(p.at("weights") == "distance") {}
 
   FitResult fit(const Matrix& x, const std::vector<float>& y, const std::vector<float>&, const Matrix*,
-                const std::vector<float>*, const Context& ctx, const Deadline&) override {
+                const std::vector<float>*, const Context& ctx, const Deadline& deadline) override {
     points_ = x;
     y_ = y;
     threads_ = ctx.threads;
+    deadline_ = deadline.at;
     return {};
   }
 
+  // All of knn's work is here: on 240,000 rows, predicting the training rows takes tens of
+  // seconds. Within the fit's deadline (the loop's time budget) it stops between blocks of
+  // queries and throws BudgetExhausted; a model loaded from its artifact has none.
   std::vector<float> predict(const Matrix& x) const override {
-    Neighbours nb = knn_search(points_, x, k_, false, threads_);
+    Neighbours nb = knn_search(points_, x, k_, false, threads_, deadline_);
     const size_t width = shape_.classification ? shape_.classes : 1;
     std::vector<float> out(x.rows * width, 0.f);
     for (size_t i = 0; i < x.rows; ++i) {
@@ -291,6 +295,7 @@ class Knn final : public Model {
   Matrix points_;
   std::vector<float> y_;
   int threads_ = 2;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
 };
 
 }  // namespace

@@ -291,8 +291,11 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
           measure(to_string(s), *part.data, part.positions, part.source, &part.row_ids, false);
       }
     } catch (const std::exception& e) {
+      // A model that does its work when it predicts (knn) stops there at the deadline
+      // (BudgetExhausted): it has no metrics, so it is recorded as failed, with that reason.
       status = "failed";
-      out.fit.reason = fmt::format("evaluation failed: {}", e.what());
+      out.fit.reason = dynamic_cast<const BudgetExhausted*>(&e) ? std::string("the time budget ran out while it predicted")
+                                                                 : fmt::format("evaluation failed: {}", e.what());
       records.erase(std::remove_if(records.begin(), records.end(), [](const MetricRecord& r) { return !r.step; }),
                     records.end());
       preds.clear();
