@@ -6,19 +6,29 @@
 // flexible incumbent (which regularize could not fix; the policy tries this before its
 // tuning) also gets the simpler class, first: a linear model cannot memorize what the trees
 // or the net did, and on few rows with many features it is often the better fit.
+#include <algorithm>
+
 #include "remedies.hpp"
 
 namespace mlloop::remedy {
 
 namespace {
-std::vector<std::string> next_families(const std::string& now, bool variance) {
-  if (now == "baseline") return {"linear", "gbdt", "mlp", "knn"};
-  if (now == "linear") return {"gbdt", "mlp", "knn"};
+// knn's cost is in its predictions, the training rows' included: rows^2 distances. Above this
+// many training rows (50,000^2 x 20 features: some seconds on 2 cores; 700,000 rows would take
+// many minutes) the switch leaves it out.
+constexpr int64_t kKnnMaxRows = 50000;
+
+std::vector<std::string> next_families(const std::string& now, bool variance, bool knn) {
   std::vector<std::string> out;
-  if (variance) out.push_back("linear");
-  if (now == "gbdt") out.insert(out.end(), {"mlp", "knn"});
-  else if (now == "mlp") out.insert(out.end(), {"gbdt", "knn"});
-  else out.insert(out.end(), {"gbdt", "mlp"});  // knn
+  if (now == "baseline") out = {"linear", "gbdt", "mlp", "knn"};
+  else if (now == "linear") out = {"gbdt", "mlp", "knn"};
+  else {
+    if (variance) out.push_back("linear");
+    if (now == "gbdt") out.insert(out.end(), {"mlp", "knn"});
+    else if (now == "mlp") out.insert(out.end(), {"gbdt", "knn"});
+    else out.insert(out.end(), {"gbdt", "mlp"});  // knn
+  }
+  if (!knn) out.erase(std::remove(out.begin(), out.end(), "knn"), out.end());
   return out;
 }
 }  // namespace
@@ -31,7 +41,7 @@ Remedy switch_model_class() {
   r.implement = [](const LoopView& v, CandidateTrainer& t) {
     std::vector<Candidate> c;
     const bool variance = v.diagnosis.is_object() && v.diagnosis.value("bottleneck", std::string()) == "variance";
-    for (const auto& f : next_families(v.incumbent.model, variance)) {
+    for (const auto& f : next_families(v.incumbent.model, variance, v.train_rows <= kKnnMaxRows)) {
       const Family& fam = v.registry->get(f);
       c.push_back(Candidate{f, resolve_params(fam, Params::object()), v.incumbent_recipe, fmt::format("{} -> {}", v.incumbent.model, f)});
       // Back to linear against variance: also the lasso's ladder.

@@ -67,6 +67,11 @@ TEST(Remedies, SwitchFromLinearTriesGbdtThenMlpThenKnn) {
   EXPECT_EQ(c[0].family, "gbdt");
   EXPECT_EQ(c[1].family, "mlp");
   EXPECT_EQ(c[2].family, "knn");
+  // Its predictions cost rows^2 distances: above 50,000 training rows it is left out.
+  f.view.train_rows = 60000;
+  auto large = f.propose("switch_model_class");
+  ASSERT_EQ(large.size(), 2u);
+  EXPECT_EQ(large[1].family, "mlp");
 }
 
 TEST(Remedies, SwitchFromAFlexibleModelGoesBackToLinearOnlyAgainstVariance) {
