@@ -180,11 +180,7 @@ json run_learning_curve(Project& project, const RunRecord& run, const Registry& 
   in.family = run.model;
   in.params = run.params;
   in.metric = project.config.metric;
-  if (in.shape.classification && in.shape.classes == 2) {
-    size_t ones = 0;
-    for (float v : in.train_y) ones += v == 1.f;
-    in.positive = positive_index(project.config, pipe.classes(), ones * 2 <= in.train_y.size() ? 1 : 0);
-  }
+  if (in.shape.classification) in.positive = positive_class(project.config, pipe, in.train_y);
   json curve = learning_curve(in, registry, ctx);
   curve["model"] = run.model;
   curve["loss"] = metrics::higher_is_better(in.metric) ? "1 - " + in.metric : in.metric;

@@ -7,6 +7,7 @@
 #include "fitting.hpp"
 #include "mlloop/core/context.hpp"
 #include "mlloop/metrics/metrics.hpp"
+#include "mlloop/model/trainer.hpp"
 #include "mlloop/split/splitter.hpp"
 
 namespace mlloop {
@@ -16,21 +17,8 @@ constexpr int kRepeats = 3;
 constexpr size_t kMinRows = 50;
 
 double loss_of(const std::vector<float>& out, const std::vector<float>& y, const TaskShape& shape, const CurveInput& in) {
-  if (!in.metric.empty() && in.metric != "error" && in.metric != "rmse") {
-    metrics::Predictions p;
-    p.classification = shape.classification;
-    p.positive = in.positive;
-    if (shape.classification) {
-      p.classes = shape.classes;
-      p.proba = out;
-      p.y.reserve(y.size());
-      for (float v : y) p.y.push_back(std::isnan(v) ? -1 : static_cast<int32_t>(v));
-    } else {
-      p.target.assign(y.begin(), y.end());
-      p.value.assign(out.begin(), out.end());
-    }
-    return metrics::as_loss(in.metric, metrics::compute(in.metric, p));
-  }
+  if (!in.metric.empty() && in.metric != "error" && in.metric != "rmse")
+    return metrics::as_loss(in.metric, metrics::compute(in.metric, to_predictions(out, y, shape, in.positive)));
   double l = 0;
   for (size_t i = 0; i < y.size(); ++i) {
     if (shape.classification) {

@@ -17,15 +17,13 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr char kMagic[8] = {'M', 'L', 'L', 'O', 'O', 'P', 'M', '1'};
+}  // namespace
 
-// The positive class index for binary f1 / auc: `positive` from mlloop.toml, else the
-// minority class of the training rows.
 int32_t positive_class(const ProjectConfig& cfg, const Pipeline& pipe, const std::vector<float>& y_train) {
   size_t ones = 0;
   for (float v : y_train) ones += v == 1.f;
   return positive_index(cfg, pipe.classes(), ones * 2 <= y_train.size() ? 1 : 0);
 }
-}  // namespace
 
 bool uses_early_stopping(const Family& f) {
   for (const auto& p : f.params)

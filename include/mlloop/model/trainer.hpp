@@ -66,6 +66,10 @@ void write_artifact(const std::string& path, const std::string& family, const Pa
                     const Model& model);
 Artifact read_artifact(const std::string& path, const Registry& registry);
 
+// The positive class index for binary f1 / auc: `positive` from mlloop.toml, else the
+// minority class of the training rows `y_train` (class indices of `pipe`).
+int32_t positive_class(const ProjectConfig& cfg, const Pipeline& pipe, const std::vector<float>& y_train);
+
 // Predictions of a model as the metrics module wants them.
 metrics::Predictions to_predictions(const std::vector<float>& out, const std::vector<float>& y, const TaskShape& shape,
                                     int32_t positive);
