@@ -150,7 +150,7 @@
       ['task', `${s.task}, target ${s.target}`], ['metric', scored(s.metric) ? `${s.metric} (shown as 1 − ${s.metric}, a loss: lower is better)` : s.metric],
       ['rows', `train ${s.rows.train} · train-dev ${s.rows.train_dev} · dev ${s.rows.dev} · test ${s.rows.test}`],
       ['goal', isNum(s.goal) ? fmt(s.goal) : 'none'],
-      ['best', s.best ? `run ${s.best.run} (${s.best.model}), dev ${fmt(s.best.dev)}` : 'no finished run'],
+      ['best', s.best ? `run ${s.best.run} (${s.best.model}), dev ${fmt(s.best.dev)}${s.best.estimated_by === 'cv' ? ` out of fold (${fmt(s.best.dev_split)} on the dev split)` : ''}` : 'no finished run'],
       ['bottleneck', s.bottleneck || '–'], ['iterations', s.iterations], ['test looks', s.test_looks],
     ];
     $('status').replaceChildren(...items.map(([k, v]) => el('div', { 'data-key': k }, el('dt', {}, k), el('dd', {}, v))));

@@ -126,7 +126,7 @@ if os.path.exists(fresh_rows) and os.path.exists(fresh_pred):
         fresh = float(np.sqrt(np.mean((pred.to_numpy(dtype=np.float64) - truth.to_numpy(dtype=np.float64)) ** 2)))
     else:
         fresh = float(np.mean(pred.astype(str).to_numpy() != truth.astype(str).to_numpy()))
-print(json.dumps({"dataset": name, "mlloop": {"test": test["test"]["value"], "dev": run["best"]["dev"], "model": run["best"]["model"],
+print(json.dumps({"dataset": name, "mlloop": {"test": test["test"]["value"], "dev": run["best"].get("dev_split", run["best"]["dev"]), "model": run["best"]["model"],
                   "seconds": wall, "peak_rss_mb": int(rss_kb) / 1024, "iterations": len(its), "stopped": run["stopped_because"],
                   "reached_hgb_dev_at": reached, "fresh": fresh}, "hgb": hgb, "optuna": opt}))
 PYEOF

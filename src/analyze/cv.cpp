@@ -291,6 +291,23 @@ void save_cv_errors(const ProjectConfig& config, Store& store, int64_t run, cons
   store.set_meta(key, json{{"train", cv.train.value}, {"train_dev", cv.out_of_fold.value}, {"dev_in_pool", !cv.dev_separate}}.dump());
 }
 
+JudgedDev judged_dev(const ProjectConfig& config, Store& store, int64_t run) {
+  JudgedDev d;
+  d.split = run_loss(store.run_metrics(run), "dev", config.metric);
+  d.value = d.split;
+  if (uses_cv(config, store))
+    if (auto c = cached_cv_errors(config, store, run); c && (*c)["dev_in_pool"].get<bool>()) {
+      d.value = (*c)["train_dev"].get<double>();
+      d.out_of_fold = true;
+    }
+  return d;
+}
+
+json JudgedDev::to_json() const {
+  auto val = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+  return {{"dev", val(value)}, {"dev_split", val(split)}, {"estimated_by", out_of_fold ? "cv" : "split"}};
+}
+
 json CvResult::to_json() const {
   return {{"pool", pool}, {"dev_separate", dev_separate}, {"folds", folds}, {"repeats", repeats}, {"rows", rows},
           {"train", interval_json(train)}, {"out_of_fold", interval_json(out_of_fold)}};

@@ -369,9 +369,10 @@ json Loop::output(const std::string& stopped_because, const json& recommendation
   json best = nullptr;
   if (auto inc = incumbent()) {
     auto r = project_.store->run(*inc);
-    auto d = dev_loss(*project_.store, *inc, cfg_.metric);
-    best = {{"run", r->id}, {"model", r->model}, {"dev", d ? json(*d) : json(nullptr)}, {"params", r->params},
-            {"recipe", r->config.value("recipe", json::object())}};
+    best = {{"run", r->id}, {"model", r->model}};
+    best.update(judged_dev(cfg_, *project_.store, *inc).to_json());
+    best["params"] = r->params;
+    best["recipe"] = r->config.value("recipe", json::object());
   }
   return {{"iterations", iters}, {"best", best}, {"stopped_because", stopped_because}, {"recommendations", recommendations}};
 }
@@ -837,14 +838,14 @@ json Loop::run() {
     say("\nstopped: {}\n", stopped);
     if (!out["best"].is_null()) {
       const int64_t best_run = out["best"]["run"].get<int64_t>();
-      // On a small dev split the loop judged by the out-of-fold error: say both, or the
-      // frozen split's few rows read as a contradiction of the log above.
+      // On a small dev split the loop judged by the out-of-fold error (best.dev): say both, or
+      // the frozen split's few rows read as a contradiction of the log above.
+      const json& b = out["best"];
       std::string oof;
-      if (uses_cv(cfg_, *project_.store))
-        if (auto c = cached_cv_errors(cfg_, *project_.store, best_run); c && (*c)["dev_in_pool"].get<bool>())
-          oof = fmt::format(" on the {}-row dev split; out of fold {}, the figure the loop judged by",
-                            project_.store->split_counts()[SplitName::dev], fmt_loss(cfg_.metric, (*c)["train_dev"].get<double>()));
-      const auto best_dev = out["best"]["dev"].is_null() ? std::nullopt : std::optional<double>(out["best"]["dev"].get<double>());
+      if (b["estimated_by"] == "cv")
+        oof = fmt::format(" on the {}-row dev split; out of fold {}, the figure the loop judged by",
+                          project_.store->split_counts()[SplitName::dev], fmt_loss(cfg_.metric, b["dev"].get<double>()));
+      const auto best_dev = b["dev_split"].is_null() ? std::nullopt : std::optional<double>(b["dev_split"].get<double>());
       say("incumbent: run {} ({}), dev {}{}\n", best_run, out["best"]["model"].get<std::string>(),
           best_dev && metrics::higher_is_better(cfg_.metric) ? metrics::said(cfg_.metric, *best_dev)
                                                              : fmt::format("{} {}", cfg_.metric, fmt_loss(cfg_.metric, best_dev)),

@@ -24,9 +24,8 @@ json status(const std::string& project_name, const ProjectConfig& c, Store& stor
   j["best"] = nullptr;
   if (auto best = store.incumbent(c.metric, !metrics::higher_is_better(c.metric))) {
     auto r = store.run(*best);
-    auto m = store.run_metrics(*best);
-    auto dev = run_loss(m, "dev", c.metric);
-    j["best"] = {{"run", *best}, {"model", r->model}, {"dev", dev ? json(*dev) : json(nullptr)}};
+    j["best"] = {{"run", *best}, {"model", r->model}};
+    j["best"].update(judged_dev(c, store, *best).to_json());
   }
   j["goal"] = c.goal ? json(*c.goal) : json(nullptr);
   j["bottleneck"] = nullptr;

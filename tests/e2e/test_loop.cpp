@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
 #include <random>
 #include <set>
 #include <sstream>
@@ -79,6 +80,27 @@ TEST(Loop, UnderfitSwitchesToANonlinearModelAndReachesTheBayesError) {
   std::set<std::string> nonlinear = {"gbdt", "mlp", "knn"};
   EXPECT_TRUE(nonlinear.count(out["best"]["model"].get<std::string>())) << out["best"];
   EXPECT_LE(out["best"]["dev"].get<double>(), 1.2 * truth["bayes_error"].get<double>()) << out["best"];
+  // 500 dev rows: the loop judges by the out-of-fold error, and best.dev is that figure (the
+  // last accepted dev_after), not the split's; the frozen split's error is best.dev_split, as
+  // in `runs`. `status` names the same figures.
+  EXPECT_EQ(out["best"]["estimated_by"], "cv") << out["best"];
+  std::optional<double> judged;
+  for (const auto& it : out["iterations"])
+    if (it["accepted"].get<bool>()) judged = it["dev_after"].get<double>();
+  ASSERT_TRUE(judged.has_value());
+  EXPECT_DOUBLE_EQ(out["best"]["dev"].get<double>(), *judged);
+  auto runs = run_mlloop({"runs", "--dir", tmp.str("p"), "--json"});
+  ASSERT_EQ(runs.exit_code, 0) << runs.err;
+  for (const auto& r : json::parse(runs.out))
+    if (r["run"] == out["best"]["run"]) {
+      EXPECT_DOUBLE_EQ(out["best"]["dev_split"].get<double>(), r["errors"]["dev"].get<double>());
+    }
+  auto status = run_mlloop({"status", "--dir", tmp.str("p"), "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  const json s = json::parse(status.out)["best"];
+  EXPECT_EQ(s["run"], out["best"]["run"]);
+  EXPECT_DOUBLE_EQ(s["dev"].get<double>(), *judged);
+  EXPECT_EQ(s["estimated_by"], "cv");
 }
 
 TEST(Loop, VarianceGetsARegularizingRemedyThatLowersDevError) {
@@ -126,7 +148,7 @@ TEST(Loop, VarianceGetsARegularizingRemedyThatLowersDevError) {
     }
   }
   EXPECT_TRUE(regularized) << out.dump(1);
-  EXPECT_LT(out["best"]["dev"].get<double>(), flexible_dev) << out["best"];
+  EXPECT_LT(out["best"]["dev_split"].get<double>(), flexible_dev) << out["best"];
   // The summary gives the frozen dev split's error and the out-of-fold one the loop judged by.
   const size_t at = loop.err.find("\nincumbent: run ");
   ASSERT_NE(at, std::string::npos) << loop.err;

@@ -61,4 +61,18 @@ CvResult cross_validate(Project& project, const ProjectData& data, const RunReco
 std::optional<nlohmann::json> cached_cv_errors(const ProjectConfig& config, Store& store, int64_t run);
 void save_cv_errors(const ProjectConfig& config, Store& store, int64_t run, const CvResult& cv);
 
+// The dev error a run is judged by, as a loss. On a project that cross-validates over a pool
+// holding dev (uses_cv, dev carved from DATA), it is the pooled out-of-fold error cached for the
+// run, the figure the loop's decisions and `diagnose` use: one small dev split is too noisy to
+// stand for the model (500 rows put a 5% error anywhere in 3-7%). Otherwise, and for a run
+// not cross-validated yet, it is the frozen dev split's error. `split` is always the latter.
+struct JudgedDev {
+  std::optional<double> value;
+  std::optional<double> split;
+  bool out_of_fold = false;
+  // {"dev": value, "dev_split": split, "estimated_by": "cv" or "split"} (null where missing).
+  nlohmann::json to_json() const;
+};
+JudgedDev judged_dev(const ProjectConfig& config, Store& store, int64_t run);
+
 }  // namespace mlloop
