@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <fmt/ranges.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 #include "mlloop/core/context.hpp"
 #include "mlloop/core/error.hpp"
 #include "mlloop/core/joined_thread.hpp"
+#include "mlloop/core/text.hpp"
 #include "mlloop/core/progress.hpp"
 #include "mlloop/loop/policy.hpp"
 #include "mlloop/loop/remedy.hpp"
@@ -206,6 +208,7 @@ class Loop {
   bool out_of_time() const { return deadline_ && Clock::now() >= *deadline_; }
 
  private:
+  void check_remedy_names(const char* key, const std::vector<std::string>& names, const std::vector<int64_t>& lines) const;
   std::ostream* log() const { return options_.log; }
   // The stream of the progress bars: the blocks' stream when it is a terminal, else none.
   std::ostream* bar() const { return options_.progress ? log() : nullptr; }
@@ -377,6 +380,20 @@ json Loop::output(const std::string& stopped_because, const json& recommendation
   return {{"iterations", iters}, {"best", best}, {"stopped_because", stopped_because}, {"recommendations", recommendations}};
 }
 
+// An unknown name in [loop] allow or deny is bad input: named with its line, and the remedy
+// it is closest to (a misspelling), or the list of names.
+void Loop::check_remedy_names(const char* key, const std::vector<std::string>& names, const std::vector<int64_t>& lines) const {
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (is_remedy_name(names[i])) continue;
+    std::vector<std::string> known;
+    for (const auto& r : all_remedies()) known.push_back(r.name);
+    const std::string near = closest_match(names[i], known);
+    throw_bad_input(fmt::format("unknown remedy '{}' in [loop] {}", names[i], key),
+                    near.empty() ? fmt::format("remedies are: {}", fmt::join(known, ", ")) : fmt::format("did you mean '{}'?", near),
+                    Where{project_toml(project_.dir), i < lines.size() ? lines[i] : 0, 0, {}});
+  }
+}
+
 json Loop::run() {
   LoopLock lock(project_.dir);
   const auto start = Clock::now();
@@ -386,10 +403,8 @@ json Loop::run() {
   run_cap_ = options_.run_time_cap;
   if (!run_cap_ && cfg_.run_time_cap) run_cap_ = parse_duration(*cfg_.run_time_cap, "[loop] run_time_cap in mlloop.toml");
   const int64_t max_iterations = options_.iterations.value_or(cfg_.iterations.value_or(10));
-  for (const auto& name : cfg_.allow)
-    if (!is_remedy_name(name)) throw_bad_input(fmt::format("unknown remedy '{}' in [loop] allow of mlloop.toml", name), "see the remedy names in DESIGN.md or the README");
-  for (const auto& name : cfg_.deny)
-    if (!is_remedy_name(name)) throw_bad_input(fmt::format("unknown remedy '{}' in [loop] deny of mlloop.toml", name), "see the remedy names in DESIGN.md or the README");
+  check_remedy_names("allow", cfg_.allow, cfg_.allow_lines);
+  check_remedy_names("deny", cfg_.deny, cfg_.deny_lines);
 
   struct DeadlineScope {
     Context& c;

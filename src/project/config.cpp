@@ -108,7 +108,9 @@ struct Reader {
     return n->as_integer()->get();
   }
 
-  std::optional<std::vector<std::string>> list(const toml::table* t, std::string_view key) const {
+  // `lines`, when given, gets each element's line.
+  std::optional<std::vector<std::string>> list(const toml::table* t, std::string_view key,
+                                               std::vector<int64_t>* lines = nullptr) const {
     if (!t) return std::nullopt;
     const toml::node* n = t->get(key);
     if (!n) return std::nullopt;
@@ -117,6 +119,7 @@ struct Reader {
     for (const auto& e : *n->as_array()) {
       if (!e.is_string()) throw_bad_input(fmt::format("'{}' must be a list of strings", key), "", where(e));
       out.emplace_back(e.as_string()->get());
+      if (lines) lines->push_back(where(e).line);
     }
     return out;
   }
@@ -199,8 +202,8 @@ ProjectConfig load_config(const std::string& path) {
     if (*t < 1 || *t > 1000) throw_bad_input("tune_trials must be between 1 and 1000", "", r.where(*loop->get("tune_trials")));
     c.tune_trials = static_cast<int>(*t);
   }
-  c.allow = r.list(loop, "allow").value_or(std::vector<std::string>{});
-  c.deny = r.list(loop, "deny").value_or(std::vector<std::string>{});
+  c.allow = r.list(loop, "allow", &c.allow_lines).value_or(std::vector<std::string>{});
+  c.deny = r.list(loop, "deny", &c.deny_lines).value_or(std::vector<std::string>{});
   if (auto v = r.integer(analyze, "cv_below")) {
     if (*v < 0) throw_bad_input("cv_below must be 0 or more", "give a dev-set size in rows; 0 turns cross-validation off", r.where(*analyze->get("cv_below")));
     c.cv_below = *v;

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <random>
@@ -544,7 +545,11 @@ TEST(Loop, BadBudgetsAndRemedyNamesAreBadInput) {
   write_file(tmp.path() / "p" / "mlloop.toml", toml);
   r = run_mlloop({"run", "--dir", tmp.str("p")});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("regularise"), std::string::npos) << r.err;
+  // The file and the line of the name, and the remedy it misspells.
+  const int64_t line = std::count(toml.begin(), toml.begin() + static_cast<std::ptrdiff_t>(pos), '\n') + 1;
+  EXPECT_NE(r.err.find(fmt::format("mlloop.toml:{}: unknown remedy 'regularise' in [loop] deny", line)), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("did you mean 'regularize'?"), std::string::npos) << r.err;
 }
 
 // Ctrl-C or SIGTERM: the run says that its finished work is kept before it ends with the

@@ -45,6 +45,7 @@ struct ProjectConfig {
   int tune_trials = 8;                      // tune_hyperparameters' trial budget
   std::vector<std::string> allow;
   std::vector<std::string> deny;
+  std::vector<int64_t> allow_lines, deny_lines;  // each name's line in mlloop.toml (0: not read from one)
   // [analyze]
   int64_t cv_below = 1000;  // dev with fewer rows: the decisions use repeated k-fold CV (0: never)
   int cv_folds = 5;
