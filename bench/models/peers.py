@@ -244,8 +244,10 @@ def run_gbdt(task, p, X, y, parts, n_classes, seed):
     patience = int(p["early_stopping"])
     t0 = time.perf_counter()
     dfit = xgb.DMatrix(X["train"], label=y["train"], missing=np.nan, nthread=2)
-    des = xgb.DMatrix(X["es"], label=y["es"], missing=np.nan, nthread=2)
-    bst = xgb.train(params, dfit, num_boost_round=int(p["rounds"]), evals=[(dfit, "train"), (des, "valid")],
+    evals = [(dfit, "train")]
+    if patience > 0:
+        evals.append((xgb.DMatrix(X["es"], label=y["es"], missing=np.nan, nthread=2), "valid"))
+    bst = xgb.train(params, dfit, num_boost_round=int(p["rounds"]), evals=evals,
                     early_stopping_rounds=patience if patience > 0 else None, verbose_eval=False)
     best = bst.best_iteration + 1 if patience > 0 else bst.num_boosted_rounds()
     errs = {}
@@ -324,7 +326,7 @@ def main() -> None:
         n_classes = len(classes)
 
     idx = dict(splits)
-    if a.model == "gbdt":
+    if a.model == "gbdt" and int(params.get("early_stopping", 30)) > 0:  # 0: off, no slice (as mlloop)
         idx["train"], idx["es"] = early_stopping_slice(splits["train"], seed)
     X = {s: pre.transform(df, ids) for s, ids in idx.items()}
     y = {s: (yall[ids] if task == "regression" else yall[ids].astype(np.int64)) for s, ids in idx.items()}

@@ -213,7 +213,7 @@ class CrossValidation {
     popt.standardize = family_.standardize;
     popt.drop_columns = recipe_.drop_columns;
     ff.pipe->fit(*pool_.data, positions(fit_idx), cfg_.target, classification_, popt);
-    const std::vector<size_t> es_idx = carve_early_stopping(family_, fit_idx, seed);
+    const std::vector<size_t> es_idx = carve_early_stopping(family_, run_.params, fit_idx, seed);
     const Pipeline& pipe = *ff.pipe;
     Matrix x = pipe.transform(*pool_.data, positions(fit_idx));
     std::vector<float> y = pipe.target(*pool_.data, positions(fit_idx)), w;

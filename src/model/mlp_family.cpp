@@ -104,8 +104,8 @@ void register_mlp(Registry& r) {
       integer("batch_size", 256, 8, 65536, "rows per mini-batch", true),
       integer("epochs", 100, 1, 10000, "maximum passes over the training rows", true),
       integer("patience", 30, 0, 1000,
-              "early stopping: epochs without a better valid loss before training stops (0 = off; needs a valid "
-              "slice)"),
+              "early stopping: epochs without a better valid loss on the slice before training stops (0 = off: no "
+              "slice, every training row fits, the last epoch kept)"),
       choice("init", "default", {"default", "xavier_uniform", "kaiming_normal", "orthogonal"},
              "weight initialization (default: libtorch's, kaiming-uniform); biases start at 0 for the others"),
   };

@@ -25,15 +25,16 @@ int32_t positive_class(const ProjectConfig& cfg, const Pipeline& pipe, const std
   return positive_index(cfg, pipe.classes(), ones * 2 <= y_train.size() ? 1 : 0);
 }
 
-bool uses_early_stopping(const Family& f) {
+bool uses_early_stopping(const Family& f, const Params& params) {
   for (const auto& p : f.params)
-    if (p.name == "early_stopping" || p.name == "patience") return true;
+    if (p.name == "early_stopping" || p.name == "patience")
+      return !params.contains(p.name) || params.at(p.name).get<int64_t>() > 0;
   return false;
 }
 
-std::vector<size_t> carve_early_stopping(const Family& family, std::vector<size_t>& rows, uint64_t seed) {
+std::vector<size_t> carve_early_stopping(const Family& family, const Params& params, std::vector<size_t>& rows, uint64_t seed) {
   std::vector<size_t> es;
-  if (!uses_early_stopping(family) || rows.size() < 50) return es;
+  if (!uses_early_stopping(family, params) || rows.size() < 50) return es;
   std::vector<size_t> order(rows.size());
   std::iota(order.begin(), order.end(), size_t{0});
   seeded_shuffle(order, seed ^ 0x5EED5EEDULL);
@@ -172,7 +173,7 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
 
   // The early-stopping slice: 10% of the kept training rows, seeded; never train-dev.
   std::vector<size_t> fit_idx = kept;
-  std::vector<size_t> es_idx = carve_early_stopping(family, fit_idx, ctx.seed);
+  std::vector<size_t> es_idx = carve_early_stopping(family, params, fit_idx, ctx.seed);
   auto positions_of = [&](const std::vector<size_t>& idx) {
     std::vector<size_t> p(idx.size());
     for (size_t i = 0; i < idx.size(); ++i) p[i] = train.positions[idx[i]];

@@ -519,3 +519,28 @@ TEST(Families, GbdtMaxBinSetsTheSplitPointsATreeCanChoose) {
   EXPECT_LT(error_with(256), 0.01);
   EXPECT_GT(error_with(2), 0.05);
 }
+
+TEST(Families, EarlyStoppingOffTrainsOnEveryRowAndKeepsTheLastStep) {
+  // early_stopping / patience 0 is off: no slice is held out of train, and the model is the
+  // last round or epoch, not the one the slice liked best.
+  Fixture f("underfit", 2000);
+  const size_t train_rows = f.data->data_part(SplitName::train).positions.size();
+  auto rows_of = [&](const TrainOutcome& r) {
+    const auto rec = f.project->store->run(r.run);
+    return std::make_pair(rec->config.at("fit_rows").get<size_t>(), rec->config.at("early_stopping_rows").get<size_t>());
+  };
+  auto on = f.train("gbdt", Params{{"rounds", 40}});
+  ASSERT_EQ(on.fit.status, "done") << on.fit.reason;
+  EXPECT_GT(rows_of(on).second, 0u);
+  EXPECT_EQ(rows_of(on).first + rows_of(on).second, train_rows);
+  auto off = f.train("gbdt", Params{{"rounds", 40}, {"early_stopping", 0}});
+  ASSERT_EQ(off.fit.status, "done") << off.fit.reason;
+  EXPECT_EQ(rows_of(off), std::make_pair(train_rows, size_t{0}));
+  EXPECT_EQ(off.fit.best_step, 40);
+  if (!f.has("mlp")) return;
+  auto mlp = f.train("mlp", Params{{"epochs", 6}, {"patience", 0}});
+  ASSERT_EQ(mlp.fit.status, "done") << mlp.fit.reason;
+  EXPECT_EQ(rows_of(mlp), std::make_pair(train_rows, size_t{0}));
+  ASSERT_FALSE(mlp.fit.curve.empty());
+  EXPECT_EQ(mlp.fit.best_step, mlp.fit.curve.back().step);
+}

@@ -30,11 +30,14 @@ struct Recipe {
   static Recipe from_json(const nlohmann::json& j);
 };
 
-// Whether a family stops early on a slice of its training rows (gbdt, mlp).
-bool uses_early_stopping(const Family& family);
-// For such a family, moves a seeded 10% of `rows` (at least 50 of them) out into the
+// Whether a run of the family with `params` stops early on a slice of its training rows: gbdt
+// and mlp, unless their early_stopping / patience is 0 (off: no slice, every row trains, and
+// the last round or epoch is the model).
+bool uses_early_stopping(const Family& family, const Params& params);
+// For such a run, moves a seeded 10% of `rows` (at least 50 of them) out into the
 // early-stopping slice it returns; otherwise returns nothing and leaves `rows` alone.
-std::vector<size_t> carve_early_stopping(const Family& family, std::vector<size_t>& rows, uint64_t seed);
+std::vector<size_t> carve_early_stopping(const Family& family, const Params& params, std::vector<size_t>& rows,
+                                         uint64_t seed);
 
 struct TrainRequest {
   std::string family;

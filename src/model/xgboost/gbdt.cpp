@@ -219,7 +219,7 @@ void register_gbdt(Registry& r) {
       {"lambda", K::real, 1.0, 0.0, 1e4, {}, "L2 regularization of leaf weights", true},
       {"alpha", K::real, 0.0, 0.0, 1e4, {}, "L1 regularization of leaf weights", false},
       {"rounds", K::integer, 500, 1, 100000, {}, "maximum boosting rounds", true},
-      {"early_stopping", K::integer, 30, 0, 10000, {}, "stop after this many rounds without improvement on the early-stopping slice (0: off)", false},
+      {"early_stopping", K::integer, 30, 0, 10000, {}, "stop after this many rounds without improvement on the early-stopping slice (0: off: no slice, every training row fits, all rounds kept)", false},
       {"max_bin", K::integer, 256, 2, 4096, {}, "histogram bins per feature: the split points a tree can choose from", false},
   };
   f.standardize = false;
