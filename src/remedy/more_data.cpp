@@ -32,7 +32,7 @@ Remedy more_data() {
     // The curve's own figures, in the project's metric as a loss: its last point is the
     // incumbent's family trained on all of train.
     if (!lc.is_null() && lc.value("extrapolated", false))
-      return fmt::format("the learning curve of {} predicts dev {} {:.4f} with 2x the data and {:.4f} with 10x (now {:.4f})",
+      return fmt::format("the learning curve of {} predicts dev {} {:.4f} with 2x the data and {:.4f} with 10x (now {:.4f} on the dev split)",
                          lc.value("model", std::string("the incumbent")), lc.at("loss").get<std::string>(),
                          lc.at("predicted_dev_at_2x").get<double>(), lc.at("predicted_dev_at_10x").get<double>(),
                          lc.at("points").back().at("dev").get<double>());

@@ -317,7 +317,7 @@ TEST(Remedies, MoreDataQuotesTheLearningCurveInItsOwnLossAndOnlyWhenItStillFalls
   ASSERT_NE(r, nullptr);
   ASSERT_TRUE(r->applies(f.view));
   const std::string why = r->recommend(f.view);
-  EXPECT_NE(why.find("the learning curve of gbdt predicts dev error 0.0470 with 2x the data and 0.0400 with 10x (now 0.0540)"),
+  EXPECT_NE(why.find("the learning curve of gbdt predicts dev error 0.0470 with 2x the data and 0.0400 with 10x (now 0.0540 on the dev split)"),
             std::string::npos) << why;
   f.view.diagnosis["learning_curve"] = curve(0.0540, 0.0541);
   EXPECT_FALSE(r->applies(f.view));
