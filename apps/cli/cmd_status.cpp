@@ -32,13 +32,13 @@ int run_status(const StatusArgs& args, Context& ctx) {
   fmt::print(out, "runs     {}, iterations {}, test looks {}\n", p.store->count_runs(), p.store->count_iterations(),
              p.store->count_test_looks());
   if (const nlohmann::json& b = j["best"]; !b.is_null()) {
-    if (b["estimated_by"] == "cv" && !b["dev_split"].is_null())  // a small dev split: the out-of-fold error the loop judges by, then the split's
-      fmt::print(out, "best     run {} ({}), dev {} out of fold ({} on the {}-row dev split)\n", b["run"].get<int64_t>(),
-                 b["model"].get<std::string>(), metrics::said(c.metric, b["dev"].get<double>()),
-                 metrics::said(c.metric, b["dev_split"].get<double>()), with_commas(counts[SplitName::dev]));
-    else
-      fmt::print(out, "best     run {} ({}), dev {}\n", b["run"].get<int64_t>(), b["model"].get<std::string>(),
-                 metrics::said(c.metric, b["dev"].get<double>()));
+    // On a small dev split, dev is the out-of-fold error the loop judges by; the split's follows.
+    std::string split;
+    if (b["estimated_by"] == "cv" && !b["dev_split"].is_null())
+      split = fmt::format(" out of fold ({} on the {}-row dev split)", metrics::said(c.metric, b["dev_split"].get<double>()),
+                          with_commas(counts[SplitName::dev]));
+    fmt::print(out, "best     run {} ({}), dev {}{}\n", b["run"].get<int64_t>(), b["model"].get<std::string>(),
+               metrics::said(c.metric, b["dev"].get<double>()), split);
   }
   if (!j["bottleneck"].is_null()) fmt::print(out, "bottleneck {} (at the last analysis)\n", j["bottleneck"].get<std::string>());
   auto its = p.store->iterations();

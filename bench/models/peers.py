@@ -326,7 +326,7 @@ def main() -> None:
         n_classes = len(classes)
 
     idx = dict(splits)
-    if a.model == "gbdt" and int(params.get("early_stopping", 30)) > 0:  # 0: off, no slice (as mlloop)
+    if a.model == "gbdt" and int(params["early_stopping"]) > 0:  # 0: off, no slice (as mlloop)
         idx["train"], idx["es"] = early_stopping_slice(splits["train"], seed)
     X = {s: pre.transform(df, ids) for s, ids in idx.items()}
     y = {s: (yall[ids] if task == "regression" else yall[ids].astype(np.int64)) for s, ids in idx.items()}
