@@ -268,7 +268,9 @@
         },
         data: pts.map((p) => [p.rows, p.dev_low, p.dev_high]) },
     ];
-    let text = `${c.model}, ${c.repeats} repeats per size.`;
+    let text = c.estimated_by === 'cv'
+      ? `${c.model}, dev out of fold (${c.pool}), ${c.repeats} folds per size.`
+      : `${c.model}, ${c.repeats} repeats per size.`;
     if (c.extrapolated && c.fit) {
       const f = (x) => c.fit.a * Math.pow(x, -c.fit.b) + c.fit.c;
       const maxN = n[n.length - 1], fit = [];

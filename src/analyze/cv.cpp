@@ -10,6 +10,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "mlloop/analyze/learning_curve.hpp"
 #include "mlloop/core/context.hpp"
 #include "mlloop/core/error.hpp"
 #include "mlloop/model/augment.hpp"
@@ -142,7 +143,7 @@ class CrossValidation {
   RepeatResult repeat(int r) {
     const size_t n = pool_.positions.size();
     const int folds = cfg_.cv_folds;
-    const uint64_t seed = cfg_.seed ^ (0xC0FFEEULL + static_cast<uint64_t>(r) * 0x9E3779B97F4A7C15ULL);
+    const uint64_t seed = repeat_seed(r);
     std::vector<int> fold = assign_folds(cfg_, pool_, y_class_, folds, seed);
     const size_t width = classification_ ? classes_.size() : 1;
     RepeatResult res;
@@ -150,14 +151,9 @@ class CrossValidation {
     std::vector<size_t> all(n);
     std::iota(all.begin(), all.end(), size_t{0});
     int fitted = 0;
-    for (int f = 0; f < folds; ++f) {
-      std::vector<size_t> fit_idx, eval_idx;
-      for (size_t i = 0; i < n; ++i) {
-        if (fold[i] == f) eval_idx.push_back(i);
-        else if (!std::binary_search(recipe_.drop_rows.begin(), recipe_.drop_rows.end(), pool_.row_ids[i])) fit_idx.push_back(i);
-      }
-      if (eval_idx.empty() || fit_idx.empty()) continue;
-      auto fit = fold_fit(fit_idx, seed + static_cast<uint64_t>(f));
+    for (const Fold& fd : folds_of(fold, folds)) {
+      const std::vector<size_t>& eval_idx = fd.eval;
+      auto fit = fold_fit(fd.fit, seed + static_cast<uint64_t>(fd.index));
       res.train.value += fit.train.value;
       res.train.low += fit.train.low;
       res.train.high += fit.train.high;
@@ -173,12 +169,94 @@ class CrossValidation {
     return res;
   }
 
+  // The learning curve out of fold: on repeat 0's folds, each fold's model fitted on seeded
+  // subsets of its training rows (top/32 ... top/2, top the smallest fold's rows), every pool
+  // row predicted once per size. `full` is the run's cross-validation, the curve's last point:
+  // each fold's model on all of its rows, the pooled out-of-fold error (the mean over the
+  // repeats) the loop judges by; its interval comes from repeat 0's folds, as the others'.
+  CurveMeasure curve(const CvResult& full) {
+    const size_t n = pool_.positions.size();
+    const int folds = cfg_.cv_folds;
+    const uint64_t seed = repeat_seed(0);
+    std::vector<int> fold = assign_folds(cfg_, pool_, y_class_, folds, seed);
+    const size_t width = classification_ ? classes_.size() : 1;
+    const std::vector<Fold> fds = folds_of(fold, folds);
+    if (fds.empty()) throw std::runtime_error("no fold could be fitted");
+    size_t top = fds[0].fit.size();
+    double mean_rows = 0;
+    for (const Fold& fd : fds) {
+      top = std::min(top, fd.fit.size());
+      mean_rows += static_cast<double>(fd.fit.size()) / static_cast<double>(fds.size());
+    }
+    // A fold's loss, from its rows' outputs.
+    auto fold_loss = [&](const std::vector<float>& out_of_fold, const Fold& fd) {
+      std::vector<float> o;
+      o.reserve(fd.eval.size() * width);
+      for (size_t i : fd.eval) o.insert(o.end(), out_of_fold.begin() + static_cast<std::ptrdiff_t>(i * width),
+                                        out_of_fold.begin() + static_cast<std::ptrdiff_t>((i + 1) * width));
+      return metrics::as_loss(cfg_.metric, metrics::compute(cfg_.metric, predictions(o, fd.eval)));
+    };
+    std::vector<size_t> all(n);
+    std::iota(all.begin(), all.end(), size_t{0});
+    CurveMeasure m;
+    m.dev_by_repeat.resize(fds.size());
+    for (size_t s : curve_sizes(top, false)) {
+      std::vector<float> out(n * width, 0.f);
+      double train = 0;
+      for (const Fold& fd : fds) {
+        std::vector<size_t> rows = fd.fit;
+        seeded_shuffle(rows, seed + 1000 * s + static_cast<uint64_t>(fd.index));
+        rows.resize(s);
+        std::sort(rows.begin(), rows.end());
+        auto fit = fold_fit(rows, seed + static_cast<uint64_t>(fd.index));
+        train += fit.train.value / static_cast<double>(fds.size());
+        std::vector<float> o = predict(*fit.pipe, *fit.model, fd.eval);
+        for (size_t i = 0; i < fd.eval.size(); ++i)
+          std::copy_n(o.begin() + static_cast<std::ptrdiff_t>(i * width), width,
+                      out.begin() + static_cast<std::ptrdiff_t>(fd.eval[i] * width));
+      }
+      for (size_t k = 0; k < fds.size(); ++k) m.dev_by_repeat[k].push_back(fold_loss(out, fds[k]));
+      m.rows.push_back(static_cast<double>(s));
+      m.train.push_back(train);
+      m.dev.push_back(metrics::as_loss(cfg_.metric, metrics::compute(cfg_.metric, predictions(out, all))));
+    }
+    const metrics::Predictions& p = full.oof_by_repeat.at(0);
+    const std::vector<float> full_out = classification_ ? p.proba : std::vector<float>(p.value.begin(), p.value.end());
+    for (size_t k = 0; k < fds.size(); ++k) m.dev_by_repeat[k].push_back(fold_loss(full_out, fds[k]));
+    m.rows.push_back(std::round(mean_rows));
+    m.train.push_back(full.train.value);
+    m.dev.push_back(full.out_of_fold.value);
+    return m;
+  }
+
  private:
   struct FoldFit {
     std::unique_ptr<Pipeline> pipe;
     std::unique_ptr<Model> model;
     metrics::Interval train;
   };
+
+  // The folds of one assignment that have rows on both sides: the fold's index, the pool rows
+  // its model fits (without the recipe's dropped rows), and the rows it predicts.
+  struct Fold {
+    int index = 0;
+    std::vector<size_t> fit, eval;
+  };
+  std::vector<Fold> folds_of(const std::vector<int>& fold, int folds) const {
+    std::vector<Fold> out;
+    for (int f = 0; f < folds; ++f) {
+      Fold fd;
+      fd.index = f;
+      for (size_t i = 0; i < fold.size(); ++i) {
+        if (fold[i] == f) fd.eval.push_back(i);
+        else if (!std::binary_search(recipe_.drop_rows.begin(), recipe_.drop_rows.end(), pool_.row_ids[i])) fd.fit.push_back(i);
+      }
+      if (!fd.eval.empty() && !fd.fit.empty()) out.push_back(std::move(fd));
+    }
+    return out;
+  }
+
+  uint64_t repeat_seed(int r) const { return cfg_.seed ^ (0xC0FFEEULL + static_cast<uint64_t>(r) * 0x9E3779B97F4A7C15ULL); }
 
   std::vector<size_t> positions(const std::vector<size_t>& idx) const {
     std::vector<size_t> p(idx.size());
@@ -350,6 +428,17 @@ CvResult cross_validate(Project& project, const ProjectData& data, const RunReco
     res.oof_by_repeat.push_back(cv.predictions(rr.out, all));
   }
   return res;
+}
+
+std::optional<json> learning_curve_cv(Project& project, const ProjectData& data, const RunRecord& run, const Registry& registry,
+                                     Context& ctx) {
+  CrossValidation cv(project, data, run, registry, ctx);
+  if (cv.pool().dev_separate) return std::nullopt;
+  const CvResult full = cross_validate(project, data, run, registry, ctx);
+  json out = curve_json(cv.curve(full));
+  out["estimated_by"] = "cv";
+  out["pool"] = cv.pool().name;
+  return out;
 }
 
 }  // namespace mlloop

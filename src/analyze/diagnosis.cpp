@@ -158,14 +158,36 @@ json data_analyses(Project& project, const Registry& registry, Context& ctx) {
 // The learning curve's cache key. v2: measured in the project's metric (it was the error rate or
 // RMSE whatever the metric).
 namespace {
-std::string curve_key(int64_t run) { return fmt::format("learning_curve:v2:{}", run); }
+// v3: on small data (uses_cv, dev in the pool) measured out of fold, with the seed and folds
+// in the key; on the dev split otherwise ("split").
+std::string curve_key(const ProjectConfig& c, Store& store, int64_t run) {
+  return uses_cv(c, store) ? fmt::format("learning_curve:v3:{}:cv:{}:{}", run, c.seed, c.cv_folds)
+                           : fmt::format("learning_curve:v3:{}:split", run);
+}
 }  // namespace
 
 // The learning curve of a run's family and params, cached per run.
 json run_learning_curve(Project& project, const RunRecord& run, const Registry& registry, Context& ctx) {
-  std::string key = curve_key(run.id);
+  std::string key = curve_key(project.config, *project.store, run.id);
   if (auto cached = project.store->meta(key)) return json::parse(*cached);
   ProjectData data = load_project_data(project, ctx);
+  const auto finish = [&](json curve) {
+    curve["model"] = run.model;
+    curve["loss"] = metrics::higher_is_better(project.config.metric) ? "1 - " + project.config.metric : project.config.metric;
+    project.store->set_meta(key, curve.dump());
+    return curve;
+  };
+  // On small data the dev error the diagnosis reports is the pooled out-of-fold one, and so is
+  // the curve's (a curve on the small dev split would forecast against another "now").
+  // A fold that fails (an mlp diverging on a small subset) leaves the curve to the dev split.
+  if (uses_cv(project.config, *project.store)) {
+    try {
+      if (auto curve = learning_curve_cv(project, data, run, registry, ctx)) return finish(std::move(*curve));
+    } catch (const BudgetExhausted&) {
+      throw;
+    } catch (const std::runtime_error&) {
+    }
+  }
   const SplitPart& train = data.data_part(SplitName::train);
   const Family& family = registry.get(run.model);
   Pipeline pipe;
@@ -181,11 +203,7 @@ json run_learning_curve(Project& project, const RunRecord& run, const Registry& 
   in.params = run.params;
   in.metric = project.config.metric;
   if (in.shape.classification) in.positive = positive_class(project.config, pipe, in.train_y);
-  json curve = learning_curve(in, registry, ctx);
-  curve["model"] = run.model;
-  curve["loss"] = metrics::higher_is_better(in.metric) ? "1 - " + in.metric : in.metric;
-  project.store->set_meta(key, curve.dump());
-  return curve;
+  return finish(learning_curve(in, registry, ctx));
 }
 
 json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& registry, Context& ctx,
@@ -387,7 +405,7 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
   }
   json curve = nullptr;
   if (options.learning_curve) curve = run_learning_curve(project, *run, registry, ctx);
-  else if (auto cached = project.store->meta(curve_key(run->id))) curve = json::parse(*cached);
+  else if (auto cached = project.store->meta(curve_key(cfg, *project.store, run->id))) curve = json::parse(*cached);
   if (curve.is_null()) {
   } else if (!curve["extrapolated"].get<bool>()) {
     findings.push_back(finding("MLL-C01", "info", fmt::format("the learning curve is not extrapolated: {}", curve["reason"].get<std::string>()),

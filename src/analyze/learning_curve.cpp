@@ -72,18 +72,11 @@ PowerLaw fit_power_law(const std::vector<double>& n, const std::vector<double>& 
 nlohmann::json learning_curve(const CurveInput& in, const Registry& registry, Context& ctx) {
   const size_t n = in.train_x.rows;
   const size_t top = std::max<size_t>(kMinRows, static_cast<size_t>(static_cast<double>(n) * in.max_fraction));
-  std::vector<size_t> sizes;
-  for (int k = 5; k >= 0; --k) {
-    size_t s = top >> k;
-    if (s >= kMinRows && (sizes.empty() || s > sizes.back())) sizes.push_back(s);
-  }
   const Family& family = registry.get(in.family);
-  nlohmann::json points = nlohmann::json::array();
-  std::vector<double> ns, dev_mean;
-  std::vector<std::vector<double>> dev_by_repeat(kRepeats);
-  std::vector<double> dev_half;
-  for (size_t s : sizes) {
-    double tr_sum = 0, dv_sum = 0, dv_sq = 0;
+  CurveMeasure m;
+  m.dev_by_repeat.resize(kRepeats);
+  for (size_t s : curve_sizes(top, true)) {
+    double tr_sum = 0, dv_sum = 0;
     for (int r = 0; r < kRepeats; ++r) {
       std::vector<size_t> rows(n);
       std::iota(rows.begin(), rows.end(), size_t{0});
@@ -97,17 +90,46 @@ nlohmann::json learning_curve(const CurveInput& in, const Registry& registry, Co
       double dv = loss_of(model->predict(in.dev_x), in.dev_y, in.shape, in);
       tr_sum += tr;
       dv_sum += dv;
-      dv_sq += dv * dv;
-      dev_by_repeat[static_cast<size_t>(r)].push_back(dv);
+      m.dev_by_repeat[static_cast<size_t>(r)].push_back(dv);
     }
-    double m = dv_sum / kRepeats;
-    double sd = std::sqrt(std::max(0.0, dv_sq / kRepeats - m * m));
-    double half = 1.96 * sd / std::sqrt(static_cast<double>(kRepeats));
-    points.push_back({{"rows", s}, {"train", tr_sum / kRepeats}, {"dev", m}, {"dev_low", m - half}, {"dev_high", m + half}});
-    ns.push_back(static_cast<double>(s));
-    dev_mean.push_back(m);
+    m.rows.push_back(static_cast<double>(s));
+    m.train.push_back(tr_sum / kRepeats);
+    m.dev.push_back(dv_sum / kRepeats);
+  }
+  nlohmann::json out = curve_json(m);
+  out["estimated_by"] = "split";
+  return out;
+}
+
+std::vector<size_t> curve_sizes(size_t top, bool with_top) {
+  std::vector<size_t> sizes;
+  for (int k = 5; k >= (with_top ? 0 : 1); --k) {
+    size_t s = top >> k;
+    if (s >= kMinRows && (sizes.empty() || s > sizes.back())) sizes.push_back(s);
+  }
+  return sizes;
+}
+
+nlohmann::json curve_json(const CurveMeasure& m) {
+  const size_t repeats = m.dev_by_repeat.size();
+  nlohmann::json points = nlohmann::json::array();
+  std::vector<double> dev_half;
+  for (size_t i = 0; i < m.rows.size(); ++i) {
+    // The interval: the spread of the repeats' (or folds') dev losses around their mean.
+    double sum = 0, sq = 0;
+    for (const auto& rep : m.dev_by_repeat) {
+      sum += rep[i];
+      sq += rep[i] * rep[i];
+    }
+    const double mean = sum / static_cast<double>(repeats);
+    const double sd = std::sqrt(std::max(0.0, sq / static_cast<double>(repeats) - mean * mean));
+    const double half = 1.96 * sd / std::sqrt(static_cast<double>(repeats));
+    points.push_back({{"rows", static_cast<size_t>(m.rows[i])}, {"train", m.train[i]}, {"dev", m.dev[i]}, {"dev_low", m.dev[i] - half},
+                      {"dev_high", m.dev[i] + half}});
     dev_half.push_back(half);
   }
+  const std::vector<double>& ns = m.rows;
+  const std::vector<double>& dev_mean = m.dev;
   // Shape checks, within noise: the dev error should not rise with more data (monotone), and
   // its drops should shrink (convex).
   bool monotone = true, convex = true;
@@ -117,7 +139,7 @@ nlohmann::json learning_curve(const CurveInput& in, const Registry& registry, Co
     double d1 = dev_mean[i - 2] - dev_mean[i - 1], d2 = dev_mean[i - 1] - dev_mean[i];
     if (d2 - d1 > dev_half[i] + dev_half[i - 1] + dev_half[i - 2] + 1e-9) convex = false;
   }
-  nlohmann::json out{{"points", points}, {"monotone", monotone}, {"convex", convex}, {"repeats", kRepeats},
+  nlohmann::json out{{"points", points}, {"monotone", monotone}, {"convex", convex}, {"repeats", repeats},
                      {"predicted_dev_at_2x", nullptr}, {"predicted_dev_at_10x", nullptr}};
   if (ns.size() < 3 || !monotone || !convex) {
     out["extrapolated"] = false;
@@ -132,7 +154,7 @@ nlohmann::json learning_curve(const CurveInput& in, const Registry& registry, Co
   out["predicted_dev_at_10x"] = fit.at(10 * last);
   // An interval from the repeats: the same fit on each repeat's curve.
   std::vector<double> p2, p10;
-  for (const auto& rep : dev_by_repeat) {
+  for (const auto& rep : m.dev_by_repeat) {
     PowerLaw f = fit_power_law(ns, rep);
     p2.push_back(f.at(2 * last));
     p10.push_back(f.at(10 * last));

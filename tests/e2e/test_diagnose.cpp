@@ -4,8 +4,10 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
+#include <string>
 
 #include "test_support.hpp"
 
@@ -27,6 +29,18 @@ nlohmann::json diagnose_after(const std::string& scenario, const std::vector<std
   r = run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return nlohmann::json::parse(r.out);
+}
+
+// Sets [analyze] cv_below in the project p's mlloop.toml (from its default, 1000).
+void set_cv_below(TempDir& tmp, int rows) {
+  std::ifstream in(tmp.str("p/mlloop.toml"));
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string toml = text.str();
+  auto at = toml.find("cv_below = 1000");
+  ASSERT_NE(at, std::string::npos) << toml;
+  toml.replace(at, 15, "cv_below = " + std::to_string(rows));
+  std::ofstream(tmp.str("p/mlloop.toml"), std::ios::trunc) << toml;
 }
 
 void expect_contract_shape_but_test(const nlohmann::json& d);
@@ -190,24 +204,29 @@ TEST(Diagnose, SmallDevUsesRepeatedCrossValidation) {
   EXPECT_LE(d["errors"]["train"]["value"].get<double>(), d["errors"]["dev"]["value"].get<double>() + 0.01);
   EXPECT_EQ(d["bottleneck"], "none");
 
+  // The learning curve is measured out of fold too (on the dev split's 200 rows it was another
+  // measure than the dev error beside it): its last point is that error, from models fitted on
+  // the folds' 1,440 rows, and its intervals come from the 5 folds.
+  const auto& lc = d["learning_curve"];
+  ASSERT_TRUE(lc.is_object()) << d.dump();
+  EXPECT_EQ(lc["estimated_by"], "cv");
+  EXPECT_EQ(lc["repeats"], 5);
+  EXPECT_DOUBLE_EQ(lc["points"].back()["dev"].get<double>(), d["errors"]["dev"]["value"].get<double>()) << lc.dump();
+  EXPECT_EQ(lc["points"].back()["rows"], 1440) << lc.dump();
+  EXPECT_EQ(lc["points"].size(), 5u) << lc.dump();  // 45 ... 720 rows, then all 1,440
+  EXPECT_GT(lc["points"][0]["dev"].get<double>(), lc["points"].back()["dev"].get<double>()) << lc.dump();
+
   // Same seed, same folds: a second diagnosis (from the cache) and a fresh one agree.
   auto again = nlohmann::json::parse(run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"}).out);
   EXPECT_EQ(again["errors"], d["errors"]);
 
-  {
-    std::ifstream in(tmp.str("p/mlloop.toml"));
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string toml = text.str();
-    auto at = toml.find("cv_below = 1000");
-    ASSERT_NE(at, std::string::npos) << toml;
-    toml.replace(at, 15, "cv_below = 0");
-    std::ofstream(tmp.str("p/mlloop.toml"), std::ios::trunc) << toml;
-  }
+  set_cv_below(tmp, 0);
   auto split_d = nlohmann::json::parse(run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"}).out);
   EXPECT_EQ(split_d["estimated_by"], "split");
   EXPECT_TRUE(split_d["gaps"]["data_mismatch"].is_number());
   EXPECT_EQ(split_d["errors"]["dev"], (*split)["dev"]);
+  EXPECT_EQ(split_d["learning_curve"]["estimated_by"], "split");
+  EXPECT_EQ(split_d["learning_curve"]["repeats"], 3);
 }
 
 TEST(Diagnose, AReferenceErrorIsUsedAsIs) {
@@ -435,4 +454,32 @@ TEST(Diagnose, TheLearningCurveIsInTheProjectsMetric) {
     EXPECT_NEAR(last, dev, std::string(metric) == "auc" ? 0.03 : 0.06) << metric << " " << lc.dump();
     for (const auto& p : lc["points"]) EXPECT_GE(p["dev"].get<double>(), 0.0) << metric;
   }
+}
+
+// Out of fold, the learning curve forecasts what twice the rows give: the curve of a 4,000-row
+// project (folds of 2,880 training rows) predicts at 2x the out-of-fold error that an 8,000-row
+// project of the same scenario measures (folds of 5,760 rows). Both cross-validate: cv_below
+// is raised above their dev splits.
+TEST(Diagnose, TheOutOfFoldLearningCurveForecastsTwiceTheRows) {
+  std::map<int, nlohmann::json> d;
+  for (int rows : {4000, 8000}) {
+    TempDir tmp;
+    auto truth = make_scenario("underfit", tmp.path() / "d", 5, rows);
+    ASSERT_EQ(run_mlloop({"init", tmp.str("d/train.csv"), "--target", truth["target"], "--dir", tmp.str("p")}).exit_code, 0);
+    set_cv_below(tmp, 100000);
+    ASSERT_EQ(run_mlloop({"train", "--dir", tmp.str("p"), "--model", "gbdt"}).exit_code, 0);
+    auto r = run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    d[rows] = nlohmann::json::parse(r.out);
+    ASSERT_EQ(d[rows]["estimated_by"], "cv");
+    ASSERT_EQ(d[rows]["learning_curve"]["estimated_by"], "cv");
+  }
+  const auto& small = d[4000]["learning_curve"];
+  ASSERT_TRUE(small["extrapolated"].get<bool>()) << small.dump();
+  EXPECT_EQ(small["points"].back()["rows"], 2880);
+  EXPECT_EQ(d[8000]["learning_curve"]["points"].back()["rows"], 5760);
+  const double predicted = small["predicted_dev_at_2x"], actual = d[8000]["errors"]["dev"]["value"];
+  EXPECT_NEAR(predicted, actual, 0.1 * actual) << small.dump();
+  // and the forecast is below the 4,000-row project's own error: the curve still falls there
+  EXPECT_LT(predicted, d[4000]["errors"]["dev"]["value"].get<double>());
 }

@@ -319,6 +319,9 @@ TEST(Remedies, MoreDataQuotesTheLearningCurveInItsOwnLossAndOnlyWhenItStillFalls
   const std::string why = r->recommend(f.view);
   EXPECT_NE(why.find("the learning curve of gbdt predicts dev error 0.0470 with 2x the data and 0.0400 with 10x (now 0.0540 on the dev split)"),
             std::string::npos) << why;
+  // On small data the curve is out of fold, as the dev error the lines above quote.
+  f.view.diagnosis["learning_curve"]["estimated_by"] = "cv";
+  EXPECT_NE(r->recommend(f.view).find("with 10x (now 0.0540 out of fold)"), std::string::npos) << r->recommend(f.view);
   f.view.diagnosis["learning_curve"] = curve(0.0540, 0.0541);
   EXPECT_FALSE(r->applies(f.view));
   f.view.diagnosis["learning_curve"] = nullptr;  // no curve yet: the gap alone is the reason

@@ -53,6 +53,17 @@ struct CvResult {
 CvResult cross_validate(Project& project, const ProjectData& data, const RunRecord& run, const Registry& registry,
                         Context& ctx, std::optional<int> repeats = std::nullopt);
 
+// The learning curve (learning_curve.hpp's JSON) of a run out of fold, when the pool holds dev
+// (else nullopt: dev keeps its own rows, and the curve is measured on them). The folds are
+// repeat 0's; each fold's model is fitted on seeded subsets of its training rows, 1/32 ... 1/2,
+// with the run's params and recipe, and predicts its held-out rows; the last point is the run's
+// cross-validation (cached), the pooled out-of-fold error the loop and `diagnose` report as dev. One
+// small dev split cannot draw a curve: 150 rows put every point within +-3.5 points at 5%,
+// and a forecast from them quoted against an out-of-fold "now" mixed two measures. The
+// points' intervals and the forecasts' ranges come from the folds ("repeats": the folds).
+std::optional<nlohmann::json> learning_curve_cv(Project& project, const ProjectData& data, const RunRecord& run,
+                                                const Registry& registry, Context& ctx);
+
 // The errors a diagnosis took from cross-validation for `run` ({"train", "train_dev"} as
 // losses, and "dev_in_pool": dev's error is then train_dev's, and the mismatch is not
 // measured; else dev keeps the frozen split's error), if a diagnosis has computed them with

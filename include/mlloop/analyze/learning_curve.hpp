@@ -5,6 +5,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "mlloop/model/model.hpp"
 
@@ -26,8 +27,27 @@ struct CurveInput {
 };
 
 // The JSON of CONTRACT.md's learning_curve: points [{rows, train, dev}], predicted_dev_at_2x,
-// predicted_dev_at_10x (null when not extrapolated), with the fit and flags.
+// predicted_dev_at_10x (null when not extrapolated), with the fit and flags; "estimated_by":
+// "split" (the dev rows given). On small data the diagnosis measures it out of fold instead
+// (learning_curve_cv in cv.hpp).
 nlohmann::json learning_curve(const CurveInput& in, const Registry& registry, Context& ctx);
+
+// What a learning curve measured, size by size: the training rows, the mean training loss, the
+// dev loss (the mean over repeats, or on small data the pooled out-of-fold loss), and each
+// repeat's (or fold's) dev loss, [repeat][size], for the points' intervals and the forecasts'
+// ranges.
+struct CurveMeasure {
+  std::vector<double> rows, train, dev;
+  std::vector<std::vector<double>> dev_by_repeat;
+};
+
+// The curve's JSON from its measure: the points with their intervals, the shape checks, and
+// when they pass, the power-law fit and its forecasts (see learning_curve above).
+nlohmann::json curve_json(const CurveMeasure& m);
+
+// The training sizes of a curve whose largest is `top` rows: top/32, top/16, ..., top (without
+// top unless `with_top`), those of 50 rows or more.
+std::vector<size_t> curve_sizes(size_t top, bool with_top);
 
 // Whether an extrapolated curve still falls: its forecast at 10x the data at least 5% below
 // its last point. A flattened curve promises nothing from more rows of the same kind, and
