@@ -203,6 +203,10 @@ json run_learning_curve(Project& project, const RunRecord& run, const Registry& 
   in.params = run.params;
   in.metric = project.config.metric;
   if (in.shape.classification) in.positive = positive_class(project.config, pipe, in.train_y);
+  if (run.status == "done" && Recipe::from_json(run.config.value("recipe", json::object())).empty()) {
+    auto tr = split_error(*project.store, run.id, "train", in.metric), dv = split_error(*project.store, run.id, "dev", in.metric);
+    if (tr && dv) in.full = std::make_pair(tr->value, dv->value);
+  }
   return finish(learning_curve(in, registry, ctx));
 }
 

@@ -75,7 +75,8 @@ nlohmann::json learning_curve(const CurveInput& in, const Registry& registry, Co
   const Family& family = registry.get(in.family);
   CurveMeasure m;
   m.dev_by_repeat.resize(kRepeats);
-  for (size_t s : curve_sizes(top, true)) {
+  const bool reuse_full = in.full && top == n;
+  for (size_t s : curve_sizes(top, !reuse_full)) {
     double tr_sum = 0, dv_sum = 0;
     for (int r = 0; r < kRepeats; ++r) {
       std::vector<size_t> rows(n);
@@ -95,6 +96,12 @@ nlohmann::json learning_curve(const CurveInput& in, const Registry& registry, Co
     m.rows.push_back(static_cast<double>(s));
     m.train.push_back(tr_sum / kRepeats);
     m.dev.push_back(dv_sum / kRepeats);
+  }
+  if (reuse_full && (m.rows.empty() || m.rows.back() < static_cast<double>(n))) {
+    m.rows.push_back(static_cast<double>(n));
+    m.train.push_back(in.full->first);
+    m.dev.push_back(in.full->second);
+    for (auto& rep : m.dev_by_repeat) rep.push_back(in.full->second);
   }
   nlohmann::json out = curve_json(m);
   out["estimated_by"] = "split";

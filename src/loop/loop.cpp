@@ -835,7 +835,12 @@ json Loop::run() {
         const bool costly = !skip_costly_analyses_;
         d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, costly, costly, false});
         bool need_curve = costly && d["bottleneck"] == "variance" && d["learning_curve"].is_null();
-        if (need_curve) d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{true, true, true, false});
+        if (need_curve) {
+          // A minute or more on a large table: said first, for a log that is not a terminal.
+          say("\nlearning curve of run {} ({}) for more_data's forecast: {} refitted on 1/32 ... 1/2 of the training rows\n",
+              *inc, project_.store->run(*inc)->model, project_.store->run(*inc)->model);
+          d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{true, true, true, false});
+        }
       }
       LoopView view = view_of(*inc, d, project_.store->count_iterations());
       std::set<std::string> tried;

@@ -31,15 +31,15 @@ nlohmann::json diagnose_after(const std::string& scenario, const std::vector<std
   return nlohmann::json::parse(r.out);
 }
 
-// Sets [analyze] cv_below in the project p's mlloop.toml (from its default, 1000).
+// Sets [analyze] cv_below in the project p's mlloop.toml.
 void set_cv_below(TempDir& tmp, int rows) {
   std::ifstream in(tmp.str("p/mlloop.toml"));
   std::stringstream text;
   text << in.rdbuf();
   std::string toml = text.str();
-  auto at = toml.find("cv_below = 1000");
+  auto at = toml.find("cv_below = ");
   ASSERT_NE(at, std::string::npos) << toml;
-  toml.replace(at, 15, "cv_below = " + std::to_string(rows));
+  toml.replace(at, toml.find('\n', at) - at, "cv_below = " + std::to_string(rows));
   std::ofstream(tmp.str("p/mlloop.toml"), std::ios::trunc) << toml;
 }
 
@@ -473,6 +473,16 @@ TEST(Diagnose, TheOutOfFoldLearningCurveForecastsTwiceTheRows) {
     d[rows] = nlohmann::json::parse(r.out);
     ASSERT_EQ(d[rows]["estimated_by"], "cv");
     ASSERT_EQ(d[rows]["learning_curve"]["estimated_by"], "cv");
+    if (rows == 8000) continue;
+    // On the dev split instead, the last point is the run itself, not a refit: the dev error
+    // beside it, on all of train's 2,800 rows.
+    set_cv_below(tmp, 0);
+    auto split = nlohmann::json::parse(run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"}).out);
+    const auto& lc = split["learning_curve"];
+    ASSERT_EQ(lc["estimated_by"], "split");
+    EXPECT_EQ(lc["points"].back()["rows"], 2800);
+    EXPECT_DOUBLE_EQ(lc["points"].back()["dev"].get<double>(), split["errors"]["dev"]["value"].get<double>());
+    EXPECT_DOUBLE_EQ(lc["points"].back()["train"].get<double>(), split["errors"]["train"]["value"].get<double>());
   }
   const auto& small = d[4000]["learning_curve"];
   ASSERT_TRUE(small["extrapolated"].get<bool>()) << small.dump();

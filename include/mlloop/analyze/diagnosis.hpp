@@ -14,7 +14,8 @@ class Context;
 class Registry;
 
 struct DiagnoseOptions {
-  // The learning curve refits the run's family at 6 sizes x 3 repeats; the loop skips it
+  // The learning curve refits the run's family at up to 5 sizes below all of train, 3 repeats
+  // each (on small data, out of fold: each fold's model at each size); the loop skips it
   // (the field is then the cached curve, or null) and computes it only when it needs it.
   bool learning_curve = true;
   // Memorization, label issues and shift (cached per project once computed). Without them

@@ -4,7 +4,9 @@
 // convex (beyond their noise) are flagged and not extrapolated.
 #pragma once
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mlloop/model/model.hpp"
@@ -24,6 +26,10 @@ struct CurveInput {
   // empty: the error rate, or RMSE. `positive` is a binary target's positive class (auc, f1).
   std::string metric;
   int32_t positive = 1;
+  // The run's own training and dev losses, when it is the family and params fitted on all of
+  // train with no recipe: the last point (max_fraction 1), not fitted again. On a large table
+  // that point's 3 repeats were half of the curve's cost, three fits on the same rows.
+  std::optional<std::pair<double, double>> full;
 };
 
 // The JSON of CONTRACT.md's learning_curve: points [{rows, train, dev}], predicted_dev_at_2x,
