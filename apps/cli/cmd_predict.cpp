@@ -30,6 +30,13 @@ int run_predict(const PredictArgs& args, Context& ctx) {
   std::vector<size_t> rows(ds.rows());
   std::iota(rows.begin(), rows.end(), size_t{0});
   Matrix x = a.pipeline.transform(ds, rows);
+  // A category the model never saw is predicted as if the value were missing: said, since
+  // a new code or a typo ("Femle") moves the prediction without an error.
+  if (!ctx.quiet)
+    for (const auto& u : a.pipeline.unseen_categories(ds, rows))
+      fmt::print(ctx.err(), "note: {}: column '{}': {} of {} rows hold a value the training rows never held (first: '{}'); "
+                            "they are predicted as if it were missing\n",
+                 args.data, u.column, u.rows, rows.size(), u.example);
   std::vector<float> out = a.model->predict(x);
   auto& o = ctx.out();
   const auto& classes = a.pipeline.classes();

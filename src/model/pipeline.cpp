@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <limits>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "mlloop/core/error.hpp"
 
@@ -258,6 +259,27 @@ Matrix Pipeline::transform(const Dataset& ds, const std::vector<size_t>& rows) c
     off += 1 + (p.indicator ? 1 : 0);
   }
   return m;
+}
+
+std::vector<Pipeline::Unseen> Pipeline::unseen_categories(const Dataset& ds, const std::vector<size_t>& rows) const {
+  std::vector<Unseen> out;
+  for (const auto& p : plans_) {
+    if (p.kind == Kind::numeric || p.sorted_levels) continue;
+    auto c = ds.find(p.name);
+    if (!c) continue;  // transform says so
+    const Column& col = ds.columns[*c];
+    const std::unordered_set<std::string> known(p.levels.begin(), p.levels.end());
+    Unseen u;
+    u.column = p.name;
+    for (size_t r : rows) {
+      if (col.is_missing(r)) continue;
+      std::string t = col.text(r);
+      if (known.count(t)) continue;
+      if (u.rows++ == 0) u.example = std::move(t);
+    }
+    if (u.rows) out.push_back(std::move(u));
+  }
+  return out;
 }
 
 std::vector<float> Pipeline::target(const Dataset& ds, const std::vector<size_t>& rows) const {

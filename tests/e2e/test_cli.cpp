@@ -290,6 +290,29 @@ TEST(Cli, PredictFilesReadNumbersWithTheDataFilesDecimalMark) {
   EXPECT_NE(r.err.find("column 'price' holds text here"), std::string::npos) << r.err;
 }
 
+TEST(Cli, PredictSaysWhichCategoriesTheTrainingRowsNeverHeld) {
+  // A new code or a typo in a category column is predicted as a missing value: no error, but a
+  // note on stderr with the column, the count and the first such value. Seen values, missing
+  // values and numbers say nothing.
+  TempDir tmp;
+  std::string data = "color,x,y\n";
+  for (int i = 0; i < 300; ++i) data += fmt::format("{},{},{}\n", i % 3 ? "red" : "blue", i % 7, i % 2 ? "a" : "b");
+  mlloop::testing::write_file(tmp.str("data.csv"), data);
+  mlloop::testing::write_file(tmp.str("seen.csv"), "color,x\nred,1\nblue,2\n,3\n");
+  mlloop::testing::write_file(tmp.str("new.csv"), "color,x\nred,1\ngreen,2\n,3\nRed,4\n");
+  ASSERT_EQ(run_mlloop({"init", tmp.str("data.csv"), "--target", "y", "--dir", tmp.str("p")}).exit_code, 0);
+  ASSERT_EQ(run_mlloop({"train", "--dir", tmp.str("p"), "--model", "linear"}).exit_code, 0);
+  auto r = run_mlloop({"predict", "--dir", tmp.str("p"), tmp.str("seen.csv")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("never held"), std::string::npos) << r.err;
+  r = run_mlloop({"predict", "--dir", tmp.str("p"), tmp.str("new.csv")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("note: " + tmp.str("new.csv") + ": column 'color': 2 of 4 rows hold a value the training rows never held "
+                       "(first: 'green'); they are predicted as if it were missing"),
+            std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 5) << r.out;  // the header and 4 predictions
+}
+
 TEST(Cli, ReportAndDashboardRejectBadInput) {
   TempDir tmp;
   auto no_out = run_mlloop({"report", "--dir", tmp.str()});

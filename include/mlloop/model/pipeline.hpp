@@ -28,6 +28,15 @@ class Pipeline {
 
   // Features of `rows` of `ds` (any file with the same columns; categories match by text).
   Matrix transform(const Dataset& ds, const std::vector<size_t>& rows) const;
+  // Per categorical column, the rows of `rows` whose value the training rows never held (such a
+  // value is encoded as a missing one): the column, how many rows, and the first such value.
+  // Dates are left out (an unseen date has its place in time order).
+  struct Unseen {
+    std::string column;
+    size_t rows = 0;
+    std::string example;
+  };
+  std::vector<Unseen> unseen_categories(const Dataset& ds, const std::vector<size_t>& rows) const;
   // The encoded target: class index (NaN for a class unseen in train) or value.
   std::vector<float> target(const Dataset& ds, const std::vector<size_t>& rows) const;
 
