@@ -199,6 +199,7 @@ class CrossValidation {
     std::vector<size_t> all(n);
     std::iota(all.begin(), all.end(), size_t{0});
     CurveMeasure m;
+    m.pooled = true;
     m.dev_by_repeat.resize(fds.size());
     for (size_t s : curve_sizes(top, false)) {
       std::vector<float> out(n * width, 0.f);

@@ -490,6 +490,12 @@ TEST(Diagnose, TheOutOfFoldLearningCurveForecastsTwiceTheRows) {
   EXPECT_EQ(d[8000]["learning_curve"]["points"].back()["rows"], 5760);
   const double predicted = small["predicted_dev_at_2x"], actual = d[8000]["errors"]["dev"]["value"];
   EXPECT_NEAR(predicted, actual, 0.1 * actual) << small.dump();
+  // Its range (over resamples of the folds) holds both the forecast and what 2x measured.
+  const auto& range = small["predicted_dev_at_2x_range"];
+  EXPECT_LE(range[0].get<double>(), predicted);
+  EXPECT_GE(range[1].get<double>(), predicted);
+  EXPECT_LE(range[0].get<double>(), actual) << small.dump();
+  EXPECT_GE(range[1].get<double>(), actual) << small.dump();
   // and the forecast is below the 4,000-row project's own error: the curve still falls there
   EXPECT_LT(predicted, d[4000]["errors"]["dev"]["value"].get<double>());
 }

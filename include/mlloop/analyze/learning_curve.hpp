@@ -45,6 +45,9 @@ nlohmann::json learning_curve(const CurveInput& in, const Registry& registry, Co
 struct CurveMeasure {
   std::vector<double> rows, train, dev;
   std::vector<std::vector<double>> dev_by_repeat;
+  // Out of fold: `dev` pools the folds, each fold's curve is measured on its own rows, and the
+  // forecasts' ranges come from resamples of the folds instead of a fit to each.
+  bool pooled = false;
 };
 
 // The curve's JSON from its measure: the points with their intervals, the shape checks, and
