@@ -425,7 +425,7 @@
     const summary = await source.summary();
     state.version = summary.version;
     state.incumbent = summary.incumbent ?? (REPORT && REPORT.status.best ? REPORT.status.best.run : null);
-    state.analysesKey = `${state.incumbent}:${summary.analyses}`;
+    state.analysesKey = `${state.incumbent}:${summary.analyses}:${summary.loop_running}`;
     // The store's views first (fast), then the analyses (the diagnosis may be computed now).
     await refreshStore();
     await refreshAnalyses();
@@ -449,7 +449,8 @@
         await refreshStore();
         window.mlloop.refreshes++;
       }
-      const key = `${s.incumbent}:${s.analyses}`;
+      // A loop that stops changes the analyses: while it ran they fitted nothing of their own.
+      const key = `${s.incumbent}:${s.analyses}:${s.loop_running}`;
       if (key !== state.analysesKey) {
         state.analysesKey = key;
         await refreshAnalyses();

@@ -142,9 +142,19 @@ AnalysisInputs analysis_inputs(const Project& project, const ProjectData& data) 
 
 // The data analyses (memorization, label issues, shift) depend on the data and the seed only:
 // computed once per project and cached in the store.
+namespace {
+// v3: regression label issues binned; 3 folds above 50,000 rows.
+std::string data_analyses_key(const ProjectConfig& c) { return fmt::format("data_analyses:v3:{}", c.seed); }
+}  // namespace
+
+std::optional<json> cached_data_analyses(Project& project) {
+  if (auto cached = project.store->meta(data_analyses_key(project.config))) return json::parse(*cached);
+  return std::nullopt;
+}
+
 json data_analyses(Project& project, const Registry& registry, Context& ctx) {
-  std::string key = fmt::format("data_analyses:v3:{}", project.config.seed);  // v3: regression label issues binned; 3 folds above 50,000 rows
-  if (auto cached = project.store->meta(key)) return json::parse(*cached);
+  const std::string key = data_analyses_key(project.config);
+  if (auto cached = cached_data_analyses(project)) return std::move(*cached);
   ProjectData data = load_project_data(project, ctx);
   AnalysisInputs in = analysis_inputs(project, data);
   json out;
@@ -232,37 +242,49 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
   if (uses_cv(cfg, *project.store)) {
     const int64_t dev_rows = project.store->split_counts()[SplitName::dev];
     json split_errors = {{"train", err_json(train)}, {"train_dev", err_json(train_dev)}, {"dev", err_json(dev)}};
-    try {
-      ProjectData data = load_project_data(project, ctx);
-      CvResult cv = cross_validate(project, data, *run, registry, ctx);
-      save_cv_errors(cfg, *project.store, *run_id, cv);
-      train = Err{cv.train.value, cv.train.low, cv.train.high};
-      train_dev = Err{cv.out_of_fold.value, cv.out_of_fold.low, cv.out_of_fold.high};
-      if (!cv.dev_separate) dev = train_dev;
-      // CONTRACT.md: in this mode data_mismatch is null unless dev comes from its own file. A
-      // time split's dev (the latest rows, kept out of the pool) still keeps its own error.
-      mismatch_measurable = cv.dev_separate && !cfg.dev_data.empty();
-      estimated_by = "cv";
-      findings.push_back(finding(
-          "MLL-I01", "info",
-          fmt::format("dev has {} rows: the errors come from {}x {}-fold cross-validation over {} rows ({})", dev_rows,
-                      cv.repeats, cv.folds, cv.rows, cv.pool),
-          json{{"cv", cv.to_json()}, {"split_errors", split_errors}},
-          mismatch_measurable ? "a small dev set gives wide intervals; train is the mean in-fold error and train-dev the pooled "
-                                "out-of-fold error over the rows of train's distribution, while dev keeps its own rows"
-          : cv.dev_separate   ? "a small dev set gives wide intervals; train is the mean in-fold error and train-dev the pooled "
-                                "out-of-fold error over the earlier rows, while dev keeps its own, later rows; data mismatch is "
-                                "reported only for a dev set from its own file (--dev-data)"
-                              : "a small dev set gives wide intervals; train is the mean in-fold error, train-dev and dev the "
-                                "pooled out-of-fold error, so data mismatch is not measured",
-          "more dev rows narrow the frozen split's interval; [analyze] cv_below in mlloop.toml sets the threshold"));
-    } catch (const BudgetExhausted&) {
-      throw;
-    } catch (const std::exception& e) {
-      findings.push_back(finding("MLL-I02", "warn", fmt::format("small-data cross-validation failed: {}", e.what()),
+    // Without fitting, the cross-validated errors are there once a diagnosis of this run has
+    // computed them (it caches every repeat, then the errors).
+    if (!options.fit && !cached_cv_errors(cfg, *project.store, *run_id)) {
+      findings.push_back(finding("MLL-I03", "info",
+                                 fmt::format("dev has {} rows: these are the frozen splits' errors; the cross-validated ones "
+                                             "are not computed yet", dev_rows),
                                  json{{"dev_rows", dev_rows}, {"split_errors", split_errors}},
-                                 "the errors come from the frozen splits, whose intervals are wide on a small dev set",
-                                 "check the run's parameters; or set [analyze] cv_below = 0 in mlloop.toml"));
+                                 "a loop is running on the project: this view fits nothing of its own, and the loop "
+                                 "cross-validates each incumbent in its next analysis",
+                                 "wait for the loop's next iteration, or run mlloop diagnose once it has stopped"));
+    } else {
+      try {
+        ProjectData data = load_project_data(project, ctx);
+        CvResult cv = cross_validate(project, data, *run, registry, ctx);
+        save_cv_errors(cfg, *project.store, *run_id, cv);
+        train = Err{cv.train.value, cv.train.low, cv.train.high};
+        train_dev = Err{cv.out_of_fold.value, cv.out_of_fold.low, cv.out_of_fold.high};
+        if (!cv.dev_separate) dev = train_dev;
+        // CONTRACT.md: in this mode data_mismatch is null unless dev comes from its own file. A
+        // time split's dev (the latest rows, kept out of the pool) still keeps its own error.
+        mismatch_measurable = cv.dev_separate && !cfg.dev_data.empty();
+        estimated_by = "cv";
+        findings.push_back(finding(
+            "MLL-I01", "info",
+            fmt::format("dev has {} rows: the errors come from {}x {}-fold cross-validation over {} rows ({})", dev_rows,
+                        cv.repeats, cv.folds, cv.rows, cv.pool),
+            json{{"cv", cv.to_json()}, {"split_errors", split_errors}},
+            mismatch_measurable ? "a small dev set gives wide intervals; train is the mean in-fold error and train-dev the pooled "
+                                  "out-of-fold error over the rows of train's distribution, while dev keeps its own rows"
+            : cv.dev_separate   ? "a small dev set gives wide intervals; train is the mean in-fold error and train-dev the pooled "
+                                  "out-of-fold error over the earlier rows, while dev keeps its own, later rows; data mismatch is "
+                                  "reported only for a dev set from its own file (--dev-data)"
+                                : "a small dev set gives wide intervals; train is the mean in-fold error, train-dev and dev the "
+                                  "pooled out-of-fold error, so data mismatch is not measured",
+            "more dev rows narrow the frozen split's interval; [analyze] cv_below in mlloop.toml sets the threshold"));
+      } catch (const BudgetExhausted&) {
+        throw;
+      } catch (const std::exception& e) {
+        findings.push_back(finding("MLL-I02", "warn", fmt::format("small-data cross-validation failed: {}", e.what()),
+                                   json{{"dev_rows", dev_rows}, {"split_errors", split_errors}},
+                                   "the errors come from the frozen splits, whose intervals are wide on a small dev set",
+                                   "check the run's parameters; or set [analyze] cv_below = 0 in mlloop.toml"));
+      }
     }
   }
 
@@ -272,7 +294,7 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
   if (cfg.reference_error) {
     opt = Err{*cfg.reference_error, *cfg.reference_error, *cfg.reference_error};
     optimal = bound_json(opt->value, opt->low, opt->high, "reference");
-  } else if (auto b = optimal_estimate(project, registry, ctx, options.optimal_estimate)) {
+  } else if (auto b = optimal_estimate(project, registry, ctx, options.optimal_estimate && options.fit)) {
     opt = Err{b->value, b->low, b->high};
     optimal = bound_json(b->value, b->low, b->high, "estimated");
     findings.push_back(finding("MLL-O01", "info",
@@ -376,11 +398,12 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
                                "the errors are within noise of each other and of the bound", "stop, or gather more data to see further"));
   }
   json mem = nullptr, labels = nullptr, shift = nullptr;
-  if (options.data_analyses) {
-    json analyses = data_analyses(project, registry, ctx);
-    mem = analyses["memorization"];
-    labels = analyses["label_issues"];
-    shift = analyses["shift"];
+  std::optional<json> analyses;
+  if (options.data_analyses) analyses = options.fit ? data_analyses(project, registry, ctx) : cached_data_analyses(project);
+  if (analyses) {
+    mem = (*analyses)["memorization"];
+    labels = (*analyses)["label_issues"];
+    shift = (*analyses)["shift"];
     if (mem["conflicting_duplicates"]["share"].get<double>() > 0.005) {
       findings.push_back(finding("MLL-D01", "error",
                                  fmt::format("{} training rows are conflicting duplicates: identical feature rows with different labels",
@@ -408,7 +431,7 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
     }
   }
   json curve = nullptr;
-  if (options.learning_curve) curve = run_learning_curve(project, *run, registry, ctx);
+  if (options.learning_curve && options.fit) curve = run_learning_curve(project, *run, registry, ctx);
   else if (auto cached = project.store->meta(curve_key(cfg, *project.store, run->id))) curve = json::parse(*cached);
   if (curve.is_null()) {
   } else if (!curve["extrapolated"].get<bool>()) {

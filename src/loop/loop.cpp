@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <deque>
@@ -39,6 +40,8 @@ namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
+std::string loop_lock_path(const std::string& dir) { return (std::filesystem::path(dir) / ".mlloop" / "loop.lock").string(); }
+
 // One loop per project at a time: an advisory lock on .mlloop/loop.lock, released by the
 // kernel when the process dies, even by kill -9. kill returns before the process is gone
 // (its threads stop and its memory is unmapped after), so a run started right after a kill
@@ -46,7 +49,7 @@ using Clock = std::chrono::steady_clock;
 class LoopLock {
  public:
   explicit LoopLock(const std::string& dir) {
-    std::string path = (std::filesystem::path(dir) / ".mlloop" / "loop.lock").string();
+    const std::string path = loop_lock_path(dir);
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) throw_bad_input(fmt::format("cannot open '{}'", path), "check the permissions of the project folder");
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -939,6 +942,15 @@ std::optional<std::string> at_optimum_reason(const json& d, const std::string& m
   return fmt::format("dev {} is within its own noise ({}) of the optimal's lower end {}: on this dev split no remedy's gain "
                      "could be told from noise{}",
                      fmt_loss(metric, dev), fmt_loss(metric, dev_half), fmt_loss(metric, opt["low"].get<double>()), gap);
+}
+
+bool loop_running(const std::string& dir) {
+  const int fd = ::open(loop_lock_path(dir).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;  // no loop has run here
+  // A shared lock, released at once, is refused while a loop holds the exclusive one.
+  const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);
+  return held;
 }
 
 json run_loop(Project& project, const Registry& registry, const LoopOptions& options, Context& ctx) {

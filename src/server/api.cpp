@@ -10,6 +10,7 @@
 #include "mlloop/analyze/diagnosis.hpp"
 #include "mlloop/core/context.hpp"
 #include "mlloop/core/error.hpp"
+#include "mlloop/loop/loop.hpp"
 #include "mlloop/metrics/metrics.hpp"
 #include "mlloop/model/model.hpp"
 #include "mlloop/project/project.hpp"
@@ -178,7 +179,9 @@ Response Api::handle(const Request& r) {
     if (p == "/api/summary") {
       only_params(r, {});
       auto st = s.reader();
-      return ok(views::summary(*st, s.config.metric));
+      json j = views::summary(*st, s.config.metric);
+      j["loop_running"] = loop_running(s.project->dir);  // the page refreshes its analyses when the loop stops
+      return ok(j);
     }
     if (p == "/api/runs") {
       only_params(r, {"offset", "limit", "sort", "order", "iteration", "status"});
@@ -242,7 +245,12 @@ Response Api::handle(const Request& r) {
     if (p == "/api/diagnosis") {
       only_params(r, {});
       if (!s.has_incumbent()) throw NotFound("the project has no finished run to diagnose yet");
-      return s.cached_analysis("diagnosis", [&] { return diagnose(*s.project, std::nullopt, s.registry, *s.ctx); });
+      // While a loop runs here, the diagnosis fits nothing (what the loop has cached): its own
+      // fits would take the machine from the loop the page is watching.
+      DiagnoseOptions o;
+      o.fit = !loop_running(s.project->dir);
+      return s.cached_analysis(o.fit ? "diagnosis" : "diagnosis:loop running",
+                               [&] { return diagnose(*s.project, std::nullopt, s.registry, *s.ctx, o); });
     }
     if (p == "/api/predictions") {
       only_params(r, {});
@@ -257,6 +265,10 @@ Response Api::handle(const Request& r) {
       size_t n = 20;
       if (auto v = param(r, "n")) n = static_cast<size_t>(parse_int("n", *v, 1, 1000));
       if (what == "slices" && !s.has_incumbent()) throw NotFound("the project has no finished run yet");
+      if (what != "slices" && !cached_data_analyses(*s.project) && loop_running(s.project->dir))
+        throw NotFound(fmt::format("the {} analysis is not computed yet: a loop is running on the project, and computes it in "
+                                   "its first analysis",
+                                   what == "labels" ? "label-issue" : "shift"));
       return s.cached_analysis(fmt::format("inspect:{}:{}", what, n),
                                [&] { return inspect(*s.project, what, n, s.registry, *s.ctx); });
     }

@@ -2,8 +2,10 @@
 // a project whose store holds 10k synthetic runs beside two real ones. Correctness only; the
 // latency figures come from bench/dashboard.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 
 #include "commands.hpp"
 #include "mlloop/core/error.hpp"
+#include "mlloop/loop/loop.hpp"
 #include "mlloop/metrics/metrics.hpp"
 #include "mlloop/model/trainer.hpp"
 #include "mlloop/report/views.hpp"
@@ -388,6 +391,63 @@ TEST_F(Loopback, ReadersAreNotBlockedByAWriter) {
   // The iterations view is cached by the state it reads: the writer's 10 new iterations show.
   json its = json::parse(raw_request(port_, "GET", "/api/iterations").body);
   EXPECT_EQ(its["iterations"].size(), static_cast<size_t>(kSynthetic / 20 + 1 + 10));
+}
+
+
+// While a loop runs on the project (it holds .mlloop/loop.lock), the dashboard fits nothing of
+// its own: the diagnosis is what is cached (here nothing: the split errors, no bound, no
+// learning curve, no data analyses) and the store gains no entry; the inspect views of the data
+// analyses are 404 until the loop computes them. Once the lock is free, the full diagnosis.
+TEST(ApiWhileALoopRuns, TheDashboardFitsNothingOfItsOwn) {
+  TempDir tmp;
+  auto truth = make_scenario("at_optimum", tmp.path() / "data", 5, 1200);
+  const std::string dir = tmp.str("p");
+  ASSERT_EQ(cli({"init", tmp.str("data/train.csv"), "--target", truth["target"], "--dir", dir}).first, 0);
+  ASSERT_EQ(cli({"train", "--dir", dir, "--model", "linear"}).first, 0);
+  auto cached = [&] {
+    auto store = Store::open(project_store(dir), Store::Mode::read_only);
+    sql::Stmt st(store->db(), "SELECT count(*) FROM project");
+    st.step();
+    return st.int64(0);
+  };
+  const int64_t before = cached();
+  Context ctx;
+  ctx.quiet = true;
+  server::Api api(dir, ctx);
+  auto get = [&](const std::string& path) { return api.handle(server::Request{"GET", path, {}}); };
+  {
+    const int fd = ::open((std::filesystem::path(dir) / ".mlloop" / "loop.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);  // as mlloop run holds it
+    EXPECT_TRUE(loop_running(dir));
+    EXPECT_TRUE(json::parse(get("/api/summary").body)["loop_running"].get<bool>());
+    auto r = get("/api/diagnosis");
+    ASSERT_EQ(r.status, 200) << r.body;
+    json d = json::parse(r.body);
+    EXPECT_EQ(d["estimated_by"], "split");
+    EXPECT_TRUE(d["learning_curve"].is_null());
+    EXPECT_TRUE(d["label_issues"].is_null());
+    EXPECT_TRUE(d["errors"]["optimal"].is_null());
+    EXPECT_NE(r.body.find("MLL-I03"), std::string::npos) << r.body;
+    auto labels = get("/api/inspect/labels");
+    EXPECT_EQ(labels.status, 404) << labels.body;
+    EXPECT_NE(labels.body.find("a loop is running"), std::string::npos) << labels.body;
+    EXPECT_EQ(get("/api/inspect/slices").status, 200);  // the incumbent's dev predictions: no fit
+    EXPECT_EQ(cached(), before);                         // nothing was computed and cached
+    ::close(fd);                                         // the loop stops
+  }
+  EXPECT_FALSE(loop_running(dir));
+  EXPECT_FALSE(json::parse(get("/api/summary").body)["loop_running"].get<bool>());
+  auto r = get("/api/diagnosis");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json d = json::parse(r.body);
+  EXPECT_EQ(d["estimated_by"], "cv");
+  EXPECT_TRUE(d["learning_curve"].is_object());
+  EXPECT_TRUE(d["label_issues"].is_object());
+  EXPECT_FALSE(d["errors"]["optimal"].is_null());
+  EXPECT_EQ(r.body.find("MLL-I03"), std::string::npos);
+  EXPECT_GT(cached(), before);
+  EXPECT_EQ(get("/api/inspect/labels").status, 200);
 }
 
 }  // namespace

@@ -28,6 +28,12 @@ struct DiagnoseOptions {
   // The latest test-set look of the run (mlloop test) as errors.test, and dev overfitting (test
   // less dev) among the gaps. The loop leaves it out: it never uses the test set.
   bool test_looks = true;
+  // False: nothing is fitted, and each part is what the store has cached, else left out (the
+  // cross-validated errors: the frozen split's instead, with a finding that says so). The
+  // dashboard's diagnosis while a loop runs on the project: its own fits would compete with
+  // the loop for the machine (a learning curve for every new incumbent, a minute on a large
+  // table), and the loop caches what it computes.
+  bool fit = true;
 };
 
 // Diagnoses `run` (the incumbent when empty). The optimal-error estimate is computed once
@@ -45,6 +51,8 @@ nlohmann::json optimal_bound_json(const ProjectConfig& config, Store& store);
 nlohmann::json dev_predictions(Project& project, const Registry& registry, Context& ctx, size_t max_points = 2000);
 // Memorization, label issues and shift of the project's data (cached in the store).
 nlohmann::json data_analyses(Project& project, const Registry& registry, Context& ctx);
+// The same, if an earlier call cached them; else nullopt, and nothing is computed.
+std::optional<nlohmann::json> cached_data_analyses(Project& project);
 
 // `mlloop inspect`: "wrong" (dev rows the incumbent gets wrong, most confidently wrong first,
 // and the training rows with the highest loss), "labels", "shift" or "slices" (the worst

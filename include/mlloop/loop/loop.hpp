@@ -29,6 +29,10 @@ struct LoopOptions {
 // project, the incumbent, why the loop stopped, and the recommendations).
 nlohmann::json run_loop(Project& project, const Registry& registry, const LoopOptions& options, Context& ctx);
 
+// Whether an `mlloop run` is working on the project in `dir` now (it holds the project's loop
+// lock). The dashboard then fits nothing of its own (DiagnoseOptions::fit).
+bool loop_running(const std::string& dir);
+
 // "20s", "10m", "1.5h", "90" (seconds) -> seconds. A bad value is a bad-input Error naming `what`.
 double parse_duration(std::string_view text, std::string_view what);
 
