@@ -168,10 +168,10 @@ json data_analyses(Project& project, const Registry& registry, Context& ctx) {
 // The learning curve's cache key. v2: measured in the project's metric (it was the error rate or
 // RMSE whatever the metric).
 namespace {
-// v3: on small data (uses_cv, dev in the pool) measured out of fold, with the seed and folds
-// in the key; on the dev split otherwise ("split").
+// v3: on small data (uses_cv, dev in the pool) measured out of fold, with what sets the folds
+// and the last point (the mean over the repeats) in the key; on the dev split otherwise.
 std::string curve_key(const ProjectConfig& c, Store& store, int64_t run) {
-  return uses_cv(c, store) ? fmt::format("learning_curve:v3:{}:cv:{}:{}", run, c.seed, c.cv_folds)
+  return uses_cv(c, store) ? fmt::format("learning_curve:v3:{}:cv:{}:{}x{}:{}", run, c.seed, c.cv_repeats, c.cv_folds, c.cv_below)
                            : fmt::format("learning_curve:v3:{}:split", run);
 }
 }  // namespace
