@@ -140,8 +140,6 @@ AnalysisInputs analysis_inputs(const Project& project, const ProjectData& data) 
   return in;
 }
 
-// The data analyses (memorization, label issues, shift) depend on the data and the seed only:
-// computed once per project and cached in the store.
 namespace {
 // v3: regression label issues binned; 3 folds above 50,000 rows.
 std::string data_analyses_key(const ProjectConfig& c) { return fmt::format("data_analyses:v3:{}", c.seed); }
@@ -152,6 +150,8 @@ std::optional<json> cached_data_analyses(Project& project) {
   return std::nullopt;
 }
 
+// The data analyses (memorization, label issues, shift) depend on the data and the seed only:
+// computed once per project and cached in the store.
 json data_analyses(Project& project, const Registry& registry, Context& ctx) {
   const std::string key = data_analyses_key(project.config);
   if (auto cached = cached_data_analyses(project)) return std::move(*cached);
