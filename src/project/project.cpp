@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <unordered_set>
 
 #include "mlloop/core/context.hpp"
 #include "mlloop/core/error.hpp"
@@ -82,6 +84,38 @@ Dataset read_source(const std::string& role, const std::string& path, const Proj
   return ds;
 }
 
+}  // namespace
+
+namespace {
+// The category columns of a dev or test file whose values the training rows never hold: the
+// models read such a value as a missing one, which a mismatch can hide behind (a new city, a
+// recoded product). Columns nearly unique per training row (identifiers, free text) are left
+// out: every new value is unseen there, and the models drop them.
+std::vector<std::string> unseen_category_notes(const Dataset& ds, const std::vector<size_t>& train, const Dataset& e,
+                                               const std::string& target) {
+  std::vector<std::string> notes;
+  for (const Column& col : ds.columns) {
+    if (col.name == target || col.is_numeric() || col.type == ColumnType::datetime) continue;
+    std::unordered_set<std::string> seen;
+    for (size_t r : train)
+      if (!col.is_missing(r)) seen.insert(col.text(r));
+    if (seen.size() * 2 > train.size()) continue;
+    const Column& other = e.columns[*e.find(col.name)];
+    size_t unseen = 0;
+    std::string first;
+    for (size_t r = 0; r < e.rows(); ++r) {
+      if (other.is_missing(r)) continue;
+      std::string v = other.text(r);
+      if (seen.count(v)) continue;
+      if (unseen++ == 0) first = std::move(v);
+    }
+    if (unseen > 0)
+      notes.push_back(fmt::format("column '{}': {} of {} rows hold a value the training rows never hold (first: '{}'); the "
+                                  "models read it as missing",
+                                  col.name, unseen, e.rows(), first));
+  }
+  return notes;
+}
 }  // namespace
 
 InitResult init_project(const InitOptions& o, Context& ctx) {
@@ -196,6 +230,10 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
   }
   SplitSizes sizes = default_sizes(ds.rows(), dev_file, test_file);
   SplitAssignment assign = make_splits(ds, t, cfg.task, cfg.split, sizes, cfg.seed);
+  for (auto& [role, e] : extra) {
+    auto source = std::find_if(res.sources.begin(), res.sources.end(), [&](const SourceSummary& s) { return s.role == role; });
+    for (auto& n : unseen_category_notes(ds, assign[SplitName::train], e, cfg.target)) source->report.notes.push_back(std::move(n));
+  }
 
   // Write the store, in one transaction, then mlloop.toml.
   if (o.force && fs::exists(state)) {

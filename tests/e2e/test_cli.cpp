@@ -313,6 +313,30 @@ TEST(Cli, PredictSaysWhichCategoriesTheTrainingRowsNeverHeld) {
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 5) << r.out;  // the header and 4 predictions
 }
 
+TEST(Cli, InitNotesDevCategoriesTheTrainingRowsNeverHold) {
+  // A dev file whose category column holds a value train never holds (a new city) gets a note
+  // under its line, with the count and the first value; an identifier column (new ids in every
+  // file) and a test file with only known values get none.
+  TempDir tmp;
+  auto write = [&](const std::string& name, const std::string& prefix, int n, std::vector<std::string> cities) {
+    std::string text = "id,city,x,y\n";
+    for (int i = 0; i < n; ++i) text += fmt::format("{}{},{},{},{}\n", prefix, i, cities[i % cities.size()], i % 7, i % 2 ? "a" : "b");
+    mlloop::testing::write_file(tmp.str(name), text);
+  };
+  write("data.csv", "t", 300, {"Paris", "Lyon", "Nice"});
+  write("dev.csv", "d", 90, {"Paris", "Lyon", "Oslo"});
+  write("test.csv", "s", 60, {"Nice", "Lyon"});
+  auto r = run_mlloop({"init", tmp.str("data.csv"), "--target", "y", "--dev-data", tmp.str("dev.csv"), "--test-data",
+                       tmp.str("test.csv"), "--dir", tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string note = "note: column 'city': 30 of 90 rows hold a value the training rows never hold (first: 'Oslo'); "
+                           "the models read it as missing";
+  const auto dev_line = r.out.find("dev   "), test_line = r.out.find("test  "), at = r.out.find(note);
+  ASSERT_NE(at, std::string::npos) << r.out;
+  EXPECT_TRUE(dev_line < at && at < test_line) << r.out;  // under the dev file's line
+  EXPECT_EQ(r.out.find("never hold", at + note.size()), std::string::npos) << r.out;  // one note: not the ids, not test
+}
+
 TEST(Cli, ReportAndDashboardRejectBadInput) {
   TempDir tmp;
   auto no_out = run_mlloop({"report", "--dir", tmp.str()});
