@@ -84,9 +84,6 @@ Dataset read_source(const std::string& role, const std::string& path, const Proj
   return ds;
 }
 
-}  // namespace
-
-namespace {
 // The category columns of a dev or test file whose values the training rows never hold: the
 // models read such a value as a missing one, which a mismatch can hide behind (a new city, a
 // recoded product). Columns nearly unique per training row (identifiers, free text) are left
