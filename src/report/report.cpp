@@ -2,10 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <stdexcept>
+#include <string>
+
 #include "../store/time_utc.hpp"
 #include "mlloop/analyze/diagnosis.hpp"
 #include "mlloop/core/context.hpp"
 #include "mlloop/core/error.hpp"
+#include "mlloop/loop/loop.hpp"
 #include "mlloop/report/views.hpp"
 #include "mlloop/server/api.hpp"
 
@@ -29,7 +33,13 @@ json report_data(Project& project, const Registry& registry, Context& ctx) {
     }
     return nullptr;
   };
-  d["diagnosis"] = attempt("diagnosis", [&] { return diagnose(project, std::nullopt, registry, ctx); });
+  // While a loop runs on the project, the report fits nothing of its own, as the dashboard: it
+  // shows what the loop has cached, and says so.
+  DiagnoseOptions options;
+  options.fit = !loop_running(project.dir);
+  if (!options.fit)
+    notes.push_back("a loop was running on the project: the analyses are what it had cached (this report fitted no model)");
+  d["diagnosis"] = attempt("diagnosis", [&] { return diagnose(project, std::nullopt, registry, ctx, options); });
   d["status"] = views::status(project.name, project.config, store);
   d["iterations"] = views::iterations(store, project.config, optimal_bound_json(project.config, store));
   json runs = json::array();
@@ -43,8 +53,13 @@ json report_data(Project& project, const Registry& registry, Context& ctx) {
   d["iteration_runs"] = std::move(by_iteration);
   d["predictions"] = attempt("predictions", [&] { return dev_predictions(project, registry, ctx); });
   json insp = json::object();
+  const bool data_analyses_ready = options.fit || cached_data_analyses(project).has_value();
   for (const char* what : {"labels", "shift", "slices"})
-    insp[what] = attempt(what, [&] { return inspect(project, what, 20, registry, ctx); });
+    insp[what] = attempt(what, [&] {
+      if (std::string(what) != "slices" && !data_analyses_ready)
+        throw std::runtime_error("not computed yet: the running loop computes it in its first analysis");
+      return inspect(project, what, 20, registry, ctx);
+    });
   d["inspect"] = std::move(insp);
   d["summary"] = views::summary(store, metric);
   d["generated_at"] = store_detail::now_utc();

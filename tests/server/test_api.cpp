@@ -20,6 +20,7 @@
 #include "mlloop/loop/loop.hpp"
 #include "mlloop/metrics/metrics.hpp"
 #include "mlloop/model/trainer.hpp"
+#include "mlloop/report/report.hpp"
 #include "mlloop/report/views.hpp"
 #include "mlloop/server/api.hpp"
 #include "mlloop/server/http_server.hpp"
@@ -433,7 +434,18 @@ TEST(ApiWhileALoopRuns, TheDashboardFitsNothingOfItsOwn) {
     EXPECT_EQ(labels.status, 404) << labels.body;
     EXPECT_NE(labels.body.find("a loop is running"), std::string::npos) << labels.body;
     EXPECT_EQ(get("/api/inspect/slices").status, 200);  // the incumbent's dev predictions: no fit
-    EXPECT_EQ(cached(), before);                         // nothing was computed and cached
+    {
+      // `mlloop report` meanwhile: the same, and its notes say so.
+      Project project = Project::open(dir);
+      Registry registry;
+      register_builtins(registry);
+      json rd = report_data(project, registry, ctx);
+      EXPECT_TRUE(rd["diagnosis"]["learning_curve"].is_null());
+      EXPECT_TRUE(rd["inspect"]["labels"].is_null());
+      EXPECT_FALSE(rd["inspect"]["slices"].is_null());
+      EXPECT_NE(rd["notes"].dump().find("a loop was running on the project"), std::string::npos) << rd["notes"];
+    }
+    EXPECT_EQ(cached(), before);  // nothing was computed and cached
     ::close(fd);                                         // the loop stops
   }
   EXPECT_FALSE(loop_running(dir));
