@@ -30,9 +30,9 @@ struct DiagnoseOptions {
   bool test_looks = true;
   // False: nothing is fitted, and each part is what the store has cached, else left out (the
   // cross-validated errors: the frozen split's instead, with a finding that says so). The
-  // dashboard's diagnosis while a loop runs on the project: its own fits would compete with
-  // the loop for the machine (a learning curve for every new incumbent, a minute on a large
-  // table), and the loop caches what it computes.
+  // dashboard's and the report's diagnosis while a loop runs on the project: their own fits
+  // would compete with the loop for the machine (a learning curve for every new incumbent, a
+  // minute on a large table), and the loop caches what it computes.
   bool fit = true;
 };
 

@@ -30,7 +30,7 @@ struct LoopOptions {
 nlohmann::json run_loop(Project& project, const Registry& registry, const LoopOptions& options, Context& ctx);
 
 // Whether an `mlloop run` is working on the project in `dir` now (it holds the project's loop
-// lock). The dashboard then fits nothing of its own (DiagnoseOptions::fit).
+// lock). The dashboard and the report then fit nothing of their own (DiagnoseOptions::fit).
 bool loop_running(const std::string& dir);
 
 // "20s", "10m", "1.5h", "90" (seconds) -> seconds. A bad value is a bad-input Error naming `what`.
