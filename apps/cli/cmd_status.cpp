@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "mlloop/core/text.hpp"
+#include "mlloop/loop/loop.hpp"
 #include "mlloop/metrics/metrics.hpp"
 #include "mlloop/report/views.hpp"
 
@@ -41,13 +42,20 @@ int run_status(const StatusArgs& args, Context& ctx) {
                metrics::said(c.metric, b["dev"].get<double>()), split);
   }
   if (!j["bottleneck"].is_null()) fmt::print(out, "bottleneck {} (at the last analysis)\n", j["bottleneck"].get<std::string>());
+  // Whether a loop is working on the project now (it holds the loop lock) tells an iteration in
+  // progress from one a killed run left behind.
+  const bool running = loop_running(p.dir);
   auto its = p.store->iterations();
   if (!its.empty()) {
     const auto& last = its.back();
     if (last.state == "started")
-      fmt::print(out, "loop     iteration {} ({}) is in progress, or was interrupted: mlloop run resumes it\n", last.index, last.remedy);
+      fmt::print(out, "loop     iteration {} ({}) {}\n", last.index, last.remedy,
+                 running ? "is in progress: mlloop run is working on it" : "was interrupted: mlloop run resumes it");
     else
-      fmt::print(out, "loop     last iteration {}: {} -> {}\n", last.index, last.remedy, last.accepted ? "accepted" : "did not help");
+      fmt::print(out, "loop     last iteration {}: {} -> {}{}\n", last.index, last.remedy, last.accepted ? "accepted" : "did not help",
+                 running ? "; mlloop run is working on the next" : "");
+  } else if (running) {
+    fmt::print(out, "loop     mlloop run is setting up or analyzing\n");
   }
   return 0;
 }

@@ -1,5 +1,8 @@
 // The CLI contract: exit codes, the data-change check, --force, and the demo.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -151,6 +154,21 @@ TEST(Cli, TheProjectIsNamedAfterItsFolderHoweverItWasGiven) {
   EXPECT_EQ(nlohmann::json::parse(run_mlloop({"status", "--json"}, tmp.str("here")).out)["project"], "here");
   ASSERT_EQ(run_mlloop({"init", data, "--target", "y", "--dir", tmp.str("slash") + "/"}).exit_code, 0);
   EXPECT_EQ(nlohmann::json::parse(run_mlloop({"status", "--json", "--dir", tmp.str("slash")}).out)["project"], "slash");
+}
+
+TEST(Cli, StatusTellsALoopAtWorkFromAnInterruptedOne) {
+  // The loop lock held (as mlloop run holds it): status says a run is at work; free, nothing.
+  TempDir tmp;
+  std::string data = small_csv(tmp);
+  ASSERT_EQ(run_mlloop({"init", data, "--target", "y", "--dir", tmp.str("p")}).exit_code, 0);
+  EXPECT_EQ(run_mlloop({"status", "--dir", tmp.str("p")}).out.find("mlloop run is"), std::string::npos);
+  const int fd = ::open(tmp.str("p/.mlloop/loop.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);  // not inherited
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+  auto r = run_mlloop({"status", "--dir", tmp.str("p")});
+  EXPECT_NE(r.out.find("loop     mlloop run is setting up or analyzing"), std::string::npos) << r.out;
+  ::close(fd);
+  EXPECT_EQ(run_mlloop({"status", "--dir", tmp.str("p")}).out.find("mlloop run is"), std::string::npos);
 }
 
 TEST(Cli, BadTomlIsExit2NamingTheLine) {
