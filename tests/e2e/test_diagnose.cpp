@@ -220,6 +220,23 @@ TEST(Diagnose, SmallDevUsesRepeatedCrossValidation) {
   auto again = nlohmann::json::parse(run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"}).out);
   EXPECT_EQ(again["errors"], d["errors"]);
 
+  // One repeat instead of two: another dev error, and the curve (cached per repeats) ends on it.
+  {
+    std::ifstream in(tmp.str("p/mlloop.toml"));
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string toml = text.str();
+    const auto at = toml.find("cv_repeats = 3");
+    ASSERT_NE(at, std::string::npos) << toml;
+    toml.replace(at, 14, "cv_repeats = 1");
+    std::ofstream(tmp.str("p/mlloop.toml"), std::ios::trunc) << toml;
+    auto one = nlohmann::json::parse(run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"}).out);
+    EXPECT_NE(one["errors"]["dev"]["value"], d["errors"]["dev"]["value"]);
+    EXPECT_DOUBLE_EQ(one["learning_curve"]["points"].back()["dev"].get<double>(), one["errors"]["dev"]["value"].get<double>());
+    toml.replace(at, 14, "cv_repeats = 3");
+    std::ofstream(tmp.str("p/mlloop.toml"), std::ios::trunc) << toml;
+  }
+
   set_cv_below(tmp, 0);
   auto split_d = nlohmann::json::parse(run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"}).out);
   EXPECT_EQ(split_d["estimated_by"], "split");
