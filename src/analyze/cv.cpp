@@ -145,7 +145,7 @@ class CrossValidation {
     const int folds = cfg_.cv_folds;
     const uint64_t seed = repeat_seed(r);
     std::vector<int> fold = assign_folds(cfg_, pool_, y_class_, folds, seed);
-    const size_t width = classification_ ? classes_.size() : 1;
+    const size_t width = output_width();
     RepeatResult res;
     res.out.assign(n * width, 0.f);
     std::vector<size_t> all(n);
@@ -158,10 +158,7 @@ class CrossValidation {
       res.train.low += fit.train.low;
       res.train.high += fit.train.high;
       ++fitted;
-      std::vector<float> o = predict(*fit.pipe, *fit.model, eval_idx);
-      for (size_t i = 0; i < eval_idx.size(); ++i)
-        std::copy_n(o.begin() + static_cast<std::ptrdiff_t>(i * width), width,
-                    res.out.begin() + static_cast<std::ptrdiff_t>(eval_idx[i] * width));
+      scatter(predict(*fit.pipe, *fit.model, eval_idx), eval_idx, res.out);
     }
     if (fitted == 0) throw std::runtime_error("no fold could be fitted");
     res.train = {res.train.value / fitted, res.train.low / fitted, res.train.high / fitted};
@@ -179,7 +176,7 @@ class CrossValidation {
     const int folds = cfg_.cv_folds;
     const uint64_t seed = repeat_seed(0);
     std::vector<int> fold = assign_folds(cfg_, pool_, y_class_, folds, seed);
-    const size_t width = classification_ ? classes_.size() : 1;
+    const size_t width = output_width();
     const std::vector<Fold> fds = folds_of(fold, folds);
     if (fds.empty()) throw std::runtime_error("no fold could be fitted");
     size_t top = fds[0].fit.size();
@@ -211,10 +208,7 @@ class CrossValidation {
         std::sort(rows.begin(), rows.end());
         auto fit = fold_fit(rows, seed + static_cast<uint64_t>(fd.index));
         train += fit.train.value / static_cast<double>(fds.size());
-        std::vector<float> o = predict(*fit.pipe, *fit.model, fd.eval);
-        for (size_t i = 0; i < fd.eval.size(); ++i)
-          std::copy_n(o.begin() + static_cast<std::ptrdiff_t>(i * width), width,
-                      out.begin() + static_cast<std::ptrdiff_t>(fd.eval[i] * width));
+        scatter(predict(*fit.pipe, *fit.model, fd.eval), fd.eval, out);
       }
       for (size_t k = 0; k < fds.size(); ++k) m.dev_by_repeat[k].push_back(fold_loss(out, fds[k]));
       m.rows.push_back(static_cast<double>(s));
@@ -255,6 +249,16 @@ class CrossValidation {
       if (!fd.eval.empty() && !fd.fit.empty()) out.push_back(std::move(fd));
     }
     return out;
+  }
+
+  // Outputs per row: the classes' probabilities, or one value.
+  size_t output_width() const { return classification_ ? classes_.size() : 1; }
+
+  // Places the outputs of pool rows `idx` (rows x width, in `idx`'s order) at their rows in `out`.
+  void scatter(const std::vector<float>& o, const std::vector<size_t>& idx, std::vector<float>& out) const {
+    const size_t width = output_width();
+    for (size_t i = 0; i < idx.size(); ++i)
+      std::copy_n(o.begin() + static_cast<std::ptrdiff_t>(i * width), width, out.begin() + static_cast<std::ptrdiff_t>(idx[i] * width));
   }
 
   uint64_t repeat_seed(int r) const { return cfg_.seed ^ (0xC0FFEEULL + static_cast<uint64_t>(r) * 0x9E3779B97F4A7C15ULL); }

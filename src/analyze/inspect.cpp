@@ -87,16 +87,23 @@ json wrong_rows(const Scored& s, const Artifact& a, size_t n, bool cls, const st
 }
 }  // namespace
 
-json inspect(Project& project, const std::string& what, size_t n, const Registry& registry, Context& ctx) {
+json inspect(Project& project, const std::string& what, size_t n, const Registry& registry, Context& ctx, bool fit) {
+  auto analyses = [&]() -> json {
+    if (fit) return data_analyses(project, registry, ctx);
+    if (auto cached = cached_data_analyses(project)) return std::move(*cached);
+    throw NotComputed(fmt::format("the {} analysis is not computed yet: a loop is running on the project, and computes it in "
+                                  "its first analysis",
+                                  what == "labels" ? "label-issue" : "shift"));
+  };
   if (what == "labels") {
-    json a = data_analyses(project, registry, ctx)["label_issues"];
+    json a = analyses()["label_issues"];
     json rows = json::array();
     for (size_t k = 0; k < a["details"].size() && k < n; ++k) rows.push_back(a["details"][k]);
     return {{"what", "labels"}, {"estimated_noise_rate", a["estimated_noise_rate"]}, {"suspects", a["rows"].size()},
             {"method", a["method"]}, {"rows", rows}};
   }
   if (what == "shift") {
-    json s = data_analyses(project, registry, ctx)["shift"];
+    json s = analyses()["shift"];
     json features = s["features"];
     std::vector<json> f(features.begin(), features.end());
     std::stable_sort(f.begin(), f.end(), [](const json& a, const json& b) {

@@ -98,7 +98,7 @@ nlohmann::json learning_curve(const CurveInput& in, const Registry& registry, Co
     m.train.push_back(tr_sum / kRepeats);
     m.dev.push_back(dv_sum / kRepeats);
   }
-  if (reuse_full && (m.rows.empty() || m.rows.back() < static_cast<double>(n))) {
+  if (reuse_full) {  // the sizes above stop below n
     m.rows.push_back(static_cast<double>(n));
     m.train.push_back(in.full->first);
     m.dev.push_back(in.full->second);

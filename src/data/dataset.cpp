@@ -79,6 +79,22 @@ std::string Column::text(size_t row) const {
   return fmt::format("{}", v);
 }
 
+Column::Unknown Column::unknown_values(const std::vector<size_t>& rows, const std::unordered_set<std::string>& known) const {
+  Unknown u;
+  // A text column is looked up once per dictionary entry, not once per row.
+  std::vector<int8_t> code_known;
+  if (!is_numeric()) {
+    code_known.reserve(dictionary.size());
+    for (const auto& d : dictionary) code_known.push_back(known.count(d) ? 1 : 0);
+  }
+  for (size_t r : rows) {
+    if (is_missing(r)) continue;
+    if (is_numeric() ? known.count(text(r)) > 0 : code_known[static_cast<size_t>(codes[r])] != 0) continue;
+    if (u.rows++ == 0) u.first = text(r);
+  }
+  return u;
+}
+
 size_t Column::memory_bytes() const {
   size_t n = values.capacity() * sizeof(float) + codes.capacity() * sizeof(int32_t);
   for (const auto& s : dictionary) n += sizeof(std::string) + (s.size() > 15 ? s.capacity() : 0);

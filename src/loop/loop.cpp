@@ -840,8 +840,9 @@ json Loop::run() {
         bool need_curve = costly && d["bottleneck"] == "variance" && d["learning_curve"].is_null();
         if (need_curve) {
           // A minute or more on a large table: said first, for a log that is not a terminal.
+          const std::string model = project_.store->run(*inc)->model;
           say("\nlearning curve of run {} ({}) for more_data's forecast: {} refitted on 1/32 ... 1/2 of the training rows\n",
-              *inc, project_.store->run(*inc)->model, project_.store->run(*inc)->model);
+              *inc, model, model);
           d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{true, true, true, false});
         }
       }

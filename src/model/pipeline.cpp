@@ -267,17 +267,8 @@ std::vector<Pipeline::Unseen> Pipeline::unseen_categories(const Dataset& ds, con
     if (p.kind == Kind::numeric || p.sorted_levels) continue;
     auto c = ds.find(p.name);
     if (!c) continue;  // transform says so
-    const Column& col = ds.columns[*c];
-    const std::unordered_set<std::string> known(p.levels.begin(), p.levels.end());
-    Unseen u;
-    u.column = p.name;
-    for (size_t r : rows) {
-      if (col.is_missing(r)) continue;
-      std::string t = col.text(r);
-      if (known.count(t)) continue;
-      if (u.rows++ == 0) u.example = std::move(t);
-    }
-    if (u.rows) out.push_back(std::move(u));
+    Column::Unknown u = ds.columns[*c].unknown_values(rows, std::unordered_set<std::string>(p.levels.begin(), p.levels.end()));
+    if (u.rows) out.push_back(Unseen{p.name, u.rows, std::move(u.first)});
   }
   return out;
 }

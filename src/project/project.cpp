@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <numeric>
 #include <unordered_set>
 
 #include "mlloop/core/context.hpp"
@@ -97,19 +98,13 @@ std::vector<std::string> unseen_category_notes(const Dataset& ds, const std::vec
     for (size_t r : train)
       if (!col.is_missing(r)) seen.insert(col.text(r));
     if (seen.size() * 2 > train.size()) continue;
-    const Column& other = e.columns[*e.find(col.name)];
-    size_t unseen = 0;
-    std::string first;
-    for (size_t r = 0; r < e.rows(); ++r) {
-      if (other.is_missing(r)) continue;
-      std::string v = other.text(r);
-      if (seen.count(v)) continue;
-      if (unseen++ == 0) first = std::move(v);
-    }
-    if (unseen > 0)
+    std::vector<size_t> all(e.rows());
+    std::iota(all.begin(), all.end(), size_t{0});
+    const Column::Unknown u = e.columns[*e.find(col.name)].unknown_values(all, seen);
+    if (u.rows > 0)
       notes.push_back(fmt::format("column '{}': {} of {} rows hold a value the training rows never hold (first: '{}'); the "
                                   "models read it as missing",
-                                  col.name, unseen, e.rows(), first));
+                                  col.name, u.rows, e.rows(), u.first));
   }
   return notes;
 }

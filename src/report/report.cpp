@@ -2,9 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <stdexcept>
-#include <string>
-
 #include "../store/time_utc.hpp"
 #include "mlloop/analyze/diagnosis.hpp"
 #include "mlloop/core/context.hpp"
@@ -53,13 +50,8 @@ json report_data(Project& project, const Registry& registry, Context& ctx) {
   d["iteration_runs"] = std::move(by_iteration);
   d["predictions"] = attempt("predictions", [&] { return dev_predictions(project, registry, ctx); });
   json insp = json::object();
-  const bool data_analyses_ready = options.fit || cached_data_analyses(project).has_value();
   for (const char* what : {"labels", "shift", "slices"})
-    insp[what] = attempt(what, [&] {
-      if (std::string(what) != "slices" && !data_analyses_ready)
-        throw std::runtime_error("not computed yet: the running loop computes it in its first analysis");
-      return inspect(project, what, 20, registry, ctx);
-    });
+    insp[what] = attempt(what, [&] { return inspect(project, what, 20, registry, ctx, options.fit); });
   d["inspect"] = std::move(insp);
   d["summary"] = views::summary(store, metric);
   d["generated_at"] = store_detail::now_utc();

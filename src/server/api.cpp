@@ -265,17 +265,16 @@ Response Api::handle(const Request& r) {
       size_t n = 20;
       if (auto v = param(r, "n")) n = static_cast<size_t>(parse_int("n", *v, 1, 1000));
       if (what == "slices" && !s.has_incumbent()) throw NotFound("the project has no finished run yet");
-      if (what != "slices" && !cached_data_analyses(*s.project) && loop_running(s.project->dir))
-        throw NotFound(fmt::format("the {} analysis is not computed yet: a loop is running on the project, and computes it in "
-                                   "its first analysis",
-                                   what == "labels" ? "label-issue" : "shift"));
+      // While a loop runs, the label and shift views fit nothing either: 404 until it has computed them.
       return s.cached_analysis(fmt::format("inspect:{}:{}", what, n),
-                               [&] { return inspect(*s.project, what, n, s.registry, *s.ctx); });
+                               [&] { return inspect(*s.project, what, n, s.registry, *s.ctx, !loop_running(s.project->dir)); });
     }
     return json_error(404, fmt::format("no such route: {}", p.substr(0, 80)));
   } catch (const BadParam& e) {
     return json_error(400, e.what());
   } catch (const NotFound& e) {
+    return json_error(404, e.what());
+  } catch (const NotComputed& e) {
     return json_error(404, e.what());
   } catch (const Error& e) {
     return json_error(500, e.fix().empty() ? e.message() : fmt::format("{}; {}", e.message(), e.fix()));

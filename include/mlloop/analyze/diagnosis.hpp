@@ -4,6 +4,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "mlloop/project/project.hpp"
@@ -54,10 +55,17 @@ nlohmann::json data_analyses(Project& project, const Registry& registry, Context
 // The same, if an earlier call cached them; else nullopt, and nothing is computed.
 std::optional<nlohmann::json> cached_data_analyses(Project& project);
 
+// Thrown where an analysis is asked for without fitting (inspect's `fit`) and is not cached.
+struct NotComputed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // `mlloop inspect`: "wrong" (dev rows the incumbent gets wrong, most confidently wrong first,
 // and the training rows with the highest loss), "labels", "shift" or "slices" (the worst
 // dev segments by category and by numeric quartile, with support, error and interval; only
-// those significantly worse than dev overall).
-nlohmann::json inspect(Project& project, const std::string& what, size_t n, const Registry& registry, Context& ctx);
+// those significantly worse than dev overall). Without `fit` (a loop is running: see
+// DiagnoseOptions::fit), "labels" and "shift" are what the store has cached, else NotComputed.
+nlohmann::json inspect(Project& project, const std::string& what, size_t n, const Registry& registry, Context& ctx,
+                       bool fit = true);
 
 }  // namespace mlloop

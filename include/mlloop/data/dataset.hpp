@@ -6,6 +6,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace mlloop {
@@ -33,6 +34,13 @@ struct Column {
   size_t free_text_words() const;
   // The cell as text ("" when missing), for messages and predictions.
   std::string text(size_t row) const;
+  // Of `rows`, those whose value (as text) `known` lacks, missing cells aside: how many, and the
+  // first of them (a category the training rows never held, in a dev or predict file).
+  struct Unknown {
+    size_t rows = 0;
+    std::string first;
+  };
+  Unknown unknown_values(const std::vector<size_t>& rows, const std::unordered_set<std::string>& known) const;
   size_t memory_bytes() const;
 };
 
