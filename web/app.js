@@ -311,8 +311,10 @@
       chart('chart-predictions').setOption({
         animation: false,
         tooltip: { formatter: (q) => `true ${p.classes[q.value[1]]}, predicted ${p.classes[q.value[0]]}: ${q.value[2]}` },
-        grid: { left: 90, right: 20, top: 20, bottom: 60 },
-        xAxis: { type: 'category', data: p.classes, name: 'predicted', nameLocation: 'middle', nameGap: 30 },
+        grid: { left: 90, right: 20, top: 20, bottom: p.classes.length > 4 ? 100 : 60 },
+        // Every class named (ECharts drops labels that would overlap), slanted when there are many.
+        xAxis: { type: 'category', data: p.classes, name: 'predicted', nameLocation: 'middle', nameGap: p.classes.length > 4 ? 70 : 30,
+                 axisLabel: { interval: 0, rotate: p.classes.length > 4 ? 30 : 0 } },
         yAxis: { type: 'category', data: p.classes, name: 'true', inverse: true },
         visualMap: { min: 0, max: Math.max(1, max), calculable: false, orient: 'horizontal', left: 'center', bottom: 0, show: false,
                      inRange: { color: ['#f5f8ff', '#2a6fdb'] } },
@@ -411,6 +413,14 @@
       section('slices-note', () => source.inspect('slices'), renderSlices),
     ]);
   }
+  // The first diagnosis a dashboard serves may fit models (the learning curve, on small data the
+  // cross-validation and the data analyses): seconds, or a minute on a large table. Until each
+  // part answers, its section says so instead of standing empty.
+  function showComputing() {
+    $('findings').replaceChildren(el('li', { class: 'hint' },
+      'Computing the diagnosis: the learning curve and the analyses fit models, which takes a minute on a large table.'));
+    for (const id of ['curve-note', 'predictions-note', 'labels-note', 'shift-note', 'slices-note']) note(id, 'Computing…');
+  }
   async function refreshStore() {
     const [status, iterations] = await Promise.all([source.status(), source.iterations()]);
     renderStatus(status);
@@ -428,6 +438,7 @@
     state.analysesKey = `${state.incumbent}:${summary.analyses}:${summary.loop_running}`;
     // The store's views first (fast), then the analyses (the diagnosis may be computed now).
     await refreshStore();
+    if (!REPORT) showComputing();
     await refreshAnalyses();
     window.mlloop.ready = true;
     if (REPORT) {
