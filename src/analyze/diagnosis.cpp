@@ -48,8 +48,9 @@ json finding(const std::string& code, const std::string& severity, const std::st
 // v2 (2026-12-05): the bound measures on a seeded 20,000 rows above that size, and a failed
 // Gamma test no longer puts a regression optimum at 0. v3: the regression lower end and
 // estimate account for the Gamma test's extrapolation. v4: so does the classification lower
-// end (Cover–Hart on the extrapolated 1-NN error). A project's earlier estimate is redone.
-std::string optimal_key(const ProjectConfig& c) { return fmt::format("optimal_estimate:v4:{}:{}", c.metric, c.seed); }
+// end (Cover–Hart on the extrapolated 1-NN error). v5: that lower end allows for the 1-NN
+// error's sampling error. A project's earlier estimate is redone.
+std::string optimal_key(const ProjectConfig& c) { return fmt::format("optimal_estimate:v5:{}:{}", c.metric, c.seed); }
 
 // The diagnosis's "optimal" object.
 json bound_json(double value, double low, double high, const char* source) {
