@@ -152,16 +152,20 @@ std::optional<json> cached_data_analyses(Project& project) {
 }
 
 // The data analyses (memorization, label issues, shift) depend on the data and the seed only:
-// computed once per project and cached in the store.
-json data_analyses(Project& project, const Registry& registry, Context& ctx) {
+// computed once per project and cached in the store. Without `memorization` the check is left
+// out (null); a later call that wants it adds it to what is cached.
+json data_analyses(Project& project, const Registry& registry, Context& ctx, bool memorization) {
   const std::string key = data_analyses_key(project.config);
-  if (auto cached = cached_data_analyses(project)) return std::move(*cached);
+  std::optional<json> cached = cached_data_analyses(project);
+  if (cached && (!memorization || !(*cached)["memorization"].is_null())) return std::move(*cached);
   ProjectData data = load_project_data(project, ctx);
   AnalysisInputs in = analysis_inputs(project, data);
-  json out;
-  out["memorization"] = memorization_check(in.train, registry, ctx);
-  out["label_issues"] = label_issues(in.train, registry, ctx);
-  out["shift"] = shift_analysis(in.shift, registry, ctx);
+  json out = cached ? std::move(*cached) : json::object();
+  out["memorization"] = memorization ? memorization_check(in.train, registry, ctx) : json(nullptr);
+  if (!cached) {
+    out["label_issues"] = label_issues(in.train, registry, ctx);
+    out["shift"] = shift_analysis(in.shift, registry, ctx);
+  }
   project.store->set_meta(key, out.dump());
   return out;
 }
@@ -400,19 +404,20 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
   }
   json mem = nullptr, labels = nullptr, shift = nullptr;
   std::optional<json> analyses;
-  if (options.data_analyses) analyses = options.fit ? data_analyses(project, registry, ctx) : cached_data_analyses(project);
+  if (options.data_analyses)
+    analyses = options.fit ? data_analyses(project, registry, ctx, options.memorization) : cached_data_analyses(project);
   if (analyses) {
     mem = (*analyses)["memorization"];
     labels = (*analyses)["label_issues"];
     shift = (*analyses)["shift"];
-    if (mem["conflicting_duplicates"]["share"].get<double>() > 0.005) {
+    if (!mem.is_null() && mem["conflicting_duplicates"]["share"].get<double>() > 0.005) {
       findings.push_back(finding("MLL-D01", "error",
                                  fmt::format("{} training rows are conflicting duplicates: identical feature rows with different labels",
                                              mem["conflicting_duplicates"]["count"].get<int64_t>()),
                                  mem["conflicting_duplicates"], "no model can fit both labels of identical rows: they set a floor on the error",
                                  "clean_labels, or relabel the listed rows; or add the features that tell them apart"));
     }
-    if (!mem["passed"].get<bool>()) {
+    if (!mem.is_null() && !mem["passed"].get<bool>()) {
       findings.push_back(finding("MLL-Z01", "warn", fmt::format("memorization check failed: {}", mem["cause"].is_null() ? "" : mem["cause"].get<std::string>()),
                                  mem, "a model that cannot fit 256 rows will not fit the whole training set",
                                  "fix what the cause names before adding capacity"));

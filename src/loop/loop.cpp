@@ -40,6 +40,19 @@ namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
+// A name the [loop] allow and deny lists of mlloop.toml let the loop use.
+bool permitted(const ProjectConfig& c, const std::string& name) {
+  return (c.allow.empty() || std::count(c.allow.begin(), c.allow.end(), name)) && !std::count(c.deny.begin(), c.deny.end(), name);
+}
+
+// The loop's analysis: DESIGN.md's first step against avoidable bias, `memorization_check`, is
+// an analysis that always runs, unless the lists leave it out.
+DiagnoseOptions analysis(const ProjectConfig& c, bool curve, bool data, bool optimal) {
+  DiagnoseOptions o{curve, data, optimal, false};
+  o.memorization = permitted(c, "memorization_check");
+  return o;
+}
+
 std::string loop_lock_path(const std::string& dir) { return (std::filesystem::path(dir) / ".mlloop" / "loop.lock").string(); }
 
 // One loop per project at a time: an advisory lock on .mlloop/loop.lock, released by the
@@ -455,8 +468,7 @@ json Loop::run() {
     // before the loop trusts a stop at the optimum, or a stop with no gap larger than its
     // noise; that check needs no data analyses, so they wait (they cost several model fits on
     // a large table).
-    const bool allowed_switch = (cfg_.allow.empty() || std::count(cfg_.allow.begin(), cfg_.allow.end(), "switch_model_class")) &&
-                                !std::count(cfg_.deny.begin(), cfg_.deny.end(), "switch_model_class");
+    const bool allowed_switch = permitted(cfg_, "switch_model_class");
     const bool check_flexible = (inc_run.model == "linear" || inc_run.model == "baseline") && allowed_switch &&
                                 !tried.count("switch_model_class");
 
@@ -489,10 +501,10 @@ json Loop::run() {
         if (deadline_ && !out_of_time()) share = Clock::now() + (*deadline_ - Clock::now()) / 2;
         try {
           if (share) ctx_.deadline = share;
-          d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, !check_flexible, true, false});
+          d = diagnose(project_, *inc, registry_, ctx_, analysis(cfg_, false, !check_flexible, true));
           if (check_flexible && d["bottleneck"] != "avoidable_bias" && d["bottleneck"] != "none" &&
               !(d["bottleneck"] == "variance" && d["errors"]["optimal"].is_null()) && !near_optimum())
-            d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, true, true, false});
+            d = diagnose(project_, *inc, registry_, ctx_, analysis(cfg_, false, true, true));
           ctx_.deadline = deadline_;
         } catch (const BudgetExhausted&) {
           ctx_.deadline = deadline_;
@@ -836,14 +848,14 @@ json Loop::run() {
       {
         ProgressFeed feed(ctx_, bar(), fmt::format("learning curve of run {}", *inc));
         const bool costly = !skip_costly_analyses_;
-        d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{false, costly, costly, false});
+        d = diagnose(project_, *inc, registry_, ctx_, analysis(cfg_, false, costly, costly));
         bool need_curve = costly && d["bottleneck"] == "variance" && d["learning_curve"].is_null();
         if (need_curve) {
           // A minute or more on a large table: said first, for a log that is not a terminal.
           const std::string model = project_.store->run(*inc)->model;
           say("\nlearning curve of run {} ({}) for more_data's forecast: {} refitted on 1/32 ... 1/2 of the training rows\n",
               *inc, model, model);
-          d = diagnose(project_, *inc, registry_, ctx_, DiagnoseOptions{true, true, true, false});
+          d = diagnose(project_, *inc, registry_, ctx_, analysis(cfg_, true, true, true));
         }
       }
       LoopView view = view_of(*inc, d, project_.store->count_iterations());

@@ -18,6 +18,8 @@
 #include <sstream>
 #include <thread>
 
+#include "mlloop/analyze/diagnosis.hpp"
+#include "mlloop/project/project.hpp"
 #include "mlloop/store/store.hpp"
 #include "test_support.hpp"
 
@@ -550,6 +552,41 @@ TEST(Loop, BadBudgetsAndRemedyNamesAreBadInput) {
   EXPECT_NE(r.err.find(fmt::format("mlloop.toml:{}: unknown remedy 'regularise' in [loop] deny", line)), std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("did you mean 'regularize'?"), std::string::npos) << r.err;
+}
+
+// DESIGN.md's memorization_check is an analysis the loop always runs; [loop] deny (or an allow
+// list without it) leaves it out, as for a remedy: the loop's data analyses are cached without
+// it (on a 1,000-column table it is one of the costly fits). mlloop diagnose, which is not the
+// loop, adds it, with its finding. Before, the name was accepted and changed nothing.
+TEST(Loop, DenyingTheMemorizationCheckLeavesItOut) {
+  TempDir tmp;
+  init_scenario("conflicting_duplicates", tmp, "p", 2, 800);
+  std::string toml = read_file(tmp.path() / "p" / "mlloop.toml");
+  auto pos = toml.rfind("deny = [");
+  ASSERT_NE(pos, std::string::npos) << toml;
+  toml.replace(pos, 8, "deny = [\"memorization_check\", ");
+  write_file(tmp.path() / "p" / "mlloop.toml", toml);
+  auto r = run_mlloop({"run", "--dir", tmp.str("p"), "--iterations", "2", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto cached = [&] {
+    mlloop::Project project = mlloop::Project::open(tmp.str("p"), mlloop::Store::Mode::read_only);
+    return mlloop::cached_data_analyses(project);
+  };
+  auto analyses = cached();
+  ASSERT_TRUE(analyses.has_value());
+  EXPECT_TRUE((*analyses)["memorization"].is_null()) << analyses->dump().substr(0, 300);
+  EXPECT_FALSE((*analyses)["label_issues"].is_null());
+
+  r = run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto d = json::parse(r.out);
+  EXPECT_GT(d["memorization"]["conflicting_duplicates"]["count"].get<int64_t>(), 50);
+  bool d01 = false;
+  for (const auto& f : d["findings"]) d01 = d01 || f["code"] == "MLL-D01";
+  EXPECT_TRUE(d01);
+  analyses = cached();
+  ASSERT_TRUE(analyses.has_value());
+  EXPECT_FALSE((*analyses)["memorization"].is_null());
 }
 
 // Ctrl-C or SIGTERM: the run says that its finished work is kept before it ends with the

@@ -35,6 +35,10 @@ struct DiagnoseOptions {
   // would compete with the loop for the machine (a learning curve for every new incumbent, a
   // minute on a large table), and the loop caches what it computes.
   bool fit = true;
+  // The memorization check, among the data analyses. The loop leaves it out when mlloop.toml's
+  // [loop] deny names `memorization_check` (or an allow list leaves it out): "memorization"
+  // is then null, unless an earlier analysis cached it.
+  bool memorization = true;
 };
 
 // Diagnoses `run` (the incumbent when empty). The optimal-error estimate is computed once
@@ -51,7 +55,7 @@ nlohmann::json optimal_bound_json(const ProjectConfig& config, Store& store);
 // residual], ...] (at most `max_points`, an even subsample), "rmse"}.
 nlohmann::json dev_predictions(Project& project, const Registry& registry, Context& ctx, size_t max_points = 2000);
 // Memorization, label issues and shift of the project's data (cached in the store).
-nlohmann::json data_analyses(Project& project, const Registry& registry, Context& ctx);
+nlohmann::json data_analyses(Project& project, const Registry& registry, Context& ctx, bool memorization = true);
 // The same, if an earlier call cached them; else nullopt, and nothing is computed.
 std::optional<nlohmann::json> cached_data_analyses(Project& project);
 
