@@ -153,7 +153,7 @@ class CrossValidation {
     int fitted = 0;
     for (const Fold& fd : folds_of(fold, folds)) {
       const std::vector<size_t>& eval_idx = fd.eval;
-      auto fit = fold_fit(fd.fit, seed + static_cast<uint64_t>(fd.index));
+      auto fit = fold_fit(fd.fit, seed + static_cast<uint64_t>(fd.index), fd.dropped);
       res.train.value += fit.train.value;
       res.train.low += fit.train.low;
       res.train.high += fit.train.high;
@@ -235,7 +235,8 @@ class CrossValidation {
   // its model fits (without the recipe's dropped rows), and the rows it predicts.
   struct Fold {
     int index = 0;
-    std::vector<size_t> fit, eval;
+    // dropped: the fold's training rows a recipe leaves out (clean_labels' suspects)
+    std::vector<size_t> fit, eval, dropped;
   };
   std::vector<Fold> folds_of(const std::vector<int>& fold, int folds) const {
     std::vector<Fold> out;
@@ -245,6 +246,7 @@ class CrossValidation {
       for (size_t i = 0; i < fold.size(); ++i) {
         if (fold[i] == f) fd.eval.push_back(i);
         else if (!std::binary_search(recipe_.drop_rows.begin(), recipe_.drop_rows.end(), pool_.row_ids[i])) fd.fit.push_back(i);
+        else fd.dropped.push_back(i);
       }
       if (!fd.eval.empty() && !fd.fit.empty()) out.push_back(std::move(fd));
     }
@@ -288,8 +290,9 @@ class CrossValidation {
   // Fits the run's family, params and recipe on pool rows `fit_idx`, as train_run does on
   // train: preprocessing fitted on them, a 10% early-stopping slice for the families that
   // stop early, noise copies and oversampling. The in-fold error is measured on the rows the
-  // model fitted (not the slice, not the synthetic rows).
-  FoldFit fold_fit(std::vector<size_t> fit_idx, uint64_t seed) {
+  // model fitted (not the synthetic rows), and on `dropped`, the fold's training rows the
+  // recipe left out, with their labels as given: as train_run measures a run's train error.
+  FoldFit fold_fit(std::vector<size_t> fit_idx, uint64_t seed, const std::vector<size_t>& dropped = {}) {
     FoldFit ff;
     ff.pipe = std::make_unique<Pipeline>();
     Pipeline::Options popt;
@@ -316,7 +319,9 @@ class CrossValidation {
     if (r.status == "stopped" && ctx_.deadline_passed()) throw BudgetExhausted();
     if (r.status != "done" && r.status != "stopped")
       throw std::runtime_error(fmt::format("{} {} in a cross-validation fold: {}", run_.model, r.status, r.reason));
-    ff.train = loss_interval(cfg_.metric, predictions(predict(pipe, *ff.model, fit_idx), fit_idx), seed);
+    std::vector<size_t> measured = fit_idx;
+    measured.insert(measured.end(), dropped.begin(), dropped.end());
+    ff.train = loss_interval(cfg_.metric, predictions(predict(pipe, *ff.model, measured), measured), seed);
     return ff;
   }
 
@@ -409,8 +414,9 @@ CvResult cross_validate(Project& project, const ProjectData& data, const RunReco
   std::vector<size_t> all(res.rows);
   std::iota(all.begin(), all.end(), size_t{0});
   for (int r = 0; r < res.repeats; ++r) {
-    // Each repeat is cached on its own: a later call for more repeats reuses the first.
-    const std::string key = fmt::format("cv:v1:{}:{}:{}:{}", run.id, cfg.seed, cfg.cv_folds, r);
+    // Each repeat is cached on its own: a later call for more repeats reuses the first. v2: the
+    // in-fold train error counts the rows a recipe drops.
+    const std::string key = fmt::format("cv:v2:{}:{}:{}:{}", run.id, cfg.seed, cfg.cv_folds, r);
     // Each repeat keeps its predictions, for the loop's paired test over repeats (a store
     // written by an earlier mlloop kept only the first repeat's: the others are fitted again).
     RepeatResult rr;

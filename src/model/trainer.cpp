@@ -281,7 +281,24 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
         }
       };
       // The training rows are x_fit and y_fit already, unless augmentation appended rows to them.
-      measure("train", *train.data, fit_rows, "data", nullptr, augmented == 0);
+      // Rows a recipe drops (clean_labels' suspects) count too, with their labels as given:
+      // train-dev, dev and the optimal error all keep the labels as given, and a train error
+      // on the kept rows alone (the ones the model agreed with) read as a variance gap the
+      // size of the label noise (credit_data under auc, 12% dropped: train 0.058, train-dev
+      // 0.162).
+      if (recipe.drop_rows.empty()) {
+        measure("train", *train.data, fit_rows, "data", nullptr, augmented == 0);
+      } else {
+        std::vector<size_t> rows = fit_rows;
+        for (size_t i = 0, k = 0; i < train.positions.size(); ++i) {
+          if (k < kept.size() && kept[k] == i) {
+            ++k;
+            continue;
+          }
+          rows.push_back(train.positions[i]);
+        }
+        measure("train", *train.data, rows, "data", nullptr, false);
+      }
       for (SplitName s : {SplitName::train_dev, SplitName::dev}) {
         auto it = data.splits.find(s);
         if (it == data.splits.end()) continue;

@@ -10,9 +10,16 @@ Remedy clean_labels() {
   Remedy r;
   r.name = "clean_labels";
   r.summary = "drop the training rows flagged as mislabeled (confident learning); dev labels are never changed";
+  // Not when the incumbent's recipe drops every suspect already (it is clean_labels' own
+  // result): its candidates would be the incumbent again, and the iteration wasted.
   r.applies = [](const LoopView& v) {
     const auto& li = v.diagnosis.at("label_issues");
-    return !li.is_null() && li.contains("rows") && !li.at("rows").empty();
+    if (li.is_null() || !li.contains("rows")) return false;
+    std::vector<int64_t> dropped = v.incumbent_recipe.drop_rows;
+    std::sort(dropped.begin(), dropped.end());
+    for (const auto& row : li.at("rows"))
+      if (!std::binary_search(dropped.begin(), dropped.end(), row.get<int64_t>())) return true;
+    return false;
   };
   r.implement = [](const LoopView& v, CandidateTrainer& t) {
     std::vector<int64_t> suspects = v.diagnosis.at("label_issues").at("rows").get<std::vector<int64_t>>();

@@ -140,6 +140,21 @@ TEST(Remedies, AugmentDoesNotOversampleTwice) {
   EXPECT_FALSE(find_remedy("augment")->applies(f.view));
 }
 
+TEST(Remedies, CleanLabelsDoesNotDropTheSameSuspectsTwice) {
+  // An incumbent that is clean_labels' own result drops every suspect already: its candidates
+  // would be itself (the loop spent an iteration on "no candidate finished"). A suspect it
+  // keeps makes the remedy apply again, and the candidates add to what it drops.
+  Fixture f("linear", Task::binary);
+  f.view.diagnosis = {{"label_issues", {{"rows", {7, 3, 11, 5}}}}};
+  ASSERT_EQ(f.propose("clean_labels").size(), 2u);
+  f.view.incumbent_recipe.drop_rows = {3, 5, 7, 11, 20};
+  EXPECT_FALSE(find_remedy("clean_labels")->applies(f.view));
+  f.view.incumbent_recipe.drop_rows = {3, 5, 7};
+  auto c = f.propose("clean_labels");
+  ASSERT_FALSE(c.empty());
+  EXPECT_EQ(c[0].recipe.drop_rows, (std::vector<int64_t>{3, 5, 7, 11}));
+}
+
 TEST(Remedies, AugmentOversamplesOnlyForMetricsThatWeighTheMinorityClass) {
   // Under error or log loss, dev keeps train's class shares: oversampling works against the
   // metric. Under f1 and auc it is a candidate; the mlp's noisy copies are one under any.
