@@ -363,7 +363,8 @@ int cv_repeats_for(const ProjectConfig& config, size_t pool_rows) {
 namespace {
 std::string cv_errors_key(const ProjectConfig& c, int64_t run) {
   // cv_below too: with the pool (fixed per project) it sets how many repeats were averaged.
-  return fmt::format("cv_errors:v2:{}:{}:{}x{}:{}", run, c.seed, c.cv_repeats, c.cv_folds, c.cv_below);
+  // v3: with the repeats' (cv:v2), the train error counts the rows a recipe drops.
+  return fmt::format("cv_errors:v3:{}:{}:{}x{}:{}", run, c.seed, c.cv_repeats, c.cv_folds, c.cv_below);
 }
 }  // namespace
 

@@ -40,11 +40,6 @@ namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-// A name the [loop] allow and deny lists of mlloop.toml let the loop use.
-bool permitted(const ProjectConfig& c, const std::string& name) {
-  return (c.allow.empty() || std::count(c.allow.begin(), c.allow.end(), name)) && !std::count(c.deny.begin(), c.deny.end(), name);
-}
-
 // The loop's analysis: DESIGN.md's first step against avoidable bias, `memorization_check`, is
 // an analysis that always runs, unless the lists leave it out.
 DiagnoseOptions analysis(const ProjectConfig& c, bool curve, bool data, bool optimal) {

@@ -80,6 +80,10 @@ std::string reason_for(const LoopView& v, const std::string& remedy, const std::
 }
 }  // namespace
 
+bool permitted(const ProjectConfig& c, const std::string& name) {
+  return (c.allow.empty() || std::count(c.allow.begin(), c.allow.end(), name)) && !std::count(c.deny.begin(), c.deny.end(), name);
+}
+
 std::vector<RemedyChoice> rank_remedies(const LoopView& v) {
   const std::string bottleneck = v.diagnosis.at("bottleneck");
   std::vector<std::string> names = order_for(v, bottleneck);
@@ -98,12 +102,9 @@ std::vector<RemedyChoice> rank_remedies(const LoopView& v) {
   }
   names.push_back("fresh_dev_set");
   std::vector<RemedyChoice> out;
-  const auto& allow = v.config->allow;
-  const auto& deny = v.config->deny;
   for (const auto& n : names) {
     if (std::any_of(out.begin(), out.end(), [&](const RemedyChoice& c) { return c.remedy == n; })) continue;
-    if (!allow.empty() && std::find(allow.begin(), allow.end(), n) == allow.end()) continue;
-    if (std::find(deny.begin(), deny.end(), n) != deny.end()) continue;
+    if (!permitted(*v.config, n)) continue;
     const Remedy* r = find_remedy(n);
     if (!r || !r->applies(v)) continue;
     out.push_back({n, r->actionable ? reason_for(v, n, bottleneck) : r->recommend(v), r->actionable});

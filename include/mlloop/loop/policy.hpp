@@ -14,8 +14,11 @@ struct RemedyChoice {
   bool actionable = true;
 };
 
-// The ranked remedies for the view's diagnosis, with mlloop.toml's [loop] allow / deny
-// applied (an empty allow list allows all).
+// Whether mlloop.toml's [loop] allow / deny let the loop use `name` (an empty allow list
+// allows all): a remedy, or `memorization_check`.
+bool permitted(const ProjectConfig& config, const std::string& name);
+
+// The ranked remedies for the view's diagnosis, those `permitted` only.
 std::vector<RemedyChoice> rank_remedies(const LoopView& view);
 
 }  // namespace mlloop
