@@ -49,8 +49,9 @@ json finding(const std::string& code, const std::string& severity, const std::st
 // Gamma test no longer puts a regression optimum at 0. v3: the regression lower end and
 // estimate account for the Gamma test's extrapolation. v4: so does the classification lower
 // end (Cover–Hart on the extrapolated 1-NN error). v5: that lower end allows for the 1-NN
-// error's sampling error. A project's earlier estimate is redone.
-std::string optimal_key(const ProjectConfig& c) { return fmt::format("optimal_estimate:v5:{}:{}", c.metric, c.seed); }
+// error's sampling error. v6: with more than two classes the estimate reads the 1-NN error as
+// two classes competing. A project's earlier estimate is redone.
+std::string optimal_key(const ProjectConfig& c) { return fmt::format("optimal_estimate:v6:{}:{}", c.metric, c.seed); }
 
 // The diagnosis's "optimal" object.
 json bound_json(double value, double low, double high, const char* source) {
