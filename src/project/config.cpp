@@ -259,7 +259,8 @@ void save_config(const std::string& path, const ProjectConfig& c) {
   out << "# allow / deny: remedy names (see DESIGN.md), for example deny = [\"augment\"]\n[loop]\n" << loop << "\n\n";
   out << "# cv_below: when dev has fewer rows, the errors the decisions use come from cv_folds-fold\n"
          "# cross-validation over the non-test rows (0: always the frozen splits), repeated up to cv_repeats\n"
-         "# times, fewer on a larger pool: until the out-of-fold predictions number cv_repeats x cv_below\n[analyze]\n"
+         "# times, fewer on a larger pool: until the out-of-fold predictions number cv_repeats x cv_below\n"
+         "# (x 1000 when cv_below is larger)\n[analyze]\n"
       << analyze << "\n";
 }
 

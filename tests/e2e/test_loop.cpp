@@ -504,7 +504,7 @@ TEST(Loop, AShortBudgetGoesOnWithoutTheDataAnalysesWhenTheyDoNotFinish) {
   // The errors from the frozen splits: the 600 dev rows would make the analysis cross-validate
   // the gbdt, which is not one of the analyses the loop can go on without.
   std::string toml = read_file(tmp.path() / "p" / "mlloop.toml");
-  const size_t at = toml.find("cv_below = 1000");
+  const size_t at = toml.find("cv_below = 2000");
   ASSERT_NE(at, std::string::npos) << toml;
   write_file(tmp.path() / "p" / "mlloop.toml", toml.replace(at, 15, "cv_below = 0"));
   r = run_mlloop({"train", "--dir", tmp.str("p"), "--model", "gbdt", "--param", "rounds=60"});

@@ -9,10 +9,10 @@ using namespace mlloop;
 using mlloop::testing::TempDir;
 using mlloop::testing::write_file;
 
-// Small-data cross-validation repeats until cv_repeats x cv_below out-of-fold predictions,
-// at most cv_repeats times and at least once.
+// Small-data cross-validation repeats until cv_repeats x cv_below out-of-fold predictions
+// (x 1,000 when cv_below is larger), at most cv_repeats times and at least once.
 TEST(Config, CvRepeatsShrinkOnALargerPool) {
-  ProjectConfig c;  // cv_below 1000, cv_repeats 3
+  ProjectConfig c;  // cv_below 2000, cv_repeats 3
   EXPECT_EQ(cv_repeats_for(c, 200), 3);
   EXPECT_EQ(cv_repeats_for(c, 1000), 3);
   EXPECT_EQ(cv_repeats_for(c, 1001), 3);
@@ -21,6 +21,9 @@ TEST(Config, CvRepeatsShrinkOnALargerPool) {
   EXPECT_EQ(cv_repeats_for(c, 2999), 2);
   EXPECT_EQ(cv_repeats_for(c, 3000), 1);
   EXPECT_EQ(cv_repeats_for(c, 5791), 1);
+  c.cv_below = 1000;  // as projects made before 2026-12-06 have it: the same repeats
+  EXPECT_EQ(cv_repeats_for(c, 1500), 2);
+  EXPECT_EQ(cv_repeats_for(c, 3000), 1);
   c.cv_repeats = 5;
   c.cv_below = 400;
   EXPECT_EQ(cv_repeats_for(c, 300), 5);
