@@ -213,7 +213,10 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
     // 6-class softmax table (Bayes 0.289) an estimate of 0.258, now 0.276. Where the optimum is
     // low the two agree (0.0196 and 0.0198 on satellite's 6 classes).
     const double sampling = 1.96 * std::sqrt(nn * (1 - nn) / static_cast<double>(nq));
-    const double point = std::min(cover_hart_lower_bound(asymptotic, 2), b.high);
+    // (Two classes' inversion tops out at 0.5; beyond a 1-NN error of about 0.6 to 0.75 the
+    // K-class one is the larger, and the point value never goes below the lower end's.)
+    const double point =
+        std::min(std::max(cover_hart_lower_bound(asymptotic, 2), cover_hart_lower_bound(asymptotic, shape.classes)), b.high);
     b.low = std::min(cover_hart_lower_bound(std::max(0.0, asymptotic - sampling), shape.classes), b.high);
     b.value = (point + b.high) / 2;
     b.evidence["nn_error_sampling"] = sampling;

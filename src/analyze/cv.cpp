@@ -353,25 +353,25 @@ bool uses_cv(const ProjectConfig& config, Store& store) {
   return !dev_separate || counts[SplitName::train_dev] < config.cv_below;
 }
 
-namespace {
-constexpr int64_t kRepeatRows = 1000;
-}  // namespace
+int64_t cv_repeat_rows(const ProjectConfig& config) {
+  // A pool of 3,000 rows or more pins an error rate down to about +-1 point in one repeat; a
+  // cv_below above 1,000 widens what is cross-validated, not how often.
+  return std::clamp<int64_t>(config.cv_below, 0, 1000);
+}
 
 int cv_repeats_for(const ProjectConfig& config, size_t pool_rows) {
   if (pool_rows == 0) return config.cv_repeats;
-  // Out-of-fold predictions enough: cv_repeats x cv_below, or x 1,000 when cv_below is larger.
-  // A pool of 3,000 rows or more pins an error rate down to about +-1 point in one repeat; a
-  // larger cv_below widens what is cross-validated, not how often.
-  const auto wanted = static_cast<size_t>(std::clamp<int64_t>(config.cv_below, 0, kRepeatRows)) * static_cast<size_t>(config.cv_repeats);
+  const auto wanted = static_cast<size_t>(cv_repeat_rows(config)) * static_cast<size_t>(config.cv_repeats);
   const size_t needed = (wanted + pool_rows - 1) / pool_rows;
   return static_cast<int>(std::clamp<size_t>(needed, 1, static_cast<size_t>(config.cv_repeats)));
 }
 
 namespace {
 std::string cv_errors_key(const ProjectConfig& c, int64_t run) {
-  // cv_below too: with the pool (fixed per project) it sets how many repeats were averaged.
+  // cv_repeat_rows too: with the pool (fixed per project) it sets how many repeats were
+  // averaged (the same key as before 2026-12-06 for a cv_below of 1,000 or less).
   // v3: with the repeats' (cv:v2), the train error counts the rows a recipe drops.
-  return fmt::format("cv_errors:v3:{}:{}:{}x{}:{}", run, c.seed, c.cv_repeats, c.cv_folds, c.cv_below);
+  return fmt::format("cv_errors:v3:{}:{}:{}x{}:{}", run, c.seed, c.cv_repeats, c.cv_folds, cv_repeat_rows(c));
 }
 }  // namespace
 

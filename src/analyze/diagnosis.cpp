@@ -50,7 +50,8 @@ json finding(const std::string& code, const std::string& severity, const std::st
 // estimate account for the Gamma test's extrapolation. v4: so does the classification lower
 // end (Cover–Hart on the extrapolated 1-NN error). v5: that lower end allows for the 1-NN
 // error's sampling error. v6: with more than two classes the estimate reads the 1-NN error as
-// two classes competing. A project's earlier estimate is redone.
+// two classes competing, and the upper end's linear model fits one softmax. A project's
+// earlier estimate is redone.
 std::string optimal_key(const ProjectConfig& c) { return fmt::format("optimal_estimate:v6:{}:{}", c.metric, c.seed); }
 
 // The diagnosis's "optimal" object.
@@ -175,9 +176,10 @@ json data_analyses(Project& project, const Registry& registry, Context& ctx, boo
 // RMSE whatever the metric).
 namespace {
 // v3: on small data (uses_cv, dev in the pool) measured out of fold, with what sets the folds
-// and the last point (the mean over the repeats) in the key; on the dev split otherwise.
+// and the last point (the mean over the repeats: cv_repeat_rows) in the key; on the dev split
+// otherwise.
 std::string curve_key(const ProjectConfig& c, Store& store, int64_t run) {
-  return uses_cv(c, store) ? fmt::format("learning_curve:v3:{}:cv:{}:{}x{}:{}", run, c.seed, c.cv_repeats, c.cv_folds, c.cv_below)
+  return uses_cv(c, store) ? fmt::format("learning_curve:v3:{}:cv:{}:{}x{}:{}", run, c.seed, c.cv_repeats, c.cv_folds, cv_repeat_rows(c))
                            : fmt::format("learning_curve:v3:{}:split", run);
 }
 }  // namespace

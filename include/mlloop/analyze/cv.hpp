@@ -27,11 +27,16 @@ class Registry;
 bool uses_cv(const ProjectConfig& config, Store& store);
 
 // How many repeats of k-fold a pool of `pool_rows` gets: cv_repeats at most, and no more than
-// it takes for the out-of-fold predictions to number cv_repeats x cv_below (3,000 rows by
-// default) in all. Repeats average out the luck of one fold assignment, which matters on a
+// it takes for the out-of-fold predictions to number cv_repeats x cv_repeat_rows (3,000 rows
+// by default) in all. Repeats average out the luck of one fold assignment, which matters on a
 // pool of a few hundred rows; on several thousand, one repeat already pins the error down
 // more tightly than its sampling noise allows, and each further repeat costs k fits.
 int cv_repeats_for(const ProjectConfig& config, size_t pool_rows);
+
+// cv_below, or 1,000 when it is larger: the rows per repeat cv_repeats_for aims at. With the
+// pool (fixed per project) it sets the repeats, so the cross-validated caches' keys hold it.
+// (Until 2026-12-06 it was cv_below itself, whose default was 1,000.)
+int64_t cv_repeat_rows(const ProjectConfig& config);
 
 struct CvResult {
   std::string pool;                  // "train+train_dev+dev" or "train+train_dev"
