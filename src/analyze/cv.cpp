@@ -206,7 +206,18 @@ class CrossValidation {
         seeded_shuffle(rows, seed + 1000 * s + static_cast<uint64_t>(fd.index));
         rows.resize(s);
         std::sort(rows.begin(), rows.end());
-        auto fit = fold_fit(rows, seed + static_cast<uint64_t>(fd.index));
+        // A recipe's dropped rows count in the train error with their labels as given, as in
+        // the last point (the run's cross-validation) and in train_run: the same share of the
+        // fold's dropped rows as of its kept ones. Without them a clean_labels incumbent's
+        // train line stood far below at every size but the last, then stepped up to it.
+        std::vector<size_t> dropped = fd.dropped;
+        if (!dropped.empty()) {
+          seeded_shuffle(dropped, seed + 1000 * s + static_cast<uint64_t>(fd.index) + 500);
+          dropped.resize(static_cast<size_t>(std::llround(static_cast<double>(fd.dropped.size()) * static_cast<double>(s) /
+                                                          static_cast<double>(fd.fit.size()))));
+          std::sort(dropped.begin(), dropped.end());
+        }
+        auto fit = fold_fit(rows, seed + static_cast<uint64_t>(fd.index), dropped);
         train += fit.train.value / static_cast<double>(fds.size());
         scatter(predict(*fit.pipe, *fit.model, fd.eval), fd.eval, out);
       }

@@ -178,8 +178,9 @@ namespace {
 // v3: on small data (uses_cv, dev in the pool) measured out of fold, with what sets the folds
 // and the last point (the mean over the repeats: cv_repeat_rows) in the key; on the dev split
 // otherwise.
+// v4 (cv only): a recipe's dropped rows count in the smaller sizes' train error too.
 std::string curve_key(const ProjectConfig& c, Store& store, int64_t run) {
-  return uses_cv(c, store) ? fmt::format("learning_curve:v3:{}:cv:{}:{}x{}:{}", run, c.seed, c.cv_repeats, c.cv_folds, cv_repeat_rows(c))
+  return uses_cv(c, store) ? fmt::format("learning_curve:v4:{}:cv:{}:{}x{}:{}", run, c.seed, c.cv_repeats, c.cv_folds, cv_repeat_rows(c))
                            : fmt::format("learning_curve:v3:{}:split", run);
 }
 }  // namespace

@@ -263,6 +263,17 @@ TEST(Loop, ACleanLabelsRunsTrainErrorKeepsTheDroppedRows) {
     // A linear model on a linear boundary with 15% flips: train and train-dev within a few
     // points (0.16 against 0.18); on the kept rows alone train was below half of train-dev.
     EXPECT_GT(train, 0.7 * train_dev);
+    // So does the out-of-fold learning curve's train line at every size, not only at its last
+    // point (the run's cross-validation): on the kept rows alone it stood far below, then
+    // stepped up to the last point.
+    r = run_mlloop({"diagnose", "--dir", tmp.str("p"), "--run", std::to_string(id), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json points = json::parse(r.out)["learning_curve"]["points"];
+    ASSERT_GE(points.size(), 3u) << points;
+    const double last = points.back()["train"].get<double>();
+    for (const auto& p : points) {
+      EXPECT_GT(p["train"].get<double>(), 0.6 * last) << points;
+    }
   }
 }
 
