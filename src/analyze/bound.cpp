@@ -202,7 +202,6 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
     // 0.0594], on at_optimum (0.08) [0.0849, 0.0849]. The estimate itself stays: moved down
     // with the lower end it fell 0.033 below multiclass_blobs' Bayes error (0.206).
     //
-    //
     // With more than two classes, Cover–Hart's K-class inversion is the lowest optimum the
     // 1-NN error allows: every error spread evenly over all K - 1 other classes. It stays the
     // lower end. The estimate's point value reads the 1-NN error as two classes competing at
