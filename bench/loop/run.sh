@@ -6,7 +6,7 @@
 #   bash bench/loop/run.sh [BUDGET_SECONDS]      (default 30)
 # SEED (default 7) is the seed of every project (its split, and so its test rows) and of the
 # loop; LOOP_TAG (default loop) names the outputs. bench/loop/seeds.sh runs this over several
-# seeds.
+# seeds. DATASETS (names, space-separated; default all) runs only those datasets.
 # Datasets: the scenarios underfit, variance, label_noise, at_optimum (generated, seed 7)
 # and 5 real ones from ../shared/data. Reports test error, wall time, peak RSS, and the time
 # each of mlloop and Optuna took to reach the HistGradientBoosting default's dev error.
@@ -65,6 +65,7 @@ datasets+=("credit_data|$shared/data/credit_data.csv|Status" "german_credit|$sha
 
 for d in "${datasets[@]}"; do
   IFS='|' read -r name csv target <<<"$d"
+  if [ -n "${DATASETS:-}" ] && [[ " $DATASETS " != *" $name "* ]]; then continue; fi
   p="$work/p_$name"
   echo "== $name" >&2
   "$B" init "$csv" --target "$target" --dir "$p" --seed "$seed" >/dev/null

@@ -179,9 +179,10 @@ namespace {
 // and the last point (the mean over the repeats: cv_repeat_rows) in the key; on the dev split
 // otherwise.
 // v4 (cv only): a recipe's dropped rows count in the smaller sizes' train error too.
+// v5 (both): the power law is fitted with each point weighed by its precision.
 std::string curve_key(const ProjectConfig& c, Store& store, int64_t run) {
-  return uses_cv(c, store) ? fmt::format("learning_curve:v4:{}:cv:{}:{}x{}:{}", run, c.seed, c.cv_repeats, c.cv_folds, cv_repeat_rows(c))
-                           : fmt::format("learning_curve:v3:{}:split", run);
+  return uses_cv(c, store) ? fmt::format("learning_curve:v5:{}:cv:{}:{}x{}:{}", run, c.seed, c.cv_repeats, c.cv_folds, cv_repeat_rows(c))
+                           : fmt::format("learning_curve:v5:{}:split", run);
 }
 }  // namespace
 

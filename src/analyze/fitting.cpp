@@ -32,15 +32,18 @@ int64_t bins_for_features(size_t cols) {
   return static_cast<int64_t>(std::clamp<size_t>(kBinBudget / std::max<size_t>(cols, 1), 32, 256));
 }
 
-Params with_analysis_bins(const Family& family, Params params, size_t rows, size_t cols) {
-  if (family.name == "gbdt" && !params.contains("max_bin"))
+Params with_analysis_params(const Family& family, Params params, size_t rows, size_t cols) {
+  if (family.name != "gbdt") return params;
+  if (!params.contains("max_bin"))
     params["max_bin"] = std::min(static_cast<int64_t>(std::clamp<size_t>(rows / 4, 32, 256)), bins_for_features(cols));
+  for (const char* k : {"subsample", "colsample_bytree"})
+    if (!params.contains(k)) params[k] = 1.0;
   return params;
 }
 
 std::unique_ptr<Model> quick_fit(const Family& family, const Params& params, const TaskShape& shape, const Matrix& x,
                                  const std::vector<float>& y, Context& ctx) {
-  auto model = family.create(resolve_params(family, with_analysis_bins(family, params, x.rows, x.cols)), shape);
+  auto model = family.create(resolve_params(family, with_analysis_params(family, params, x.rows, x.cols)), shape);
   std::vector<size_t> order(x.rows);
   std::iota(order.begin(), order.end(), size_t{0});
   seeded_shuffle(order, ctx.seed + 17);

@@ -16,8 +16,12 @@ std::unique_ptr<Model> quick_fit(const Family& family, const Params& params, con
 // 32 to 256), unless `params` sets max_bin. With 256 bins a tree weighs every feature at 256
 // split points whatever the rows; on 400 rows x 1,000 features that made each round 4-5x
 // slower than 64 bins, for split points a few rows apart. 1,024 rows and more: unchanged.
-// Also no more than bins_for_features(cols).
-Params with_analysis_bins(const Family& family, Params params, size_t rows, size_t cols);
+// Also no more than bins_for_features(cols). And every row and column for each tree
+// (subsample and colsample_bytree 1), unless `params` sets them: the analyses' estimates (the
+// bound, the suspects, the shift test) were calibrated on full-sample trees, and their cached
+// results stay those of the fits they describe when the model's defaults change (the gbdt
+// default samples 0.8 of both since 2026-12-06).
+Params with_analysis_params(const Family& family, Params params, size_t rows, size_t cols);
 // On a wide table, bins such that features x bins stays near 2^17 (256 up to 512 features,
 // 43 at 3,000, never under 32). XGBoost's hist method keeps a histogram of every feature's
 // bins for every node of a tree: at 3,000 features and 256 bins a depth-6 tree's round took

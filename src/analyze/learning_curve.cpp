@@ -34,20 +34,25 @@ double loss_of(const std::vector<float>& out, const std::vector<float>& y, const
 }
 }  // namespace
 
-PowerLaw fit_power_law(const std::vector<double>& n, const std::vector<double>& err) {
+PowerLaw fit_power_law(const std::vector<double>& n, const std::vector<double>& err, const std::vector<double>& weight) {
+  const std::vector<double> w = weight.empty() ? std::vector<double>(n.size(), 1.0) : weight;
+  const double wsum = std::accumulate(w.begin(), w.end(), 0.0);
   PowerLaw best;
   double best_sse = std::numeric_limits<double>::infinity();
   for (int k = 0; k <= 390; ++k) {
     double b = 0.05 + 0.005 * k;
-    // Least squares for (a, c) in err = a x + c, x = n^-b; clamped to a, c >= 0.
+    // Weighted least squares for (a, c) in err = a x + c, x = n^-b; clamped to a, c >= 0.
     std::vector<double> x(n.size());
     for (size_t i = 0; i < n.size(); ++i) x[i] = std::pow(n[i], -b);
-    double mx = std::accumulate(x.begin(), x.end(), 0.0) / x.size();
-    double my = std::accumulate(err.begin(), err.end(), 0.0) / err.size();
+    double mx = 0, my = 0;
+    for (size_t i = 0; i < n.size(); ++i) {
+      mx += w[i] * x[i] / wsum;
+      my += w[i] * err[i] / wsum;
+    }
     double sxy = 0, sxx = 0;
     for (size_t i = 0; i < n.size(); ++i) {
-      sxy += (x[i] - mx) * (err[i] - my);
-      sxx += (x[i] - mx) * (x[i] - mx);
+      sxy += w[i] * (x[i] - mx) * (err[i] - my);
+      sxx += w[i] * (x[i] - mx) * (x[i] - mx);
     }
     double a = sxx > 0 ? std::max(0.0, sxy / sxx) : 0.0;
     double c = my - a * mx;
@@ -55,19 +60,32 @@ PowerLaw fit_power_law(const std::vector<double>& n, const std::vector<double>& 
       c = 0;
       double xy = 0, xx = 0;
       for (size_t i = 0; i < n.size(); ++i) {
-        xy += x[i] * err[i];
-        xx += x[i] * x[i];
+        xy += w[i] * x[i] * err[i];
+        xx += w[i] * x[i] * x[i];
       }
       a = xx > 0 ? std::max(0.0, xy / xx) : 0.0;
     }
     double sse = 0;
-    for (size_t i = 0; i < n.size(); ++i) sse += (a * x[i] + c - err[i]) * (a * x[i] + c - err[i]);
+    for (size_t i = 0; i < n.size(); ++i) sse += w[i] * (a * x[i] + c - err[i]) * (a * x[i] + c - err[i]);
     if (sse < best_sse) {
       best_sse = sse;
       best = PowerLaw{a, b, c};
     }
   }
   return best;
+}
+
+std::vector<double> curve_weights(const std::vector<double>& half_widths) {
+  double floor = std::numeric_limits<double>::infinity();
+  for (double h : half_widths)
+    if (h > 0 && std::isfinite(h)) floor = std::min(floor, h);
+  if (!std::isfinite(floor)) return std::vector<double>(half_widths.size(), 1.0);
+  std::vector<double> w;
+  for (double h : half_widths) {
+    const double v = std::max(std::isfinite(h) ? h : floor, floor);
+    w.push_back(floor * floor / (v * v));  // scaled so that the best-measured point weighs 1
+  }
+  return w;
 }
 
 nlohmann::json learning_curve(const CurveInput& in, const Registry& registry, Context& ctx) {
@@ -155,7 +173,8 @@ nlohmann::json curve_json(const CurveMeasure& m) {
                                                                              : "the dev curve is not convex";
     return out;
   }
-  PowerLaw fit = fit_power_law(ns, dev_mean);
+  const std::vector<double> weights = curve_weights(dev_half);
+  PowerLaw fit = fit_power_law(ns, dev_mean, weights);
   const double last = ns.back();
   out["fit"] = {{"a", fit.a}, {"b", fit.b}, {"c", fit.c}};
   out["predicted_dev_at_2x"] = fit.at(2 * last);
@@ -178,7 +197,7 @@ nlohmann::json curve_json(const CurveMeasure& m) {
         const auto& rep = m.dev_by_repeat[rng() % k];
         for (size_t i = 0; i < ns.size(); ++i) curve[i] += (rep[i] - mean_all[i]) / static_cast<double>(k);
       }
-      PowerLaw f = fit_power_law(ns, curve);
+      PowerLaw f = fit_power_law(ns, curve, weights);
       p2.push_back(f.at(2 * last));
       p10.push_back(f.at(10 * last));
     }
@@ -191,7 +210,7 @@ nlohmann::json curve_json(const CurveMeasure& m) {
   } else {
     // An interval from the repeats: the same fit on each repeat's curve.
     for (const auto& rep : m.dev_by_repeat) {
-      PowerLaw f = fit_power_law(ns, rep);
+      PowerLaw f = fit_power_law(ns, rep, weights);
       p2.push_back(f.at(2 * last));
       p10.push_back(f.at(10 * last));
     }

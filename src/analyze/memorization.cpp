@@ -71,7 +71,7 @@ nlohmann::json memorization_check(const AnalysisData& d, const Registry& registr
   // Bins as the table's width allows (all 256 up to 512 features): a deep tree's nodes each
   // hold a histogram of every feature, 4,096 of them at depth 12.
   Params deep{{"max_depth", 12}, {"eta", 0.3}, {"rounds", 100}, {"early_stopping", 0}, {"min_child_weight", 0.0}, {"lambda", 0.0},
-              {"max_bin", analyze::bins_for_features(xs.cols)}};
+              {"subsample", 1.0}, {"colsample_bytree", 1.0}, {"max_bin", analyze::bins_for_features(xs.cols)}};
   auto model = gbdt.create(resolve_params(gbdt, deep), d.shape);
   FitResult fit = model->fit(xs, ys, {}, nullptr, nullptr, ctx, Deadline{ctx.deadline});
   if (fit.status == "stopped" && ctx.deadline_passed()) throw BudgetExhausted();

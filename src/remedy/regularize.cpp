@@ -2,7 +2,9 @@
 // shallower trees, L2 on leaves. mlp: dropout, weight decay, a narrower net. linear: a
 // stronger penalty, and from L2 the L1 penalty (the lasso: with many features of which few
 // matter, it sets the others' weights to exactly 0, which no strength of L2 does). knn: more
-// neighbours. Early stopping is always on (a slice of train).
+// neighbours. Early stopping is on by default (a slice of train); on a gbdt or mlp incumbent
+// that has it off (a user's `--param early_stopping=0`, or `patience=0`), turning it back on
+// is the first candidate.
 #include <algorithm>
 #include <array>
 
@@ -19,6 +21,11 @@ Remedy regularize() {
     const Params& p = v.incumbent.params;
     std::vector<Candidate> c;
     const std::string& m = v.incumbent.model;
+    for (const ParamSpec& spec : v.registry->get(m).params)
+      if ((spec.name == "early_stopping" || spec.name == "patience") && p.contains(spec.name) && p.at(spec.name).get<int64_t>() == 0) {
+        const int64_t on = spec.default_value.get<int64_t>();
+        c.push_back(variant(v, {{spec.name, on}}, fmt::format("{} 0 -> {} (a slice of train)", spec.name, on)));
+      }
     if (m == "gbdt") {
       // Each candidate constrains the incumbent further on the axes it changes and loosens
       // none: on an incumbent the remedy regularized already, it goes on from where it stands

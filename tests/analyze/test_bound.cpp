@@ -269,14 +269,31 @@ TEST(Bound, TheAnalysesGbdtFitsScaleTheirBinsToTheRowsAndTheWidth) {
   Registry registry;
   register_builtins(registry);
   const Family& gbdt = registry.get("gbdt");
-  EXPECT_EQ(analyze::with_analysis_bins(gbdt, Params::object(), 400, 10).at("max_bin"), 100);
-  EXPECT_EQ(analyze::with_analysis_bins(gbdt, Params::object(), 60, 10).at("max_bin"), 32);
-  EXPECT_EQ(analyze::with_analysis_bins(gbdt, Params::object(), 5000, 512).at("max_bin"), 256);
-  EXPECT_EQ(analyze::with_analysis_bins(gbdt, Params::object(), 5000, 3000).at("max_bin"), 43);
-  EXPECT_EQ(analyze::with_analysis_bins(gbdt, Params::object(), 5000, 100000).at("max_bin"), 32);
-  EXPECT_EQ(analyze::with_analysis_bins(gbdt, Params::object(), 400, 3000).at("max_bin"), 43);
-  EXPECT_EQ(analyze::with_analysis_bins(gbdt, Params{{"max_bin", 16}}, 400, 3000).at("max_bin"), 16);
-  EXPECT_FALSE(analyze::with_analysis_bins(registry.get("linear"), Params::object(), 400, 3000).contains("max_bin"));
+  EXPECT_EQ(analyze::with_analysis_params(gbdt, Params::object(), 400, 10).at("max_bin"), 100);
+  EXPECT_EQ(analyze::with_analysis_params(gbdt, Params::object(), 60, 10).at("max_bin"), 32);
+  EXPECT_EQ(analyze::with_analysis_params(gbdt, Params::object(), 5000, 512).at("max_bin"), 256);
+  EXPECT_EQ(analyze::with_analysis_params(gbdt, Params::object(), 5000, 3000).at("max_bin"), 43);
+  EXPECT_EQ(analyze::with_analysis_params(gbdt, Params::object(), 5000, 100000).at("max_bin"), 32);
+  EXPECT_EQ(analyze::with_analysis_params(gbdt, Params::object(), 400, 3000).at("max_bin"), 43);
+  EXPECT_EQ(analyze::with_analysis_params(gbdt, Params{{"max_bin", 16}}, 400, 3000).at("max_bin"), 16);
+  EXPECT_FALSE(analyze::with_analysis_params(registry.get("linear"), Params::object(), 400, 3000).contains("max_bin"));
   EXPECT_EQ(analyze::bins_for_features(0), 256);
   EXPECT_EQ(analyze::bins_for_features(1000), 131);
+}
+
+TEST(Bound, TheAnalysesGbdtFitsUseEveryRowAndColumnWhateverTheModelsDefault) {
+  // The gbdt family samples rows and columns by default; the analyses' fits do not, unless
+  // their params say so (a learning curve fits a run's own params).
+  Registry registry;
+  register_builtins(registry);
+  const Family& gbdt = registry.get("gbdt");
+  const Params resolved = resolve_params(gbdt, Params::object());
+  EXPECT_LT(resolved.at("subsample").get<double>(), 1.0);
+  EXPECT_LT(resolved.at("colsample_bytree").get<double>(), 1.0);
+  const Params a = resolve_params(gbdt, analyze::with_analysis_params(gbdt, Params::object(), 400, 10));
+  EXPECT_DOUBLE_EQ(a.at("subsample").get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(a.at("colsample_bytree").get<double>(), 1.0);
+  const Params run = analyze::with_analysis_params(gbdt, resolved, 400, 10);
+  EXPECT_DOUBLE_EQ(run.at("subsample").get<double>(), resolved.at("subsample").get<double>());
+  EXPECT_FALSE(analyze::with_analysis_params(registry.get("linear"), Params::object(), 400, 10).contains("subsample"));
 }

@@ -23,6 +23,25 @@ TEST(LearningCurve, PowerLawFitRecoversItsParameters) {
   EXPECT_NEAR(f.at(6400), 2.0 / 80 + 0.05, 1e-3);
 }
 
+TEST(LearningCurve, TheFitWeighsEachPointByItsPrecision) {
+  // A measured out-of-fold curve (underfit, generator seed 5, 4,000 rows, the default gbdt):
+  // its errors and their intervals' half-widths. The few-row points are far off and widely
+  // spread. 8,000 rows of the same scenario then measured 5.32% out of fold. Weighted, the
+  // forecast at 2x is that; unweighted, the first points set the floor and it was 3.8%.
+  const std::vector<double> n = {90, 180, 360, 720, 1440, 2880};
+  const std::vector<double> e = {0.3642, 0.2339, 0.0911, 0.0681, 0.0600, 0.0533};
+  const std::vector<double> half = {0.0837, 0.0466, 0.0084, 0.0041, 0.0045, 0.0048};
+  const std::vector<double> w = curve_weights(half);
+  ASSERT_EQ(w.size(), n.size());
+  EXPECT_DOUBLE_EQ(w[3], 1.0);
+  EXPECT_NEAR(w[0], (0.0041 / 0.0837) * (0.0041 / 0.0837), 1e-12);
+  EXPECT_NEAR(fit_power_law(n, e, w).at(5760), 0.0532, 0.1 * 0.0532);
+  EXPECT_LT(fit_power_law(n, e).at(5760), 0.9 * 0.0532);
+  // A point without spread counts as the best-measured one; no spread anywhere: all alike.
+  EXPECT_EQ(curve_weights({0.01, 0.0, 0.02}), (std::vector<double>{1.0, 1.0, 0.25}));
+  EXPECT_EQ(curve_weights({0.0, 0.0}), (std::vector<double>{1.0, 1.0}));
+}
+
 TEST(LearningCurve, HalfTheDataPredictsTheFullSizeDevError) {
   for (const char* scenario : {"underfit", "regression_underfit"}) {
     SCOPED_TRACE(scenario);

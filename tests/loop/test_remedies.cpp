@@ -233,14 +233,14 @@ TEST(Remedies, TuneALinearIncumbentSearchesCAroundItsOwn) {
 }
 
 TEST(Remedies, RegularizeAGbdtIncumbentConstrainsItFurtherAndNeverLoosens) {
-  // From the defaults: min_child_weight 5; subsample and colsample 0.7; depth 3; lambda 10
-  // with min_child_weight 3 and subsample 0.8.
+  // From the defaults (subsample and colsample 0.8): min_child_weight 5; subsample and
+  // colsample 0.7 of theirs, 0.56; depth 3; lambda 10 with min_child_weight 3 and subsample 0.8.
   Fixture f("gbdt", Task::multiclass);
   auto c = f.propose("regularize");
   ASSERT_EQ(c.size(), 4u);
   EXPECT_DOUBLE_EQ(c[0].params.at("min_child_weight").get<double>(), 5.0);
-  EXPECT_DOUBLE_EQ(c[1].params.at("subsample").get<double>(), 0.7);
-  EXPECT_DOUBLE_EQ(c[1].params.at("colsample_bytree").get<double>(), 0.7);
+  EXPECT_DOUBLE_EQ(c[1].params.at("subsample").get<double>(), 0.8 * 0.7);
+  EXPECT_DOUBLE_EQ(c[1].params.at("colsample_bytree").get<double>(), 0.8 * 0.7);
   EXPECT_EQ(c[2].params.at("max_depth").get<int64_t>(), 3);
   EXPECT_DOUBLE_EQ(c[3].params.at("lambda").get<double>(), 10.0);
   EXPECT_DOUBLE_EQ(c[3].params.at("subsample").get<double>(), 0.8);
