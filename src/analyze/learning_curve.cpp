@@ -7,6 +7,7 @@
 
 #include "fitting.hpp"
 #include "mlloop/core/context.hpp"
+#include "mlloop/core/error.hpp"
 #include "mlloop/metrics/metrics.hpp"
 #include "mlloop/model/trainer.hpp"
 #include "mlloop/split/splitter.hpp"
@@ -35,6 +36,7 @@ double loss_of(const std::vector<float>& out, const std::vector<float>& y, const
 }  // namespace
 
 PowerLaw fit_power_law(const std::vector<double>& n, const std::vector<double>& err, const std::vector<double>& weight) {
+  MLLOOP_ASSERT(err.size() == n.size() && (weight.empty() || weight.size() == n.size()));
   const std::vector<double> w = weight.empty() ? std::vector<double>(n.size(), 1.0) : weight;
   const double wsum = std::accumulate(w.begin(), w.end(), 0.0);
   PowerLaw best;
@@ -76,13 +78,20 @@ PowerLaw fit_power_law(const std::vector<double>& n, const std::vector<double>& 
 }
 
 std::vector<double> curve_weights(const std::vector<double>& half_widths) {
+  // A spread below 1e-9 of the largest is rounding (repeats alike to the last bit can leave
+  // about 1e-9 from the square root of a difference), not a measurement: it counts as none.
+  double top = 0;
+  for (double h : half_widths)
+    if (std::isfinite(h)) top = std::max(top, h);
+  const double tiny = 1e-9 * top;
   double floor = std::numeric_limits<double>::infinity();
   for (double h : half_widths)
-    if (h > 0 && std::isfinite(h)) floor = std::min(floor, h);
+    if (std::isfinite(h) && h > tiny) floor = std::min(floor, h);
   if (!std::isfinite(floor)) return std::vector<double>(half_widths.size(), 1.0);
   std::vector<double> w;
   for (double h : half_widths) {
-    const double v = std::max(std::isfinite(h) ? h : floor, floor);
+    // An unknown spread (a fold's loss not finite) weighs as the least precise point.
+    const double v = std::isfinite(h) ? std::max(h, floor) : top;
     w.push_back(floor * floor / (v * v));  // scaled so that the best-measured point weighs 1
   }
   return w;
@@ -104,7 +113,8 @@ nlohmann::json learning_curve(const CurveInput& in, const Registry& registry, Co
       rows.resize(s);
       Matrix x = analyze::take_rows(in.train_x, rows);
       std::vector<float> y = analyze::take(in.train_y, rows);
-      // The run's own config at every size (resolved: its bins stay the run's, not the analyses').
+      // The run's own config at every size (resolved: its bins and sampling stay the run's,
+      // not the analyses').
       auto model = analyze::quick_fit(family, resolve_params(family, in.params), in.shape, x, y, ctx);
       double tr = loss_of(model->predict(x), y, in.shape, in);
       double dv = loss_of(model->predict(in.dev_x), in.dev_y, in.shape, in);
@@ -148,7 +158,9 @@ nlohmann::json curve_json(const CurveMeasure& m) {
       sq += rep[i] * rep[i];
     }
     const double mean = sum / static_cast<double>(repeats);
-    const double sd = std::sqrt(std::max(0.0, sq / static_cast<double>(repeats) - mean * mean));
+    bool alike = true;  // repeats equal (the split mode's last point, the run itself): no spread
+    for (const auto& rep : m.dev_by_repeat) alike = alike && rep[i] == m.dev_by_repeat.front()[i];
+    const double sd = alike ? 0.0 : std::sqrt(std::max(0.0, sq / static_cast<double>(repeats) - mean * mean));
     const double half = 1.96 * sd / std::sqrt(static_cast<double>(repeats));
     points.push_back({{"rows", static_cast<size_t>(m.rows[i])}, {"train", m.train[i]}, {"dev", m.dev[i]}, {"dev_low", m.dev[i] - half},
                       {"dev_high", m.dev[i] + half}});

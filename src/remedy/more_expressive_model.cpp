@@ -1,5 +1,6 @@
 // more_expressive_model: more capacity in the same family (deeper trees or more rounds, a
-// wider or deeper MLP, fewer neighbours, weaker L2), one and two steps up.
+// wider or deeper MLP, fewer neighbours, weaker L2), one and two steps up; for a gbdt that
+// samples rows or columns (the default, 0.8 of each), also every row and column per tree.
 #include "remedies.hpp"
 
 namespace mlloop::remedy {
@@ -43,6 +44,11 @@ Remedy more_expressive_model() {
       c.push_back(variant(v, *q, diff(v.incumbent.params, *q)));
       p = *q;
     }
+    const Params& inc = v.incumbent.params;
+    if (v.incumbent.model == "gbdt" && (inc.at("subsample").get<double>() < 1 || inc.at("colsample_bytree").get<double>() < 1))
+      c.push_back(variant(v, {{"subsample", 1.0}, {"colsample_bytree", 1.0}},
+                          fmt::format("subsample {} -> 1, colsample_bytree {} -> 1", num(inc.at("subsample").get<double>()),
+                                      num(inc.at("colsample_bytree").get<double>()))));
     train_all(c, t);
   };
   return r;

@@ -42,7 +42,8 @@ Remedy regularize() {
       if (d > 2) c.push_back(variant(v, {{"max_depth", std::max<int64_t>(2, d / 2)}}, fmt::format("max_depth {} -> {}", d, std::max<int64_t>(2, d / 2))));
       const double l = p.at("lambda"), mcw3 = std::max(3.0, mcw), sub8 = std::min(0.8, sub);
       c.push_back(variant(v, {{"lambda", std::max(10.0, l * 10)}, {"min_child_weight", mcw3}, {"subsample", sub8}},
-                          fmt::format("lambda {} -> {}, min_child_weight {}, subsample {}", num(l), num(std::max(10.0, l * 10)), num(mcw3), num(sub8))));
+                          fmt::format("lambda {} -> {}, min_child_weight {}{}", num(l), num(std::max(10.0, l * 10)), num(mcw3),
+                                      sub8 < sub ? fmt::format(", subsample {}", num(sub8)) : "")));
     } else if (m == "mlp") {
       double dr = p.at("dropout"), wd = p.at("weight_decay");
       int64_t w = p.at("width");

@@ -40,6 +40,24 @@ TEST(LearningCurve, TheFitWeighsEachPointByItsPrecision) {
   // A point without spread counts as the best-measured one; no spread anywhere: all alike.
   EXPECT_EQ(curve_weights({0.01, 0.0, 0.02}), (std::vector<double>{1.0, 1.0, 0.25}));
   EXPECT_EQ(curve_weights({0.0, 0.0}), (std::vector<double>{1.0, 1.0}));
+  // A spread of rounding size is none; an unknown one weighs as the least precise point.
+  EXPECT_EQ(curve_weights({0.01, 1e-12, 0.02}), (std::vector<double>{1.0, 1.0, 0.25}));
+  EXPECT_EQ(curve_weights({0.01, std::nan(""), 0.02}), (std::vector<double>{1.0, 0.25, 0.25}));
+  // Repeats alike to the last bit (the split mode's last point, the run itself) have no
+  // spread: 3 x 0.0533 left about 1e-9 from the square root of a rounded difference, and that
+  // point then outweighed every other by 10^13.
+  CurveMeasure m;
+  m.rows = n;
+  m.train = std::vector<double>(n.size(), 0.0);
+  m.dev = e;
+  m.dev_by_repeat.assign(3, e);
+  for (size_t r = 0; r < 3; ++r)
+    for (size_t i = 0; i + 1 < n.size(); ++i) m.dev_by_repeat[r][i] += (static_cast<double>(r) - 1.0) * half[i];
+  const nlohmann::json j = curve_json(m);
+  const auto& last = j["points"].back();
+  EXPECT_EQ(last["dev_low"].get<double>(), last["dev"].get<double>());
+  EXPECT_EQ(last["dev_high"].get<double>(), last["dev"].get<double>());
+  EXPECT_GT(j["points"][0]["dev_high"].get<double>(), j["points"][0]["dev"].get<double>());
 }
 
 TEST(LearningCurve, HalfTheDataPredictsTheFullSizeDevError) {
@@ -62,7 +80,7 @@ TEST(LearningCurve, HalfTheDataPredictsTheFullSizeDevError) {
     Context ctx(sink, sink);
     ctx.threads = 2;
     CurveInput in{p.transform(ds, train), p.transform(ds, dev), p.target(ds, train), p.target(ds, dev), p.shape(),
-                  "gbdt", Params{{"rounds", 300}}, 0.5, "", 1};
+                  "gbdt", Params{{"rounds", 300}}, 0.5, "", 1, std::nullopt};
     nlohmann::json half = learning_curve(in, registry, ctx);
     ASSERT_TRUE(half["extrapolated"].get<bool>()) << half.dump();
     in.max_fraction = 1.0;

@@ -345,4 +345,39 @@ TEST(Remedies, MoreDataQuotesTheLearningCurveInItsOwnLossAndOnlyWhenItStillFalls
   EXPECT_FALSE(r->applies(f.view));
 }
 
+TEST(Remedies, RegularizeTurnsEarlyStoppingBackOnFirstWhereItIsOff) {
+  // A gbdt with early_stopping 0, an mlp with patience 0: the first candidate is the family's
+  // default patience, the rest of the incumbent as it is. With early stopping on, none.
+  for (const auto& [model, key] : {std::pair<std::string, std::string>{"gbdt", "early_stopping"}, {"mlp", "patience"}}) {
+    Fixture f(model, Task::binary);
+    const int64_t on = f.view.incumbent.params.at(key).get<int64_t>();
+    ASSERT_GT(on, 0) << model;
+    for (const auto& c : f.propose("regularize")) EXPECT_EQ(c.params.at(key).get<int64_t>(), on) << model << " " << c.label;
+    f.view.incumbent.params[key] = 0;
+    auto c = f.propose("regularize");
+    ASSERT_FALSE(c.empty()) << model;
+    Params expected = f.view.incumbent.params;
+    expected[key] = on;
+    EXPECT_EQ(c[0].params, expected) << model << " " << c[0].label;
+    for (size_t i = 1; i < c.size(); ++i) EXPECT_EQ(c[i].params.at(key).get<int64_t>(), 0) << model << " " << c[i].label;
+  }
+}
+
+TEST(Remedies, MoreExpressiveGbdtAlsoTriesEveryRowAndColumn) {
+  // The gbdt's default samples 0.8 of rows and columns per tree; against avoidable bias the
+  // remedy also tries all of them, once, and not where the incumbent samples nothing.
+  Fixture f("gbdt", Task::binary);
+  auto c = f.propose("more_expressive_model");
+  size_t full = 0;
+  for (const auto& k : c)
+    if (k.params.at("subsample").get<double>() == 1.0 && k.params.at("colsample_bytree").get<double>() == 1.0) {
+      ++full;
+      EXPECT_EQ(k.params.at("max_depth"), f.view.incumbent.params.at("max_depth")) << k.label;
+    }
+  EXPECT_EQ(full, 1u);
+  f.view.incumbent.params["subsample"] = 1.0;
+  f.view.incumbent.params["colsample_bytree"] = 1.0;
+  for (const auto& k : f.propose("more_expressive_model")) EXPECT_NE(k.params.at("max_depth"), f.view.incumbent.params.at("max_depth")) << k.label;
+}
+
 }  // namespace mlloop
