@@ -112,6 +112,19 @@ CREATE INDEX runs_by_status ON runs(status);
 CREATE INDEX runs_by_iteration ON runs(iteration);
 CREATE INDEX metrics_final ON metrics(split, name, value, run_id) WHERE step IS NULL;
 )sql",
+      // 3 -> 4: linear runs stored before the `multiclass` parameter (2026-11-29, the L-BFGS
+      // solver) were one-vs-rest, liblinear's only way; their params lacked the key, and a
+      // refit from them (cross-validation, a learning curve, a remedy's variant) took the
+      // default of the day, since 2026-12-06 one softmax. They say `ovr` now, in the params and
+      // in the config's copy. (Their saved models were never affected: they record their own
+      // kind. Two classes fit one logistic regression either way.)
+      R"sql(
+UPDATE runs SET params = json_set(params, '$.multiclass', 'ovr')
+  WHERE model = 'linear' AND json_valid(params) AND json_type(params, '$.multiclass') IS NULL;
+UPDATE runs SET config = json_set(config, '$.params.multiclass', 'ovr')
+  WHERE model = 'linear' AND json_valid(config) AND json_type(config, '$.params') = 'object'
+    AND json_type(config, '$.params.multiclass') IS NULL;
+)sql",
   };
   return migrations;
 }

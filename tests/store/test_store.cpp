@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <thread>
@@ -24,6 +25,39 @@ TEST(Store, CreatesMigratedStoreInWalMode) {
   sql::Stmt n(again->db(), "SELECT count(*) FROM schema_version");
   ASSERT_TRUE(n.step());
   EXPECT_EQ(n.int64(0), store_schema_version());
+}
+
+TEST(Store, LinearRunsFromBeforeTheMulticlassParameterReadAsOneVsRest) {
+  // A store at schema 3 holding a linear run without `multiclass` (stored before the
+  // parameter, one-vs-rest), a linear run with it, and a gbdt run: opening it migrates the
+  // first to `ovr`, params and config alike, and leaves the others as they were.
+  TempDir d;
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(d.str("s.db").c_str(), &raw), SQLITE_OK);
+    std::string sql = "CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL);";
+    for (int i = 0; i < 3; ++i)
+      sql += store_migrations()[static_cast<size_t>(i)] + fmt::format("INSERT INTO schema_version VALUES ({}, 'then');", i + 1);
+    sql += R"(INSERT INTO runs(id, model, params, config, status, started_at) VALUES
+      (1, 'linear', '{"C":1.0}', '{"family":"linear","params":{"C":1.0}}', 'done', 'then'),
+      (2, 'linear', '{"C":1.0,"multiclass":"multinomial"}', '{"params":{"C":1.0,"multiclass":"multinomial"}}', 'done', 'then'),
+      (3, 'gbdt', '{"eta":0.1}', '{"params":{"eta":0.1}}', 'done', 'then');)";
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(raw);
+  }
+  auto s = Store::open(d.str("s.db"), Store::Mode::read_write);
+  EXPECT_EQ(s->schema_version(), store_schema_version());
+  auto r1 = s->run(1), r2 = s->run(2), r3 = s->run(3);
+  ASSERT_TRUE(r1 && r2 && r3);
+  EXPECT_EQ(r1->params, (nlohmann::json{{"C", 1.0}, {"multiclass", "ovr"}}));
+  EXPECT_EQ(r2->params.at("multiclass"), "multinomial");
+  EXPECT_FALSE(r3->params.contains("multiclass"));
+  sql::Stmt c(s->db(), "SELECT json_extract(config, '$.params.multiclass'), json_extract(config, '$.family') FROM runs WHERE id = 1");
+  ASSERT_TRUE(c.step());
+  EXPECT_EQ(c.text(0), "ovr");
+  EXPECT_EQ(c.text(1), "linear");
 }
 
 TEST(Store, RoundTripsManifestAndRejectedRows) {
