@@ -153,13 +153,13 @@ nlohmann::json curve_json(const CurveMeasure& m) {
   for (size_t i = 0; i < m.rows.size(); ++i) {
     // The interval: the spread of the repeats' (or folds') dev losses around their mean.
     double sum = 0, sq = 0;
+    bool alike = true;  // repeats equal (the split mode's last point, the run itself): no spread
     for (const auto& rep : m.dev_by_repeat) {
       sum += rep[i];
       sq += rep[i] * rep[i];
+      alike = alike && rep[i] == m.dev_by_repeat.front()[i];
     }
     const double mean = sum / static_cast<double>(repeats);
-    bool alike = true;  // repeats equal (the split mode's last point, the run itself): no spread
-    for (const auto& rep : m.dev_by_repeat) alike = alike && rep[i] == m.dev_by_repeat.front()[i];
     const double sd = alike ? 0.0 : std::sqrt(std::max(0.0, sq / static_cast<double>(repeats) - mean * mean));
     const double half = 1.96 * sd / std::sqrt(static_cast<double>(repeats));
     points.push_back({{"rows", static_cast<size_t>(m.rows[i])}, {"train", m.train[i]}, {"dev", m.dev[i]}, {"dev_low", m.dev[i] - half},

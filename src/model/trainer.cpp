@@ -25,11 +25,15 @@ int32_t positive_class(const ProjectConfig& cfg, const Pipeline& pipe, const std
   return positive_index(cfg, pipe.classes(), ones * 2 <= y_train.size() ? 1 : 0);
 }
 
+const ParamSpec* early_stopping_param(const Family& family) {
+  for (const auto& p : family.params)
+    if (p.name == "early_stopping" || p.name == "patience") return &p;
+  return nullptr;
+}
+
 bool uses_early_stopping(const Family& f, const Params& params) {
-  for (const auto& p : f.params)
-    if (p.name == "early_stopping" || p.name == "patience")
-      return !params.contains(p.name) || params.at(p.name).get<int64_t>() > 0;
-  return false;
+  const ParamSpec* p = early_stopping_param(f);
+  return p && (!params.contains(p->name) || params.at(p->name).get<int64_t>() > 0);
 }
 
 std::vector<size_t> carve_early_stopping(const Family& family, const Params& params, std::vector<size_t>& rows, uint64_t seed) {

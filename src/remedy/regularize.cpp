@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 
+#include "mlloop/model/trainer.hpp"
 #include "remedies.hpp"
 
 namespace mlloop::remedy {
@@ -21,11 +22,11 @@ Remedy regularize() {
     const Params& p = v.incumbent.params;
     std::vector<Candidate> c;
     const std::string& m = v.incumbent.model;
-    for (const ParamSpec& spec : v.registry->get(m).params)
-      if ((spec.name == "early_stopping" || spec.name == "patience") && p.contains(spec.name) && p.at(spec.name).get<int64_t>() == 0) {
-        const int64_t on = spec.default_value.get<int64_t>();
-        c.push_back(variant(v, {{spec.name, on}}, fmt::format("{} 0 -> {} (a slice of train)", spec.name, on)));
-      }
+    const Family& fam = v.registry->get(m);
+    if (const ParamSpec* es = early_stopping_param(fam); es && !uses_early_stopping(fam, p)) {
+      const int64_t on = es->default_value.get<int64_t>();
+      c.push_back(variant(v, {{es->name, on}}, fmt::format("{} 0 -> {} (a slice of train)", es->name, on)));
+    }
     if (m == "gbdt") {
       // Each candidate constrains the incumbent further on the axes it changes and loosens
       // none: on an incumbent the remedy regularized already, it goes on from where it stands

@@ -74,10 +74,11 @@ PowerLaw fit_power_law(const std::vector<double>& n, const std::vector<double>& 
 // half-widths of its interval (the repeats' or folds' spread), a half-width under the
 // smallest positive one counted as that one (a point measured once, as the full-size run in
 // the split mode, has none; a half-width under 1e-9 of the largest is rounding, and counts as
-// none), an unknown (non-finite) one as the largest. Unweighted, the few-row points, whose errors move by tens of
-// points from one sample to the next, set the fit: on a 4,000-row table the curve fell from 36%
-// at 90 rows to 5.3% at 2,880, a fit through all six alike put its floor at 3.2% and forecast
-// 3.8% at 2x, and 8,000 rows measured 5.3%. All alike when no point has a spread.
+// none), an unknown (non-finite) one as the largest. All alike when no point has a spread.
+// Unweighted, the few-row points, whose errors move by tens of points from one sample to the
+// next, set the fit: on a 4,000-row table the curve fell from 36% at 90 rows to 5.3% at 2,880,
+// a fit through all six alike put its floor at 3.2% and forecast 3.8% at 2x, and 8,000 rows
+// measured 5.3%.
 std::vector<double> curve_weights(const std::vector<double>& half_widths);
 
 }  // namespace mlloop

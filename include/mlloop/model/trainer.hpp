@@ -34,6 +34,9 @@ struct Recipe {
 // and mlp, unless their early_stopping / patience is 0 (off: no slice, every row trains, and
 // the last round or epoch is the model).
 bool uses_early_stopping(const Family& family, const Params& params);
+// The family's early-stopping switch (gbdt's early_stopping, mlp's patience; 0 turns it off),
+// or null for a family without one.
+const ParamSpec* early_stopping_param(const Family& family);
 // For such a run, moves a seeded 10% of `rows` (at least 50 of them) out into the
 // early-stopping slice it returns; otherwise returns nothing and leaves `rows` alone.
 std::vector<size_t> carve_early_stopping(const Family& family, const Params& params, std::vector<size_t>& rows,
