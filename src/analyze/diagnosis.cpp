@@ -375,8 +375,9 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
     recommendations.push_back({{"remedy", remedy},
                                {"reason", fmt::format("train {} vs optimal <= {}: avoidable bias of {} dominates; {}", pct(train->value),
                                                       pct(opt->high), pct(largest),
-                                                      exact ? "a linear model cannot bend; trying a nonlinear family"
-                                                            : "more capacity in the same family")}});
+                                                      run->model == "baseline" ? "the baseline ignores the features; trying a nonlinear family"
+                                                      : exact                  ? "a linear model cannot bend; trying a nonlinear family"
+                                                                               : "more capacity in the same family")}});
   } else if (bottleneck == "variance") {
     findings.push_back(finding("MLL-V01", "warn",
                                fmt::format("variance dominates: train-dev {} vs train {} (gap {})", pct(train_dev->value), pct(train->value), pct(largest)),

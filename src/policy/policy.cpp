@@ -30,6 +30,16 @@ std::vector<std::string> order_for(const LoopView& v, const std::string& bottlen
   return {};
 }
 
+// The baseline is the incumbent when the linear model did no better on dev (or did not run).
+std::string baseline_why(const LoopView& v) {
+  const bool linear_ran = std::any_of(v.runs.begin(), v.runs.end(), [](const RunRecord& r) {
+    return r.model == "linear" && (r.status == "done" || r.status == "stopped");
+  });
+  return linear_ran ? "the baseline ignores the features, and the linear model did no better on dev: a linear boundary does "
+                      "not fit this data; trying a more flexible class"
+                    : "the baseline ignores the features; trying the model classes that use them";
+}
+
 std::string reason_for(const LoopView& v, const std::string& remedy, const std::string& bottleneck) {
   auto e = [&](const char* s) { return v.error(s) ? v.fmt_err(*v.error(s)) : std::string("n/a"); };
   const std::string& m = v.incumbent.model;
@@ -49,7 +59,8 @@ std::string reason_for(const LoopView& v, const std::string& remedy, const std::
   }
   std::string why;
   if (remedy == "switch_model_class")
-    why = exact_solver(m) ? fmt::format("a {} model cannot bend; trying a more flexible class", m)
+    why = m == "baseline" ? baseline_why(v)
+          : exact_solver(m) ? fmt::format("a {} model cannot bend; trying a more flexible class", m)
                           : bottleneck == "variance" ? fmt::format("{} still overfits when constrained; trying a simpler class (linear) and the others", m)
                                                      : fmt::format("{} has been tuned; trying another model class", m);
   else if (remedy == "tune_optimizer")

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "mlloop/loop/policy.hpp"
 #include "mlloop/loop/remedy.hpp"
 
 namespace mlloop {
@@ -55,6 +56,41 @@ TEST(Remedies, SwitchFromABaselineIncumbentTriesEveryFlexibleClass) {
   std::set<std::string> families;
   for (const auto& c : f.propose("switch_model_class")) families.insert(c.family);
   EXPECT_EQ(families, (std::set<std::string>{"linear", "gbdt", "mlp", "knn"}));
+}
+
+// The policy's reason names what the incumbent is: a baseline incumbent at the first iteration
+// means the linear model did no better on dev (on an XOR boundary, half the time), so "a baseline
+// model cannot bend" would misread it.
+TEST(Policy, AvoidableBiasOnABaselineIncumbentSaysLinearDidNoBetter) {
+  Fixture f("baseline", Task::binary);
+  f.view.diagnosis = {{"bottleneck", "avoidable_bias"},
+                      {"errors", {{"train", {{"value", 0.49}}}, {"train_dev", {{"value", 0.5}}}, {"dev", {{"value", 0.49}}},
+                                  {"optimal", {{"value", 0.05}, {"low", 0.04}, {"high", 0.06}}}}},
+                      {"gaps", {{"avoidable_bias", 0.43}, {"variance", 0.01}}},
+                      {"memorization", nullptr},
+                      {"label_issues", nullptr}};
+  auto reason = [&] {
+    auto choices = rank_remedies(f.view);
+    EXPECT_FALSE(choices.empty());
+    EXPECT_EQ(choices.empty() ? "" : choices[0].remedy, "switch_model_class");
+    return choices.empty() ? std::string() : choices[0].reason;
+  };
+  std::string r = reason();
+  EXPECT_NE(r.find("avoidable bias of 43.0% dominates"), std::string::npos) << r;
+  EXPECT_NE(r.find("the baseline ignores the features; trying the model classes that use them"), std::string::npos) << r;
+  RunRecord linear;
+  linear.id = 2;
+  linear.model = "linear";
+  linear.status = "done";
+  f.view.runs.push_back(linear);
+  r = reason();
+  EXPECT_NE(r.find("the linear model did no better on dev"), std::string::npos) << r;
+  EXPECT_EQ(r.find("cannot bend"), std::string::npos) << r;
+  // A linear incumbent keeps the seed article's words.
+  f.view.incumbent.model = "linear";
+  f.view.incumbent.params = resolve_params(f.registry.get("linear"), Params::object());
+  r = reason();
+  EXPECT_NE(r.find("a linear model cannot bend; trying a more flexible class"), std::string::npos) << r;
 }
 
 // knn joins the first switch: it costs a fraction of a second, and on classes that are mixtures
