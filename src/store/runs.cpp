@@ -146,8 +146,8 @@ std::vector<PredictionRecord> Store::run_predictions(int64_t id, const std::stri
 
 std::optional<int64_t> Store::best_run(const std::string& metric, bool lower_is_better) {
   sql::Stmt st(*db_, fmt::format("SELECT r.id FROM runs r JOIN metrics m ON m.run_id = r.id WHERE r.status = 'done' "
-                                 "AND (r.iteration IS NULL OR r.iteration <= 0) AND m.split = 'dev' AND m.name = ? AND m.step IS NULL "
-                                 "ORDER BY m.value {}, r.id LIMIT 1",
+                                 "AND NOT EXISTS (SELECT 1 FROM iterations i WHERE i.idx = r.iteration AND i.state <> 'finished') "
+                                 "AND m.split = 'dev' AND m.name = ? AND m.step IS NULL ORDER BY m.value {}, r.id LIMIT 1",
                                  lower_is_better ? "ASC" : "DESC"));
   st.bind(1, metric);
   if (st.step()) return st.int64(0);

@@ -145,3 +145,37 @@ TEST(Store, FaultInsideTransactionLeavesNothingHalfWritten) {
   auto s = Store::open(d.str("s.db"), Store::Mode::read_write);
   EXPECT_EQ(s->split_counts()[SplitName::train], 0);
 }
+
+// Before the loop has finished an iteration, the incumbent is the lowest run on dev, but not a
+// candidate of an iteration still under way (a killed loop's first): the loop has not judged
+// it. Once the iteration finishes, the incumbent it records is.
+TEST(Store, ACandidateOfAnUnfinishedIterationIsNotTheIncumbent) {
+  TempDir d;
+  auto s = Store::open(d.str("s.db"), Store::Mode::create);
+  auto add = [&](const char* model, std::optional<int64_t> iteration, double dev) {
+    int64_t id = s->begin_run(model, nlohmann::json::object(), nlohmann::json::object(), iteration);
+    s->finish_run(id, "done", "", 0.1, "", {{"dev", "error", dev, std::nullopt, std::nullopt, std::nullopt}}, {});
+    return id;
+  };
+  const int64_t baseline = add("baseline", 0, 0.5), linear = add("linear", 0, 0.3);
+  EXPECT_EQ(s->incumbent("error", true), linear);
+  s->begin_iteration(1, "avoidable_bias", "switch_model_class", "why");
+  const int64_t gbdt = add("gbdt", 1, 0.1);
+  EXPECT_EQ(s->incumbent("error", true), linear);
+  // mlloop train runs count, as before any loop.
+  const int64_t trained = add("knn", std::nullopt, 0.2);
+  EXPECT_EQ(s->incumbent("error", true), trained);
+  IterationRecord it;
+  it.index = 1;
+  it.bottleneck = "avoidable_bias";
+  it.remedy = "switch_model_class";
+  it.accepted = true;
+  it.runs = {gbdt};
+  it.incumbent = gbdt;
+  s->finish_iteration(it);
+  EXPECT_EQ(s->incumbent("error", true), gbdt);
+  // An iteration of a schema-1 store, finished without a recorded incumbent: its runs count.
+  sql::Stmt(s->db(), "UPDATE iterations SET incumbent = NULL").run();
+  EXPECT_EQ(s->incumbent("error", true), gbdt);
+  (void)baseline;
+}

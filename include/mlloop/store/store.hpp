@@ -135,15 +135,16 @@ class Store {
   std::map<std::string, std::map<std::string, MetricRecord>> run_metrics(int64_t id);
   std::vector<MetricRecord> run_curve(int64_t id);
   std::vector<PredictionRecord> run_predictions(int64_t id, const std::string& split);
-  // The finished run with the lowest dev loss on `metric` (lower_is_better tells the order)
-  // among those made outside the loop's iterations: by `mlloop train`, or the loop's setup
-  // (iteration 0).
+  // The finished run with the lowest dev loss on `metric` (lower_is_better tells the order),
+  // leaving out the candidates of an iteration that is not finished: the loop has not judged
+  // them.
   std::optional<int64_t> best_run(const std::string& metric, bool lower_is_better);
 
   // The incumbent (CONTRACT.md): the run the loop last accepted, else the finished run with
-  // the lowest dev loss made before the loop (best_run). A candidate of an iteration never
-  // finished (a killed loop's first) is not the incumbent: the loop has not judged it, and its
-  // redo of that iteration starts from the incumbent the iteration started from.
+  // the lowest dev loss (best_run). So a loop killed in its first iteration is redone from
+  // the incumbent that iteration started from, not from its lowest candidate on dev. (The
+  // iterations of a store from before schema 2 record no incumbent: there, as then, the
+  // lowest of their runs is.)
   std::optional<int64_t> incumbent(const std::string& metric, bool lower_is_better);
   // Removes runs left 'running' by a killed process (they have no metrics yet). Only the
   // process holding the loop lock may call it.
