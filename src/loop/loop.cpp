@@ -483,7 +483,7 @@ json Loop::run() {
     // in use): an exact solver to its one check that a flexible class does better, another
     // incumbent to the remedies its measured gaps call for. The measure step judges every
     // candidate on dev as before.
-    std::optional<double> analyses_cut;  // seconds the analyses were given, when they did not finish in this iteration
+    std::optional<double> analyses_cut;  // seconds the analyses were given, when they did not fit in them in this iteration
     try {
       // The analysis fits models too (the bound's out-of-fold fits, cross-validation, the data
       // analyses): a minute and more on a large table, so a terminal gets a bar for it.
@@ -520,7 +520,7 @@ json Loop::run() {
     say("  analyze   train {}  train-dev {}  dev {}  optimal {}  ->  bottleneck: {}{}{}\n", fmt_loss(cfg_.metric, err("train")),
         fmt_loss(cfg_.metric, err("train_dev")), fmt_loss(cfg_.metric, err("dev")), fmt_loss(cfg_.metric, err("optimal")),
         bottleneck, d["estimated_by"] == "cv" ? fmt::format("  ({}x {}-fold cross-validation: dev is small)", cv_repeats_of(d), cfg_.cv_folds) : "",
-        analyses_cut              ? fmt::format("  (the analyses did not finish in {:.0f} s: this run goes on without the optimal-error estimate and data analyses)", *analyses_cut)
+        analyses_cut              ? fmt::format("  (the analyses do not fit in {:.0f} s, half of the time left: this run goes on without the optimal-error estimate and data analyses)", *analyses_cut)
         : skip_costly_analyses_ ? std::string("  (without the analyses that did not finish in their share of the time budget)")
                                 : std::string());
     LoopView view = view_of(*inc, d, index);

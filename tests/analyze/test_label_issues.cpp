@@ -2,6 +2,7 @@
 // must be mostly the planted ones, whether the noise is constant or grows with the target.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <random>
 #include <set>
@@ -9,6 +10,7 @@
 
 #include "mlloop/analyze/analyses.hpp"
 #include "mlloop/core/context.hpp"
+#include "mlloop/core/error.hpp"
 
 using namespace mlloop;
 
@@ -112,4 +114,35 @@ TEST(LabelIssues, LargeClassificationUsesThreeFoldsAndFindsTheFlips) {
   for (int64_t r : li["rows"]) hit += flipped.count(r);
   EXPECT_GE(static_cast<double>(hit) / static_cast<double>(li["rows"].size()), 0.8);  // precision
   EXPECT_GE(static_cast<double>(hit) / static_cast<double>(flipped.size()), 0.8);     // recall
+}
+
+// With a deadline, out_of_fold_predictions does not start folds that cannot all finish before
+// it, at what each fold so far cost: it gives up after the first, where it used to fit on to
+// the deadline and be cut there (the loop's analyses then took all of their share for
+// nothing). With time enough it fits every fold.
+TEST(OutOfFold, FoldsThatCannotFinishBeforeTheDeadlineAreNotStarted) {
+  const Planted p = make(20000, 0.5, 0, 9);
+  Registry registry;
+  register_builtins(registry);
+  std::ostringstream sink;
+  Context ctx(sink, sink);
+  ctx.threads = 2;
+  const Params params{{"early_stopping", 0}, {"rounds", 150}};
+  using Clock = std::chrono::steady_clock;
+  auto t0 = Clock::now();
+  out_of_fold_predictions(p.data.x, p.data.y, p.data.shape, "gbdt", params, registry, ctx, 5, 1);
+  const auto one_fold = Clock::now() - t0;
+  ASSERT_GT(one_fold, std::chrono::milliseconds(20)) << "a fold too quick to time";
+
+  t0 = Clock::now();
+  ctx.deadline = t0 + one_fold * 3;
+  EXPECT_THROW(out_of_fold_predictions(p.data.x, p.data.y, p.data.shape, "gbdt", params, registry, ctx), BudgetExhausted);
+  const auto spent = Clock::now() - t0;
+  EXPECT_LT(spent, one_fold * 2) << "gave up after " << std::chrono::duration<double>(spent).count() << " s, one fold "
+                                 << std::chrono::duration<double>(one_fold).count() << " s";
+
+  ctx.deadline = Clock::now() + one_fold * 15;
+  std::vector<size_t> rows;
+  out_of_fold_predictions(p.data.x, p.data.y, p.data.shape, "gbdt", params, registry, ctx, 5, 0, &rows);
+  EXPECT_EQ(rows.size(), p.data.x.rows);
 }

@@ -506,7 +506,7 @@ TEST(Loop, AShortBudgetGetsAFlexibleClassTriedWhenTheOptimalEstimateDoesNotFinis
   EXPECT_EQ(first["remedy"], "switch_model_class") << first;
   EXPECT_NE(first["reason"].get<std::string>().find("the optimal-error estimate did not finish"), std::string::npos) << first["reason"];
   EXPECT_GE(first["runs"].size(), 1u) << first;  // a flexible candidate was trained, to the deadline at least
-  EXPECT_NE(r.err.find("(the analyses did not finish in "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(the analyses do not fit in "), std::string::npos) << r.err;
 }
 
 TEST(Loop, AShortBudgetGoesOnWithoutTheDataAnalysesWhenTheyDoNotFinish) {
@@ -535,7 +535,7 @@ TEST(Loop, AShortBudgetGoesOnWithoutTheDataAnalysesWhenTheyDoNotFinish) {
   const json& first = out["iterations"][0];
   EXPECT_NE(r.err.find("(incumbent: run 1, gbdt)"), std::string::npos) << r.err;
   EXPECT_NE(first["remedy"], "switch_model_class") << first;  // not the exact solver's check: the measured gaps' remedy
-  EXPECT_NE(r.err.find("(the analyses did not finish in "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(the analyses do not fit in "), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("stop: the time budget ran out during the analysis"), std::string::npos) << r.err;
 }
 
