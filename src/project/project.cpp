@@ -12,6 +12,7 @@
 #include "mlloop/core/error.hpp"
 #include "mlloop/core/hash.hpp"
 #include "mlloop/core/text.hpp"
+#include "mlloop/model/pipeline.hpp"
 
 namespace mlloop {
 namespace fs = std::filesystem;
@@ -222,6 +223,10 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
   }
   SplitSizes sizes = default_sizes(ds.rows(), dev_file, test_file);
   SplitAssignment assign = make_splits(ds, t, cfg.task, cfg.split, sizes, cfg.seed);
+  // A table whose other columns are all constant, always missing or identifiers in the
+  // training rows gives the models nothing to learn from: said here, before any project is
+  // written, rather than by the first command that trains (the preprocessing's own check).
+  Pipeline{}.fit(ds, assign[SplitName::train], cfg.target, is_classification(cfg.task), {});
   for (auto& [role, e] : extra) {
     auto source = std::find_if(res.sources.begin(), res.sources.end(), [&](const SourceSummary& s) { return s.role == role; });
     for (auto& n : unseen_category_notes(ds, assign[SplitName::train], e, cfg.target)) source->report.notes.push_back(std::move(n));
