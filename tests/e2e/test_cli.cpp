@@ -64,7 +64,7 @@ TEST(Cli, InitTwiceNeedsForceAndForceResplits) {
 TEST(Cli, InitNotesARareClassWhenTheMetricIsError) {
   TempDir tmp;
   std::string t = "a,y\n";
-  for (int i = 0; i < 200; ++i) t += std::to_string(i) + "," + (i % 25 == 0 ? "fraud" : "ok") + "\n";  // 4% fraud
+  for (int i = 0; i < 200; ++i) t += std::to_string(i % 13) + "," + (i % 25 == 0 ? "fraud" : "ok") + "\n";  // 4% fraud
   write_file(tmp.str("rare.csv"), t);
   auto r = run_mlloop({"init", tmp.str("rare.csv"), "--target", "y", "--dir", tmp.str("p")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -78,7 +78,7 @@ TEST(Cli, InitNotesARareClassWhenTheMetricIsError) {
   EXPECT_EQ(balanced.out.find("note: class"), std::string::npos) << balanced.out;
   // Twelve balanced classes: each is 8.3% of the rows, and none is rare.
   std::string many = "a,y\n";
-  for (int i = 0; i < 240; ++i) many += std::to_string(i) + ",k" + std::to_string(i % 12) + "\n";
+  for (int i = 0; i < 240; ++i) many += std::to_string(i % 17) + ",k" + std::to_string(i % 12) + "\n";
   write_file(tmp.str("many.csv"), many);
   auto twelve = run_mlloop({"init", tmp.str("many.csv"), "--target", "y", "--dir", tmp.str("m")});
   ASSERT_EQ(twelve.exit_code, 0) << twelve.err;
@@ -205,7 +205,7 @@ TEST(Cli, BadTomlIsExit2NamingTheLine) {
 TEST(Cli, MissingTargetRowsAreDroppedAndRecorded) {
   TempDir tmp;
   std::string t = "a,y\n";
-  for (int i = 0; i < 60; ++i) t += std::to_string(i) + "," + (i % 10 == 3 ? "" : (i % 2 ? "p" : "q")) + "\n";
+  for (int i = 0; i < 60; ++i) t += std::to_string(i % 13) + "," + (i % 10 == 3 ? "" : (i % 2 ? "p" : "q")) + "\n";
   write_file(tmp.str("m.csv"), t);
   auto r = run_mlloop({"init", tmp.str("m.csv"), "--target", "y", "--dir", tmp.str("p")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -222,7 +222,7 @@ TEST(Cli, MissingTargetRowsAreDroppedAndRecorded) {
 TEST(Cli, SkippedBadRowsAreCountedAndSaved) {
   TempDir tmp;
   std::string t = "a,y\n";
-  for (int i = 0; i < 60; ++i) t += (i == 20 ? std::string("1,2,3") : std::to_string(i) + "," + (i % 2 ? "p" : "q")) + "\n";
+  for (int i = 0; i < 60; ++i) t += (i == 20 ? std::string("1,2,3") : std::to_string(i % 13) + "," + (i % 2 ? "p" : "q")) + "\n";
   write_file(tmp.str("b.csv"), t);
   EXPECT_EQ(run_mlloop({"init", tmp.str("b.csv"), "--target", "y", "--dir", tmp.str("p")}).exit_code, 2);
   auto r = run_mlloop({"init", tmp.str("b.csv"), "--target", "y", "--on-bad-rows", "skip", "--dir", tmp.str("p")});
@@ -394,7 +394,7 @@ TEST(Cli, ReportAndDashboardRejectBadInput) {
   // A project, then a host this machine does not have: exit 2, naming it.
   auto csv = tmp.path() / "d.csv";
   std::string rows = "x,y\n";
-  for (int i = 0; i < 200; ++i) rows += std::to_string(i) + "," + std::to_string(i % 2) + "\n";
+  for (int i = 0; i < 200; ++i) rows += std::to_string(i % 13) + "," + std::to_string(i % 2) + "\n";
   write_file(csv, rows);
   ASSERT_EQ(run_mlloop({"init", csv.string(), "--target", "y", "--dir", tmp.str("p")}).exit_code, 0);
   auto bad_host = run_mlloop({"dashboard", "--dir", tmp.str("p"), "--host", "192.0.2.1", "--port", "0"});
