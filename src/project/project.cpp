@@ -224,9 +224,18 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
   SplitSizes sizes = default_sizes(ds.rows(), dev_file, test_file);
   SplitAssignment assign = make_splits(ds, t, cfg.task, cfg.split, sizes, cfg.seed);
   // A table whose other columns are all constant, always missing or identifiers in the
-  // training rows gives the models nothing to learn from: said here, before any project is
-  // written, rather than by the first command that trains (the preprocessing's own check).
-  Pipeline{}.fit(ds, assign[SplitName::train], cfg.target, is_classification(cfg.task), {});
+  // training rows gives the models nothing to learn from, and every train and run stops on it
+  // (exit 2). Said here too, as a note: the project is still made (identifiers are told by a
+  // rule, integers unique per row, that a real feature can meet: the user may want to see).
+  try {
+    Pipeline{}.fit(ds, assign[SplitName::train], cfg.target, is_classification(cfg.task), {});
+  } catch (const Error& e) {
+    if (e.code() != ExitCode::bad_input) throw;
+    main.report.notes.push_back(
+        "no usable feature column: every column other than the target is constant, always missing or unique per row (an "
+        "identifier) in the training rows, so every train and run will stop with exit 2; add a column that varies and "
+        "repeats, then mlloop init --force");
+  }
   for (auto& [role, e] : extra) {
     auto source = std::find_if(res.sources.begin(), res.sources.end(), [&](const SourceSummary& s) { return s.role == role; });
     for (auto& n : unseen_category_notes(ds, assign[SplitName::train], e, cfg.target)) source->report.notes.push_back(std::move(n));
