@@ -157,7 +157,8 @@ TEST(Store, ACandidateOfAnUnfinishedIterationIsNotTheIncumbent) {
     s->finish_run(id, "done", "", 0.1, "", {{"dev", "error", dev, std::nullopt, std::nullopt, std::nullopt}}, {});
     return id;
   };
-  const int64_t baseline = add("baseline", 0, 0.5), linear = add("linear", 0, 0.3);
+  add("baseline", 0, 0.5);
+  const int64_t linear = add("linear", 0, 0.3);
   EXPECT_EQ(s->incumbent("error", true), linear);
   s->begin_iteration(1, "avoidable_bias", "switch_model_class", "why");
   const int64_t gbdt = add("gbdt", 1, 0.1);
@@ -177,5 +178,4 @@ TEST(Store, ACandidateOfAnUnfinishedIterationIsNotTheIncumbent) {
   // An iteration of a schema-1 store, finished without a recorded incumbent: its runs count.
   sql::Stmt(s->db(), "UPDATE iterations SET incumbent = NULL").run();
   EXPECT_EQ(s->incumbent("error", true), gbdt);
-  (void)baseline;
 }
