@@ -88,7 +88,9 @@ int run_info(const InfoArgs& args, Context& ctx) {
     const Column& col = ds.columns[c];
     size_t miss = col.missing_count();
     size_t distinct = col.distinct_count();
-    bool id_like = distinct == ds.rows() && (col.type == ColumnType::integer || col.type == ColumnType::categorical) && ds.rows() > 20;
+    const bool unique = distinct == ds.rows() && ds.rows() > 20;
+    const bool id_like =
+        unique && (col.type == ColumnType::categorical || (col.type == ColumnType::integer && col.integer_identifier_like()));
     nlohmann::json cj{{"name", col.name}, {"type", to_string(col.type)}, {"missing", miss},
                       {"missing_pct", n > 0 ? 100.0 * static_cast<double>(miss) / n : 0.0}, {"distinct", distinct},
                       {"identifier_like", id_like}};
@@ -117,6 +119,8 @@ int run_info(const InfoArgs& args, Context& ctx) {
       values += fmt::format("  (unique per row: free text, about {} words each; not read as a feature)", text_words);
     else if (id_like)
       values += "  (unique per row: looks like an identifier)";
+    else if (unique && col.type == ColumnType::integer)
+      values += "  (unique per row, read as a measurement: neither named nor numbered like an identifier)";
     j["columns"].push_back(cj);
     if (!args.json)
       fmt::print(out, "  {:>3}  {:<24} {:<12} {:>7.1f}% {:>9}  {}\n", c, col.name.size() > 24 ? col.name.substr(0, 21) + "..." : col.name,

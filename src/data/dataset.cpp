@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <unordered_set>
 
@@ -51,6 +52,51 @@ size_t Column::free_text_words() const {
   }
   if (2 * texts < dictionary.size()) return 0;
   return std::max<size_t>(1, (words + dictionary.size() / 2) / dictionary.size());
+}
+
+namespace {
+// The words of a column name: split at anything but a letter or digit, and where a lower-case
+// letter meets an upper-case one (PassengerId, userID, RowNumber); lower-cased.
+std::vector<std::string> name_words(const std::string& name) {
+  std::vector<std::string> words;
+  std::string w;
+  char prev = 0;
+  for (char ch : name) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (!std::isalnum(u)) {
+      if (!w.empty()) words.push_back(std::move(w));
+      w.clear();
+    } else {
+      if (!w.empty() && std::isupper(u) && std::islower(static_cast<unsigned char>(prev))) {
+        words.push_back(std::move(w));
+        w.clear();
+      }
+      w += static_cast<char>(std::tolower(u));
+    }
+    prev = ch;
+  }
+  if (!w.empty()) words.push_back(std::move(w));
+  return words;
+}
+}  // namespace
+
+bool Column::integer_identifier_like() const {
+  if (type != ColumnType::integer) return false;
+  const auto words = name_words(name);
+  static const std::unordered_set<std::string> id_words = {"id",  "ids",  "idx",  "index",      "key",    "uid",   "uuid",
+                                                           "guid", "pk",  "identifier", "rowid", "rownum", "unnamed"};
+  for (const auto& w : words)
+    if (id_words.count(w)) return true;
+  if (!words.empty() && (words.back() == "number" || words.back() == "no" || words.back() == "nr")) return true;
+  double lo = 0, hi = 0;
+  size_t k = 0;
+  for (float v : values) {
+    if (std::isnan(v)) continue;
+    lo = k ? std::min<double>(lo, v) : v;
+    hi = k ? std::max<double>(hi, v) : v;
+    ++k;
+  }
+  return k > 0 && hi - lo < 4.0 * static_cast<double>(k);
 }
 
 size_t Column::distinct_count() const {

@@ -105,6 +105,31 @@ TEST(Cli, InfoTellsFreeTextFromAnIdentifier) {
   EXPECT_NE(h.out.find("looks like an identifier"), std::string::npos) << h.out;
 }
 
+// An integer column unique per row is flagged as an identifier only when its name or its
+// packed values say so; an amount that merely does not repeat is read as a measurement, and
+// init's preprocessing keeps it (no "no usable feature" note with it as the only feature).
+TEST(Cli, InfoReadsAUniqueWideSpreadIntegerAsAMeasurement) {
+  TempDir tmp;
+  std::string t = "id,salary,y\n";
+  for (int i = 0; i < 60; ++i) t += fmt::format("{},{},{}\n", 1 + i, 41000 + 1733 * ((i * 7) % 60), (i * 7) % 60 > 30 ? "a" : "b");
+  write_file(tmp.str("t.csv"), t);
+  auto r = run_mlloop({"info", tmp.str("t.csv"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["columns"][0]["identifier_like"].get<bool>());
+  EXPECT_FALSE(j["columns"][1]["identifier_like"].get<bool>());
+  auto h = run_mlloop({"info", tmp.str("t.csv")});
+  ASSERT_EQ(h.exit_code, 0) << h.err;
+  EXPECT_NE(h.out.find("read as a measurement"), std::string::npos) << h.out;
+  auto init = run_mlloop({"init", tmp.str("t.csv"), "--target", "y", "--dir", tmp.str("p")});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  EXPECT_EQ(init.out.find("no usable feature"), std::string::npos) << init.out;
+  auto train = run_mlloop({"train", "--dir", tmp.str("p"), "--model", "linear"});
+  EXPECT_EQ(train.exit_code, 0) << train.err;
+  EXPECT_NE((train.out + train.err).find("dropped column 'id'"), std::string::npos) << train.out << train.err;
+  EXPECT_EQ((train.out + train.err).find("dropped column 'salary'"), std::string::npos) << train.out << train.err;
+}
+
 TEST(Cli, BadFlagsAndMissingProjectAreExit2) {
   TempDir tmp;
   std::string data = small_csv(tmp);

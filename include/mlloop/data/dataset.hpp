@@ -32,6 +32,12 @@ struct Column {
   // For a text column whose values are mostly 3 words or more (free text, not codes or
   // categories): the mean number of words a value, rounded. Otherwise 0.
   size_t free_text_words() const;
+  // For an integer column whose values are unique per row: whether it reads as an identifier
+  // (a row number, a customer id) rather than a measurement that happens not to repeat (an
+  // income in dollars on a small table). Its name says so (a word id, key, index, uid, ...,
+  // or a last word number, no or nr), or its values are packed as a numbering is: their range
+  // under 4 times their count (a sequence, with gaps or shuffled).
+  bool integer_identifier_like() const;
   // The cell as text ("" when missing), for messages and predictions.
   std::string text(size_t row) const;
   // Of `rows`, those whose value (as text) `known` lacks, missing cells aside: how many, and the
