@@ -88,15 +88,25 @@ bool Column::integer_identifier_like() const {
   for (const auto& w : words)
     if (id_words.count(w)) return true;
   if (!words.empty() && (words.back() == "number" || words.back() == "no" || words.back() == "nr")) return true;
-  double lo = 0, hi = 0;
+  double lo = 0, hi = 0, prev = 0;
   size_t k = 0;
+  bool rising = true, falling = true;
   for (float v : values) {
     if (std::isnan(v)) continue;
+    if (k) {
+      rising = rising && v > prev;
+      falling = falling && v < prev;
+    }
     lo = k ? std::min<double>(lo, v) : v;
     hi = k ? std::max<double>(hi, v) : v;
+    prev = v;
     ++k;
   }
-  return k > 0 && hi - lo < 4.0 * static_cast<double>(k);
+  // Packed like a numbering, or a numbering with wide gaps kept in file order (the rows of a
+  // larger table, sampled).
+  const bool packed = k > 0 && hi - lo < 4.0 * static_cast<double>(k);
+  const bool ordered = k > 20 && (rising || falling);
+  return packed || ordered;
 }
 
 size_t Column::distinct_count() const {

@@ -79,7 +79,7 @@ void Pipeline::fit(const Dataset& ds, const std::vector<size_t>& rows, const std
       if (col.type == ColumnType::integer && v.size() == rows.size() && rows.size() > 20) {
         std::vector<float> s = v;
         std::sort(s.begin(), s.end());
-        // Unique per training row, and named or packed as a numbering: an identifier. A
+        // Unique per training row, and named or laid out like a numbering: an identifier. A
         // measurement that merely does not repeat (an income on a small table) is kept.
         if (std::adjacent_find(s.begin(), s.end()) == s.end() && col.integer_identifier_like()) {
           if (notes) notes->push_back(fmt::format("dropped column '{}': unique per row, looks like an identifier", col.name));

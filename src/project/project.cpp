@@ -226,7 +226,7 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
   // A table whose other columns are all constant, always missing or identifiers in the
   // training rows gives the models nothing to learn from, and every train and run stops on it
   // (exit 2). Said here too, as a note: the project is still made (identifiers are told by a
-  // rule, integers unique per row and named or packed like a numbering, that a real feature
+  // rule, integers unique per row and named or laid out like a numbering, that a real feature
   // can meet: the user may want to see).
   try {
     Pipeline{}.fit(ds, assign[SplitName::train], cfg.target, is_classification(cfg.task), {});

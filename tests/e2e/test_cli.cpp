@@ -106,7 +106,7 @@ TEST(Cli, InfoTellsFreeTextFromAnIdentifier) {
 }
 
 // An integer column unique per row is flagged as an identifier only when its name or its
-// packed values say so; an amount that merely does not repeat is read as a measurement, and
+// values, laid out like a numbering, say so; an amount that merely does not repeat is read as a measurement, and
 // init's preprocessing keeps it (no "no usable feature" note with it as the only feature).
 TEST(Cli, InfoReadsAUniqueWideSpreadIntegerAsAMeasurement) {
   TempDir tmp;

@@ -75,24 +75,25 @@ TEST(Pipeline, FreeTextIsToldApartFromAnIdentifier) {
 
 TEST(Pipeline, AUniqueIntegerIsAnIdentifierOnlyWhenNamedOrNumberedLikeOne) {
   // Integers unique per training row: a row number (shuffled, so not in file order), a
-  // customer id and a reference number (wide-spread, told by their names) are identifiers; an
-  // income in dollars on a small table, which merely does not repeat, is a feature.
+  // customer id and a reference number (wide-spread and shuffled, told by their names), a
+  // serial number with wide gaps (told by rising in file order) are identifiers; an income in
+  // dollars on a small table, shuffled, which merely does not repeat, is a feature.
   TempDir d;
-  std::string t = "row,CustomerId,ref_no,income,x,y\n";
+  std::string t = "row,CustomerId,ref_no,income,x,serial,y\n";
   for (int i = 0; i < 100; ++i)
-    t += fmt::format("{},{},{},{},{},{}\n", (i * 37) % 100, 15600000 + 2311 * i, 900000 + 4099 * ((i * 53) % 100), 31000 + 997 * ((i * 71) % 100),
-                     i % 7, i % 2 ? "yes" : "no");
+    t += fmt::format("{},{},{},{},{},{},{}\n", (i * 37) % 100, 15600000 + 2311 * ((i * 13) % 100), 900000 + 4099 * ((i * 53) % 100),
+                     31000 + 997 * ((i * 71) % 100), i % 7, 5000 + 37 * i + (i * i) % 11, i % 2 ? "yes" : "no");
   Dataset ds = load(d, "t.csv", t);
   Pipeline p;
   std::vector<std::string> notes;
   p.fit(ds, all(ds), "y", true, {}, &notes);
   EXPECT_EQ(p.feature_names(), (std::vector<std::string>{"income", "x"}));
-  ASSERT_EQ(notes.size(), 3u);
+  ASSERT_EQ(notes.size(), 4u);
   EXPECT_NE(notes[0].find("'row'"), std::string::npos) << notes[0];
   EXPECT_NE(notes[1].find("'CustomerId'"), std::string::npos) << notes[1];
   EXPECT_NE(notes[2].find("'ref_no'"), std::string::npos) << notes[2];
+  EXPECT_NE(notes[3].find("'serial'"), std::string::npos) << notes[3];  // wide gaps, but rising in file order
   for (const auto& n : notes) EXPECT_NE(n.find("looks like an identifier"), std::string::npos) << n;
-  // The same income column repeating a value is a feature anyway; unique or not, it stays.
   EXPECT_FALSE(ds.columns[3].integer_identifier_like());
   EXPECT_TRUE(ds.columns[0].integer_identifier_like());
 }

@@ -35,8 +35,9 @@ struct Column {
   // For an integer column whose values are unique per row: whether it reads as an identifier
   // (a row number, a customer id) rather than a measurement that happens not to repeat (an
   // income in dollars on a small table). Its name says so (a word id, key, index, uid, ...,
-  // or a last word number, no or nr), or its values are packed as a numbering is: their range
-  // under 4 times their count (a sequence, with gaps or shuffled).
+  // or a last word number, no or nr), or its values are laid out as a numbering's: packed
+  // (their range under 4 times their count: a sequence, with gaps or shuffled), or, over more
+  // than 20 values, strictly rising or falling in file order (a sampled numbering).
   bool integer_identifier_like() const;
   // The cell as text ("" when missing), for messages and predictions.
   std::string text(size_t row) const;

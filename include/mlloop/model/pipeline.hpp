@@ -2,7 +2,7 @@
 // indicators, one-hot encoding of low-cardinality categoricals and ordinal codes for
 // high-cardinality ones, standardization for the families that want it, and the target
 // encoding. Columns that look like identifiers (text unique per row, or integers unique per
-// row and named or packed like a numbering: Column::integer_identifier_like) or are constant
+// row and named or laid out like a numbering: Column::integer_identifier_like) or are constant
 // are dropped, and the drop is reported.
 #pragma once
 #include <nlohmann/json.hpp>
