@@ -98,6 +98,72 @@ TEST(Pipeline, AUniqueIntegerIsAnIdentifierOnlyWhenNamedOrNumberedLikeOne) {
   EXPECT_TRUE(ds.columns[0].integer_identifier_like());
 }
 
+// A category of 40 levels, each with its own effect on the target, is one ordinal column. Its
+// codes follow the levels' smoothed mean target, so the column rises with the target (a
+// linear model's weight and the neighbours' distances can read it); in frequency order they
+// were noise. The order comes from the training rows only; with two classes the share of one
+// class orders them; with three or more, frequency order stays.
+TEST(Pipeline, AManyLevelCategoryIsCodedInTheOrderOfItsMeanTarget) {
+  TempDir d;
+  std::vector<double> effect(40);
+  for (size_t k = 0; k < effect.size(); ++k) effect[k] = std::sin(2.7 * static_cast<double>(k * k + 1));  // unrelated to k or its frequency
+  std::string t = "shop,x,y,cls,three\n";
+  for (int i = 0; i < 2000; ++i) {
+    const size_t k = i % 5 == 0 ? 0 : static_cast<size_t>((i * 7 + i / 40) % 40);  // s0 the most frequent
+    const double y = 3 * effect[k] + 0.2 * std::cos(1.3 * i);
+    t += fmt::format("s{},{},{},{},{}\n", k, (i * 13) % 17, y, y > 0 ? "hi" : "lo", k % 3 == 0 ? "a" : k % 3 == 1 ? "b" : "c");
+  }
+  Dataset ds = load(d, "t.csv", t);
+  auto correlation = [&](const Matrix& m, size_t col, const std::vector<float>& y) {
+    double mx = 0, my = 0;
+    for (size_t i = 0; i < m.rows; ++i) mx += m.at(i, col), my += y[i];
+    mx /= static_cast<double>(m.rows);
+    my /= static_cast<double>(m.rows);
+    double sxy = 0, sxx = 0, syy = 0;
+    for (size_t i = 0; i < m.rows; ++i) {
+      sxy += (m.at(i, col) - mx) * (y[i] - my);
+      sxx += (m.at(i, col) - mx) * (m.at(i, col) - mx);
+      syy += (y[i] - my) * (y[i] - my);
+    }
+    return sxy / std::sqrt(sxx * syy);
+  };
+  std::vector<size_t> rows(1500);
+  std::iota(rows.begin(), rows.end(), size_t{0});
+  std::vector<size_t> later(500);
+  std::iota(later.begin(), later.end(), size_t{1500});
+  for (bool standardize : {true, false}) {
+    SCOPED_TRACE(standardize ? "standardized" : "trees");
+    Pipeline::Options o;
+    o.standardize = standardize;
+    o.drop_columns = {"cls", "three"};
+    Pipeline p;
+    p.fit(ds, rows, "y", false, o);
+    ASSERT_EQ(p.feature_names()[0], "shop");
+    // On rows the order was not fitted on, too.
+    EXPECT_GT(correlation(p.transform(ds, later), 0, p.target(ds, later)), 0.9);
+  }
+  {  // two classes: the share of one class orders the levels
+    Pipeline::Options o;
+    o.drop_columns = {"y", "three"};
+    Pipeline p;
+    p.fit(ds, rows, "cls", true, o);
+    EXPECT_GT(std::abs(correlation(p.transform(ds, later), 0, p.target(ds, later))), 0.7);
+  }
+  {  // three classes: frequency order, as before (the most frequent level is code 0)
+    Pipeline::Options o;
+    o.drop_columns = {"y", "cls"};
+    o.standardize = false;
+    Pipeline p;
+    p.fit(ds, rows, "three", true, o);
+    const Matrix m = p.transform(ds, rows);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (ds.columns[0].text(rows[i]) == "s0") {
+        EXPECT_EQ(m.at(i, 0), 0.f);
+      }
+    }
+  }
+}
+
 TEST(Pipeline, TreesGetRawValuesAndUnseenCategoriesAreMissing) {
   TempDir d;
   Dataset train = load(d, "a.csv", "x,c,y\n1,a,1.5\n,b,2.5\n3,a,3.5\n4,b,1\n");
