@@ -268,6 +268,34 @@ TEST(Remedies, TuneALinearIncumbentSearchesCAroundItsOwn) {
   }
 }
 
+TEST(Remedies, TuneAGbdtGivesEachTrialRoundsForItsStep) {
+  // A gbdt round is worth eta: rung 1 gives every trial the progress of 60 rounds at the
+  // default 0.1 (eta 0.02: 300 rounds, eta 0.3: 20), and the full budget the incumbent's 500
+  // rounds and 30 rounds of patience times 0.1 / eta where that is more (at most 5,000 rounds).
+  // At a fixed 60 rounds the small steps lost rung 1 to the large ones whatever else they had.
+  Fixture f("gbdt", Task::binary);
+  f.view.tune_trials = 8;
+  auto c = f.propose("tune_hyperparameters");
+  ASSERT_GE(c.size(), 9u);  // 8 on rung 1, then the best third (here: the first 3, all tied)
+  int small = 0, large = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    const double eta = c[i].params.at("eta").get<double>();
+    const int64_t rung = c[i].params.at("rounds").get<int64_t>();
+    EXPECT_NE(c[i].label.find("rung 1"), std::string::npos) << c[i].label;
+    EXPECT_NEAR(static_cast<double>(rung), std::max<double>(1, std::min(60 * 0.1 / eta, 5000.0)), 0.5 + 1e-9) << eta;
+    small += eta < 0.05;
+    large += eta > 0.1;
+  }
+  EXPECT_GT(small, 0);  // the draw covers both ends (seeded)
+  EXPECT_GT(large, 0);
+  for (size_t i = 8; i < c.size(); ++i) {
+    const double eta = c[i].params.at("eta").get<double>();
+    EXPECT_EQ(c[i].label.find("rung"), std::string::npos) << c[i].label;
+    EXPECT_NEAR(static_cast<double>(c[i].params.at("rounds").get<int64_t>()), std::min(std::max(500.0, 500 * 0.1 / eta), 5000.0), 0.5 + 1e-9);
+    EXPECT_NEAR(static_cast<double>(c[i].params.at("early_stopping").get<int64_t>()), std::max(30.0, 30 * 0.1 / eta), 0.5 + 1e-9);
+  }
+}
+
 TEST(Remedies, RegularizeAGbdtIncumbentConstrainsItFurtherAndNeverLoosens) {
   // From the defaults (subsample and colsample 0.8): min_child_weight 5; subsample and
   // colsample 0.7 of theirs, 0.56; depth 3; lambda 10 with min_child_weight 3 and subsample 0.8.
