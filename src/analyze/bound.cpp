@@ -123,6 +123,23 @@ double cover_hart_lower_bound(double nn_error, size_t classes) {
   return (k - 1.0) / k * (1.0 - std::sqrt(std::max(0.0, inside)));
 }
 
+namespace {
+// The neighbours' estimate says nothing of the optimum: their Gamma test failed, or even the
+// lowest optimum they allow lies above the upper end, a default model's out-of-fold loss, which
+// no optimum can (their distances miss what the models use: a category of many levels read as
+// codes in frequency order, with three classes, put the 1-NN error at 0.48 and Cover-Hart's
+// lower end at 0.26 where the gbdt erred 0.23). Clamped to the upper end, that bracket had no
+// width and read "at the optimum" as soon as a model matched the default gbdt, with a variance
+// gap of 20 points open. The bound is then only [0, the best out-of-fold loss], its midpoint
+// the estimate.
+OptimalBound neighbours_uninformative(OptimalBound b, const char* method) {
+  b.low = 0;
+  b.value = b.high / 2;
+  b.method = method;
+  return b;
+}
+}  // namespace
+
 OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float>& y_all, const TaskShape& shape,
                                     const Registry& registry, Context& ctx, bool mae) {
   mae = mae && !shape.classification;
@@ -216,14 +233,16 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
     // K-class one is the larger, and the point value never goes below the lower end's.)
     const double point =
         std::min(std::max(cover_hart_lower_bound(asymptotic, 2), cover_hart_lower_bound(asymptotic, shape.classes)), b.high);
-    b.low = std::min(cover_hart_lower_bound(std::max(0.0, asymptotic - sampling), shape.classes), b.high);
-    b.value = (point + b.high) / 2;
+    const double lower = cover_hart_lower_bound(std::max(0.0, asymptotic - sampling), shape.classes);
     b.evidence["nn_error_sampling"] = sampling;
-    b.method = "cover_hart_weighted_1nn+oof";
     b.evidence["loo_1nn_error"] = nn;
     b.evidence["nn_error_intercept"] = line.intercept;
     b.evidence["nn_error_lower"] = asymptotic;
     b.evidence["nn_nearest_dist2"] = line.nearest_dist2;
+    if (lower > b.high) return neighbours_uninformative(b, "oof_only:nn_bound_above_oof");
+    b.low = lower;
+    b.value = (point + b.high) / 2;
+    b.method = "cover_hart_weighted_1nn+oof";
   } else {
     // 3. The Gamma test: regress half the squared target differences of the k-th neighbours
     // on their squared distances, k = 1..10; the intercept estimates the noise variance (and
@@ -242,12 +261,7 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
     // Near 0 either way, the intercept says the noise is about 0 (a target with next to no
     // noise, whose estimate sampling error pushes just below 0). Only an intercept well below
     // 0, a tenth of the nearest neighbours' semi-variance or more, is a failed test.
-    if (intercept < -0.1 * line.nearest) {
-      b.low = 0;
-      b.value = b.high / 2;
-      b.method = "oof_only:gamma_test_failed";
-      return b;
-    }
+    if (intercept < -0.1 * line.nearest) return neighbours_uninformative(b, "oof_only:gamma_test_failed");
     // The intercept is an extrapolation, from the nearest neighbours' mean squared distance
     // down to 0, and only as good as the line over that stretch. Near neighbours (few features
     // that matter, many rows) make it short and the intercept close to the noise. Far ones
@@ -260,6 +274,9 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
     // three together; far ones widen the bracket towards 0 instead of reading "at the optimum".
     b.evidence["gamma_nearest_dist2"] = line.nearest_dist2;
     b.method = "gamma_test+oof";
+    // The lowest optimum the line allows: its noise sd's lower end (for mae times sqrt(1/2)).
+    if (std::sqrt(std::max(0.0, line.lower())) * (mae ? std::sqrt(0.5) : 1.0) > b.high)
+      return neighbours_uninformative(b, "oof_only:gamma_test_above_oof");
     if (mae) {
       // The Gamma test measures the noise's standard deviation; the optimal mean absolute error
       // is the noise's mean distance from its median. That is at most the standard deviation
