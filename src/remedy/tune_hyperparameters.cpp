@@ -73,7 +73,7 @@ Remedy tune_hyperparameters() {
       auto scaled = [&](int64_t n) { return static_cast<int64_t>(std::llround(static_cast<double>(n) * steps)); };
       if (steps != 1.0) {
         const int64_t inc_rounds = v.incumbent.params.at("rounds").get<int64_t>();
-        changes["rounds"] = std::min<int64_t>(std::max(inc_rounds, scaled(inc_rounds)), 5000);
+        changes["rounds"] = std::max(inc_rounds, std::min<int64_t>(scaled(inc_rounds), 5000));
         const int64_t patience = v.incumbent.params.at("early_stopping").get<int64_t>();
         if (patience > 0) changes["early_stopping"] = std::max(patience, scaled(patience));
       }
