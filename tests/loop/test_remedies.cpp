@@ -294,6 +294,13 @@ TEST(Remedies, TuneAGbdtGivesEachTrialRoundsForItsStep) {
     EXPECT_NEAR(static_cast<double>(c[i].params.at("rounds").get<int64_t>()), std::min(std::max(500.0, 500 * 0.1 / eta), 5000.0), 0.5 + 1e-9);
     EXPECT_NEAR(static_cast<double>(c[i].params.at("early_stopping").get<int64_t>()), std::max(30.0, 30 * 0.1 / eta), 0.5 + 1e-9);
   }
+  // An incumbent of more rounds than the cap keeps its own in every full trial.
+  Fixture g("gbdt", Task::binary);
+  g.view.tune_trials = 8;
+  g.view.incumbent.params["rounds"] = 8000;
+  auto d = g.propose("tune_hyperparameters");
+  ASSERT_GE(d.size(), 9u);
+  for (size_t i = 8; i < d.size(); ++i) EXPECT_EQ(d[i].params.at("rounds").get<int64_t>(), 8000) << d[i].label;
 }
 
 TEST(Remedies, RegularizeAGbdtIncumbentConstrainsItFurtherAndNeverLoosens) {
