@@ -236,25 +236,28 @@ TEST(Bound, ClassificationLowerEndHoldsWhenTheNeighboursAreFar) {
   EXPECT_GT(b.high, bayes + 0.04);  // the default models are far from it
 }
 
-// Three classes that a 120-level category decides as much as a numeric feature does (a random
-// score per level and class), the category read as codes in an order unrelated to its effect.
-// Rows near in code are not near in effect, so the 1-NN error is about 0.48 and Cover-Hart's
-// lower end about 0.26, above the default gbdt's out-of-fold error (about 0.23), which learns
-// the codes. That lower end was clamped to the upper one: a bracket of no width, and the loop
-// stopped "at the optimum" with a 20-point variance gap open. The neighbours say nothing here:
-// the bracket is [0, the best out-of-fold error], its midpoint the estimate.
-TEST(Bound, NeighboursBlindToWhatTheModelsLearnLeaveTheBracketOpen) {
+// A table of 2,800 rows whose target a 120-level category decides as much as a numeric feature
+// does, the category read as codes (standardized, as the pipeline gives them) in an order
+// unrelated to its effect, beside two features that carry nothing. With `classes`: three
+// classes, a random score per level and class (sd 1.5) plus (c - 1) x0 and N(0, 0.5^2) noise,
+// the top score the class. Without: y = x0 + effect[code] (sd 1.5) + N(0, 0.3^2).
+namespace {
+OptimalBound estimate_blind(bool classes, bool mae = false) {
   std::mt19937_64 rng(1);
   std::normal_distribution<double> normal;
-  const size_t rows = 2800, levels = 120;
-  std::vector<double> effect(levels * 3);
+  const size_t rows = 2800, levels = 120, k = classes ? 3 : 1;
+  std::vector<double> effect(levels * k);
   for (auto& e : effect) e = 1.5 * normal(rng);
   Matrix x{rows, 4, std::vector<float>(rows * 4)};
   std::vector<float> y(rows);
   for (size_t i = 0; i < rows; ++i) {
     const size_t code = rng() % levels;
     for (size_t j = 0; j < 4; ++j) x.at(i, j) = static_cast<float>(normal(rng));
-    x.at(i, 3) = static_cast<float>((static_cast<double>(code) - 59.5) / 34.6);  // standardized, as the pipeline gives it
+    x.at(i, 3) = static_cast<float>((static_cast<double>(code) - 59.5) / 34.6);
+    if (!classes) {
+      y[i] = static_cast<float>(x.at(i, 0) + effect[code] + 0.3 * normal(rng));
+      continue;
+    }
     size_t best = 0;
     double top = -1e300;
     for (size_t c = 0; c < 3; ++c) {
@@ -268,7 +271,18 @@ TEST(Bound, NeighboursBlindToWhatTheModelsLearnLeaveTheBracketOpen) {
   std::ostringstream sink;
   Context ctx(sink, sink);
   ctx.threads = 2;
-  const OptimalBound b = estimate_optimal_error(x, y, TaskShape{true, 3}, registry, ctx);
+  return estimate_optimal_error(x, y, classes ? TaskShape{true, 3} : TaskShape{false, 0}, registry, ctx, mae);
+}
+}  // namespace
+
+// Three classes decided by a category as above. Rows near in code are not near in effect, so
+// the 1-NN error is about 0.48 and Cover-Hart's lower end about 0.26, above the default gbdt's
+// out-of-fold error (about 0.23), which learns the codes. That lower end was clamped to the
+// upper one: a bracket of no width, and the loop stopped "at the optimum" with a 20-point
+// variance gap open. The neighbours say nothing here: the bracket is [0, the best out-of-fold
+// error], its midpoint the estimate.
+TEST(Bound, NeighboursBlindToWhatTheModelsLearnLeaveTheBracketOpen) {
+  const OptimalBound b = estimate_blind(true);
   SCOPED_TRACE(b.evidence.dump());
   EXPECT_EQ(b.method, "oof_only:nn_bound_above_oof");
   EXPECT_GT(b.evidence["loo_1nn_error"].get<double>(), 0.4);
@@ -277,29 +291,11 @@ TEST(Bound, NeighboursBlindToWhatTheModelsLearnLeaveTheBracketOpen) {
   EXPECT_LT(b.high, 0.3);  // the gbdt learns the codes
 }
 
-// The same for regression: y = x0 + effect[code] + N(0, 0.3^2), 120 levels of effect sd 1.5,
-// the codes standardized in an unrelated order. The Gamma test reads the effects as noise.
+// The same for regression: the Gamma test reads the category's effects as noise, and its
+// lower end lies above the gbdt's out-of-fold RMSE (and MAE).
 TEST(Bound, NeighboursBlindToWhatTheModelsLearnLeaveTheRegressionBracketOpen) {
-  std::mt19937_64 rng(1);
-  std::normal_distribution<double> normal;
-  const size_t rows = 2800, levels = 120;
-  std::vector<double> effect(levels);
-  for (auto& e : effect) e = 1.5 * normal(rng);
-  Matrix x{rows, 4, std::vector<float>(rows * 4)};
-  std::vector<float> y(rows);
-  for (size_t i = 0; i < rows; ++i) {
-    const size_t code = rng() % levels;
-    for (size_t j = 0; j < 4; ++j) x.at(i, j) = static_cast<float>(normal(rng));
-    x.at(i, 3) = static_cast<float>((static_cast<double>(code) - 59.5) / 34.6);
-    y[i] = static_cast<float>(x.at(i, 0) + effect[code] + 0.3 * normal(rng));
-  }
-  Registry registry;
-  register_builtins(registry);
-  std::ostringstream sink;
-  Context ctx(sink, sink);
-  ctx.threads = 2;
   for (bool mae : {false, true}) {
-    const OptimalBound b = estimate_optimal_error(x, y, TaskShape{false, 0}, registry, ctx, mae);
+    const OptimalBound b = estimate_blind(false, mae);
     SCOPED_TRACE(b.evidence.dump());
     EXPECT_EQ(b.method, "oof_only:gamma_test_above_oof") << mae;
     EXPECT_EQ(b.low, 0.0);
