@@ -38,115 +38,60 @@ std::string unique_text_note(const Column& col) {
         col.name, words);
   return fmt::format("dropped column '{}': unique per row, looks like an identifier", col.name);
 }
-// What orders a many-level category's codes, per training row: the target (regression,
-// classes 0), or the class's index in order of first appearance (classes: their number). Empty
-// when the target column is missing or not numeric for regression; NaN where the target is
-// missing.
-struct LevelOrderTarget {
-  std::vector<double> y;
-  size_t classes = 0;
-};
-LevelOrderTarget level_order_target(const Dataset& ds, const std::vector<size_t>& rows, const std::string& target,
-                                    bool classification) {
+// The per-row value that orders a many-level category's codes: the target (regression), or
+// 1 for the second class seen and 0 for the first (two classes); empty otherwise (more classes
+// keep frequency order), or where the target is missing (NaN).
+std::vector<double> level_order_target(const Dataset& ds, const std::vector<size_t>& rows, const std::string& target,
+                                       bool classification) {
   auto t = ds.find(target);
   if (!t) return {};
   const Column& col = ds.columns[*t];
-  LevelOrderTarget out;
-  out.y.assign(ds.rows(), std::numeric_limits<double>::quiet_NaN());
+  std::vector<double> out(ds.rows(), std::numeric_limits<double>::quiet_NaN());
   if (!classification) {
     if (!col.is_numeric()) return {};
-    for (size_t r : rows) out.y[r] = col.values[r];
+    for (size_t r : rows) out[r] = col.values[r];
     return out;
   }
-  std::unordered_map<std::string, size_t> index;
+  std::vector<std::string> seen;
   for (size_t r : rows) {
     std::string v = col.text(r);
     if (v.empty()) continue;
-    out.y[r] = static_cast<double>(index.emplace(std::move(v), index.size()).first->second);
+    auto it = std::find(seen.begin(), seen.end(), v);
+    if (it == seen.end()) {
+      if (seen.size() == 2) return {};
+      seen.push_back(v);
+      it = seen.end() - 1;
+    }
+    out[r] = static_cast<double>(it - seen.begin());
   }
-  out.classes = index.size();
-  if (out.classes < 2) return {};
-  return out;
+  return seen.size() == 2 ? out : std::vector<double>{};
 }
 
-// Each level's score, from the training rows. Regression and two classes: the level's mean
-// target (the share of the second class), smoothed towards the overall one as if the level had
-// kSmoothRows more rows at it. Three or more classes: the level's smoothed class shares, less
-// the overall shares, projected on their first principal component (weighted by the levels'
-// rows), the one axis along which the levels' class mixes differ most.
-std::vector<double> level_scores(const Column& col, const std::vector<size_t>& rows, const LevelOrderTarget& t,
-                                 const std::vector<size_t>& used) {
+void order_levels_by_target(const Column& col, const std::vector<size_t>& rows, const std::vector<double>& y,
+                            const std::vector<size_t>& counts, std::vector<size_t>& used) {
   constexpr double kSmoothRows = 10;
-  const size_t levels = col.dictionary.size();
-  const size_t dims = t.classes > 2 ? t.classes : 1;
-  std::vector<double> sum(levels * dims, 0), num(levels, 0), total(dims, 0);
-  double all = 0;
+  std::vector<double> sum(counts.size(), 0), num(counts.size(), 0);
+  double total = 0, all = 0;
   for (size_t r : rows) {
-    if (col.codes[r] < 0 || std::isnan(t.y[r])) continue;
-    const auto k = static_cast<size_t>(col.codes[r]);
-    const size_t d = dims == 1 ? 0 : static_cast<size_t>(t.y[r]);
-    const double v = dims == 1 ? t.y[r] : 1.0;
-    sum[k * dims + d] += v;
-    total[d] += v;
-    num[k] += 1;
+    if (col.codes[r] < 0 || std::isnan(y[r])) continue;
+    sum[static_cast<size_t>(col.codes[r])] += y[r];
+    num[static_cast<size_t>(col.codes[r])] += 1;
+    total += y[r];
     all += 1;
   }
-  std::vector<double> score(levels, 0);
-  if (all == 0) return score;
-  // The smoothed deviations from the overall mean (shares), per level.
-  std::vector<double> dev(levels * dims, 0);
-  for (size_t k : used)
-    for (size_t d = 0; d < dims; ++d) {
-      const double overall = total[d] / all;
-      dev[k * dims + d] = (sum[k * dims + d] + kSmoothRows * overall) / (num[k] + kSmoothRows) - overall;
-    }
-  if (dims == 1) {
-    for (size_t k : used) score[k] = dev[k];
-    return score;
-  }
-  std::vector<double> cov(dims * dims, 0);
-  for (size_t k : used)
-    for (size_t a = 0; a < dims; ++a)
-      for (size_t b = 0; b < dims; ++b) cov[a * dims + b] += num[k] * dev[k * dims + a] * dev[k * dims + b];
-  // Power iteration from a fixed start (not orthogonal to the top axis but by accident).
-  std::vector<double> axis(dims), next(dims);
-  for (size_t d = 0; d < dims; ++d) axis[d] = 1.0 + 0.1 * static_cast<double>(d);
-  for (int it = 0; it < 300; ++it) {
-    double norm = 0;
-    for (size_t a = 0; a < dims; ++a) {
-      next[a] = 0;
-      for (size_t b = 0; b < dims; ++b) next[a] += cov[a * dims + b] * axis[b];
-      norm += next[a] * next[a];
-    }
-    if (norm <= 0) return score;  // no level differs from the overall mix
-    norm = std::sqrt(norm);
-    for (double& v : next) v /= norm;
-    axis.swap(next);
-  }
-  // The sign: the axis's largest component positive, so the order does not flip by chance.
-  size_t top = 0;
-  for (size_t d = 1; d < dims; ++d)
-    if (std::abs(axis[d]) > std::abs(axis[top])) top = d;
-  const double sign = axis[top] < 0 ? -1.0 : 1.0;
-  for (size_t k : used) {
-    double p = 0;
-    for (size_t d = 0; d < dims; ++d) p += dev[k * dims + d] * axis[d];
-    score[k] = sign * p;
-  }
-  return score;
-}
-
-void order_levels_by_target(const Column& col, const std::vector<size_t>& rows, const LevelOrderTarget& t,
-                            std::vector<size_t>& used) {
-  const std::vector<double> score = level_scores(col, rows, t, used);
+  if (all == 0) return;
+  const double mean = total / all;
   // (score, place in frequency order): equal scores keep frequency order.
   std::vector<std::pair<double, size_t>> keyed;
   keyed.reserve(used.size());
-  for (size_t i = 0; i < used.size(); ++i) keyed.emplace_back(score[used[i]], i);
+  for (size_t i = 0; i < used.size(); ++i) {
+    const size_t k = used[i];
+    keyed.emplace_back((sum[k] + kSmoothRows * mean) / (num[k] + kSmoothRows), i);
+  }
   std::sort(keyed.begin(), keyed.end());
   std::vector<size_t> ordered;
   ordered.reserve(used.size());
-  for (const auto& [v, i] : keyed) ordered.push_back(used[i]);
+  for (const auto& [score, i] : keyed) ordered.push_back(used[i]);
   used = std::move(ordered);
 }
 }  // namespace
@@ -160,7 +105,7 @@ void Pipeline::fit(const Dataset& ds, const std::vector<size_t>& rows, const std
   plans_.clear();
   classes_.clear();
   const double n = static_cast<double>(rows.size());
-  const LevelOrderTarget order_by = level_order_target(ds, rows, target, classification);
+  const std::vector<double> order_by = level_order_target(ds, rows, target, classification);
   for (const Column& col : ds.columns) {
     if (col.name == target) {
       if (classification) {
@@ -241,13 +186,14 @@ void Pipeline::fit(const Dataset& ds, const std::vector<size_t>& rows, const std
         std::stable_sort(used.begin(), used.end(), [&](size_t a, size_t b) { return counts[a] > counts[b]; });
         plan.kind = (options.standardize && used.size() <= options.max_onehot_levels) ? Kind::onehot : Kind::ordinal;
         // A category of many levels is read as one ordinal column. Its codes are then in the
-        // order of the level's smoothed mean target (regression; two classes: the share of one
-        // class; more: the first principal axis of the class shares; level_scores): levels
-        // alike in effect get near codes, so a tree's split groups them, a linear model's
-        // weight and the neighbours' distances read them. In frequency order, the codes of a
-        // 300-level category were noise to every family but a deep tree; the linear model and
-        // the bound's neighbours could not use it at all. Fewer levels keep frequency order.
-        if (used.size() > options.max_onehot_levels && !order_by.y.empty()) order_levels_by_target(col, rows, order_by, used);
+        // order of the level's mean target (regression; two classes: the share of one class),
+        // smoothed towards the overall mean as if each level had kSmoothRows more rows at it:
+        // levels alike in effect get near codes, so a tree's split groups them, a linear
+        // model's weight and the neighbours' distances read them. In frequency order, the codes
+        // of a 300-level category were noise to every family but a deep tree; the linear model
+        // and the bound's neighbours could not use it at all. Fewer levels keep frequency order.
+        if (used.size() > options.max_onehot_levels && !order_by.empty())
+          order_levels_by_target(col, rows, order_by, counts, used);
         for (size_t k : used) plan.levels.push_back(col.dictionary[k]);
       }
       if (plan.kind == Kind::ordinal) {
