@@ -38,62 +38,6 @@ std::string unique_text_note(const Column& col) {
         col.name, words);
   return fmt::format("dropped column '{}': unique per row, looks like an identifier", col.name);
 }
-// The per-row value that orders a many-level category's codes: the target (regression), or
-// 1 for the second class seen and 0 for the first (two classes); empty otherwise (more classes
-// keep frequency order), or where the target is missing (NaN).
-std::vector<double> level_order_target(const Dataset& ds, const std::vector<size_t>& rows, const std::string& target,
-                                       bool classification) {
-  auto t = ds.find(target);
-  if (!t) return {};
-  const Column& col = ds.columns[*t];
-  std::vector<double> out(ds.rows(), std::numeric_limits<double>::quiet_NaN());
-  if (!classification) {
-    if (!col.is_numeric()) return {};
-    for (size_t r : rows) out[r] = col.values[r];
-    return out;
-  }
-  std::vector<std::string> seen;
-  for (size_t r : rows) {
-    std::string v = col.text(r);
-    if (v.empty()) continue;
-    auto it = std::find(seen.begin(), seen.end(), v);
-    if (it == seen.end()) {
-      if (seen.size() == 2) return {};
-      seen.push_back(v);
-      it = seen.end() - 1;
-    }
-    out[r] = static_cast<double>(it - seen.begin());
-  }
-  return seen.size() == 2 ? out : std::vector<double>{};
-}
-
-void order_levels_by_target(const Column& col, const std::vector<size_t>& rows, const std::vector<double>& y,
-                            const std::vector<size_t>& counts, std::vector<size_t>& used) {
-  constexpr double kSmoothRows = 10;
-  std::vector<double> sum(counts.size(), 0), num(counts.size(), 0);
-  double total = 0, all = 0;
-  for (size_t r : rows) {
-    if (col.codes[r] < 0 || std::isnan(y[r])) continue;
-    sum[static_cast<size_t>(col.codes[r])] += y[r];
-    num[static_cast<size_t>(col.codes[r])] += 1;
-    total += y[r];
-    all += 1;
-  }
-  if (all == 0) return;
-  const double mean = total / all;
-  // (score, place in frequency order): equal scores keep frequency order.
-  std::vector<std::pair<double, size_t>> keyed;
-  keyed.reserve(used.size());
-  for (size_t i = 0; i < used.size(); ++i) {
-    const size_t k = used[i];
-    keyed.emplace_back((sum[k] + kSmoothRows * mean) / (num[k] + kSmoothRows), i);
-  }
-  std::sort(keyed.begin(), keyed.end());
-  std::vector<size_t> ordered;
-  ordered.reserve(used.size());
-  for (const auto& [score, i] : keyed) ordered.push_back(used[i]);
-  used = std::move(ordered);
-}
 }  // namespace
 
 void Pipeline::fit(const Dataset& ds, const std::vector<size_t>& rows, const std::string& target, bool classification,
@@ -105,7 +49,6 @@ void Pipeline::fit(const Dataset& ds, const std::vector<size_t>& rows, const std
   plans_.clear();
   classes_.clear();
   const double n = static_cast<double>(rows.size());
-  const std::vector<double> order_by = level_order_target(ds, rows, target, classification);
   for (const Column& col : ds.columns) {
     if (col.name == target) {
       if (classification) {
@@ -184,17 +127,8 @@ void Pipeline::fit(const Dataset& ds, const std::vector<size_t>& rows, const std
         std::sort(plan.levels.begin(), plan.levels.end());
       } else {
         std::stable_sort(used.begin(), used.end(), [&](size_t a, size_t b) { return counts[a] > counts[b]; });
-        plan.kind = (options.standardize && used.size() <= options.max_onehot_levels) ? Kind::onehot : Kind::ordinal;
-        // A category of many levels is read as one ordinal column. Its codes are then in the
-        // order of the level's mean target (regression; two classes: the share of one class),
-        // smoothed towards the overall mean as if each level had kSmoothRows more rows at it:
-        // levels alike in effect get near codes, so a tree's split groups them, a linear
-        // model's weight and the neighbours' distances read them. In frequency order, the codes
-        // of a 300-level category were noise to every family but a deep tree; the linear model
-        // and the bound's neighbours could not use it at all. Fewer levels keep frequency order.
-        if (used.size() > options.max_onehot_levels && !order_by.empty())
-          order_levels_by_target(col, rows, order_by, counts, used);
         for (size_t k : used) plan.levels.push_back(col.dictionary[k]);
+        plan.kind = (options.standardize && used.size() <= options.max_onehot_levels) ? Kind::onehot : Kind::ordinal;
       }
       if (plan.kind == Kind::ordinal) {
         // Mean and scale of the codes, for the families that standardize.

@@ -59,8 +59,7 @@ class Pipeline {
     Kind kind = Kind::numeric;
     float median = 0, mean = 0, scale = 1;
     bool indicator = false;              // add a was-missing column
-    bool sorted_levels = false;          // ordinal by sorted text (dates), else by frequency (more than
-                                         // max_onehot_levels: by smoothed mean target, see fit)
+    bool sorted_levels = false;          // ordinal by sorted text (dates), else by frequency
     std::vector<std::string> levels;     // one-hot levels, or ordinal levels in code order
   };
   std::vector<ColumnPlan> plans_;
