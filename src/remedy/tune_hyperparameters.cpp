@@ -80,8 +80,7 @@ Remedy tune_hyperparameters() {
       Candidate full = variant(v, changes, label);
       if (!bname.empty()) {
         Params shorter = changes;
-        shorter[bname] = std::clamp<int64_t>(scaled(short_budget), 1, changes.contains(bname) ? changes.at(bname).get<int64_t>()
-                                                                                            : v.incumbent.params.at(bname).get<int64_t>());
+        shorter[bname] = std::clamp<int64_t>(scaled(short_budget), 1, full.params.at(bname).get<int64_t>());
         Candidate c = variant(v, shorter, label + fmt::format(" ({} {}, rung 1)", bname, shorter[bname].get<int64_t>()));
         if (t.out_of_time()) return;
         scored.emplace_back(t.train(c), full);
