@@ -129,6 +129,19 @@ void Pipeline::fit(const Dataset& ds, const std::vector<size_t>& rows, const std
         std::stable_sort(used.begin(), used.end(), [&](size_t a, size_t b) { return counts[a] > counts[b]; });
         for (size_t k : used) plan.levels.push_back(col.dictionary[k]);
         plan.kind = (options.standardize && used.size() <= options.max_onehot_levels) ? Kind::onehot : Kind::ordinal;
+        if (options.standardize && plan.kind == Kind::ordinal) {
+          // Many levels: codes in frequency order mean nothing to a linear model or a distance.
+          // One-hot the levels with rows enough to estimate an effect; the rest share a column.
+          size_t frequent = 0;
+          while (frequent < used.size() && frequent < options.max_frequent_levels &&
+                 counts[used[frequent]] >= options.min_level_rows)
+            ++frequent;
+          if (frequent >= 2) {
+            plan.kind = Kind::onehot;
+            plan.other_levels.assign(plan.levels.begin() + static_cast<std::ptrdiff_t>(frequent), plan.levels.end());
+            plan.levels.resize(frequent);
+          }
+        }
       }
       if (plan.kind == Kind::ordinal) {
         // Mean and scale of the codes, for the families that standardize.
@@ -149,6 +162,23 @@ void Pipeline::fit(const Dataset& ds, const std::vector<size_t>& rows, const std
     }
     plans_.push_back(std::move(plan));
   }
+  // Many many-level categories: their frequent levels share out max_frequent_total columns,
+  // so that the one-hot matrix stays a bounded multiple of the table.
+  std::vector<ColumnPlan*> many;
+  size_t frequent_total = 0;
+  for (auto& p : plans_)
+    if (p.kind == Kind::onehot && (p.levels.size() + p.other_levels.size()) > options.max_onehot_levels) {
+      many.push_back(&p);
+      frequent_total += p.levels.size();
+    }
+  if (frequent_total > options.max_frequent_total) {
+    const size_t share = std::max<size_t>(4, options.max_frequent_total / many.size());
+    for (ColumnPlan* p : many)
+      if (p->levels.size() > share) {
+        p->other_levels.insert(p->other_levels.begin(), p->levels.begin() + static_cast<std::ptrdiff_t>(share), p->levels.end());
+        p->levels.resize(share);
+      }
+  }
   width_ = feature_names().size();
   if (width_ == 0) {
     throw_bad_input("no usable feature columns: every column other than the target was dropped",
@@ -161,6 +191,7 @@ std::vector<std::string> Pipeline::feature_names() const {
   for (const auto& p : plans_) {
     if (p.kind == Kind::onehot) {
       for (const auto& l : p.levels) out.push_back(p.name + "=" + l);
+      if (!p.other_levels.empty()) out.push_back(p.name + ":other");
     } else {
       out.push_back(p.name);
     }
@@ -173,7 +204,7 @@ std::vector<std::pair<std::string, bool>> Pipeline::feature_sources() const {
   std::vector<std::pair<std::string, bool>> out;
   for (const auto& p : plans_) {
     if (p.kind == Kind::onehot) {
-      for (size_t k = 0; k < p.levels.size(); ++k) out.emplace_back(p.name, true);
+      for (size_t k = 0; k < p.levels.size() + (p.other_levels.empty() ? 0 : 1); ++k) out.emplace_back(p.name, true);
     } else {
       out.emplace_back(p.name, p.kind == Kind::ordinal && !p.sorted_levels);
     }
@@ -220,24 +251,32 @@ Matrix Pipeline::transform(const Dataset& ds, const std::vector<size_t>& rows) c
       continue;
     }
     // Categorical: match by text. A numeric column here (e.g. codes) is matched by its text too.
+    // A one-hot plan's rare levels follow its levels: their index is levels.size() or more.
+    std::vector<std::string> all_levels = p.levels;
+    all_levels.insert(all_levels.end(), p.other_levels.begin(), p.other_levels.end());
     std::vector<int32_t> map;
+    std::unordered_map<std::string, int32_t> by_text;
     auto code_of = [&](size_t r) -> int32_t {
       if (col.is_numeric()) {
         if (std::isnan(col.values[r])) return -1;
-        std::string t = col.text(r);
-        auto it = std::find(p.levels.begin(), p.levels.end(), t);
-        return it == p.levels.end() ? -1 : static_cast<int32_t>(it - p.levels.begin());
+        auto it = by_text.find(col.text(r));
+        return it == by_text.end() ? -1 : it->second;
       }
       int32_t k = col.codes[r];
       return k < 0 ? -1 : map[static_cast<size_t>(k)];
     };
-    if (!col.is_numeric()) map = map_dictionary(col, p.levels);
+    if (col.is_numeric()) {
+      for (size_t k = 0; k < all_levels.size(); ++k) by_text.emplace(all_levels[k], static_cast<int32_t>(k));
+    } else {
+      map = map_dictionary(col, all_levels);
+    }
     if (p.kind == Kind::onehot) {
+      const size_t frequent = p.levels.size();
       for (size_t i = 0; i < rows.size(); ++i) {
         int32_t k = code_of(rows[i]);
-        if (k >= 0) m.at(i, off + static_cast<size_t>(k)) = 1.f;
+        if (k >= 0) m.at(i, off + std::min(static_cast<size_t>(k), frequent)) = 1.f;
       }
-      off += p.levels.size();
+      off += frequent + (p.other_levels.empty() ? 0 : 1);
       continue;
     }
     // Ordinal.
@@ -269,7 +308,9 @@ std::vector<Pipeline::Unseen> Pipeline::unseen_categories(const Dataset& ds, con
     if (p.kind == Kind::numeric || p.sorted_levels) continue;
     auto c = ds.find(p.name);
     if (!c) continue;  // transform says so
-    Column::Unknown u = ds.columns[*c].unknown_values(rows, std::unordered_set<std::string>(p.levels.begin(), p.levels.end()));
+    std::unordered_set<std::string> seen(p.levels.begin(), p.levels.end());
+    seen.insert(p.other_levels.begin(), p.other_levels.end());
+    Column::Unknown u = ds.columns[*c].unknown_values(rows, seen);
     if (u.rows) out.push_back(Unseen{p.name, u.rows, std::move(u.first)});
   }
   return out;
@@ -299,7 +340,7 @@ nlohmann::json Pipeline::to_json() const {
   for (const auto& p : plans_) {
     cols.push_back({{"name", p.name}, {"kind", p.kind == Kind::numeric ? "numeric" : p.kind == Kind::onehot ? "onehot" : "ordinal"},
                     {"median", p.median}, {"mean", p.mean}, {"scale", p.scale}, {"indicator", p.indicator},
-                    {"sorted_levels", p.sorted_levels}, {"levels", p.levels}});
+                    {"sorted_levels", p.sorted_levels}, {"levels", p.levels}, {"other_levels", p.other_levels}});
   }
   return {{"version", 1}, {"target", target_}, {"classification", classification_}, {"standardize", standardize_},
           {"classes", classes_}, {"columns", cols}};
@@ -322,6 +363,7 @@ Pipeline Pipeline::from_json(const nlohmann::json& j) {
     plan.indicator = c.at("indicator");
     plan.sorted_levels = c.at("sorted_levels");
     plan.levels = c.at("levels").get<std::vector<std::string>>();
+    plan.other_levels = c.value("other_levels", std::vector<std::string>{});  // absent before the rare-level column
     p.plans_.push_back(std::move(plan));
   }
   p.width_ = p.feature_names().size();

@@ -125,3 +125,76 @@ TEST(Pipeline, JsonRoundTrip) {
   EXPECT_EQ(a.data, b.data);
   EXPECT_EQ(q.classes(), p.classes());
 }
+
+TEST(Pipeline, AManyLevelCategoryOneHotsItsFrequentLevelsForTheFamiliesThatStandardize) {
+  // 'shop' has 30 levels: s0..s19 in 12 rows each, s20..s29 in 3 rows each. 'noise' has 150
+  // levels of 1-2 rows each. For the families that standardize, shop's 20 frequent levels get
+  // a column each and its 10 rare ones share 'shop:other'; noise, with no level of 10 rows,
+  // stays one column of codes. Trees get codes for both.
+  TempDir d;
+  std::string t = "x,shop,noise,y\n";
+  int row = 0;
+  auto add = [&](int level) {
+    t += fmt::format("{},s{},n{},{}\n", row % 9, level, (row * 7) % 150, row % 2 ? "yes" : "no");
+    ++row;
+  };
+  for (int rep = 0; rep < 12; ++rep)
+    for (int l = 0; l < 20; ++l) add(l);
+  for (int rep = 0; rep < 3; ++rep)
+    for (int l = 20; l < 30; ++l) add(l);
+  Dataset ds = load(d, "t.csv", t);
+  Dataset other = load(d, "o.csv", "x,shop,noise,y\n1,s3,n5,no\n1,s25,n5,no\n1,s99,n5,no\n1,,n5,no\n");
+  Pipeline p;
+  p.fit(ds, all(ds), "y", true, {});
+  auto names = p.feature_names();
+  ASSERT_EQ(names.size(), 1u + 20u + 1u + 1u);
+  EXPECT_EQ(names[1], "shop=s0");
+  EXPECT_EQ(names[20], "shop=s19");
+  EXPECT_EQ(names[21], "shop:other");
+  EXPECT_EQ(names[22], "noise");
+  Matrix m = p.transform(other, all(other));
+  auto shop_row = [&](size_t i) { return std::vector<float>(m.data.begin() + static_cast<std::ptrdiff_t>(i * m.cols + 1),
+                                                            m.data.begin() + static_cast<std::ptrdiff_t>(i * m.cols + 22)); };
+  std::vector<float> s3(21, 0.f), rare(21, 0.f), none(21, 0.f);
+  s3[3] = 1.f;
+  rare[20] = 1.f;
+  EXPECT_EQ(shop_row(0), s3);    // a frequent level: its own column
+  EXPECT_EQ(shop_row(1), rare);  // a rare level seen in training: the shared column
+  EXPECT_EQ(shop_row(2), none);  // unseen: as missing
+  EXPECT_EQ(shop_row(3), none);  // missing
+  // Only s99 is unseen; the rare s25 was seen.
+  auto unseen = p.unseen_categories(other, all(other));
+  ASSERT_EQ(unseen.size(), 1u);
+  EXPECT_EQ(unseen[0].column, "shop");
+  EXPECT_EQ(unseen[0].rows, 1u);
+  EXPECT_EQ(unseen[0].example, "s99");
+  // The feature sources name the column for each of its features.
+  auto sources = p.feature_sources();
+  ASSERT_EQ(sources.size(), names.size());
+  for (size_t j = 1; j <= 21; ++j) EXPECT_EQ(sources[j], (std::pair<std::string, bool>{"shop", true}));
+  // A saved pipeline encodes the same.
+  Pipeline q = Pipeline::from_json(p.to_json());
+  EXPECT_EQ(q.transform(other, all(other)).data, m.data);
+  EXPECT_EQ(q.transform(ds, all(ds)).data, p.transform(ds, all(ds)).data);
+  // Many such columns share out max_frequent_total one-hot columns: here 10 over one column,
+  // which keeps its 10 most frequent levels (s0..s9, in file order on equal counts) and puts
+  // the rest with the rare ones.
+  Pipeline capped;
+  Pipeline::Options few;
+  few.max_frequent_total = 10;
+  capped.fit(ds, all(ds), "y", true, few);
+  auto capped_names = capped.feature_names();
+  ASSERT_EQ(capped_names.size(), 1u + 10u + 1u + 1u);
+  EXPECT_EQ(capped_names[10], "shop=s9");
+  EXPECT_EQ(capped_names[11], "shop:other");
+  Matrix c = capped.transform(other, all(other));
+  EXPECT_EQ(c.at(0, 4), 1.f);   // s3 keeps its column
+  EXPECT_EQ(c.at(1, 11), 1.f);  // s25: other
+  EXPECT_TRUE(capped.unseen_categories(ds, all(ds)).empty());
+  // Trees: codes, one column each.
+  Pipeline trees;
+  Pipeline::Options o;
+  o.standardize = false;
+  trees.fit(ds, all(ds), "y", true, o);
+  EXPECT_EQ(trees.feature_names(), (std::vector<std::string>{"x", "shop", "noise"}));
+}

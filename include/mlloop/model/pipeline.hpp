@@ -1,6 +1,7 @@
 // Preprocessing, fitted on the training rows only: median imputation with missing
-// indicators, one-hot encoding of low-cardinality categoricals and ordinal codes for
-// high-cardinality ones, standardization for the families that want it, and the target
+// indicators, one-hot encoding of low-cardinality categoricals (of a many-level one, its
+// frequent levels, the rare ones sharing a column) and ordinal codes for trees,
+// standardization for the families that want it, and the target
 // encoding. Columns that look like identifiers (text unique per row, or integers unique per
 // row and named or laid out like a numbering: Column::integer_identifier_like) or are constant
 // are dropped, and the drop is reported.
@@ -18,7 +19,14 @@ class Pipeline {
  public:
   struct Options {
     bool standardize = true;         // linear, mlp, knn: scale and one-hot; trees: raw values and codes
-    size_t max_onehot_levels = 16;   // above this, ordinal codes
+    size_t max_onehot_levels = 16;   // up to this many levels, one-hot every level
+    // Above max_onehot_levels, the families that standardize one-hot the levels held by at
+    // least min_level_rows training rows (at most max_frequent_levels of them, the most
+    // frequent), and the other levels share one column; with fewer than two such levels, the
+    // column stays ordinal codes. Trees always get ordinal codes.
+    size_t min_level_rows = 10;
+    size_t max_frequent_levels = 100;
+    size_t max_frequent_total = 400;  // over all such columns: above, each keeps an equal share (4 at least)
     std::vector<std::string> drop_columns;  // left out on purpose (a remedy dropped them)
   };
 
@@ -61,6 +69,7 @@ class Pipeline {
     bool indicator = false;              // add a was-missing column
     bool sorted_levels = false;          // ordinal by sorted text (dates), else by frequency
     std::vector<std::string> levels;     // one-hot levels, or ordinal levels in code order
+    std::vector<std::string> other_levels;  // one-hot: the seen levels that share the column NAME:other
   };
   std::vector<ColumnPlan> plans_;
   std::string target_;
