@@ -16,6 +16,7 @@ Matrix take_rows(const Matrix& x, const std::vector<size_t>& rows) {
   Matrix m;
   m.rows = rows.size();
   m.cols = x.cols;
+  m.categorical = x.categorical;
   m.data.resize(m.rows * m.cols);
   for (size_t i = 0; i < rows.size(); ++i) std::copy_n(x.row(rows[i]), x.cols, m.data.data() + i * x.cols);
   return m;

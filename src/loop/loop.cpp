@@ -257,6 +257,7 @@ class Loop {
   std::optional<double> run_cap_;
   std::optional<std::vector<float>> shift_weights_;
   std::optional<json> relation_drift_;
+  std::optional<size_t> category_levels_;
   size_t trained_in_iteration_ = 0;
   std::set<std::string> said_notes_;
 };
@@ -352,6 +353,20 @@ LoopView Loop::view_of(int64_t inc, const json& diagnosis, int64_t iteration) {
     for (const auto& [k, n] : counts) lo = std::min(lo, n), hi = std::max(hi, n);
     v.minority_share = hi > 0 ? static_cast<double>(lo) / static_cast<double>(hi) : 1;
   }
+  if (!category_levels_) {
+    // Text columns of a few repeated values (not dates, not an identifier's unique values).
+    size_t most = 0;
+    for (const auto& c : train.data->columns) {
+      if (c.name == cfg_.target || c.is_numeric() || c.type == ColumnType::datetime) continue;
+      std::vector<char> seen(c.dictionary.size(), 0);
+      size_t levels = 0;
+      for (size_t pos : train.positions)
+        if (c.codes[pos] >= 0 && !seen[static_cast<size_t>(c.codes[pos])]++) ++levels;
+      if (levels < train.positions.size()) most = std::max(most, levels);
+    }
+    category_levels_ = most;
+  }
+  v.category_levels = *category_levels_;
   v.test_looks = project_.store->count_test_looks();
   v.finished_iterations = project_.store->count_iterations();
   if (diagnosis.at("bottleneck") == "data_mismatch") {

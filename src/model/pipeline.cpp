@@ -218,6 +218,7 @@ Matrix Pipeline::transform(const Dataset& ds, const std::vector<size_t>& rows) c
   m.rows = rows.size();
   m.cols = width_;
   m.data.assign(m.rows * m.cols, 0.f);
+  if (!standardize_) m.categorical.assign(m.cols, 0);
   size_t off = 0;
   for (const auto& p : plans_) {
     auto c = ds.find(p.name);
@@ -280,6 +281,7 @@ Matrix Pipeline::transform(const Dataset& ds, const std::vector<size_t>& rows) c
       continue;
     }
     // Ordinal.
+    if (!standardize_ && !p.sorted_levels) m.categorical[off] = 1;
     for (size_t i = 0; i < rows.size(); ++i) {
       size_t r = rows[i];
       int32_t k = code_of(r);

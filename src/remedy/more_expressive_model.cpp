@@ -1,6 +1,8 @@
 // more_expressive_model: more capacity in the same family (deeper trees or more rounds, a
 // wider or deeper MLP, fewer neighbours, weaker L2), one and two steps up; for a gbdt that
-// samples rows or columns (the default, 0.8 of each), also every row and column per tree.
+// samples rows or columns (the default, 0.8 of each), also every row and column per tree; for
+// a gbdt on a table with a category of 5 levels or more, native category splits (any grouping
+// of its levels in one split, where code ranges need several).
 #include "remedies.hpp"
 
 namespace mlloop::remedy {
@@ -49,6 +51,10 @@ Remedy more_expressive_model() {
       c.push_back(variant(v, {{"subsample", 1.0}, {"colsample_bytree", 1.0}},
                           fmt::format("subsample {} -> 1, colsample_bytree {} -> 1", num(inc.at("subsample").get<double>()),
                                       num(inc.at("colsample_bytree").get<double>()))));
+    if (native_categories_apply(v))
+      c.push_back(variant(v, {{"categories", "native"}},
+                          fmt::format("categories codes -> native (a category of {} levels: any grouping of its levels in one split)",
+                                      v.category_levels)));
     train_all(c, t);
   };
   return r;

@@ -31,6 +31,14 @@ std::string num(double v);
 // of 60 standard features of which 5 matter, the useful C is 0.1 to 1 for both tasks. An L2
 // strength says nothing of the L1 one, so the ladder starts there whatever the incumbent's C.
 inline constexpr double kLassoC[] = {1.0, 0.1};
+// A gbdt's native categories (partition splits over any grouping of a category's levels) are
+// tried where train has a category of at least this many levels: XGBoost splits one of at most
+// 4 levels one level against the rest (max_cat_to_onehot), not far from what code ranges do.
+inline constexpr size_t kNativeCategoryLevels = 5;
+inline bool native_categories_apply(const LoopView& v) {
+  return v.incumbent.model == "gbdt" && v.category_levels >= kNativeCategoryLevels &&
+         v.incumbent.params.value("categories", std::string("codes")) != "native";
+}
 // "L1 penalty, C 0.1" ("L1 penalty (lasso), C 0.1" for regression).
 std::string lasso_label(const LoopView& v, double c);
 

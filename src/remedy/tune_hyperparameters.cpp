@@ -64,6 +64,12 @@ Remedy tune_hyperparameters() {
         else changes[d.name] = x;
         label += fmt::format(" {}={}", d.name, d.integer ? fmt::format("{}", std::llround(x)) : num(x));
       }
+      // Codes or native category splits, a coin's toss per trial; drawn only where a category
+      // has levels enough to tell them apart, so other tables keep their trials.
+      if (native_categories_apply(v) && u(rng) < 0.5) {
+        changes["categories"] = "native";
+        label += " categories=native";
+      }
       // A gbdt's rounds are worth eta each (a tree adds eta times its fit): at a fixed count
       // a small eta is a model stopped early, not a worse one. Rung 1 at 60 rounds for every
       // trial dropped them all (eta 0.02 to 0.05 erred 16% where 0.1 to 0.2 erred 13-15%), so

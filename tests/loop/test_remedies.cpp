@@ -434,6 +434,41 @@ TEST(Remedies, RegularizeTurnsEarlyStoppingBackOnFirstWhereItIsOff) {
   }
 }
 
+TEST(Remedies, AGbdtOnACategoryOfFiveLevelsOrMoreAlsoTriesNativeCategorySplits) {
+  // more_expressive_model adds one candidate with native category splits, and the search draws
+  // them for about half its trials, where train has a category of 5 levels or more; not with
+  // 4 (XGBoost splits those one level against the rest either way), nor for an incumbent that
+  // has them already.
+  auto natives = [](const std::vector<Candidate>& c) {
+    size_t n = 0;
+    for (const auto& k : c) n += k.params.value("categories", std::string("codes")) == "native";
+    return n;
+  };
+  Fixture f("gbdt", Task::binary);
+  f.view.tune_trials = 8;
+  f.view.category_levels = 4;
+  const auto few_more = f.propose("more_expressive_model");
+  const auto few_tune = f.propose("tune_hyperparameters");
+  EXPECT_EQ(natives(few_more), 0u);
+  EXPECT_EQ(natives(few_tune), 0u);
+  f.view.category_levels = 30;
+  const auto more = f.propose("more_expressive_model");
+  ASSERT_EQ(more.size(), few_more.size() + 1);
+  EXPECT_EQ(more.back().params.at("categories"), "native");
+  EXPECT_EQ(more.back().params.at("max_depth"), f.view.incumbent.params.at("max_depth"));
+  EXPECT_NE(more.back().label.find("30 levels"), std::string::npos) << more.back().label;
+  const auto tune = f.propose("tune_hyperparameters");
+  size_t rung1 = 0;
+  for (size_t i = 0; i < 8 && i < tune.size(); ++i) rung1 += tune[i].params.value("categories", std::string("codes")) == "native";
+  EXPECT_GT(rung1, 0u);  // seeded: both kinds among the 8 trials
+  EXPECT_LT(rung1, 8u);
+  for (const auto& k : tune)
+    EXPECT_EQ(k.params.value("categories", std::string("codes")) == "native", k.label.find("categories=native") != std::string::npos) << k.label;
+  f.view.incumbent.params["categories"] = "native";
+  EXPECT_EQ(f.propose("more_expressive_model").size(), few_more.size());
+  EXPECT_EQ(natives(f.propose("tune_hyperparameters")), f.propose("tune_hyperparameters").size());  // kept from the incumbent
+}
+
 TEST(Remedies, MoreExpressiveGbdtAlsoTriesEveryRowAndColumn) {
   // The gbdt's default samples 0.8 of rows and columns per tree; against avoidable bias the
   // remedy also tries all of them, once, and not where the incumbent samples nothing.

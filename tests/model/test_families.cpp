@@ -558,6 +558,56 @@ TEST(Families, GbdtMaxBinSetsTheSplitPointsATreeCanChoose) {
   EXPECT_GT(error_with(2), 0.05);
 }
 
+TEST(Families, GbdtNativeCategoriesGroupLevelsThatCodeRangesCannot) {
+  // A 60-level category whose levels' effects (+1 or -1, drawn per level) have nothing to do
+  // with their codes: a depth-2 tree of code ranges cannot tell the levels apart in 20 rounds,
+  // one partition split can. Columns marked categorical are read as numbers under "codes" and
+  // where the matrix does not say (prediction then reads the trees' own splits).
+  Registry registry;
+  register_builtins(registry);
+  const Family& fam = registry.get("gbdt");
+  EXPECT_EQ(resolve_params(fam, Params::object()).at("categories"), "codes");
+  std::mt19937_64 rng(11);
+  std::vector<int> sign(60);
+  for (auto& s : sign) s = rng() % 2 ? 1 : -1;
+  const size_t n = 6000;
+  Matrix x{n, 2, std::vector<float>(n * 2), {1, 0}};
+  std::vector<float> y(n);
+  std::normal_distribution<float> g(0.f, 1.f);
+  for (size_t i = 0; i < n; ++i) {
+    const int level = static_cast<int>(rng() % 60);
+    x.at(i, 0) = static_cast<float>(level);
+    x.at(i, 1) = g(rng);
+    y[i] = (sign[static_cast<size_t>(level)] * 1.5f + 0.5f * x.at(i, 1) + g(rng) * 0.5f) > 0 ? 1.f : 0.f;
+  }
+  std::ostringstream sink;
+  Context ctx{sink, sink};
+  ctx.threads = 2;
+  auto fit = [&](const char* categories) {
+    auto m = fam.create(resolve_params(fam, Params{{"categories", categories}, {"max_depth", 2}, {"early_stopping", 0}, {"rounds", 20}}),
+                        TaskShape{true, 2});
+    EXPECT_EQ(m->fit(x, y, {}, nullptr, nullptr, ctx, Deadline{}).status, "done");
+    return m;
+  };
+  auto error_of = [&](const std::vector<float>& p) {
+    double wrong = 0;
+    for (size_t i = 0; i < n; ++i) wrong += (p[2 * i + 1] > 0.5f) != (y[i] > 0.5f);
+    return wrong / static_cast<double>(n);
+  };
+  auto codes = fit("codes");
+  auto native = fit("native");
+  const std::vector<float> p_native = native->predict(x);
+  EXPECT_GT(error_of(codes->predict(x)), 0.25);
+  EXPECT_LT(error_of(p_native), 0.15);
+  Matrix plain{n, 2, x.data};
+  EXPECT_EQ(native->predict(plain), p_native);
+  // Saved and loaded, the same predictions.
+  auto again = fam.create(resolve_params(fam, Params{{"categories", "native"}, {"max_depth", 2}, {"early_stopping", 0}, {"rounds", 20}}),
+                          TaskShape{true, 2});
+  again->load(native->save());
+  EXPECT_EQ(again->predict(x), p_native);
+}
+
 TEST(Families, EarlyStoppingOffTrainsOnEveryRowAndKeepsTheLastStep) {
   // early_stopping / patience 0 is off: no slice is held out of train, and the model is the
   // last round or epoch, not the one the slice liked best.

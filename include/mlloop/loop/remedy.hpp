@@ -37,6 +37,7 @@ struct LoopView {
   int tune_trials = 8;          // tune_hyperparameters' trial budget
   int64_t train_rows = 0;
   double minority_share = 1;       // smallest class count / largest (classification)
+  size_t category_levels = 0;      // the most levels of a category column in the train rows (0: none)
   int64_t test_looks = 0;
   int64_t finished_iterations = 0;
   nlohmann::json relation_drift;   // per feature, how its relation to the target moves from train to dev (data_mismatch only)

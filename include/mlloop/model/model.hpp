@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mlloop {
@@ -18,8 +19,14 @@ class Context;
 // A dense row-major float matrix. Missing values are NaN (trees read them as missing; the
 // pipeline imputes them for the other families).
 struct Matrix {
+  Matrix() = default;
+  Matrix(size_t r, size_t c, std::vector<float> d, std::vector<uint8_t> types = {})
+      : rows(r), cols(c), data(std::move(d)), categorical(std::move(types)) {}
   size_t rows = 0, cols = 0;
   std::vector<float> data;
+  // Per column, 1 where it holds a category's codes (0, 1, ... in no meaningful order; NaN
+  // missing), as the trees' pipeline writes them; empty: unknown, read as numbers.
+  std::vector<uint8_t> categorical;
   const float* row(size_t i) const { return data.data() + i * cols; }
   float& at(size_t i, size_t j) { return data[i * cols + j]; }
   float at(size_t i, size_t j) const { return data[i * cols + j]; }

@@ -1,6 +1,7 @@
 // gbdt: gradient-boosted trees with the XGBoost C API (hist method). Early stopping
 // watches a validation slice carved from train (never train-dev). Trees read missing values
-// as NaN and categoricals as their codes.
+// as NaN and categoricals as their codes: split by ranges of codes, or (categories =
+// "native") by any grouping of the levels, XGBoost's partition splits.
 #include <xgboost/c_api.h>
 
 #include <cmath>
@@ -23,9 +24,14 @@ void check(int rc, const char* what) {
 
 struct DMatrix {
   DMatrixHandle h = nullptr;
-  DMatrix(const Matrix& x, const std::vector<float>* y, const std::vector<float>* w, int threads) {
+  DMatrix(const Matrix& x, const std::vector<float>* y, const std::vector<float>* w, int threads, bool native_categories) {
     check(XGDMatrixCreateFromMat_omp(x.data.data(), x.rows, x.cols, std::numeric_limits<float>::quiet_NaN(), &h, threads),
           "DMatrix creation");
+    if (native_categories && x.categorical.size() == x.cols) {
+      std::vector<const char*> types(x.cols);
+      for (size_t j = 0; j < x.cols; ++j) types[j] = x.categorical[j] ? "c" : "q";
+      check(XGDMatrixSetStrFeatureInfo(h, "feature_type", types.data(), types.size()), "set feature types");
+    }
     if (y) check(XGDMatrixSetFloatInfo(h, "label", y->data(), y->size()), "set label");
     if (w && !w->empty()) check(XGDMatrixSetFloatInfo(h, "weight", w->data(), w->size()), "set weight");
   }
@@ -62,9 +68,9 @@ class Gbdt final : public Model {
                 const std::vector<float>* vy, const Context& ctx, const Deadline& deadline) override {
     FitResult r;
     threads_ = ctx.threads;
-    DMatrix train(x, &y, &w, threads_);
+    DMatrix train(x, &y, &w, threads_, native());
     std::unique_ptr<DMatrix> valid;
-    if (vx && vy && vx->rows > 0) valid = std::make_unique<DMatrix>(*vx, vy, nullptr, threads_);
+    if (vx && vy && vx->rows > 0) valid = std::make_unique<DMatrix>(*vx, vy, nullptr, threads_, native());
     std::vector<DMatrixHandle> cache = {train.h};
     if (valid) cache.push_back(valid->h);
     booster_ = std::make_shared<Booster>(cache);
@@ -113,7 +119,7 @@ class Gbdt final : public Model {
   }
 
   std::vector<float> predict(const Matrix& x) const override {
-    DMatrix d(x, nullptr, nullptr, threads_);
+    DMatrix d(x, nullptr, nullptr, threads_, native());
     std::string cfg = fmt::format(
         R"({{"type": 0, "training": false, "iteration_begin": 0, "iteration_end": {}, "strict_shape": false}})", best_rounds_);
     const bst_ulong* shape = nullptr;
@@ -174,6 +180,9 @@ class Gbdt final : public Model {
   }
 
  private:
+  // Absent from runs stored before the parameter existed: codes.
+  bool native() const { return params_.value("categories", std::string("codes")) == "native"; }
+
   void configure(Booster& b, const Context& ctx) const {
     b.set("tree_method", "hist");
     b.set("nthread", std::to_string(ctx.threads));
@@ -221,6 +230,9 @@ void register_gbdt(Registry& r) {
       {"rounds", K::integer, 500, 1, 100000, {}, "maximum boosting rounds", true},
       {"early_stopping", K::integer, 30, 0, 10000, {}, "stop after this many rounds without improvement on the early-stopping slice (0: off: no slice, every training row fits, all rounds kept)", false},
       {"max_bin", K::integer, 256, 2, 4096, {}, "histogram bins per feature: the split points a tree can choose from", false},
+      {"categories", K::choice, "codes", 0, 0, {"codes", "native"},
+       "how a split reads a category: codes (ranges of its levels' codes, in frequency order) or native (any grouping of its levels, XGBoost's partition splits)",
+       false},
   };
   f.standardize = false;
   f.create = [](const Params& p, const TaskShape& s) { return std::make_unique<Gbdt>(p, s); };
