@@ -39,6 +39,10 @@ inline bool native_categories_apply(const LoopView& v) {
   return v.incumbent.model == "gbdt" && v.category_levels >= kNativeCategoryLevels &&
          v.incumbent.params.value("categories", std::string("codes")) != "native";
 }
+// Where a category has more levels than this (more than the pipeline one-hot's whole), a
+// switch to gbdt fits it both ways: code ranges isolate a level of so many in several splits
+// at best, and the search that would try native splits may never be selected.
+inline constexpr size_t kManyCategoryLevels = 16;
 // "L1 penalty, C 0.1" ("L1 penalty (lasso), C 0.1" for regression).
 std::string lasso_label(const LoopView& v, double c);
 

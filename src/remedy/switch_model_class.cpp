@@ -5,7 +5,9 @@
 // others (the linear run of the setup is reused, not trained again). Against variance, a
 // flexible incumbent (which regularize could not fix; the policy tries this before its
 // tuning) also gets the simpler class, first: a linear model cannot memorize what the trees
-// or the net did, and on few rows with many features it is often the better fit.
+// or the net did, and on few rows with many features it is often the better fit. Where a
+// category has more than 16 levels, the gbdt comes twice: with codes, and with native
+// category splits.
 #include <algorithm>
 
 #include "remedies.hpp"
@@ -44,6 +46,10 @@ Remedy switch_model_class() {
     for (const auto& f : next_families(v.incumbent.model, variance, v.train_rows <= kKnnMaxRows)) {
       const Family& fam = v.registry->get(f);
       c.push_back(Candidate{f, resolve_params(fam, Params::object()), v.incumbent_recipe, fmt::format("{} -> {}", v.incumbent.model, f)});
+      if (f == "gbdt" && v.category_levels > kManyCategoryLevels)
+        c.push_back(Candidate{f, resolve_params(fam, Params{{"categories", "native"}}), v.incumbent_recipe,
+                              fmt::format("{} -> gbdt, native category splits (a category of {} levels)", v.incumbent.model,
+                                          v.category_levels)});
       // Back to linear against variance: also the lasso's ladder.
       if (f == "linear" && v.incumbent.model != "baseline")
         for (double l1_c : kLassoC)

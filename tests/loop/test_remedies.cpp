@@ -469,6 +469,30 @@ TEST(Remedies, AGbdtOnACategoryOfFiveLevelsOrMoreAlsoTriesNativeCategorySplits) 
   EXPECT_EQ(natives(f.propose("tune_hyperparameters")), f.propose("tune_hyperparameters").size());  // kept from the incumbent
 }
 
+TEST(Remedies, ASwitchToGbdtOnACategoryOfManyLevelsFitsItWithNativeSplitsToo) {
+  // From linear, on a table with a category of more than 16 levels, the gbdt comes twice: with
+  // codes and with native category splits; with 16 levels, once.
+  auto gbdts = [](const std::vector<Candidate>& c, const char* categories) {
+    size_t n = 0;
+    for (const auto& k : c) n += k.family == "gbdt" && k.params.at("categories") == categories;
+    return n;
+  };
+  Fixture f("linear", Task::binary);
+  f.view.category_levels = 16;
+  auto c = f.propose("switch_model_class");
+  EXPECT_EQ(gbdts(c, "codes"), 1u);
+  EXPECT_EQ(gbdts(c, "native"), 0u);
+  f.view.category_levels = 17;
+  c = f.propose("switch_model_class");
+  EXPECT_EQ(gbdts(c, "codes"), 1u);
+  ASSERT_EQ(gbdts(c, "native"), 1u);
+  for (const auto& k : c) {
+    if (k.family == "gbdt" && k.params.at("categories") == "native") {
+      EXPECT_NE(k.label.find("17 levels"), std::string::npos) << k.label;
+    }
+  }
+}
+
 TEST(Remedies, MoreExpressiveGbdtAlsoTriesEveryRowAndColumn) {
   // The gbdt's default samples 0.8 of rows and columns per tree; against avoidable bias the
   // remedy also tries all of them, once, and not where the incumbent samples nothing.
