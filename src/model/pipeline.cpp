@@ -179,6 +179,17 @@ void Pipeline::fit(const Dataset& ds, const std::vector<size_t>& rows, const std
         p->levels.resize(share);
       }
   }
+  if (notes && options.standardize)
+    for (const auto& p : plans_) {
+      const size_t levels = p.levels.size() + p.other_levels.size();
+      if (p.kind == Kind::onehot && levels > options.max_onehot_levels)
+        notes->push_back(fmt::format("column '{}': {} levels; its {} most frequent are one-hot, the other {} share the column '{}:other'",
+                                     p.name, levels, p.levels.size(), p.other_levels.size(), p.name));
+      else if (p.kind == Kind::ordinal && !p.sorted_levels)
+        notes->push_back(fmt::format("column '{}': {} levels, fewer than two of them in {} training rows or more: read as one column of "
+                                     "codes in frequency order, which linear, mlp and knn make little of (gbdt can group them)",
+                                     p.name, levels, options.min_level_rows));
+    }
   width_ = feature_names().size();
   if (width_ == 0) {
     throw_bad_input("no usable feature columns: every column other than the target was dropped",

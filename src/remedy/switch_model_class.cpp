@@ -48,8 +48,7 @@ Remedy switch_model_class() {
       c.push_back(Candidate{f, resolve_params(fam, Params::object()), v.incumbent_recipe, fmt::format("{} -> {}", v.incumbent.model, f)});
       if (f == "gbdt" && v.category_levels > kManyCategoryLevels)
         c.push_back(Candidate{f, resolve_params(fam, Params{{"categories", "native"}}), v.incumbent_recipe,
-                              fmt::format("{} -> gbdt, native category splits (a category of {} levels)", v.incumbent.model,
-                                          v.category_levels)});
+                              fmt::format("{} -> gbdt, native category splits", v.incumbent.model)});
       // Back to linear against variance: also the lasso's ladder.
       if (f == "linear" && v.incumbent.model != "baseline")
         for (double l1_c : kLassoC)

@@ -145,7 +145,11 @@ TEST(Pipeline, AManyLevelCategoryOneHotsItsFrequentLevelsForTheFamiliesThatStand
   Dataset ds = load(d, "t.csv", t);
   Dataset other = load(d, "o.csv", "x,shop,noise,y\n1,s3,n5,no\n1,s25,n5,no\n1,s99,n5,no\n1,,n5,no\n");
   Pipeline p;
-  p.fit(ds, all(ds), "y", true, {});
+  std::vector<std::string> notes;
+  p.fit(ds, all(ds), "y", true, {}, &notes);
+  ASSERT_EQ(notes.size(), 2u);
+  EXPECT_EQ(notes[0], "column 'shop': 30 levels; its 20 most frequent are one-hot, the other 10 share the column 'shop:other'");
+  EXPECT_NE(notes[1].find("column 'noise': 150 levels, fewer than two of them in 10 training rows"), std::string::npos) << notes[1];
   auto names = p.feature_names();
   ASSERT_EQ(names.size(), 1u + 20u + 1u + 1u);
   EXPECT_EQ(names[1], "shop=s0");
