@@ -43,6 +43,7 @@ inline bool native_categories_apply(const LoopView& v) {
 // switch to gbdt fits it both ways: code ranges isolate a level of so many in several splits
 // at best, and the search that would try native splits may never be selected.
 inline constexpr size_t kManyCategoryLevels = 16;
+inline constexpr double kNativeMinChildWeight = 5.0;  // the switch's native gbdt (switch_model_class.cpp)
 // "L1 penalty, C 0.1" ("L1 penalty (lasso), C 0.1" for regression).
 std::string lasso_label(const LoopView& v, double c);
 

@@ -7,7 +7,9 @@
 // tuning) also gets the simpler class, first: a linear model cannot memorize what the trees
 // or the net did, and on few rows with many features it is often the better fit. Where a
 // category has more than 16 levels, the gbdt comes twice: with codes, and with native
-// category splits.
+// category splits, each side of which must weigh 5 (a partition split picks the best of many
+// groupings of the levels, and on a category of noise the default 1 fits it: 5-fold CV, 1,500
+// levels of 3-4 rows, RMSE 0.517 with codes, 0.633 native, 0.515 native at 5).
 #include <algorithm>
 
 #include "remedies.hpp"
@@ -47,8 +49,8 @@ Remedy switch_model_class() {
       const Family& fam = v.registry->get(f);
       c.push_back(Candidate{f, resolve_params(fam, Params::object()), v.incumbent_recipe, fmt::format("{} -> {}", v.incumbent.model, f)});
       if (f == "gbdt" && v.category_levels > kManyCategoryLevels)
-        c.push_back(Candidate{f, resolve_params(fam, Params{{"categories", "native"}}), v.incumbent_recipe,
-                              fmt::format("{} -> gbdt, native category splits", v.incumbent.model)});
+        c.push_back(Candidate{f, resolve_params(fam, Params{{"categories", "native"}, {"min_child_weight", kNativeMinChildWeight}}),
+                              v.incumbent_recipe, fmt::format("{} -> gbdt, native categories, min_child_weight 5", v.incumbent.model)});
       // Back to linear against variance: also the lasso's ladder.
       if (f == "linear" && v.incumbent.model != "baseline")
         for (double l1_c : kLassoC)

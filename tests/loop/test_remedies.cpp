@@ -488,7 +488,8 @@ TEST(Remedies, ASwitchToGbdtOnACategoryOfManyLevelsFitsItWithNativeSplitsToo) {
   ASSERT_EQ(gbdts(c, "native"), 1u);
   for (const auto& k : c) {
     if (k.family == "gbdt" && k.params.at("categories") == "native") {
-      EXPECT_EQ(k.label, "linear -> gbdt, native category splits");
+      EXPECT_EQ(k.label, "linear -> gbdt, native categories, min_child_weight 5");
+      EXPECT_EQ(k.params.at("min_child_weight").get<double>(), 5.0);
     }
   }
 }
