@@ -50,7 +50,7 @@ Remedy switch_model_class() {
       c.push_back(Candidate{f, resolve_params(fam, Params::object()), v.incumbent_recipe, fmt::format("{} -> {}", v.incumbent.model, f)});
       if (f == "gbdt" && v.category_levels > kManyCategoryLevels)
         c.push_back(Candidate{f, resolve_params(fam, Params{{"categories", "native"}, {"min_child_weight", kNativeMinChildWeight}}),
-                              v.incumbent_recipe, fmt::format("{} -> gbdt, native categories, min_child_weight 5", v.incumbent.model)});
+                              v.incumbent_recipe, fmt::format("{} -> gbdt, native categories, min_child_weight {}", v.incumbent.model, num(kNativeMinChildWeight))});
       // Back to linear against variance: also the lasso's ladder.
       if (f == "linear" && v.incumbent.model != "baseline")
         for (double l1_c : kLassoC)
