@@ -109,23 +109,32 @@ bool Column::integer_identifier_like() const {
   return packed || ordered;
 }
 
-size_t Column::distinct_count() const {
-  if (!is_numeric()) {
-    std::vector<char> seen(dictionary.size(), 0);
-    size_t n = 0;
-    for (int32_t c : codes) {
+namespace {
+// Non-missing distinct values of `col` at `rows`, or at every row when `rows` is null.
+size_t distinct_at(const Column& col, const std::vector<size_t>* rows) {
+  const size_t n = rows ? rows->size() : col.size();
+  auto at = [&](size_t i) { return rows ? (*rows)[i] : i; };
+  if (!col.is_numeric()) {
+    std::vector<char> seen(col.dictionary.size(), 0);
+    size_t distinct = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const int32_t c = col.codes[at(i)];
       if (c >= 0 && !seen[static_cast<size_t>(c)]) {
         seen[static_cast<size_t>(c)] = 1;
-        ++n;
+        ++distinct;
       }
     }
-    return n;
+    return distinct;
   }
   std::unordered_set<float> seen;
-  for (float v : values)
-    if (!std::isnan(v)) seen.insert(v);
+  for (size_t i = 0; i < n; ++i)
+    if (!std::isnan(col.values[at(i)])) seen.insert(col.values[at(i)]);
   return seen.size();
 }
+}  // namespace
+
+size_t Column::distinct_count() const { return distinct_at(*this, nullptr); }
+size_t Column::distinct_count(const std::vector<size_t>& rows) const { return distinct_at(*this, &rows); }
 
 std::string Column::text(size_t row) const {
   if (is_missing(row)) return {};

@@ -358,10 +358,7 @@ LoopView Loop::view_of(int64_t inc, const json& diagnosis, int64_t iteration) {
     size_t most = 0;
     for (const auto& c : train.data->columns) {
       if (c.name == cfg_.target || c.is_numeric() || c.type == ColumnType::datetime) continue;
-      std::vector<char> seen(c.dictionary.size(), 0);
-      size_t levels = 0;
-      for (size_t pos : train.positions)
-        if (c.codes[pos] >= 0 && !seen[static_cast<size_t>(c.codes[pos])]++) ++levels;
+      const size_t levels = c.distinct_count(train.positions);
       if (levels < train.positions.size()) most = std::max(most, levels);
     }
     category_levels_ = most;

@@ -263,9 +263,7 @@ Matrix Pipeline::transform(const Dataset& ds, const std::vector<size_t>& rows) c
       continue;
     }
     // Categorical: match by text. A numeric column here (e.g. codes) is matched by its text too.
-    // A one-hot plan's rare levels follow its levels: their index is levels.size() or more.
-    std::vector<std::string> all_levels = p.levels;
-    all_levels.insert(all_levels.end(), p.other_levels.begin(), p.other_levels.end());
+    const std::vector<std::string> all_levels = p.seen_levels();
     std::vector<int32_t> map;
     std::unordered_map<std::string, int32_t> by_text;
     auto code_of = [&](size_t r) -> int32_t {
@@ -321,9 +319,8 @@ std::vector<Pipeline::Unseen> Pipeline::unseen_categories(const Dataset& ds, con
     if (p.kind == Kind::numeric || p.sorted_levels) continue;
     auto c = ds.find(p.name);
     if (!c) continue;  // transform says so
-    std::unordered_set<std::string> seen(p.levels.begin(), p.levels.end());
-    seen.insert(p.other_levels.begin(), p.other_levels.end());
-    Column::Unknown u = ds.columns[*c].unknown_values(rows, seen);
+    const std::vector<std::string> seen = p.seen_levels();
+    Column::Unknown u = ds.columns[*c].unknown_values(rows, std::unordered_set<std::string>(seen.begin(), seen.end()));
     if (u.rows) out.push_back(Unseen{p.name, u.rows, std::move(u.first)});
   }
   return out;

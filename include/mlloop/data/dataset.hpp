@@ -29,6 +29,7 @@ struct Column {
   bool is_missing(size_t row) const;
   size_t missing_count() const;
   size_t distinct_count() const;  // non-missing distinct values
+  size_t distinct_count(const std::vector<size_t>& rows) const;  // the same, at `rows`
   // For a text column whose values are mostly 3 words or more (free text, not codes or
   // categories): the mean number of words a value, rounded. Otherwise 0.
   size_t free_text_words() const;

@@ -70,6 +70,13 @@ class Pipeline {
     bool sorted_levels = false;          // ordinal by sorted text (dates), else by frequency
     std::vector<std::string> levels;     // one-hot levels, or ordinal levels in code order
     std::vector<std::string> other_levels;  // one-hot: the seen levels that share the column NAME:other
+    // Every level the training rows held: levels, then other_levels (their index is
+    // levels.size() or more).
+    std::vector<std::string> seen_levels() const {
+      std::vector<std::string> all = levels;
+      all.insert(all.end(), other_levels.begin(), other_levels.end());
+      return all;
+    }
   };
   std::vector<ColumnPlan> plans_;
   std::string target_;
