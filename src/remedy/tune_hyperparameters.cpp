@@ -64,6 +64,15 @@ Remedy tune_hyperparameters() {
         else changes[d.name] = x;
         label += fmt::format(" {}={}", d.name, d.integer ? fmt::format("{}", std::llround(x)) : num(x));
       }
+      // The MLP's activation, one of three per trial: gelu and tanh are smooth where relu is
+      // piecewise linear, and on a smooth target that counts (regression_underfit, dev RMSE
+      // 0.36 with relu, 0.32 with gelu, both without dropout).
+      if (v.incumbent.model == "mlp") {
+        static constexpr const char* kActivations[] = {"relu", "gelu", "tanh"};
+        const char* a = kActivations[std::min<size_t>(2, static_cast<size_t>(u(rng) * 3))];
+        changes["activation"] = a;
+        label += fmt::format(" activation={}", a);
+      }
       // Codes or native category splits, a coin's toss per trial; drawn only where a category
       // has levels enough to tell them apart, so other tables keep their trials.
       if (native_categories_apply(v) && u(rng) < 0.5) {

@@ -494,6 +494,66 @@ TEST(Remedies, ASwitchToGbdtOnACategoryOfManyLevelsFitsItWithNativeSplitsToo) {
   }
 }
 
+TEST(Remedies, ASwitchToMlpForARegressionTargetAlsoFitsItWithoutDropout) {
+  // Dropout on a squared loss trains under noise the predictions lack: for a regression
+  // target the switch fits the mlp with its default dropout and without any; for classes once.
+  auto mlps = [](const std::vector<Candidate>& c, double dropout) {
+    size_t n = 0;
+    for (const auto& k : c) n += k.family == "mlp" && k.params.at("dropout").get<double>() == dropout;
+    return n;
+  };
+  for (const char* from : {"linear", "gbdt", "baseline"}) {
+    Fixture r(from, Task::regression);
+    auto c = r.propose("switch_model_class");
+    EXPECT_EQ(mlps(c, 0.2), 1u) << from;
+    ASSERT_EQ(mlps(c, 0.0), 1u) << from;
+    for (const auto& k : c) {
+      if (k.family == "mlp" && k.params.at("dropout").get<double>() == 0.0) {
+        EXPECT_EQ(k.label, std::string(from) + " -> mlp, dropout 0");
+      }
+    }
+    Fixture b(from, Task::binary);
+    EXPECT_EQ(mlps(b.propose("switch_model_class"), 0.0), 0u) << from;
+    EXPECT_EQ(mlps(b.propose("switch_model_class"), 0.2), 1u) << from;
+  }
+}
+
+TEST(Remedies, MoreExpressiveMlpAlsoDropsItsDropout) {
+  // Wider (x2, x4) and, where the incumbent has dropout, the same net without it; not twice.
+  Fixture f("mlp", Task::binary);
+  auto c = f.propose("more_expressive_model");
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_EQ(c[2].label, "dropout 0.2 -> 0");
+  EXPECT_EQ(c[2].params.at("dropout").get<double>(), 0.0);
+  EXPECT_EQ(c[2].params.at("width"), f.view.incumbent.params.at("width"));
+  f.view.incumbent.params["dropout"] = 0.0;
+  EXPECT_EQ(f.propose("more_expressive_model").size(), 2u);
+}
+
+TEST(Remedies, TuneAnMlpDrawsItsActivation) {
+  // Each trial draws relu, gelu or tanh (seeded): over 8 trials, more than one of them, and
+  // the label says which.
+  Fixture f("mlp", Task::regression);
+  f.view.tune_trials = 8;
+  auto c = f.propose("tune_hyperparameters");
+  ASSERT_GE(c.size(), 8u);
+  std::set<std::string> seen;
+  for (size_t i = 0; i < 8; ++i) {
+    const std::string a = c[i].params.at("activation");
+    EXPECT_TRUE(a == "relu" || a == "gelu" || a == "tanh") << a;
+    EXPECT_NE(c[i].label.find("activation=" + a), std::string::npos) << c[i].label;
+    seen.insert(a);
+  }
+  EXPECT_GE(seen.size(), 2u);
+  // The full-budget reruns keep their trial's draw.
+  for (size_t i = 8; i < c.size(); ++i) {
+    bool matched = false;
+    for (size_t j = 0; j < 8; ++j)
+      matched |= c[j].label.rfind(c[i].label, 0) == 0 && c[j].params.at("activation") == c[i].params.at("activation");
+    EXPECT_TRUE(matched) << c[i].label;
+  }
+}
+
 TEST(Remedies, MoreExpressiveGbdtAlsoTriesEveryRowAndColumn) {
   // The gbdt's default samples 0.8 of rows and columns per tree; against avoidable bias the
   // remedy also tries all of them, once, and not where the incumbent samples nothing.
