@@ -95,6 +95,11 @@ bool permitted(const ProjectConfig& c, const std::string& name) {
   return (c.allow.empty() || std::count(c.allow.begin(), c.allow.end(), name)) && !std::count(c.deny.begin(), c.deny.end(), name);
 }
 
+bool label_problems(const LoopView& v) {
+  const auto& li = v.diagnosis.at("label_issues");
+  return !li.is_null() && li.at("estimated_noise_rate").get<double>() > 0.02;
+}
+
 std::vector<RemedyChoice> rank_remedies(const LoopView& v) {
   const std::string bottleneck = v.diagnosis.at("bottleneck");
   std::vector<std::string> names = order_for(v, bottleneck);
@@ -106,8 +111,7 @@ std::vector<RemedyChoice> rank_remedies(const LoopView& v) {
     names.insert(names.begin(), "clean_labels");
   }
   // Label problems, at any stage.
-  const auto& li = v.diagnosis.at("label_issues");
-  if (!li.is_null() && li.at("estimated_noise_rate").get<double>() > 0.02) {
+  if (label_problems(v)) {
     if (std::find(names.begin(), names.end(), "clean_labels") == names.end()) names.push_back("clean_labels");
     names.push_back("relabel");
   }

@@ -243,6 +243,23 @@ TEST(Loop, LabelNoiseProposesCleanLabelsWithTheSuspects) {
 // given, as train-dev, dev and the bound are. On the kept rows alone (the ones the model
 // agreed with) its train error fell far below train-dev, a "variance gap" the size of the
 // label noise (15% here) that sent the loop after variance remedies.
+TEST(Loop, AFewFlaggedTargetsAreNoCleanLabelsRecommendation) {
+  // regression_underfit, seed 2: after one iteration (an mlp) the residuals flag 30 of 3,500
+  // training rows (0.9%), the tails of its Gaussian noise. Dropping them is no remedy for a
+  // variance gap; the end of the run does not recommend it (it did, with that reason).
+  TempDir tmp;
+  init_scenario("regression_underfit", tmp, "p");
+  json out = run_loop(tmp, "p", 1);
+  expect_contract_shape(out);
+  auto d = run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"});
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  const json li = json::parse(d.out)["label_issues"];
+  ASSERT_TRUE(li.is_object()) << li;
+  ASSERT_FALSE(li["rows"].empty()) << li;  // there are suspects, but few
+  ASSERT_LE(li["estimated_noise_rate"].get<double>(), 0.02) << li;
+  for (const auto& rec : out["recommendations"]) EXPECT_NE(rec["remedy"], "clean_labels") << rec;
+}
+
 TEST(Loop, ACleanLabelsRunsTrainErrorKeepsTheDroppedRows) {
   TempDir tmp;
   auto truth = make_scenario("label_noise", tmp.path() / "d", 2, 2000);

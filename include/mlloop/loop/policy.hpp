@@ -18,6 +18,10 @@ struct RemedyChoice {
 // allows all): a remedy, or `memorization_check`.
 bool permitted(const ProjectConfig& config, const std::string& name);
 
+// Whether the analysis suspects more than 2% of the training labels (or targets): then
+// label problems count at any stage, and clean_labels is worth a recommendation at the end.
+bool label_problems(const LoopView& view);
+
 // The ranked remedies for the view's diagnosis, those `permitted` only.
 std::vector<RemedyChoice> rank_remedies(const LoopView& view);
 
