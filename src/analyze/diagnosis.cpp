@@ -381,9 +381,11 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
                                            pct(opt->value), pct(largest), pct(noise["avoidable_bias"].get<double>())),
                                evidence, "the model does not fit even its training data as well as the data allow",
                                exact ? "switch_model_class: a more flexible family (gbdt, mlp)" : "tune_optimizer, then more_expressive_model"));
+    std::string bound = pct(opt->value);
+    if (const std::string high = pct(opt->high); high != bound) bound += fmt::format(" (at most {})", high);
     recommendations.push_back({{"remedy", remedy},
-                               {"reason", fmt::format("train {} vs optimal <= {}: avoidable bias of {} dominates; {}", pct(train->value),
-                                                      pct(opt->high), pct(largest),
+                               {"reason", fmt::format("train {} vs optimal {}: avoidable bias of {} dominates; {}", pct(train->value),
+                                                      bound, pct(largest),
                                                       run->model == "baseline" ? "the baseline ignores the features; trying a nonlinear family"
                                                       : exact                  ? "a linear model cannot bend; trying a nonlinear family"
                                                                                : "more capacity in the same family")}});

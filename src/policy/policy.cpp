@@ -45,9 +45,15 @@ std::string reason_for(const LoopView& v, const std::string& remedy, const std::
   const std::string& m = v.incumbent.model;
   std::string evidence;
   if (bottleneck == "avoidable_bias") {
+    // The gap is train less the estimate: quoted with it, and with the bound's upper end.
     const auto& opt = v.diagnosis.at("errors").at("optimal");
-    evidence = fmt::format("train {} vs optimal <= {}: avoidable bias of {} dominates", e("train"),
-                           opt.is_null() ? "n/a" : v.fmt_err(opt.at("high").get<double>()), v.fmt_err(v.gap("avoidable_bias").value_or(0)));
+    std::string bound = "n/a";
+    if (!opt.is_null()) {
+      bound = v.fmt_err(opt.at("value").get<double>());
+      if (const std::string high = v.fmt_err(opt.at("high").get<double>()); high != bound) bound += fmt::format(" (at most {})", high);
+    }
+    evidence = fmt::format("train {} vs optimal {}: avoidable bias of {} dominates", e("train"), bound,
+                           v.fmt_err(v.gap("avoidable_bias").value_or(0)));
   } else if (bottleneck == "variance") {
     evidence = fmt::format("train-dev {} vs train {}: a variance gap of {} dominates", e("train_dev"), e("train"),
                            v.fmt_err(v.gap("variance").value_or(0)));
