@@ -870,8 +870,9 @@ json Loop::run() {
       for (const auto& it : project_.store->iterations())
         if (it.state == "finished" && it.detail.value("incumbent_before", int64_t{-1}) == *inc) tried.insert(it.remedy);
       recommendations = json::array();
-      // clean_labels, untried from this incumbent, where the suspects are more than a few
-      // (3 rows of 2,700 flagged on a regression are its outliers, not a cause of its error).
+      // clean_labels, untried from this incumbent, where the suspects are more than a few (30
+      // rows of 3,500 flagged on a regression are the tails of its noise, not a cause of its
+      // error: label_problems).
       for (const auto& c : rank_remedies(view)) {
         if (!c.actionable || (c.remedy == "clean_labels" && !tried.count(c.remedy) && label_problems(view)))
           recommendations.push_back(recommendation(c, view));

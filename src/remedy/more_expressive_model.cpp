@@ -1,9 +1,9 @@
 // more_expressive_model: more capacity in the same family (deeper trees or more rounds, a
 // wider or deeper MLP, fewer neighbours, weaker L2), one and two steps up; for an MLP with
-// dropout, also none; for a gbdt that
-// samples rows or columns (the default, 0.8 of each), also every row and column per tree; for
-// a gbdt on a table with a category of 5 levels or more, native category splits (any grouping
-// of its levels in one split, where code ranges need several).
+// dropout, also the same net without it; for a gbdt that samples rows or columns (the default,
+// 0.8 of each), also every row and column per tree; for a gbdt on a table with a category of 5
+// levels or more, native category splits (any grouping of its levels in one split, where code
+// ranges need several).
 #include "remedies.hpp"
 
 namespace mlloop::remedy {
