@@ -23,7 +23,8 @@ Peers, with the parameters of the mlloop run (--params, the run's "params" objec
   gbdt    xgboost.train, tree_method hist, nthread 2, the same eta, max_depth, ...; early
           stopping watches exactly mlloop's slice (10% of train drawn with mlloop's seeded
           mt19937-64 shuffle), and like mlloop evaluates train and that slice each round;
-          prediction uses the best round;
+          prediction uses the best round, and with the run's `refit` (the default) those
+          rounds are fitted again on every training row (the slice's rows last), as mlloop does;
   mlp     sklearn MLPClassifier / MLPRegressor: hidden_layer_sizes (width,)*depth, the same
           activation, solver adam, learning_rate_init lr, batch_size, max_iter epochs,
           alpha weight_decay, early_stopping on a 10% validation slice of train with
@@ -250,6 +251,12 @@ def run_gbdt(task, p, X, y, parts, n_classes, seed):
     bst = xgb.train(params, dfit, num_boost_round=int(p["rounds"]), evals=evals,
                     early_stopping_rounds=patience if patience > 0 else None, verbose_eval=False)
     best = bst.best_iteration + 1 if patience > 0 else bst.num_boosted_rounds()
+    rounds_run = bst.num_boosted_rounds()
+    if patience > 0 and p.get("refit", False):
+        # As mlloop: the kept rounds fitted again on every training row, the slice's after the others.
+        dall = xgb.DMatrix(np.vstack([X["train"], X["es"]]), label=np.concatenate([y["train"], y["es"]]),
+                           missing=np.nan, nthread=2)
+        bst = xgb.train(params, dall, num_boost_round=best, evals=[(dall, "train")], verbose_eval=False)
     errs = {}
     for s in parts:
         out = bst.predict(xgb.DMatrix(X[s], missing=np.nan, nthread=2), iteration_range=(0, best))
@@ -260,7 +267,7 @@ def run_gbdt(task, p, X, y, parts, n_classes, seed):
         else:
             errs[s] = error(task, y[s], np.argmax(out, axis=1))
     secs = time.perf_counter() - t0
-    return f"xgboost.train {xgb.__version__}", secs, errs, {"best_round": best, "rounds_run": bst.num_boosted_rounds()}
+    return f"xgboost.train {xgb.__version__}", secs, errs, {"best_round": best, "rounds_run": rounds_run}
 
 
 def run_mlp(task, p, X, y, parts, seed):

@@ -300,7 +300,7 @@ class CrossValidation {
 
   // Fits the run's family, params and recipe on pool rows `fit_idx`, as train_run does on
   // train: preprocessing fitted on them, a 10% early-stopping slice for the families that
-  // stop early, noise copies and oversampling. The in-fold error is measured on the rows the
+  // stop early (and the refit on every row after it), noise copies and oversampling. The in-fold error is measured on the rows the
   // model fitted (not the synthetic rows), and on `dropped`, the fold's training rows the
   // recipe left out, with their labels as given: as train_run measures a run's train error.
   FoldFit fold_fit(std::vector<size_t> fit_idx, uint64_t seed, const std::vector<size_t>& dropped = {}) {
@@ -330,6 +330,9 @@ class CrossValidation {
     if (r.status == "stopped" && ctx_.deadline_passed()) throw BudgetExhausted();
     if (r.status != "done" && r.status != "stopped")
       throw std::runtime_error(fmt::format("{} {} in a cross-validation fold: {}", run_.model, r.status, r.reason));
+    if (auto refit = refit_on_every_row(family_, run_.params, pipe.shape(), r, x, y, w, x_es, y_es, {}, fold_ctx,
+                                        Deadline{ctx_.deadline}))
+      ff.model = std::move(refit);
     std::vector<size_t> measured = fit_idx;
     measured.insert(measured.end(), dropped.begin(), dropped.end());
     ff.train = loss_interval(cfg_.metric, predictions(predict(pipe, *ff.model, measured), measured), seed);

@@ -51,6 +51,34 @@ std::vector<size_t> carve_early_stopping(const Family& family, const Params& par
   return es;
 }
 
+std::unique_ptr<Model> refit_on_every_row(const Family& family, const Params& params, const TaskShape& shape,
+                                          const FitResult& first, const Matrix& x, const std::vector<float>& y,
+                                          const std::vector<float>& w, const Matrix& x_es, const std::vector<float>& y_es,
+                                          const std::vector<float>& w_es, const Context& ctx, const Deadline& deadline,
+                                          std::string* why_not) {
+  if (!family.refit || x_es.rows == 0 || first.status != "done" || !first.usable || first.best_step < 1) return nullptr;
+  std::optional<Params> again = family.refit(params, first.best_step);
+  if (!again) return nullptr;
+  Matrix all = x;
+  all.data.insert(all.data.end(), x_es.data.begin(), x_es.data.end());
+  all.rows += x_es.rows;
+  std::vector<float> y_all = y;
+  y_all.insert(y_all.end(), y_es.begin(), y_es.end());
+  std::vector<float> w_all;
+  if (!w.empty() || !w_es.empty()) {
+    w_all = w.empty() ? std::vector<float>(x.rows, 1.f) : w;
+    if (w_es.empty()) w_all.resize(all.rows, 1.f);
+    else w_all.insert(w_all.end(), w_es.begin(), w_es.end());
+  }
+  auto model = family.create(*again, shape);
+  FitResult r = model->fit(all, y_all, w_all, nullptr, nullptr, ctx, deadline);
+  if (r.status == "done" && r.usable) return model;
+  if (why_not)
+    *why_not = fmt::format("the refit on every training row {} ({}); the model fitted beside the early-stopping slice is kept",
+                           r.status, r.reason);
+  return nullptr;
+}
+
 nlohmann::json Recipe::to_json() const {
   nlohmann::json j = nlohmann::json::object();
   if (!drop_rows.empty()) j["drop_rows"] = drop_rows;
@@ -230,6 +258,15 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
   try {
     out.fit = model->fit(x_fit, y_fit, w_fit, es_rows.empty() ? nullptr : &x_es, es_rows.empty() ? nullptr : &y_es, ctx,
                          req.deadline);
+    std::vector<float> w_es;
+    if (!recipe.row_weights.empty())
+      for (size_t i : es_idx) w_es.push_back(recipe.row_weights[i]);
+    std::string why_not;
+    if (auto refit = refit_on_every_row(family, params, shape, out.fit, x_fit, y_fit, w_fit, x_es, y_es, w_es, ctx,
+                                        req.deadline, &why_not))
+      model = std::move(refit);
+    else if (!why_not.empty())
+      out.notes.push_back(why_not);
   } catch (const std::exception& e) {
     out.fit.status = "failed";
     out.fit.reason = e.what();

@@ -632,3 +632,42 @@ TEST(Families, EarlyStoppingOffTrainsOnEveryRowAndKeepsTheLastStep) {
   ASSERT_FALSE(mlp.fit.curve.empty());
   EXPECT_EQ(mlp.fit.best_step, mlp.fit.curve.back().step);
 }
+
+TEST(Families, GbdtRefitsOnEveryTrainingRowForTheRoundsEarlyStoppingKept) {
+  // After early stopping on its 10% slice, the gbdt fits again on every training row for the
+  // rounds it kept: the model a run without the slice would fit for that many rounds (trees
+  // without row or column sampling, so the rows' order does not matter), and not the model
+  // fitted beside the slice (refit false).
+  Fixture f("underfit", 3000);
+  const Params plain{{"subsample", 1.0}, {"colsample_bytree", 1.0}};
+  auto dev_of = [&](const TrainOutcome& r) {
+    std::vector<float> p;
+    for (const auto& rec : f.project->store->run_predictions(r.run, "dev")) p.push_back(rec.proba.at(1));
+    return p;
+  };
+  auto refit = f.train("gbdt", plain);
+  ASSERT_EQ(refit.fit.status, "done") << refit.fit.reason;
+  const int64_t kept = refit.fit.best_step;
+  ASSERT_GT(kept, 1);
+  EXPECT_GT(refit.fit.curve.back().step, kept);  // it stopped early: rounds after the kept one were fitted
+  Params direct_params = plain;
+  direct_params["rounds"] = kept;
+  direct_params["early_stopping"] = 0;
+  auto direct = f.train("gbdt", direct_params);
+  Params beside_params = plain;
+  beside_params["refit"] = false;
+  auto beside = f.train("gbdt", beside_params);
+  ASSERT_EQ(direct.fit.status, "done");
+  ASSERT_EQ(beside.fit.status, "done");
+  EXPECT_EQ(beside.fit.best_step, kept);
+  const auto a = dev_of(refit), b = dev_of(direct), c = dev_of(beside);
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_EQ(a.size(), c.size());
+  double to_direct = 0, to_beside = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    to_direct = std::max(to_direct, static_cast<double>(std::abs(a[i] - b[i])));
+    to_beside = std::max(to_beside, static_cast<double>(std::abs(a[i] - c[i])));
+  }
+  EXPECT_LT(to_direct, 1e-3);
+  EXPECT_GT(to_beside, 0.05);
+}

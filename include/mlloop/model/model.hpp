@@ -107,6 +107,10 @@ struct Family {
   // about half a second), so a caller can do it in the background. Failures are left for
   // `create` to report.
   std::function<void()> warm_up;
+  // Optional: after a fit that stopped early on a slice of train and kept `best_step` rounds,
+  // the params that fit again on every training row, the slice included, for those rounds (no
+  // slice); nullopt where `params` ask for no refit. The gbdt's `refit`.
+  std::function<std::optional<Params>(const Params&, int64_t best_step)> refit;
 };
 
 // Families by name.

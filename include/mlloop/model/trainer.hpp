@@ -42,6 +42,17 @@ const ParamSpec* early_stopping_param(const Family& family);
 std::vector<size_t> carve_early_stopping(const Family& family, const Params& params, std::vector<size_t>& rows,
                                          uint64_t seed);
 
+// After `first` stopped early on the slice (x_es, y_es, w_es) carved from the training rows
+// (x, y, w): for a family that refits (Family::refit), the model fitted again on all of them
+// for the rounds `first` kept. Null where the family or its params ask for no refit, or
+// where the refit did not finish (the deadline): the caller keeps the first model, and
+// `why_not` says why in the second case. Weights: each side's, 1 where a side has none.
+std::unique_ptr<Model> refit_on_every_row(const Family& family, const Params& params, const TaskShape& shape,
+                                          const FitResult& first, const Matrix& x, const std::vector<float>& y,
+                                          const std::vector<float>& w, const Matrix& x_es, const std::vector<float>& y_es,
+                                          const std::vector<float>& w_es, const Context& ctx, const Deadline& deadline,
+                                          std::string* why_not = nullptr);
+
 struct TrainRequest {
   std::string family;
   Params params;                      // as given; defaults are filled in

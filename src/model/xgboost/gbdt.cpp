@@ -1,5 +1,6 @@
 // gbdt: gradient-boosted trees with the XGBoost C API (hist method). Early stopping
-// watches a validation slice carved from train (never train-dev). Trees read missing values
+// watches a validation slice carved from train (never train-dev); the rounds it keeps are
+// then fitted again on every training row (`refit`, Family::refit). Trees read missing values
 // as NaN and categoricals as their codes: split by ranges of codes, or (categories =
 // "native") by any grouping of the levels, XGBoost's partition splits.
 #include <xgboost/c_api.h>
@@ -229,6 +230,9 @@ void register_gbdt(Registry& r) {
       {"alpha", K::real, 0.0, 0.0, 1e4, {}, "L1 regularization of leaf weights", false},
       {"rounds", K::integer, 500, 1, 100000, {}, "maximum boosting rounds", true},
       {"early_stopping", K::integer, 30, 0, 10000, {}, "stop after this many rounds without improvement on the early-stopping slice (0: off: no slice, every training row fits, all rounds kept)", false},
+      {"refit", K::boolean, true, 0, 0, {},
+       "after early stopping, fit again on every training row (the early-stopping slice included) for the rounds it kept",
+       false},
       {"max_bin", K::integer, 256, 2, 4096, {}, "histogram bins per feature: the split points a tree can choose from", false},
       {"categories", K::choice, "codes", 0, 0, {"codes", "native"},
        "how a split reads a category: codes (ranges of its levels' codes, in frequency order) or native (any grouping of its levels, XGBoost's partition splits)",
@@ -236,6 +240,15 @@ void register_gbdt(Registry& r) {
   };
   f.standardize = false;
   f.create = [](const Params& p, const TaskShape& s) { return std::make_unique<Gbdt>(p, s); };
+  // Early stopping found how many rounds this table wants; the slice's 10% of the rows then
+  // train too (absent from runs stored before the parameter existed: no refit).
+  f.refit = [](const Params& p, int64_t best_step) -> std::optional<Params> {
+    if (!p.value("refit", false) || p.value("early_stopping", int64_t{0}) <= 0) return std::nullopt;
+    Params q = p;
+    q["rounds"] = best_step;
+    q["early_stopping"] = 0;
+    return q;
+  };
   f.step_up = [](const Params& p) -> std::optional<Params> {
     Params q = p;
     int64_t d = p.at("max_depth");
