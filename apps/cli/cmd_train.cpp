@@ -38,7 +38,8 @@ int run_train(const TrainArgs& args, Context& ctx) {
                r.record.seconds);
     if (!r.fit.reason.empty()) fmt::print(out, "  reason: {}\n", r.fit.reason);
     if (r.fit.best_step >= 0 && uses_early_stopping(family, r.record.params))
-      fmt::print(out, "  kept round/epoch {} (early stopping on a slice of train)\n", r.fit.best_step);
+      fmt::print(out, "  kept round/epoch {} (early stopping on a slice of train{})\n", r.fit.best_step,
+                 r.refitted ? "; then fitted again on every training row" : "");
     if (!r.errors.empty()) {
       fmt::print(out, "  {:<10} {:>10}  {:<20}\n", "split", metric, "95% interval");
       for (const char* s : {"train", "train_dev", "dev"}) {

@@ -263,10 +263,12 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
       for (size_t i : es_idx) w_es.push_back(recipe.row_weights[i]);
     std::string why_not;
     if (auto refit = refit_on_every_row(family, params, shape, out.fit, x_fit, y_fit, w_fit, x_es, y_es, w_es, ctx,
-                                        req.deadline, &why_not))
+                                        req.deadline, &why_not)) {
       model = std::move(refit);
-    else if (!why_not.empty())
+      out.refitted = true;
+    } else if (!why_not.empty()) {
       out.notes.push_back(why_not);
+    }
   } catch (const std::exception& e) {
     out.fit.status = "failed";
     out.fit.reason = e.what();

@@ -671,3 +671,37 @@ TEST(Families, GbdtRefitsOnEveryTrainingRowForTheRoundsEarlyStoppingKept) {
   EXPECT_LT(to_direct, 1e-3);
   EXPECT_GT(to_beside, 0.05);
 }
+
+TEST(Families, ARefitThatTheDeadlineStopsLeavesTheFirstModel) {
+  // The refit gets the run's deadline: past it, nothing comes back and the reason says the
+  // model fitted beside the slice is kept. No refit where the params or the family ask for none.
+  Registry registry;
+  register_builtins(registry);
+  const Family& gbdt = registry.get("gbdt");
+  Matrix x;
+  std::vector<float> y;
+  weakly_separable(600, 4, 2, x, y);
+  Matrix x_es{100, x.cols, std::vector<float>(x.data.begin(), x.data.begin() + 100 * x.cols)};
+  std::vector<float> y_es(y.begin(), y.begin() + 100);
+  std::ostringstream sink;
+  Context ctx{sink, sink};
+  FitResult first;
+  first.best_step = 5;
+  const TaskShape shape{true, 2};
+  const Params params = resolve_params(gbdt, Params::object());
+  std::string why;
+  EXPECT_NE(refit_on_every_row(gbdt, params, shape, first, x, y, {}, x_es, y_es, {}, ctx, Deadline{}, &why), nullptr);
+  EXPECT_TRUE(why.empty());
+  EXPECT_EQ(refit_on_every_row(gbdt, params, shape, first, x, y, {}, x_es, y_es, {}, ctx,
+                               Deadline{std::chrono::steady_clock::now() - std::chrono::seconds(1)}, &why),
+            nullptr);
+  EXPECT_NE(why.find("model fitted beside the early-stopping slice is kept"), std::string::npos) << why;
+  why.clear();
+  Params off = params;
+  off["refit"] = false;
+  EXPECT_EQ(refit_on_every_row(gbdt, off, shape, first, x, y, {}, x_es, y_es, {}, ctx, Deadline{}, &why), nullptr);
+  EXPECT_EQ(refit_on_every_row(registry.get("linear"), resolve_params(registry.get("linear"), Params::object()), shape,
+                               first, x, y, {}, x_es, y_es, {}, ctx, Deadline{}, &why),
+            nullptr);
+  EXPECT_TRUE(why.empty());
+}

@@ -67,6 +67,7 @@ struct TrainOutcome {
   FitResult fit;
   std::map<std::string, metrics::Interval> errors;  // project metric as a loss, by split
   std::vector<std::string> notes;                   // preprocessing notes (dropped columns)
+  bool refitted = false;                            // the kept rounds fitted again on every training row
 };
 
 TrainOutcome train_run(Project& project, const ProjectData& data, const Registry& registry, const TrainRequest& request,
