@@ -697,6 +697,11 @@ TEST(Families, ARefitThatTheDeadlineStopsLeavesTheFirstModel) {
             nullptr);
   EXPECT_NE(why.find("model fitted beside the early-stopping slice is kept"), std::string::npos) << why;
   why.clear();
+  // A gbdt stopped before its first round has no model.
+  auto late = gbdt.create(params, shape);
+  const FitResult none = late->fit(x, y, {}, nullptr, nullptr, ctx, Deadline{std::chrono::steady_clock::now() - std::chrono::seconds(1)});
+  EXPECT_EQ(none.status, "stopped");
+  EXPECT_FALSE(none.usable);
   Params off = params;
   off["refit"] = false;
   EXPECT_EQ(refit_on_every_row(gbdt, off, shape, first, x, y, {}, x_es, y_es, {}, ctx, Deadline{}, &why), nullptr);

@@ -116,6 +116,9 @@ class Gbdt final : public Model {
     check(XGBoosterBoostedRounds(booster_->h, &done), "rounds");
     best_rounds_ = valid && best_round >= 0 ? best_round + 1 : done;
     r.best_step = best_rounds_;
+    // Stopped before its first round: no tree to predict with (XGBoost would read an end of 0
+    // as "every tree" and predict the base score).
+    r.usable = done > 0;
     return r;
   }
 
