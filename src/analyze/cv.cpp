@@ -300,9 +300,10 @@ class CrossValidation {
 
   // Fits the run's family, params and recipe on pool rows `fit_idx`, as train_run does on
   // train: preprocessing fitted on them, a 10% early-stopping slice for the families that
-  // stop early (and the refit on every row after it), noise copies and oversampling. The in-fold error is measured on the rows the
-  // model fitted (not the synthetic rows), and on `dropped`, the fold's training rows the
-  // recipe left out, with their labels as given: as train_run measures a run's train error.
+  // stop early (then the gbdt's refit on every row), noise copies and oversampling. The
+  // in-fold error is measured on the rows the model fitted (not the synthetic rows), and on
+  // `dropped`, the fold's training rows the recipe left out, with their labels as given: as
+  // train_run measures a run's train error.
   FoldFit fold_fit(std::vector<size_t> fit_idx, uint64_t seed, const std::vector<size_t>& dropped = {}) {
     FoldFit ff;
     ff.pipe = std::make_unique<Pipeline>();
