@@ -93,9 +93,7 @@ Matrix dev_features(const Pipeline& pipe, const ProjectData& data, std::vector<f
   Matrix out;
   for (const auto& part : data.splits.at(SplitName::dev)) {
     Matrix m = pipe.transform(*part.data, part.positions);
-    out.cols = m.cols;
-    out.rows += m.rows;
-    out.data.insert(out.data.end(), m.data.begin(), m.data.end());
+    out.append_rows(m);
     if (y) {
       auto t = pipe.target(*part.data, part.positions);
       y->insert(y->end(), t.begin(), t.end());

@@ -79,10 +79,8 @@ nlohmann::json shift_analysis(const ShiftInput& in, const Registry& registry, Co
   };
   Matrix tr = sample(in.train_x, 201), dv = sample(in.dev_x, 202);
   Matrix both;
-  both.rows = tr.rows + dv.rows;
-  both.cols = tr.cols;
-  both.data = tr.data;
-  both.data.insert(both.data.end(), dv.data.begin(), dv.data.end());
+  both.append_rows(tr);
+  both.append_rows(dv);
   std::vector<float> domain(both.rows, 0.f);
   std::fill(domain.begin() + static_cast<std::ptrdiff_t>(tr.rows), domain.end(), 1.f);
   const TaskShape shape{true, 2};

@@ -60,8 +60,7 @@ std::unique_ptr<Model> refit_on_every_row(const Family& family, const Params& pa
   std::optional<Params> again = family.refit(params, first.best_step);
   if (!again) return nullptr;
   Matrix all = x;
-  all.data.insert(all.data.end(), x_es.data.begin(), x_es.data.end());
-  all.rows += x_es.rows;
+  all.append_rows(x_es);
   std::vector<float> y_all = y;
   y_all.insert(y_all.end(), y_es.begin(), y_es.end());
   std::vector<float> w_all;

@@ -42,9 +42,7 @@ nlohmann::json relation_drift(const Project& project, const ProjectData& data, C
   for (const auto& part : data.splits.at(SplitName::dev)) {
     Matrix m = pipe.transform(*part.data, part.positions);
     auto y = pipe.target(*part.data, part.positions);
-    xd.cols = m.cols;
-    xd.rows += m.rows;
-    xd.data.insert(xd.data.end(), m.data.begin(), m.data.end());
+    xd.append_rows(m);
     yd.insert(yd.end(), y.begin(), y.end());
   }
   const auto names = pipe.feature_names();

@@ -23,8 +23,7 @@ std::vector<float> shift_importance_weights(const Project& project, const Projec
   size_t n_dev = 0;
   for (const auto& part : data.splits.at(SplitName::dev)) {
     Matrix m = pipe.transform(*part.data, part.positions);
-    both.data.insert(both.data.end(), m.data.begin(), m.data.end());
-    both.rows += m.rows;
+    both.append_rows(m);
     n_dev += m.rows;
   }
   std::vector<float> domain(both.rows, 0.f);

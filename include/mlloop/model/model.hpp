@@ -30,6 +30,12 @@ struct Matrix {
   const float* row(size_t i) const { return data.data() + i * cols; }
   float& at(size_t i, size_t j) { return data[i * cols + j]; }
   float at(size_t i, size_t j) const { return data[i * cols + j]; }
+  // Appends the rows of `other`, of the same columns (a matrix without rows takes its width).
+  void append_rows(const Matrix& other) {
+    if (rows == 0) cols = other.cols;
+    data.insert(data.end(), other.data.begin(), other.data.end());
+    rows += other.rows;
+  }
 };
 
 // What a model learns: for classification y holds class indices 0..classes-1 as floats; for
