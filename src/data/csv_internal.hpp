@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "mlloop/data/csv.hpp"
@@ -88,6 +89,14 @@ struct TypeGuess {
   // The first value of the sample that needed reading (a written number, a non-ISO date), for
   // the note that says how the column was read.
   std::string example;
+  // A column read as text though it is mostly plain numbers (20 or more; the other values 10%
+  // at most, or up to 3 distinct values, such as inf and -inf, fewer than the numbers): how
+  // many values are numbers, how many not, and those by value (the first 4, in order of
+  // appearance, with their counts), for the note that says what to give as --missing.
+  // Empty otherwise.
+  size_t numbers = 0;
+  std::vector<std::pair<std::string, size_t>> non_numbers;
+  size_t non_number_count = 0;
 };
 bool is_missing_marker(std::string_view field, const std::vector<std::string>& markers);
 // Numbers: an inline fast path for plain decimals, fast_float for everything else.

@@ -136,6 +136,28 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
                       fmt::format("columns are: {}", fmt::join(names, ", ")));
     types[static_cast<size_t>(it - names.begin())].type = type;
   }
+  // Numbers with a few other values among them ("inf", "-", "unknown"): read as text, a
+  // column that is all but a number, so the note says which values did it and how to read
+  // them as missing instead.
+  for (size_t c = 0; c < ncols; ++c) {
+    const TypeGuess& t = types[c];
+    if (t.type != ColumnType::categorical || t.non_numbers.empty()) continue;
+    std::vector<std::string> shown, markers = options.missing_markers;
+    for (const auto& [value, count] : t.non_numbers) {
+      shown.push_back(fmt::format("{} {}", shorten_for_message(value, 20), count == 1 ? std::string("once") : count == 2 ? std::string("twice") : fmt::format("{} times", count)));
+      if (value.find_first_of(",'") == std::string::npos) markers.push_back(value);
+    }
+    size_t listed = 0;
+    for (const auto& nv : t.non_numbers) listed += nv.second;
+    if (listed < t.non_number_count) shown.push_back(fmt::format("{} other values", with_commas(static_cast<int64_t>(t.non_number_count - listed))));
+    const size_t sampled = header ? data_rows.size() : rows.size();
+    report.notes.push_back(fmt::format(
+        "column '{}' read as text: {} of its {} values{} are not numbers ({}); if they mark missing values, read them "
+        "so with --missing '{}' (mlloop init, with --force over a project; or mlloop info), else fix them",
+        names[c], with_commas(static_cast<int64_t>(t.non_number_count)), with_commas(static_cast<int64_t>(t.numbers + t.non_number_count)),
+        whole ? std::string() : fmt::format(" in the first {} rows", with_commas(static_cast<int64_t>(sampled))),
+        fmt::join(shown, ", "), fmt::join(markers, ",")));
+  }
 
   ParsePlan plan;
   plan.path = path;

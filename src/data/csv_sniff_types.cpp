@@ -2,6 +2,7 @@
 // the candidates boolean -> integer -> numeric -> datetime -> categorical.
 #include <fast_float/fast_float.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 
@@ -181,6 +182,15 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
     std::string date_example, telling_example;
     char buf[48];
     size_t blen = 0;
+    // Plain numbers and other values, while the column may still be mostly numbers: a few
+    // values such as "inf", "-" or "unknown" among numbers make it text, and the note says so.
+    bool counting = true;
+    size_t numbers = 0, others = 0;
+    std::vector<std::pair<std::string, size_t>> other_values;
+    bool many_others = false;  // more than 4 distinct other values
+    // Mostly numbers: the others 10% of the values at most, or up to 3 distinct values (inf
+    // and -inf) below half of them.
+    auto few_others = [&] { return others * 10 <= numbers + others || (!many_others && other_values.size() <= 3 && others <= numbers); };
     for (const auto& row : rows) {
       if (c >= row.size()) continue;
       const std::string& v = row[c];
@@ -189,8 +199,22 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
       bool b;
       float f = 0;
       if (can_bool && !parse_bool(v, b)) can_bool = false;
-      if (can_num || can_int || can_written || can_written_comma || can_comma_hint) {
-        const bool plain = parse_number(v, f);
+      const bool number_alive = can_num || can_int || can_written || can_written_comma || can_comma_hint;
+      const bool plain = (counting || number_alive) && parse_number(v, f);
+      if (counting) {
+        if (plain) {
+          ++numbers;
+        } else {
+          ++others;
+          const std::string_view t = trim(v);
+          auto it = std::find_if(other_values.begin(), other_values.end(), [&](const auto& o) { return o.first == t; });
+          if (it != other_values.end()) ++it->second;
+          else if (other_values.size() < 4) other_values.emplace_back(std::string(t.substr(0, 40)), 1);
+          else many_others = true;
+        }
+        if (others >= 20 && !few_others()) counting = false;
+      }
+      if (number_alive) {
         if (!plain) can_num = can_int = false;
         else if (can_int && std::nearbyint(f) != f) can_int = false;
         // With a decimal point a plain number is fine as it is (parse_column_number); with a
@@ -217,7 +241,9 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
           if (at != std::string_view::npos) date_sep = t[at];
         }
       }
-      if (!can_bool && !can_num && !can_date && !can_dmy && !can_mdy && !can_written && !can_written_comma && !can_comma_hint) break;
+      if (!counting && !can_bool && !can_num && !can_date && !can_dmy && !can_mdy && !can_written && !can_written_comma &&
+          !can_comma_hint)
+        break;
     }
     TypeGuess g;
     g.all_missing = !any;
@@ -246,6 +272,11 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
       g.date_order = can_dmy && can_mdy ? (date_sep == '/' ? DateOrder::mdy : DateOrder::dmy) : can_dmy ? DateOrder::dmy : DateOrder::mdy;
     }
     else g.type = ColumnType::categorical;
+    if (g.type == ColumnType::categorical && counting && numbers >= 20 && others > 0 && few_others()) {
+      g.numbers = numbers;
+      g.non_number_count = others;
+      g.non_numbers = std::move(other_values);
+    }
     out[c] = g;
   }
   return out;

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "mlloop/core/error.hpp"
+#include "csv_internal.hpp"
 #include "mlloop/core/text.hpp"
 
 namespace mlloop {
@@ -53,6 +54,31 @@ std::vector<ClassCount> class_counts(const Column& target) {
   return out;
 }
 
+namespace {
+// The rows of a text column whose values are plain numbers, and the first row that is not one.
+struct NumberRows {
+  size_t numbers = 0, others = 0;
+  size_t first_other = 0;
+};
+NumberRows number_rows(const Column& col) {
+  NumberRows r;
+  std::vector<char> number(col.dictionary.size());
+  for (size_t k = 0; k < number.size(); ++k) {
+    float f = 0;
+    number[k] = csv::parse_number(col.dictionary[k], f) ? 1 : 0;
+  }
+  for (size_t i = 0; i < col.codes.size(); ++i) {
+    if (col.codes[i] < 0) continue;
+    if (number[static_cast<size_t>(col.codes[i])]) {
+      ++r.numbers;
+    } else if (r.others++ == 0) {
+      r.first_other = i;
+    }
+  }
+  return r;
+}
+}  // namespace
+
 TaskDecision detect_task(const Column& target) {
   TaskDecision d;
   if (target.type == ColumnType::categorical || target.type == ColumnType::boolean ||
@@ -90,7 +116,22 @@ void validate_target(const Dataset& ds, size_t t, Task task) {
   if (first == n)
     throw_bad_input(fmt::format("target column '{}' has no values: every row is missing", col.name),
                     "choose another --target column", Where{ds.source, 0, 0, {}});
+  // A text target that is mostly numbers: named by its first value that is not one.
+  const NumberRows nr = col.is_numeric() ? NumberRows{} : number_rows(col);
+  const bool mostly_numbers = nr.others > 0 && nr.numbers >= 20 && nr.others * 10 <= nr.numbers + nr.others;
+  auto not_numbers = [&] {
+    const std::string value = shorten_for_message(col.text(nr.first_other));
+    if (nr.others == 1) return fmt::format("{} is not a number", value);
+    return fmt::format("{} (this line) and {} other rows are not numbers", value, with_commas(static_cast<int64_t>(nr.others - 1)));
+  };
+  const std::string as_missing =
+      "if such values mark a missing target, give them to mlloop init --missing (the defaults ',NA,N/A,NaN,null,?' and "
+      "those values; rows without a target are dropped)";
   if (task == Task::regression && !col.is_numeric()) {
+    if (nr.numbers > 0 && nr.others > 0)
+      throw_bad_input(fmt::format("target '{}' is not numeric: {}, so it cannot be a regression target", col.name, not_numbers()),
+                      fmt::format("{}; else fix them, or use --task binary or --task multiclass", as_missing),
+                      Where{ds.source, ds.line(nr.first_other), static_cast<int64_t>(t + 1), col.text(nr.first_other)});
     throw_bad_input(fmt::format("target '{}' is not numeric ({} at this line), so it cannot be a regression target",
                                 col.name, shorten_for_message(col.text(first))),
                     "use --task binary or --task multiclass, or choose a numeric target",
@@ -105,6 +146,16 @@ void validate_target(const Dataset& ds, size_t t, Task task) {
   }
   if (!is_classification(task)) return;
   for (const auto& c : classes) {
+    if (c.count < 2 && mostly_numbers) {
+      // Numbers with a few other values ("inf", "-") among them: read as text, every number
+      // its own class.
+      throw_bad_input(fmt::format("target '{}' was read as text, not as numbers: {}; as text it has {} classes, and "
+                                  "class {} has only 1 row",
+                                  col.name, not_numbers(), with_commas(static_cast<int64_t>(classes.size())),
+                                  shorten_for_message(c.label)),
+                      fmt::format("{}; else fix them", as_missing),
+                      Where{ds.source, ds.line(nr.first_other), static_cast<int64_t>(t + 1), col.text(nr.first_other)});
+    }
     if (c.count < 2) {
       throw_bad_input(fmt::format("class {} of target '{}' has only {} row; every class needs at least 2 rows to be "
                                   "split and learned",

@@ -57,6 +57,38 @@ TEST(CsvReader, SemicolonFileWithDecimalPointsIsNotCommaSplit) {
   EXPECT_EQ(ds.columns[0].text(0), "Smith, J");
 }
 
+TEST(CsvReader, ANumberColumnReadAsTextForAFewOtherValuesSaysWhichAndHowToReadThemAsMissing) {
+  // Column a: numbers with "inf" and "-" among them (3%): text, and the note names both with
+  // their counts and gives the --missing that reads them as missing. Column b: codes of which
+  // half are numbers and many distinct others: text, and no note. Column c: numbers with two
+  // values "-inf" and "inf" in 30% of the rows: a note too.
+  TempDir d;
+  std::string t = "a,b,c,y\n";
+  for (int i = 0; i < 200; ++i)
+    t += fmt::format("{},{},{},{}\n", i % 50 == 3 ? "inf" : i % 100 == 10 ? " - " : fmt::format("{}.5", i), i % 2 ? fmt::format("k{}", i) : fmt::to_string(i),
+                     i % 10 < 3 ? (i % 2 ? "-inf" : "inf") : fmt::format("{}", i * 2), i % 2);
+  CsvReport rep;
+  Dataset ds = read_text(d, t, &rep);
+  EXPECT_EQ(ds.columns[0].type, ColumnType::categorical);
+  EXPECT_EQ(ds.columns[1].type, ColumnType::categorical);
+  EXPECT_EQ(ds.columns[2].type, ColumnType::categorical);
+  ASSERT_EQ(rep.notes.size(), 2u) << fmt::format("{}", fmt::join(rep.notes, "\n"));
+  EXPECT_NE(rep.notes[0].find("column 'a' read as text: 6 of its 200 values are not numbers (\"inf\" 4 times, \"-\" twice)"),
+            std::string::npos) << rep.notes[0];
+  EXPECT_NE(rep.notes[0].find("--missing ',NA,N/A,NaN,null,?,inf,-'"), std::string::npos) << rep.notes[0];
+  EXPECT_NE(rep.notes[1].find("column 'c' read as text: 60 of its 200 values are not numbers (\"inf\" 40 times, \"-inf\" 20 times)"),
+            std::string::npos) << rep.notes[1];
+  // Read as the note says, a and c are numbers with those rows missing.
+  CsvOptions opt;
+  for (const char* m : {"inf", "-", "-inf"}) opt.missing_markers.push_back(m);
+  CsvReport again;
+  Dataset fixed = read_text(d, t, &again, opt);
+  EXPECT_EQ(fixed.columns[0].type, ColumnType::numeric);
+  EXPECT_EQ(fixed.columns[0].missing_count(), 6u);
+  EXPECT_EQ(fixed.columns[2].type, ColumnType::integer);
+  EXPECT_TRUE(again.notes.empty()) << fmt::format("{}", fmt::join(again.notes, "\n"));
+}
+
 TEST(CsvReader, DecimalCommaNumbersInASemicolonFileAreNumbers) {
   // "190,4" in a ';' file is 190.4 (the European convention), in the sample and beyond it,
   // and in a file without a header the first row is still data; "1.234,5" is 1234.5 (a

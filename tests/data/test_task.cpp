@@ -62,3 +62,33 @@ TEST(Task, ValidationNamesTheProblem) {
   Dataset ok = load(d, rows_of({"a", "b", "a", "b"}));
   EXPECT_NO_THROW(validate_target(ok, 1, Task::binary));
 }
+
+TEST(Task, ANumericTargetReadAsTextNamesItsFirstValueThatIsNoNumber) {
+  // 40 amounts, and "inf" on the 8th and 30th rows: the column is text. The errors name "inf"
+  // and its line (9: the header is line 1), not the first row, and say how to read it as
+  // missing.
+  TempDir d;
+  std::vector<std::string> ys;
+  for (int i = 0; i < 40; ++i) ys.push_back(i == 7 || i == 29 ? "inf" : std::to_string(0.37 * i + 0.01));
+  Dataset ds = load(d, rows_of(ys));
+  ASSERT_EQ(ds.columns[1].type, ColumnType::categorical);
+  for (Task task : {Task::regression, Task::multiclass}) {
+    try {
+      validate_target(ds, 1, task);
+      ADD_FAILURE() << "no error for " << to_string(task);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::bad_input);
+      EXPECT_EQ(e.where().line, 9) << e.describe();
+      EXPECT_NE(e.message().find("\"inf\" (this line) and 1 other rows are not numbers"), std::string::npos) << e.describe();
+      EXPECT_NE(e.fix().find("--missing"), std::string::npos) << e.describe();
+    }
+  }
+  // Read with "inf" as a missing marker, it is a regression target.
+  mlloop::testing::write_file(d.str("t.csv"), rows_of(ys));
+  CsvOptions opt;
+  opt.missing_markers.push_back("inf");
+  Dataset as_missing = read_csv(d.str("t.csv"), opt);
+  ASSERT_EQ(as_missing.columns[1].type, ColumnType::numeric);
+  EXPECT_EQ(detect_task(as_missing.columns[1]).task, Task::regression);
+  EXPECT_NO_THROW(validate_target(as_missing, 1, Task::regression));
+}
