@@ -209,11 +209,18 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
     if (conflicts.empty()) break;
     MLLOOP_ASSERT(attempt == 0);  // a second pass has no typed columns left to conflict
     for (const auto& cf : conflicts) {
-      report.notes.push_back(fmt::format("column '{}' read as text: line {} has {}, which is not {}", names[cf.column],
+      const std::string value(trim(cf.text));
+      std::string how;
+      if (value.find_first_of(",'") == std::string::npos)
+        how = fmt::format("; if it marks missing values, read it so with --missing '{},{}' (mlloop init, with --force over a "
+                          "project; or mlloop info), else fix it",
+                          fmt::join(options.missing_markers, ","), value);
+      report.notes.push_back(fmt::format("column '{}' read as text: line {} has {}, which is not {}{}", names[cf.column],
                                          cf.line, shorten_for_message(cf.text, 40),
                                          types[cf.column].type == ColumnType::boolean    ? "true/false"
                                          : types[cf.column].type == ColumnType::datetime ? "a date"
-                                                                                         : "a number"));
+                                                                                         : "a number",
+                                         how));
       types[cf.column].type = ColumnType::categorical;
     }
   }

@@ -87,6 +87,21 @@ TEST(CsvReader, ANumberColumnReadAsTextForAFewOtherValuesSaysWhichAndHowToReadTh
   EXPECT_EQ(fixed.columns[0].missing_count(), 6u);
   EXPECT_EQ(fixed.columns[2].type, ColumnType::integer);
   EXPECT_TRUE(again.notes.empty()) << fmt::format("{}", fmt::join(again.notes, "\n"));
+  // Past the sniffed sample (20,000 rows) the note names the line, and the --missing for it.
+  std::string long_file = "a,y\n";
+  for (int i = 0; i < 20500; ++i) long_file += fmt::format("{},{}\n", i == 20300 ? "unknown" : fmt::format("{}.25", i), i % 2);
+  CsvReport past;
+  Dataset late = read_text(d, long_file, &past);
+  EXPECT_EQ(late.columns[0].type, ColumnType::categorical);
+  ASSERT_EQ(past.notes.size(), 1u) << fmt::format("{}", fmt::join(past.notes, "\n"));
+  EXPECT_NE(past.notes[0].find("column 'a' read as text: line 20302 has \"unknown\", which is not a number; if it marks missing "
+                               "values, read it so with --missing ',NA,N/A,NaN,null,?,unknown'"),
+            std::string::npos) << past.notes[0];
+  CsvOptions unknown;
+  unknown.missing_markers.push_back("unknown");
+  Dataset read_so = read_text(d, long_file, nullptr, unknown);
+  EXPECT_EQ(read_so.columns[0].type, ColumnType::numeric);
+  EXPECT_EQ(read_so.columns[0].missing_count(), 1u);
 }
 
 TEST(CsvReader, DecimalCommaNumbersInASemicolonFileAreNumbers) {
