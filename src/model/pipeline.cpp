@@ -182,7 +182,9 @@ void Pipeline::fit(const Dataset& ds, const std::vector<size_t>& rows, const std
   if (notes && options.standardize)
     for (const auto& p : plans_) {
       const size_t levels = p.levels.size() + p.other_levels.size();
-      if (p.kind == Kind::onehot && levels > options.max_onehot_levels)
+      if (p.kind == Kind::onehot && levels > options.max_onehot_levels && p.other_levels.empty())
+        notes->push_back(fmt::format("column '{}': {} levels, each one-hot (a column each)", p.name, levels));
+      else if (p.kind == Kind::onehot && levels > options.max_onehot_levels)
         notes->push_back(fmt::format("column '{}': {} levels; its {} most frequent are one-hot, the other {} share the column '{}:other'",
                                      p.name, levels, p.levels.size(), p.other_levels.size(), p.name));
       else if (p.kind == Kind::ordinal && !p.sorted_levels)

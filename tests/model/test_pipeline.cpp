@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -124,6 +125,23 @@ TEST(Pipeline, JsonRoundTrip) {
   Matrix a = p.transform(ds, all(ds)), b = q.transform(ds, all(ds));
   EXPECT_EQ(a.data, b.data);
   EXPECT_EQ(q.classes(), p.classes());
+}
+
+TEST(Pipeline, AManyLevelCategoryWhoseLevelsAreAllFrequentSaysEachIsOneHot) {
+  // 20 levels of 12 rows each: a column each, no 'city:other' (the note said "the other 0
+  // share the column 'city:other'", a column that is not there).
+  TempDir d;
+  std::string t = "x,city,y\n";
+  for (int row = 0; row < 240; ++row) t += fmt::format("{},c{},{}\n", row % 9, row % 20, row % 2 ? "yes" : "no");
+  Dataset ds = load(d, "t.csv", t);
+  Pipeline p;
+  std::vector<std::string> notes;
+  p.fit(ds, all(ds), "y", true, {}, &notes);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0], "column 'city': 20 levels, each one-hot (a column each)");
+  const auto names = p.feature_names();
+  EXPECT_EQ(names.size(), 1u + 20u);
+  EXPECT_EQ(std::count(names.begin(), names.end(), "city:other"), 0);
 }
 
 TEST(Pipeline, AManyLevelCategoryOneHotsItsFrequentLevelsForTheFamiliesThatStandardize) {
