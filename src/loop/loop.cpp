@@ -443,7 +443,12 @@ json Loop::run() {
   data_ = std::make_unique<ProjectData>(load_project_data(project_, ctx_));
   judge_ = std::make_unique<DevJudge>(project_, *data_);
   const int64_t done_before = project_.store->count_iterations();
-  if (done_before > 0) say("resuming after iteration {} of {}\n", done_before, max_iterations);
+  if (done_before >= max_iterations && done_before > 0)
+    say("the project has {} iteration{} already, its iteration budget ({}) or more: none to run (a larger --iterations "
+        "goes on)\n",
+        done_before, done_before == 1 ? "" : "s", max_iterations);
+  else if (done_before > 0)
+    say("resuming after iteration {} of {}\n", done_before, max_iterations);
 
   setup();
   json recommendations = json::array();

@@ -79,7 +79,8 @@ struct Reader {
   const toml::table* section(std::string_view name) const {
     const toml::node* n = root.get(name);
     if (!n) return nullptr;
-    if (!n->is_table()) throw_bad_input(fmt::format("'{}' must be a table ([{}])", name, name), "", where(*n));
+    if (!n->is_table()) throw_bad_input(fmt::format("'{}' must be a table ([{}])", name, name),
+                                        fmt::format("write it as a section: a line [{}], its keys on the lines below", name), where(*n));
     return n->as_table();
   }
 
@@ -97,14 +98,17 @@ struct Reader {
     if (!n) return std::nullopt;
     if (n->is_floating_point()) return n->as_floating_point()->get();
     if (n->is_integer()) return static_cast<double>(n->as_integer()->get());
-    throw_bad_input(fmt::format("'{}' must be a number", key), "", where(*n));
+    throw_bad_input(fmt::format("'{}' must be a number", key), fmt::format("write a number without quotes, for example {} = 0.05", key),
+                    where(*n));
   }
 
   std::optional<int64_t> integer(const toml::table* t, std::string_view key) const {
     if (!t) return std::nullopt;
     const toml::node* n = t->get(key);
     if (!n) return std::nullopt;
-    if (!n->is_integer()) throw_bad_input(fmt::format("'{}' must be an integer", key), "", where(*n));
+    if (!n->is_integer())
+      throw_bad_input(fmt::format("'{}' must be an integer", key), fmt::format("write a whole number without quotes, for example {} = 3", key),
+                      where(*n));
     return n->as_integer()->get();
   }
 
@@ -114,10 +118,11 @@ struct Reader {
     if (!t) return std::nullopt;
     const toml::node* n = t->get(key);
     if (!n) return std::nullopt;
-    if (!n->is_array()) throw_bad_input(fmt::format("'{}' must be a list of strings", key), "", where(*n));
+    const std::string as_list = fmt::format("write a list of quoted values, for example {} = [\"a\", \"b\"] (or [] for none)", key);
+    if (!n->is_array()) throw_bad_input(fmt::format("'{}' must be a list of strings", key), as_list, where(*n));
     std::vector<std::string> out;
     for (const auto& e : *n->as_array()) {
-      if (!e.is_string()) throw_bad_input(fmt::format("'{}' must be a list of strings", key), "", where(e));
+      if (!e.is_string()) throw_bad_input(fmt::format("'{}' must be a list of strings", key), as_list, where(e));
       out.emplace_back(e.as_string()->get());
       if (lines) lines->push_back(where(e).line);
     }

@@ -204,6 +204,17 @@ TEST(Loop, SmallDataJudgesCandidatesOverEveryCrossValidationRepeat) {
   EXPECT_EQ(it["test"]["estimated_by"], "cv") << it["test"];
   EXPECT_LT(it["test"]["p_value"].get<double>(), 0.01) << it["test"];
   EXPECT_GT(it["dev_before"].get<double>() - it["dev_after"].get<double>(), 0.03) << it;
+  // Run again with the budget it has spent: nothing to run, and the log says why (it said
+  // "resuming after iteration 1 of 1"); the output is the same loop's.
+  auto again = run_shell(shell_quote(MLLOOP_BINARY) + " run --dir " + shell_quote(tmp.str("p")) + " --iterations 1 --json");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find("the project has 1 iteration already, its iteration budget (1) or more: none to run"), std::string::npos)
+      << again.err;
+  EXPECT_EQ(again.err.find("resuming"), std::string::npos) << again.err;
+  const json second = json::parse(again.out);
+  EXPECT_EQ(second["iterations"].size(), 1u);
+  EXPECT_EQ(second["best"]["run"], out["best"]["run"]);
+  EXPECT_EQ(second["stopped_because"], "budget");
 }
 
 TEST(Loop, LabelNoiseProposesCleanLabelsWithTheSuspects) {

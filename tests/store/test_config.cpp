@@ -89,4 +89,10 @@ TEST(Config, BadValuesAreErrors) {
   expect_bad(data + "[task]\nkind = \"binary\"\n[split]\nmethod = \"kfold\"\n", "unknown split");
   expect_bad("[task]\nkind = \"binary\"\n", "missing key 'path'");
   expect_bad("[data\npath=", "cannot parse");
+  // A value of the wrong kind: the fix shows how to write it.
+  expect_bad(data + "[task]\nkind = \"binary\"\n[loop]\nplateau = \"4\"\n", "fix: write a whole number without quotes, for example plateau = 3");
+  expect_bad(data + "[task]\nkind = \"binary\"\ngoal = \"0.1\"\n", "fix: write a number without quotes, for example goal = 0.05");
+  expect_bad(data + "[task]\nkind = \"binary\"\n[loop]\ndeny = \"augment\"\n", "fix: write a list of quoted values, for example deny = [");
+  expect_bad(data + "[task]\nkind = \"binary\"\n[loop]\ndeny = [3]\n", "fix: write a list of quoted values");
+  expect_bad("task = 3\n" + data, "fix: write it as a section: a line [task]");
 }
