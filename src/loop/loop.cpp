@@ -842,7 +842,9 @@ json Loop::run() {
                   : std::string("dev "),
             fmt_loss(cfg_.metric, rec.dev_before), fmt_loss(cfg_.metric, rec.dev_after), best->run, fmt_loss(cfg_.metric, cmp.diff),
             fmt_loss(cfg_.metric, cmp.low), fmt_loss(cfg_.metric, cmp.high), cmp.test, p_said,
-            rec.accepted ? "accepted: a significant improvement" : "did not help: not a significant improvement");
+            rec.accepted     ? "accepted: a significant improvement"
+            : cmp.high < 0 ? "did not help: significantly worse"
+                           : "did not help: not a significant improvement");
       }
       if (rec.accepted) rec.incumbent = best->run;
     } else {

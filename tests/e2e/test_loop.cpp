@@ -332,6 +332,32 @@ TEST(Loop, WithoutAnOptimalErrorALinearModelAtChanceStillGetsAFlexibleOne) {
   }
 }
 
+TEST(Loop, ACandidateSignificantlyWorseIsSaidToBeSo) {
+  // credit_data under logloss: the switch's best candidate is within noise of linear ("not a
+  // significant improvement"); clean_labels' is significantly worse out of fold, its whole
+  // interval below 0, and the log said "not a significant improvement" of it too.
+  TempDir tmp;
+  auto r = run_mlloop({"init", source_dir() + "/data/credit_data.csv", "--target", "Status", "--metric", "logloss", "--dir", tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_mlloop({"run", "--dir", tmp.str("p"), "--iterations", "2", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json out = json::parse(r.out);
+  size_t worse = 0, within = 0;
+  for (const auto& it : out["iterations"]) {
+    ASSERT_FALSE(it["accepted"].get<bool>()) << it;
+    (it["test"]["high"].get<double>() < 0 ? worse : within) += 1;
+  }
+  ASSERT_EQ(worse, 1u) << out.dump(1);
+  ASSERT_EQ(within, 1u) << out.dump(1);
+  auto count = [&](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = r.err.find(what); at != std::string::npos; at = r.err.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("->  did not help: significantly worse\n"), 1u) << r.err;
+  EXPECT_EQ(count("->  did not help: not a significant improvement\n"), 1u) << r.err;
+}
+
 TEST(Loop, AucReadsAsAScoreWhereTheLogNamesItAndAsALossWhereItDoesNot) {
   // The log's figures are losses (1 - AUC): said once before them; the summary lines that name
   // the metric give the AUC itself, with the loss beside it. An error metric gets no such note.
