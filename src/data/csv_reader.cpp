@@ -153,7 +153,7 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
     const size_t sampled = header ? data_rows.size() : rows.size();
     report.notes.push_back(fmt::format(
         "column '{}' read as text: {} of its {} values{} are not numbers ({}); if they mark missing values, read them "
-        "so with --missing '{}' (mlloop init, with --force over a project; or mlloop info), else fix them",
+        "so with --missing '{}' (mlloop init, with --force over a project; or mlloop info)",
         names[c], with_commas(static_cast<int64_t>(t.non_number_count)), with_commas(static_cast<int64_t>(t.numbers + t.non_number_count)),
         whole ? std::string() : fmt::format(" in the first {} rows", with_commas(static_cast<int64_t>(sampled))),
         fmt::join(shown, ", "), fmt::join(markers, ",")));
@@ -213,7 +213,7 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
       std::string how;
       if (value.find_first_of(",'") == std::string::npos)
         how = fmt::format("; if it marks missing values, read it so with --missing '{},{}' (mlloop init, with --force over a "
-                          "project; or mlloop info), else fix it",
+                          "project; or mlloop info)",
                           fmt::join(options.missing_markers, ","), value);
       report.notes.push_back(fmt::format("column '{}' read as text: line {} has {}, which is not {}{}", names[cf.column],
                                          cf.line, shorten_for_message(cf.text, 40),

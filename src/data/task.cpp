@@ -5,8 +5,8 @@
 #include <cmath>
 #include <map>
 
-#include "mlloop/core/error.hpp"
 #include "csv_internal.hpp"
+#include "mlloop/core/error.hpp"
 #include "mlloop/core/text.hpp"
 
 namespace mlloop {
