@@ -964,9 +964,17 @@ std::optional<std::string> at_optimum_reason(const json& d, const std::string& m
   const std::string bn = d.value("bottleneck", "");
   const bool at_low_end = dev - opt["low"].get<double>() <= dev_half;
   if (!at_low_end && (bn == "variance" || bn == "data_mismatch")) return std::nullopt;
-  if ((dev - optimal <= noise && train_dev_near) || bn == "none")
+  if ((dev - optimal <= noise && train_dev_near) || bn == "none") {
+    // A bracket from 0 up (the Gamma test failed: noise that grows with the target, as prices'
+    // does) has its midpoint as the estimate, and that "optimal" is no measurement: said so.
+    const double high = opt["high"].get<double>();
+    if (opt["low"].get<double>() <= 0 && dev <= high)
+      return fmt::format("dev {} is inside the optimal error's bracket [0, {}], which the data do not narrow (the estimate {} is its "
+                         "midpoint): a gap to the optimum cannot be told from noise",
+                         fmt_loss(metric, dev), fmt_loss(metric, high), fmt_loss(metric, optimal));
     return fmt::format("dev {} is within noise ({}) of the optimal {}", fmt_loss(metric, dev), fmt_loss(metric, noise),
                        fmt_loss(metric, optimal));
+  }
   if (!at_low_end) return std::nullopt;
   // Dev is too small to tell: a gap measured on train or train-dev may still be real (a time
   // split's few dev rows under a cross-validated train), and the message says so rather than

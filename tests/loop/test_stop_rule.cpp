@@ -32,6 +32,20 @@ TEST(StopRule, NoGapLargerThanItsNoiseIsAtTheOptimum) {
   EXPECT_NE(why->find("within noise"), std::string::npos) << *why;
 }
 
+TEST(StopRule, ABracketFromZeroIsSaidToBeOneNotAnOptimumToBeWithinNoiseOf) {
+  // diamonds' price after an mlp: the bound [0, 559.1] (the Gamma test failed), its midpoint
+  // 279.6 the estimate, dev 549.3 +- 31. It stopped with "dev 549.2752 is within noise
+  // (281.3305) of the optimal 279.5716", a precision the bracket does not have.
+  auto why = at_optimum_reason(diagnosis(529.3, 549.3, 31.4, 0.0, 559.1, 279.6, "none"), "rmse");
+  ASSERT_TRUE(why.has_value());
+  EXPECT_NE(why->find("is inside the optimal error's bracket [0, 559.1000], which the data do not narrow"), std::string::npos) << *why;
+  EXPECT_EQ(why->find("within noise ("), std::string::npos) << *why;
+  // A bracket with a lower end above 0 reads as before.
+  why = at_optimum_reason(diagnosis(529.3, 549.3, 31.4, 120.0, 559.1, 339.6, "none"), "rmse");
+  ASSERT_TRUE(why.has_value());
+  EXPECT_NE(why->find("within noise ("), std::string::npos) << *why;
+}
+
 TEST(StopRule, ASignificantVarianceGapInsideAWideBracketIsNotTheOptimum) {
   // regression_underfit's shape after a gbdt: train 0.25, dev 0.43 +- 0.037, the bound
   // [0.3575, 0.498] with value 0.3575 (as the bound read before its lower end went below its
