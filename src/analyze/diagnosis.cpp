@@ -88,12 +88,12 @@ std::optional<OptimalBound> optimal_estimate(Project& project, const Registry& r
                                     {"evidence", b.evidence}}.dump());
   return b;
 }
-// The dev rows (from DATA or from the dev file) as one matrix, with their targets.
+}  // namespace
+
 Matrix dev_features(const Pipeline& pipe, const ProjectData& data, std::vector<float>* y) {
   Matrix out;
   for (const auto& part : data.splits.at(SplitName::dev)) {
-    Matrix m = pipe.transform(*part.data, part.positions);
-    out.append_rows(m);
+    out.append_rows(pipe.transform(*part.data, part.positions));
     if (y) {
       auto t = pipe.target(*part.data, part.positions);
       y->insert(y->end(), t.begin(), t.end());
@@ -101,7 +101,6 @@ Matrix dev_features(const Pipeline& pipe, const ProjectData& data, std::vector<f
   }
   return out;
 }
-}  // namespace
 
 json optimal_bound_json(const ProjectConfig& cfg, Store& store) {
   if (cfg.reference_error) return bound_json(*cfg.reference_error, *cfg.reference_error, *cfg.reference_error, "reference");

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "mlloop/analyze/analyses.hpp"
 #include "mlloop/core/context.hpp"
 #include "mlloop/model/pipeline.hpp"
 #include "mlloop/project/project_data.hpp"
@@ -37,14 +38,8 @@ nlohmann::json relation_drift(const Project& project, const ProjectData& data, C
   pipe.fit(*train.data, train.positions, project.config.target, cls, opt);
   Matrix xt = pipe.transform(*train.data, train.positions);
   std::vector<float> yt = pipe.target(*train.data, train.positions);
-  Matrix xd;
   std::vector<float> yd;
-  for (const auto& part : data.splits.at(SplitName::dev)) {
-    Matrix m = pipe.transform(*part.data, part.positions);
-    auto y = pipe.target(*part.data, part.positions);
-    xd.append_rows(m);
-    yd.insert(yd.end(), y.begin(), y.end());
-  }
+  const Matrix xd = dev_features(pipe, data, &yd);
   const auto names = pipe.feature_names();
   const auto sources = pipe.feature_sources();
   // The target as one or more numeric series: the value, or one-vs-rest indicators.

@@ -20,12 +20,9 @@ std::vector<float> shift_importance_weights(const Project& project, const Projec
   pipe.fit(*train.data, train.positions, project.config.target, is_classification(project.config.task), trees);
   Matrix both = pipe.transform(*train.data, train.positions);
   const size_t n_train = both.rows;
-  size_t n_dev = 0;
-  for (const auto& part : data.splits.at(SplitName::dev)) {
-    Matrix m = pipe.transform(*part.data, part.positions);
-    both.append_rows(m);
-    n_dev += m.rows;
-  }
+  const Matrix dev = dev_features(pipe, data);
+  const size_t n_dev = dev.rows;
+  both.append_rows(dev);
   std::vector<float> domain(both.rows, 0.f);
   std::fill(domain.begin() + static_cast<std::ptrdiff_t>(n_train), domain.end(), 1.f);
   Params quick{{"max_depth", 4}, {"eta", 0.1}, {"rounds", 200}, {"early_stopping", 20}};

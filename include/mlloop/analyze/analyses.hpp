@@ -17,6 +17,7 @@
 namespace mlloop {
 
 class Context;
+class Pipeline;
 
 // The training rows as the analyses see them.
 struct AnalysisData {
@@ -56,5 +57,9 @@ std::vector<float> out_of_fold_predictions(const Matrix& x, const std::vector<fl
                                            const std::string& family, const Params& params, const Registry& registry,
                                            Context& ctx, int folds = 5, int fit_folds = 0,
                                            std::vector<size_t>* predicted = nullptr);
+
+// The dev rows (from DATA or from the dev file) as one matrix through `pipe`, with their
+// targets appended to `y` when given.
+Matrix dev_features(const Pipeline& pipe, const ProjectData& data, std::vector<float>* y = nullptr);
 
 }  // namespace mlloop
