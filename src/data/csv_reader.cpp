@@ -20,6 +20,14 @@ namespace {
 constexpr size_t kSampleBytes = 4u << 20;
 constexpr size_t kSampleRows = 20000;
 
+// How to read `values` as missing: the --missing list of `markers` and them (values holding a
+// comma or a quote cannot be listed, and are left out).
+std::string missing_flag(std::vector<std::string> markers, const std::vector<std::string>& values) {
+  for (const auto& v : values)
+    if (v.find_first_of(",'") == std::string::npos) markers.push_back(v);
+  return fmt::format("--missing '{}' (mlloop init, with --force over a project; or mlloop info)", fmt::join(markers, ","));
+}
+
 std::string read_sample(const std::string& path, uint64_t size) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) throw_bad_input(fmt::format("cannot open '{}'", path), "check the path and that the file is readable");
@@ -142,21 +150,21 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
   for (size_t c = 0; c < ncols; ++c) {
     const TypeGuess& t = types[c];
     if (t.type != ColumnType::categorical || t.non_numbers.empty()) continue;
-    std::vector<std::string> shown, markers = options.missing_markers;
-    for (const auto& [value, count] : t.non_numbers) {
-      shown.push_back(fmt::format("{} {}", shorten_for_message(value, 20), count == 1 ? std::string("once") : count == 2 ? std::string("twice") : fmt::format("{} times", count)));
-      if (value.find_first_of(",'") == std::string::npos) markers.push_back(value);
-    }
+    std::vector<std::string> shown, values;
     size_t listed = 0;
-    for (const auto& nv : t.non_numbers) listed += nv.second;
+    for (const auto& [value, count] : t.non_numbers) {
+      listed += count;
+      shown.push_back(fmt::format("{} {}", shorten_for_message(value, 20), count == 1 ? std::string("once") : count == 2 ? std::string("twice") : fmt::format("{} times", count)));
+      values.push_back(value);
+    }
     if (listed < t.non_number_count) shown.push_back(fmt::format("{} other values", with_commas(static_cast<int64_t>(t.non_number_count - listed))));
     const size_t sampled = header ? data_rows.size() : rows.size();
     report.notes.push_back(fmt::format(
         "column '{}' read as text: {} of its {} values{} are not numbers ({}); if they mark missing values, read them "
-        "so with --missing '{}' (mlloop init, with --force over a project; or mlloop info)",
+        "so with {}",
         names[c], with_commas(static_cast<int64_t>(t.non_number_count)), with_commas(static_cast<int64_t>(t.numbers + t.non_number_count)),
         whole ? std::string() : fmt::format(" in the first {} rows", with_commas(static_cast<int64_t>(sampled))),
-        fmt::join(shown, ", "), fmt::join(markers, ",")));
+        fmt::join(shown, ", "), missing_flag(options.missing_markers, values)));
   }
 
   ParsePlan plan;
@@ -212,9 +220,7 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
       const std::string value(trim(cf.text));
       std::string how;
       if (value.find_first_of(",'") == std::string::npos)
-        how = fmt::format("; if it marks missing values, read it so with --missing '{},{}' (mlloop init, with --force over a "
-                          "project; or mlloop info)",
-                          fmt::join(options.missing_markers, ","), value);
+        how = "; if it marks missing values, read it so with " + missing_flag(options.missing_markers, {value});
       report.notes.push_back(fmt::format("column '{}' read as text: line {} has {}, which is not {}{}", names[cf.column],
                                          cf.line, shorten_for_message(cf.text, 40),
                                          types[cf.column].type == ColumnType::boolean    ? "true/false"

@@ -118,11 +118,11 @@ struct Reader {
     if (!t) return std::nullopt;
     const toml::node* n = t->get(key);
     if (!n) return std::nullopt;
-    const std::string as_list = fmt::format("write a list of quoted values, for example {} = [\"a\", \"b\"] (or [] for none)", key);
-    if (!n->is_array()) throw_bad_input(fmt::format("'{}' must be a list of strings", key), as_list, where(*n));
+    auto as_list = [&] { return fmt::format("write a list of quoted values, for example {} = [\"a\", \"b\"] (or [] for none)", key); };
+    if (!n->is_array()) throw_bad_input(fmt::format("'{}' must be a list of strings", key), as_list(), where(*n));
     std::vector<std::string> out;
     for (const auto& e : *n->as_array()) {
-      if (!e.is_string()) throw_bad_input(fmt::format("'{}' must be a list of strings", key), as_list, where(e));
+      if (!e.is_string()) throw_bad_input(fmt::format("'{}' must be a list of strings", key), as_list(), where(e));
       out.emplace_back(e.as_string()->get());
       if (lines) lines->push_back(where(e).line);
     }
