@@ -10,6 +10,7 @@
 #include "mlloop/analyze/learning_curve.hpp"
 #include "mlloop/core/context.hpp"
 #include "mlloop/core/error.hpp"
+#include "mlloop/loop/loop.hpp"
 #include "mlloop/metrics/metrics.hpp"
 #include "mlloop/model/pipeline.hpp"
 #include "mlloop/model/trainer.hpp"
@@ -363,7 +364,6 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
   bool goal_met = cfg.goal && dev && dev->value <= *cfg.goal;
   if (goal_met) bottleneck = "none";
 
-  json recommendations = json::array();
   json evidence = {{"train", err_json(train)}, {"train_dev", err_json(train_dev)}, {"dev", err_json(dev)},
                    {"optimal", optimal}, {"gaps", gaps_json}, {"noise", noise}, {"model", run->model}};
   auto pct = [&](double v) { return metric == "error" ? fmt::format("{:.1f}%", 100 * v) : fmt::format("{:.4g}", v); };
@@ -372,36 +372,23 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
                                evidence, "the project is ready for its one look at the test set", "run mlloop test once"));
   } else if (bottleneck == "avoidable_bias") {
     bool exact = run->model == "linear" || run->model == "baseline";
-    std::string remedy = exact ? "switch_model_class" : "more_expressive_model";
     findings.push_back(finding("MLL-B01", "warn",
                                fmt::format("avoidable bias dominates: train {} vs optimal {} (gap {}, noise {})", pct(train->value),
                                            pct(opt->value), pct(largest), pct(noise["avoidable_bias"].get<double>())),
                                evidence, "the model does not fit even its training data as well as the data allow",
-                               exact ? "switch_model_class: a more flexible family (gbdt, mlp)" : "tune_optimizer, then more_expressive_model"));
-    std::string bound = pct(opt->value);
-    if (const std::string high = pct(opt->high); high != bound) bound += fmt::format(" (at most {})", high);
-    recommendations.push_back({{"remedy", remedy},
-                               {"reason", fmt::format("train {} vs optimal {}: avoidable bias of {} dominates; {}", pct(train->value),
-                                                      bound, pct(largest),
-                                                      run->model == "baseline" ? "the baseline ignores the features; trying a nonlinear family"
-                                                      : exact                  ? "a linear model cannot bend; trying a nonlinear family"
-                                                                               : "more capacity in the same family")}});
+                               exact                ? "switch_model_class: a more flexible family (gbdt, mlp)"
+                               : run->model == "knn" ? "more_expressive_model, then switch_model_class"
+                                                     : "tune_optimizer, then more_expressive_model"));
   } else if (bottleneck == "variance") {
     findings.push_back(finding("MLL-V01", "warn",
                                fmt::format("variance dominates: train-dev {} vs train {} (gap {})", pct(train_dev->value), pct(train->value), pct(largest)),
                                evidence, "the model fits training rows it will not see again: it does not generalize",
                                "regularize, augment, tune_hyperparameters, or more_data"));
-    recommendations.push_back({{"remedy", "regularize"},
-                               {"reason", fmt::format("train-dev {} vs train {}: a variance gap of {} dominates", pct(train_dev->value),
-                                                      pct(train->value), pct(largest))}});
   } else if (bottleneck == "data_mismatch") {
     findings.push_back(finding("MLL-M01", "warn",
                                fmt::format("data mismatch dominates: dev {} vs train-dev {} (gap {})", pct(dev->value), pct(train_dev->value), pct(largest)),
                                evidence, "dev comes from a different distribution than train",
                                "reweight_for_shift, drop_drifting_features, or more_data of the dev kind"));
-    recommendations.push_back({{"remedy", "reweight_for_shift"},
-                               {"reason", fmt::format("dev {} vs train-dev {}: a mismatch of {} dominates", pct(dev->value),
-                                                      pct(train_dev->value), pct(largest))}});
   } else if (bottleneck == "dev_overfit") {
     findings.push_back(finding("MLL-T01", "warn",
                                fmt::format("dev overfitting dominates: test {} vs dev {} (gap {})", pct(test->value), pct(dev->value), pct(largest)),
@@ -409,9 +396,6 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
                                     {"test_looks", project.store->count_test_looks()}},
                                "the choices made on dev have fitted its rows: dev no longer predicts the error on new data",
                                "fresh_dev_set: collect new dev rows (and keep the test set for one final look)"));
-    recommendations.push_back({{"remedy", "fresh_dev_set"},
-                               {"reason", fmt::format("test {} vs dev {}: the dev set is overfit by {}", pct(test->value), pct(dev->value),
-                                                      pct(largest))}});
   } else {
     findings.push_back(finding("MLL-N01", "info", "no gap is larger than its noise", evidence,
                                "the errors are within noise of each other and of the bound", "stop, or gather more data to see further"));
@@ -437,17 +421,11 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
                                  "fix what the cause names before adding capacity"));
     }
     double noise_rate = labels["estimated_noise_rate"];
-    const bool regression = cfg.task == Task::regression;
     if (noise_rate > 0.02) {
       findings.push_back(finding("MLL-L01", noise_rate > 0.1 ? "warn" : "info",
                                  fmt::format("about {:.1f}% of the training labels look wrong ({} rows)", 100 * noise_rate, labels["rows"].size()),
                                  json{{"estimated_noise_rate", noise_rate}, {"first_rows", labels["details"]}},
                                  "mislabeled training rows bias the model and inflate the error", "clean_labels, then relabel the listed rows"));
-      recommendations.push_back({{"remedy", "clean_labels"},
-                                 {"reason", fmt::format("{} {} training rows ({:.1f}%) as {}",
-                                                        regression ? "out-of-fold residuals flag" : "confident learning flags",
-                                                        labels["rows"].size(), 100 * noise_rate,
-                                                        regression ? "likely corrupt targets" : "mislabeled")}});
     }
   }
   json curve = nullptr;
@@ -458,11 +436,6 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
     findings.push_back(finding("MLL-C01", "info", fmt::format("the learning curve is not extrapolated: {}", curve["reason"].get<std::string>()),
                                json{{"points", curve["points"]}}, "a curve of the wrong shape gives no honest forecast",
                                "look at the points; more repeats or more data make it smoother"));
-  } else if (bottleneck == "variance" && curve_still_falls(curve)) {
-    double now = curve["points"].back()["dev"], at10 = curve["predicted_dev_at_10x"];
-    recommendations.push_back({{"remedy", "more_data"},
-                               {"reason", fmt::format("the learning curve predicts dev {} {:.4f} with 10x the data (now {:.4f})",
-                                                      curve["loss"].get<std::string>(), at10, now)}});
   }
   if (!shift.is_null() && shift["low"].get<double>() > 0.6) {
     findings.push_back(finding("MLL-S01", "warn",
@@ -472,7 +445,7 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
                                "a model tuned on train may not carry over to dev", "reweight_for_shift or drop_drifting_features"));
   }
 
-  return {{"task", to_string(cfg.task)},
+  json out = {{"task", to_string(cfg.task)},
           {"metric", metric},
           {"run", *run_id},
           {"errors", {{"optimal", optimal}, {"train", err_json(train)}, {"train_dev", err_json(train_dev)}, {"dev", err_json(dev)}, {"test", err_json(test)}}},
@@ -484,8 +457,10 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
                                             : json{{"estimated_noise_rate", labels["estimated_noise_rate"]}, {"rows", labels["rows"]}, {"details", labels["details"]}}},
           {"shift", shift},
           {"estimated_by", estimated_by},
-          {"findings", findings},
-          {"recommendations", recommendations}};
+          {"findings", findings}};
+  // What to do next is the loop's policy, as the loop would rank it from this diagnosis.
+  out["recommendations"] = options.next_steps ? next_steps(project, registry, out, ctx) : json::array();
+  return out;
 }
 
 }  // namespace mlloop

@@ -45,7 +45,17 @@ using Clock = std::chrono::steady_clock;
 DiagnoseOptions analysis(const ProjectConfig& c, bool curve, bool data, bool optimal) {
   DiagnoseOptions o{curve, data, optimal, false};
   o.memorization = permitted(c, "memorization_check");
+  o.next_steps = false;  // the loop ranks the remedies itself
   return o;
+}
+
+// The remedies finished iterations have tried with `run` as their incumbent: the loop does not
+// pick one of them again while that run stays the incumbent.
+std::set<std::string> tried_on(Store& store, int64_t run) {
+  std::set<std::string> tried;
+  for (const auto& it : store.iterations())
+    if (it.state == "finished" && it.detail.value("incumbent_before", int64_t{-1}) == run) tried.insert(it.remedy);
+  return tried;
 }
 
 std::string loop_lock_path(const std::string& dir) { return (std::filesystem::path(dir) / ".mlloop" / "loop.lock").string(); }
@@ -213,6 +223,9 @@ class Loop {
       : project_(project), registry_(registry), options_(options), ctx_(ctx), cfg_(project.config) {}
 
   json run();
+  // The loop's next steps from the diagnosis `d` of a run, that run as its incumbent: see
+  // mlloop::next_steps.
+  json next_steps(const json& d);
 
   // Used by IterationTrainer.
   double train_candidate(const Candidate& c, int64_t iteration, IterationTrainer::Tried& out);
@@ -232,6 +245,12 @@ class Loop {
   std::optional<int64_t> incumbent() { return project_.store->incumbent(cfg_.metric, !metrics::higher_is_better(cfg_.metric)); }
   void setup();
   LoopView view_of(int64_t incumbent, const json& diagnosis, int64_t iteration);
+  // The one check an exact solver gets before the loop trusts a stop at the optimum, stops with
+  // no gap larger than its noise, or constrains it (check_flexible: linear or baseline, the
+  // switch permitted and not yet tried on it): switch_model_class with its reason; else an
+  // empty choice. `at_optimum` is the stop rule's reason, when it holds.
+  RemedyChoice flexible_check(const RunRecord& inc_run, const json& d, bool check_flexible,
+                              const std::optional<std::string>& at_optimum) const;
   json output(const std::string& stopped_because, const json& recommendations);
   Deadline run_deadline() const {
     Deadline d;
@@ -373,12 +392,89 @@ LoopView Loop::view_of(int64_t inc, const json& diagnosis, int64_t iteration) {
   return v;
 }
 
+// What a stopped loop leaves to recommend: the remedies it cannot carry out, and clean_labels,
+// untried from this incumbent, where the suspects are more than a few (30 rows of 3,500
+// flagged on a regression are the tails of its noise, not a cause of its error:
+// label_problems).
+bool left_to_recommend(const RemedyChoice& c, const std::set<std::string>& tried, const LoopView& view) {
+  return !c.actionable || (c.remedy == "clean_labels" && !tried.count(c.remedy) && label_problems(view));
+}
+
 // A recommendation for the output: the remedy and its reason; the two label remedies carry
 // the suspected rows too, most suspicious first (relabel is a list for a person to review).
 json recommendation(const RemedyChoice& c, const LoopView& view) {
   json r = {{"remedy", c.remedy}, {"reason", c.reason}};
   if (c.remedy == "clean_labels" || c.remedy == "relabel") r["rows"] = view.diagnosis.at("label_issues").at("rows");
   return r;
+}
+
+RemedyChoice Loop::flexible_check(const RunRecord& inc_run, const json& d, bool check_flexible,
+                                  const std::optional<std::string>& at_optimum) const {
+  if (!check_flexible) return {};
+  const std::string bottleneck = d["bottleneck"];
+  auto err = [&](const char* s) -> std::optional<double> {
+    const json& e = d["errors"][s];
+    return e.is_null() ? std::nullopt : std::optional<double>(e["value"].get<double>());
+  };
+  const bool unmeasured = d["errors"]["optimal"].is_null();
+  if (skip_costly_analyses_ && unmeasured)
+    return {"switch_model_class",
+            fmt::format("the optimal-error estimate did not finish in half of the time left, so avoidable bias is not "
+                        "measured; {} is an exact solver: one check that a more flexible class does better comes first",
+                        inc_run.model),
+            true};
+  if (at_optimum)
+    return {"switch_model_class",
+            fmt::format("{}; before stopping, one check that a more flexible class than {} does no better", *at_optimum, inc_run.model),
+            true};
+  if (bottleneck != "none" && !(unmeasured && bottleneck == "variance")) return {};
+  // Without an optimal error (auc, f1 or logloss with no reference) avoidable bias is not
+  // measured at all: a linear model at chance level shows no gap, or only the small variance
+  // gap an exact solver has (logloss 0.6918 against 0.6971 on an XOR boundary). An exact
+  // solver gets the same one check before the loop stops or tunes it.
+  const std::string unmeasured_why =
+      unmeasured ? fmt::format(" (avoidable bias is not measured: no optimal {} without a reference)", cfg_.metric) : "";
+  return {"switch_model_class",
+          bottleneck == "none"
+              ? fmt::format("dev {}: no gap is larger than its noise{}; before stopping, one check that a more flexible class "
+                            "than {} does no better",
+                            fmt_loss(cfg_.metric, err("dev")), unmeasured_why, inc_run.model)
+              : fmt::format("train {} vs train-dev {}: a variance gap{}; before constraining {}, one check that a more "
+                            "flexible class does no better",
+                            fmt_loss(cfg_.metric, err("train")), fmt_loss(cfg_.metric, err("train_dev")), unmeasured_why,
+                            inc_run.model),
+          true};
+}
+
+json Loop::next_steps(const json& d) {
+  if (!data_) data_ = std::make_unique<ProjectData>(load_project_data(project_, ctx_));
+  const int64_t run = d.at("run");
+  const RunRecord inc_run = *project_.store->run(run);
+  const std::set<std::string> tried = tried_on(*project_.store, run);
+  const bool check_flexible = (inc_run.model == "linear" || inc_run.model == "baseline") &&
+                              permitted(cfg_, "switch_model_class") && !tried.count("switch_model_class");
+  const std::optional<std::string> at_optimum = at_optimum_reason(d, cfg_.metric);
+  const json& dev = d["errors"]["dev"];
+  // Where the loop would stop (the goal met, or the optimum reached), what is left is what a
+  // run's end recommends.
+  // The loop never sees dev overfitting (its analysis leaves the test set out): a diagnosis
+  // that does puts fresh_dev_set first (the policy's only remedy for it), whatever the dev
+  // errors, which it makes suspect, would say.
+  const bool dev_overfit = d["bottleneck"] == "dev_overfit";
+  const bool stops =
+      !dev_overfit && ((cfg_.goal && !dev.is_null() && dev["value"].get<double>() <= *cfg_.goal) || (at_optimum && !check_flexible));
+  const LoopView view = view_of(run, d, project_.store->count_iterations() + 1);
+  json out = json::array();
+  std::string first;
+  if (!stops && !dev_overfit) {
+    const RemedyChoice check = flexible_check(inc_run, d, check_flexible, at_optimum);
+    if (!check.remedy.empty()) out.push_back(recommendation(check, view));
+    first = check.remedy;
+  }
+  for (const auto& c : rank_remedies(view))
+    if (stops ? left_to_recommend(c, tried, view) : !c.actionable || (!tried.count(c.remedy) && c.remedy != first))
+      out.push_back(recommendation(c, view));
+  return out;
 }
 
 json Loop::output(const std::string& stopped_because, const json& recommendations) {
@@ -485,9 +581,7 @@ json Loop::run() {
     }
     const auto t0 = Clock::now();
     const auto inc_run = *project_.store->run(*inc);
-    std::set<std::string> tried;
-    for (const auto& it : project_.store->iterations())
-      if (it.state == "finished" && it.detail.value("incumbent_before", int64_t{-1}) == *inc) tried.insert(it.remedy);
+    const std::set<std::string> tried = tried_on(*project_.store, *inc);
     // An exact solver (linear, baseline) gets one check that a flexible class does no better
     // before the loop trusts a stop at the optimum, or a stop with no gap larger than its
     // noise; that check needs no data analyses, so they wait (they cost several model fits on
@@ -517,7 +611,8 @@ json Loop::run() {
       // The analysis fits models too (the bound's out-of-fold fits, cross-validation, the data
       // analyses): a minute and more on a large table, so a terminal gets a bar for it.
       ProgressFeed feed(ctx_, bar(), fmt::format("analyzing run {}", *inc));
-      const DiagnoseOptions without_costly{false, false, false, false};
+      DiagnoseOptions without_costly = analysis(cfg_, false, false, false);
+      without_costly.memorization = true;
       if (skip_costly_analyses_) {
         d = diagnose(project_, *inc, registry_, ctx_, without_costly);
       } else {
@@ -565,40 +660,13 @@ json Loop::run() {
       say("stop: dev {} meets the goal {}\n", fmt_loss(cfg_.metric, dev), fmt_loss(cfg_.metric, *cfg_.goal));
       break;
     }
-    RemedyChoice deferred;
-    if (skip_costly_analyses_ && check_flexible && d["errors"]["optimal"].is_null()) {
-      deferred = {"switch_model_class",
-                  fmt::format("the optimal-error estimate did not finish in half of the time left, so avoidable bias is not "
-                              "measured; {} is an exact solver: one check that a more flexible class does better comes first",
-                              inc_run.model),
-                  true};
-    } else if (auto why = near_optimum()) {
-      if (!check_flexible) {
-        stopped = "at_optimum";
-        say("stop: {}\n", *why);
-        break;
-      }
-      deferred = {"switch_model_class",
-                  fmt::format("{}; before stopping, one check that a more flexible class than {} does no better", *why, inc_run.model), true};
-    } else if (const bool unmeasured = d["errors"]["optimal"].is_null();
-               check_flexible && (bottleneck == "none" || (unmeasured && bottleneck == "variance"))) {
-      // Without an optimal error (auc, f1 or logloss with no reference) avoidable bias is not
-      // measured at all: a linear model at chance level shows no gap, or only the small
-      // variance gap an exact solver has (logloss 0.6918 against 0.6971 on an XOR boundary).
-      // An exact solver gets the same one check before the loop stops or tunes it.
-      const std::string unmeasured_why =
-          unmeasured ? fmt::format(" (avoidable bias is not measured: no optimal {} without a reference)", cfg_.metric) : "";
-      deferred = {"switch_model_class",
-                  bottleneck == "none"
-                      ? fmt::format("dev {}: no gap is larger than its noise{}; before stopping, one check that a more flexible class "
-                                    "than {} does no better",
-                                    fmt_loss(cfg_.metric, dev), unmeasured_why, inc_run.model)
-                      : fmt::format("train {} vs train-dev {}: a variance gap{}; before constraining {}, one check that a more "
-                                    "flexible class does no better",
-                                    fmt_loss(cfg_.metric, err("train")), fmt_loss(cfg_.metric, err("train_dev")), unmeasured_why,
-                                    inc_run.model),
-                  true};
+    const std::optional<std::string> at_optimum = near_optimum();
+    if (at_optimum && !check_flexible) {
+      stopped = "at_optimum";
+      say("stop: {}\n", *at_optimum);
+      break;
     }
+    const RemedyChoice deferred = flexible_check(inc_run, d, check_flexible, at_optimum);
     {
       auto its = project_.store->iterations();
       int64_t quiet = 0;
@@ -885,17 +953,10 @@ json Loop::run() {
         }
       }
       LoopView view = view_of(*inc, d, project_.store->count_iterations());
-      std::set<std::string> tried;
-      for (const auto& it : project_.store->iterations())
-        if (it.state == "finished" && it.detail.value("incumbent_before", int64_t{-1}) == *inc) tried.insert(it.remedy);
+      const std::set<std::string> tried = tried_on(*project_.store, *inc);
       recommendations = json::array();
-      // clean_labels, untried from this incumbent, where the suspects are more than a few (30
-      // rows of 3,500 flagged on a regression are the tails of its noise, not a cause of its
-      // error: label_problems).
-      for (const auto& c : rank_remedies(view)) {
-        if (!c.actionable || (c.remedy == "clean_labels" && !tried.count(c.remedy) && label_problems(view)))
-          recommendations.push_back(recommendation(c, view));
-      }
+      for (const auto& c : rank_remedies(view))
+        if (left_to_recommend(c, tried, view)) recommendations.push_back(recommendation(c, view));
     } catch (const BudgetExhausted&) {
     }
   }
@@ -1014,6 +1075,12 @@ json run_loop(Project& project, const Registry& registry, const LoopOptions& opt
     if (f.warm_up) warmers.emplace_back(f.warm_up);
   Loop loop(project, registry, options, ctx);
   return loop.run();
+}
+
+json next_steps(Project& project, const Registry& registry, const json& diagnosis, Context& ctx) {
+  static const LoopOptions quiet;
+  Loop loop(project, registry, quiet, ctx);
+  return loop.next_steps(diagnosis);
 }
 
 }  // namespace mlloop

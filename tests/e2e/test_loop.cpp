@@ -431,6 +431,32 @@ TEST(Loop, MismatchIsReportedAndAMismatchRemedyTried) {
   EXPECT_TRUE(mismatch.count(out["iterations"][0]["remedy"].get<std::string>())) << out["iterations"][0];
 }
 
+// mlloop diagnose names as its first next step the remedy the loop applies next, and none the
+// loop has tried on the incumbent already. (It named the analysis' own pick: after the loop
+// had tried tune_optimizer on an mlp under avoidable bias, diagnose said more_expressive_model
+// while the next iteration applied initialization.)
+TEST(Loop, DiagnoseNamesTheRemedyTheNextIterationApplies) {
+  TempDir tmp;
+  init_scenario("mismatch", tmp, "p", 62);
+  for (int done = 2; done <= 3; ++done) {
+    json out = run_loop(tmp, "p", done);
+    ASSERT_EQ(out["iterations"].size(), static_cast<size_t>(done)) << out["stopped_because"];
+    // The remedies tried on the incumbent: those of the iterations since the last accepted one.
+    std::set<std::string> tried;
+    for (auto it = out["iterations"].rbegin(); it != out["iterations"].rend() && !(*it)["accepted"].get<bool>(); ++it)
+      tried.insert((*it)["remedy"].get<std::string>());
+    auto r = run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json recs = json::parse(r.out)["recommendations"];
+    ASSERT_FALSE(recs.empty());
+    for (const auto& rec : recs) EXPECT_FALSE(tried.count(rec["remedy"].get<std::string>())) << rec << " was tried already";
+    json next = run_loop(tmp, "p", done + 1);
+    ASSERT_EQ(next["iterations"].size(), static_cast<size_t>(done + 1)) << next["stopped_because"];
+    EXPECT_EQ(recs[0]["remedy"], next["iterations"][done]["remedy"]) << "after " << done << " iterations";
+    EXPECT_EQ(recs[0]["reason"], next["iterations"][done]["reason"]);
+  }
+}
+
 TEST(Loop, SameSeedAndIterationBudgetGiveIdenticalJson) {
   TempDir tmp;
   init_scenario("mismatch", tmp, "a");

@@ -39,6 +39,10 @@ struct DiagnoseOptions {
   // [loop] deny names `memorization_check` (or an allow list leaves it out): "memorization"
   // is then null, unless an earlier analysis cached it.
   bool memorization = true;
+  // "recommendations": the loop's next steps from this diagnosis (next_steps in loop.hpp:
+  // reads the data files, fits no model). The loop, which ranks the remedies itself, leaves
+  // them out (an empty list).
+  bool next_steps = true;
 };
 
 // Diagnoses `run` (the incumbent when empty). The optimal-error estimate is computed once

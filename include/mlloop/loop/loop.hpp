@@ -29,6 +29,17 @@ struct LoopOptions {
 // project, the incumbent, why the loop stopped, and the recommendations).
 nlohmann::json run_loop(Project& project, const Registry& registry, const LoopOptions& options, Context& ctx);
 
+// What the loop would do next from `diagnosis` (`mlloop diagnose --json`'s shape, of any
+// finished run), that run as its incumbent: CONTRACT.md's `recommendations`, each
+// {"remedy", "reason"} (the label remedies with their "rows"), in the loop's order. First the
+// remedy its next iteration would apply (an exact solver's one check of a flexible class,
+// else the policy's first not yet tried on that run), then the others it would try, then the
+// recommendations it cannot carry out (more_data, relabel, fresh_dev_set). Where the loop
+// would stop (the goal met, or at the optimum), what a run's end recommends: those last, and
+// clean_labels when untried and the suspects are more than a few. Reads the data files; fits
+// no model.
+nlohmann::json next_steps(Project& project, const Registry& registry, const nlohmann::json& diagnosis, Context& ctx);
+
 // Whether an `mlloop run` is working on the project in `dir` now (it holds the project's loop
 // lock). The dashboard and the report then fit nothing of their own (DiagnoseOptions::fit).
 bool loop_running(const std::string& dir);
