@@ -151,8 +151,9 @@ AnalysisInputs analysis_inputs(const Project& project, const ProjectData& data) 
 
 namespace {
 // v3: regression label issues binned; 3 folds above 50,000 rows. v4: the label issues' linear
-// model sees a many-level category's frequent levels one-hot.
-std::string data_analyses_key(const ProjectConfig& c) { return fmt::format("data_analyses:v4:{}", c.seed); }
+// model sees a many-level category's frequent levels one-hot. v5: classification suspects cut
+// to the most confident decile's disagreement when that is well below their count.
+std::string data_analyses_key(const ProjectConfig& c) { return fmt::format("data_analyses:v5:{}", c.seed); }
 }  // namespace
 
 std::optional<json> cached_data_analyses(Project& project) {

@@ -281,19 +281,23 @@ double compute(std::string_view name, const Predictions& p, const std::vector<si
   throw std::invalid_argument("unknown metric for this task: " + std::string(name));
 }
 
+Interval wilson(double rate, size_t n) {
+  Interval r;
+  r.value = r.low = r.high = rate;
+  if (n == 0) return r;
+  double nn = static_cast<double>(n), z2 = kZ95 * kZ95;
+  double centre = (rate + z2 / (2 * nn)) / (1 + z2 / nn);
+  double half = kZ95 * std::sqrt(rate * (1 - rate) / nn + z2 / (4 * nn * nn)) / (1 + z2 / nn);
+  r.low = std::clamp(centre - half, 0.0, rate);  // clamps also rounding at 0 and 1
+  r.high = std::clamp(centre + half, rate, 1.0);
+  return r;
+}
+
 Interval with_interval(std::string_view name, const Predictions& p, uint64_t seed, int bootstrap) {
   Interval r;
   r.value = compute(name, p);
   const size_t n = p.rows();
-  if (name == "error" && p.classification) {
-    // Wilson score interval for a binomial proportion.
-    double nn = static_cast<double>(n), z2 = kZ95 * kZ95;
-    double centre = (r.value + z2 / (2 * nn)) / (1 + z2 / nn);
-    double half = kZ95 * std::sqrt(r.value * (1 - r.value) / nn + z2 / (4 * nn * nn)) / (1 + z2 / nn);
-    r.low = std::clamp(centre - half, 0.0, r.value);  // clamps also rounding at 0 and 1
-    r.high = std::clamp(centre + half, r.value, 1.0);
-    return r;
-  }
+  if (name == "error" && p.classification) return wilson(r.value, n);
   if (n == 0) return r;
   std::vector<double> t = row_terms(name, p);
   if (!t.empty() && n >= kNormalIntervalRows) {

@@ -47,6 +47,9 @@ std::string said(std::string_view name, double loss);
 // unknown name (a programming error: names are validated where users give them).
 double compute(std::string_view name, const Predictions& p, const std::vector<size_t>& idx = {});
 
+// A proportion (`rate` of `n` trials) with Wilson's 95% score interval.
+Interval wilson(double rate, size_t n);
+
 // The metric with its 95% interval: Wilson's score interval for the error rate; for a mean of
 // per-row terms (rmse, mae, logloss) on 2,000 rows or more, the normal-theory interval of the
 // mean, mapped through the metric; otherwise a percentile bootstrap of `bootstrap` resamples
