@@ -146,6 +146,19 @@ TEST(SimplestWithinNoise, SkipsASimplerCandidateNoBetterThanTheIncumbent) {
   EXPECT_EQ(simplest_within_noise("error", inc2, {nullptr, &other_rows, &second, &simple, &lowest}, 4, 7), 2u);
 }
 
+// The lowest need not be significantly better than the incumbent where another candidate,
+// later in the remedy's order and within noise of it, is: that one is kept (it was the lowest
+// or nothing, and the remedy "did not help").
+TEST(SimplestWithinNoise, KeepsALaterCandidateThatIsSignificantWhenTheLowestIsNot) {
+  const auto inc = wrong_on({{0, 215}});                 // 21.5%
+  const auto lowest = wrong_on({{0, 100}, {215, 320}});  // 20.5%: 115 rows against 105, not significant
+  const auto later = wrong_on({{0, 206}});               // 20.6%: 9 rows against 0; 106 against 105 from the lowest
+  EXPECT_EQ(simplest_within_noise("error", inc, {&lowest, &later}, 0, 7), 1u);
+  // Not when the lowest is significant itself: it comes first.
+  const auto lowest_sig = wrong_on({{0, 200}, {215, 216}});
+  EXPECT_EQ(simplest_within_noise("error", inc, {&lowest_sig, &later}, 0, 7), 0u);
+}
+
 }  // namespace choice
 
 }  // namespace

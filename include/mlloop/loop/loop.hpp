@@ -58,10 +58,11 @@ std::optional<std::string> at_optimum_reason(const nlohmann::json& diagnosis, co
 using Repeats = std::vector<metrics::Predictions>;
 
 // The measure step's choice among a remedy's candidates, as in the one-standard-error rule:
-// the first candidate (the remedy's order, simplest first) that is significantly better than
-// the incumbent and not significantly worse than candidates[lowest], each paired on the same
-// rows (out of fold over every repeat, or dev; metrics::compare_repeated); else `lowest`. A
-// null candidate, or one on other rows, is skipped.
+// the first candidate (the remedy's order, simplest first; the lowest, candidates[lowest],
+// among them in its place) that is significantly better than the incumbent and not
+// significantly worse than the lowest, each paired on the same rows (out of fold over every
+// repeat, or dev; metrics::compare_repeated); else `lowest`. A null candidate, or one on
+// other rows, is skipped.
 size_t simplest_within_noise(const std::string& metric, const Repeats& incumbent, const std::vector<const Repeats*>& candidates,
                              size_t lowest, uint64_t seed);
 
