@@ -15,6 +15,17 @@
 using namespace mlloop;
 
 namespace {
+// label_issues on `d` (its standardized matrix the same), with the built-in families.
+nlohmann::json label_issues_of(AnalysisData& d) {
+  d.x_std = d.x;
+  Registry registry;
+  register_builtins(registry);
+  std::ostringstream sink;
+  Context ctx(sink, sink);
+  ctx.threads = 2;
+  return label_issues(d, registry, ctx);
+}
+
 struct Planted {
   AnalysisData data;
   std::set<int64_t> bad;
@@ -45,17 +56,11 @@ Planted make(size_t n, double base, double grow, uint64_t seed) {
     d.y.push_back(static_cast<float>(y));
     d.row_ids.push_back(static_cast<int64_t>(i));
   }
-  d.x_std = d.x;
   return p;
 }
 
-void expect_finds_the_planted(const Planted& p, double max_rate) {
-  Registry registry;
-  register_builtins(registry);
-  std::ostringstream sink;
-  Context ctx(sink, sink);
-  ctx.threads = 2;
-  nlohmann::json li = label_issues(p.data, registry, ctx);
+void expect_finds_the_planted(Planted p, double max_rate) {
+  nlohmann::json li = label_issues_of(p.data);
   size_t hit = 0, flagged = 0;
   for (int64_t r : li["rows"]) {
     ++flagged;
@@ -101,13 +106,7 @@ TEST(LabelIssues, LargeClassificationUsesThreeFoldsAndFindsTheFlips) {
     d.y.push_back(static_cast<float>(label));
     d.row_ids.push_back(static_cast<int64_t>(i));
   }
-  d.x_std = d.x;
-  Registry registry;
-  register_builtins(registry);
-  std::ostringstream sink;
-  Context ctx(sink, sink);
-  ctx.threads = 2;
-  nlohmann::json li = label_issues(d, registry, ctx);
+  nlohmann::json li = label_issues_of(d);
   EXPECT_EQ(li["folds"], 3);
   EXPECT_NEAR(li["estimated_noise_rate"].get<double>(), 0.10, 0.02);
   size_t hit = 0;
@@ -138,13 +137,7 @@ nlohmann::json overlapping_classes(double flips, std::set<int64_t>* flipped) {
     d.y.push_back(static_cast<float>(label));
     d.row_ids.push_back(static_cast<int64_t>(i));
   }
-  d.x_std = d.x;
-  Registry registry;
-  register_builtins(registry);
-  std::ostringstream sink;
-  Context ctx(sink, sink);
-  ctx.threads = 2;
-  return label_issues(d, registry, ctx);
+  return label_issues_of(d);
 }
 }  // namespace
 
