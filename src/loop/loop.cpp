@@ -456,10 +456,9 @@ json Loop::next_steps(const json& d) {
   const std::optional<std::string> at_optimum = at_optimum_reason(d, cfg_.metric);
   const json& dev = d["errors"]["dev"];
   // Where the loop would stop (the goal met, or the optimum reached), what is left is what a
-  // run's end recommends.
-  // The loop never sees dev overfitting (its analysis leaves the test set out): a diagnosis
-  // that does puts fresh_dev_set first (the policy's only remedy for it), whatever the dev
-  // errors, which it makes suspect, would say.
+  // run's end recommends. The loop never sees dev overfitting (its analysis leaves the test
+  // set out): a diagnosis that does puts fresh_dev_set first (the policy's only remedy for
+  // it), whatever the dev errors, which it makes suspect, would say.
   const bool dev_overfit = d["bottleneck"] == "dev_overfit";
   const bool stops =
       !dev_overfit && ((cfg_.goal && !dev.is_null() && dev["value"].get<double>() <= *cfg_.goal) || (at_optimum && !check_flexible));
