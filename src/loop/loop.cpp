@@ -462,7 +462,8 @@ json Loop::next_steps(const json& d) {
   const bool dev_overfit = d["bottleneck"] == "dev_overfit";
   const bool stops =
       !dev_overfit && ((cfg_.goal && !dev.is_null() && dev["value"].get<double>() <= *cfg_.goal) || (at_optimum && !check_flexible));
-  const LoopView view = view_of(run, d, project_.store->count_iterations() + 1);
+  LoopView view = view_of(run, d, project_.store->count_iterations() + 1);
+  view.project_incumbent = incumbent() == run;
   json out = json::array();
   std::string first;
   if (!stops && !dev_overfit) {

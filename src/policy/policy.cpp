@@ -35,7 +35,7 @@ std::string baseline_why(const LoopView& v) {
   const bool linear_ran = std::any_of(v.runs.begin(), v.runs.end(), [](const RunRecord& r) {
     return r.model == "linear" && (r.status == "done" || r.status == "stopped");
   });
-  return linear_ran ? "the baseline ignores the features, and the linear model did no better on dev: a linear boundary does "
+  return linear_ran && v.project_incumbent ? "the baseline ignores the features, and the linear model did no better on dev: a linear boundary does "
                       "not fit this data; trying a more flexible class"
                     : "the baseline ignores the features; trying the model classes that use them";
 }

@@ -99,6 +99,23 @@ void expect_contract_shape_but_test(const nlohmann::json& d) {
 }
 }  // namespace
 
+// diagnose --run of a run that is not the incumbent: the next steps are the loop's from that
+// run, and their reason does not take it for the incumbent (a baseline's said "the linear model
+// did no better on dev" where the linear model, the incumbent, did far better).
+TEST(Diagnose, TheNextStepsOfARunThatIsNotTheIncumbentDoNotSayItIs) {
+  TempDir tmp;
+  auto d = diagnose_after("at_optimum", {"--model", "baseline"}, tmp, 1500);
+  ASSERT_FALSE(d["recommendations"].empty());
+  EXPECT_EQ(d["recommendations"][0]["remedy"], "switch_model_class");
+  ASSERT_EQ(run_mlloop({"train", "--dir", tmp.str("p"), "--model", "linear"}).exit_code, 0);
+  auto r = run_mlloop({"diagnose", "--dir", tmp.str("p"), "--run", "1", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto recs = nlohmann::json::parse(r.out)["recommendations"];
+  ASSERT_FALSE(recs.empty());
+  EXPECT_EQ(recs[0]["remedy"], "switch_model_class");
+  EXPECT_EQ(recs[0]["reason"].get<std::string>().find("did no better"), std::string::npos) << recs[0]["reason"];
+}
+
 TEST(Diagnose, UnderfitWithLinearIsAvoidableBiasWithAPlantedGapFound) {
   TempDir tmp;
   auto d = diagnose_after("underfit", {"--model", "linear"}, tmp);

@@ -40,6 +40,9 @@ struct LoopView {
   size_t category_levels = 0;      // the most levels of a category column in the train rows (0: none)
   int64_t test_looks = 0;
   int64_t finished_iterations = 0;
+  // Whether `incumbent` is the project's incumbent: false where `mlloop diagnose --run` asks
+  // what the loop would do from another run.
+  bool project_incumbent = true;
   nlohmann::json relation_drift;   // per feature, how its relation to the target moves from train to dev (data_mismatch only)
 
   bool classification() const;
