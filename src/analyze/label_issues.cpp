@@ -161,9 +161,10 @@ nlohmann::json label_issues(const AnalysisData& d, const Registry& registry, Con
         wrong += static_cast<size_t>(std::max_element(p, p + k) - p) != static_cast<size_t>(d.y[i]);
       }
       const double rate = m ? static_cast<double>(wrong) / static_cast<double>(m) : 0;
-      confident_decile = {{"rows", m}, {"disagree", rate}, {"high", metrics::wilson(rate, m).high}};
+      const double high = metrics::wilson(rate, m).high;
+      confident_decile = {{"rows", m}, {"disagree", rate}, {"high", high}};
       const double counted = n ? static_cast<double>(suspects.size()) / static_cast<double>(n) : 0;
-      if (counted > 3 * rate && counted > metrics::wilson(rate, m).high)
+      if (counted > 3 * rate && counted > high)
         suspects.resize(std::min(suspects.size(), static_cast<size_t>(std::llround(rate * static_cast<double>(n)))));
     }
     for (size_t s = 0; s < suspects.size() && s < 100; ++s) {

@@ -58,6 +58,12 @@ std::set<std::string> tried_on(Store& store, int64_t run) {
   return tried;
 }
 
+// A diagnosis' error on a split (train, train_dev, dev, optimal), if measured.
+std::optional<double> error_of(const json& d, const char* split) {
+  const json& e = d["errors"][split];
+  return e.is_null() ? std::nullopt : std::optional<double>(e["value"].get<double>());
+}
+
 std::string loop_lock_path(const std::string& dir) { return (std::filesystem::path(dir) / ".mlloop" / "loop.lock").string(); }
 
 // One loop per project at a time: an advisory lock on .mlloop/loop.lock, released by the
@@ -251,6 +257,11 @@ class Loop {
   // empty choice. `at_optimum` is the stop rule's reason, when it holds.
   RemedyChoice flexible_check(const RunRecord& inc_run, const json& d, bool check_flexible,
                               const std::optional<std::string>& at_optimum) const;
+  // Whether that check is due on `inc_run`, given the remedies `tried` on it.
+  bool flexible_check_due(const RunRecord& inc_run, const std::set<std::string>& tried) const {
+    return (inc_run.model == "linear" || inc_run.model == "baseline") && permitted(cfg_, "switch_model_class") &&
+           !tried.count("switch_model_class");
+  }
   json output(const std::string& stopped_because, const json& recommendations);
   Deadline run_deadline() const {
     Deadline d;
@@ -412,10 +423,7 @@ RemedyChoice Loop::flexible_check(const RunRecord& inc_run, const json& d, bool 
                                   const std::optional<std::string>& at_optimum) const {
   if (!check_flexible) return {};
   const std::string bottleneck = d["bottleneck"];
-  auto err = [&](const char* s) -> std::optional<double> {
-    const json& e = d["errors"][s];
-    return e.is_null() ? std::nullopt : std::optional<double>(e["value"].get<double>());
-  };
+  auto err = [&](const char* split) { return error_of(d, split); };
   const bool unmeasured = d["errors"]["optimal"].is_null();
   if (skip_costly_analyses_ && unmeasured)
     return {"switch_model_class",
@@ -451,8 +459,7 @@ json Loop::next_steps(const json& d) {
   const int64_t run = d.at("run");
   const RunRecord inc_run = *project_.store->run(run);
   const std::set<std::string> tried = tried_on(*project_.store, run);
-  const bool check_flexible = (inc_run.model == "linear" || inc_run.model == "baseline") &&
-                              permitted(cfg_, "switch_model_class") && !tried.count("switch_model_class");
+  const bool check_flexible = flexible_check_due(inc_run, tried);
   const std::optional<std::string> at_optimum = at_optimum_reason(d, cfg_.metric);
   const json& dev = d["errors"]["dev"];
   // Where the loop would stop (the goal met, or the optimum reached), what is left is what a
@@ -586,16 +593,11 @@ json Loop::run() {
     // before the loop trusts a stop at the optimum, or a stop with no gap larger than its
     // noise; that check needs no data analyses, so they wait (they cost several model fits on
     // a large table).
-    const bool allowed_switch = permitted(cfg_, "switch_model_class");
-    const bool check_flexible = (inc_run.model == "linear" || inc_run.model == "baseline") && allowed_switch &&
-                                !tried.count("switch_model_class");
+    const bool check_flexible = flexible_check_due(inc_run, tried);
 
     // Analyze.
     json d;
-    auto err = [&](const char* s) -> std::optional<double> {
-      const json& e = d["errors"][s];
-      return e.is_null() ? std::nullopt : std::optional<double>(e["value"].get<double>());
-    };
+    auto err = [&](const char* split) { return error_of(d, split); };
     auto near_optimum = [&]() { return at_optimum_reason(d, cfg_.metric); };
     // With a time budget, the costly analyses get at most half of the time left: the
     // optimal-error estimate (a dozen model fits) and the data analyses (memorization, label
@@ -611,8 +613,7 @@ json Loop::run() {
       // The analysis fits models too (the bound's out-of-fold fits, cross-validation, the data
       // analyses): a minute and more on a large table, so a terminal gets a bar for it.
       ProgressFeed feed(ctx_, bar(), fmt::format("analyzing run {}", *inc));
-      DiagnoseOptions without_costly = analysis(cfg_, false, false, false);
-      without_costly.memorization = true;
+      const DiagnoseOptions without_costly = analysis(cfg_, false, false, false);
       if (skip_costly_analyses_) {
         d = diagnose(project_, *inc, registry_, ctx_, without_costly);
       } else {
