@@ -723,100 +723,48 @@ json Loop::run() {
         feed.emplace(ctx_, bar(), "measuring: cross-validation");
         inc_cv = cross_validate(project_, *data_, inc_run, registry_, ctx_, 1);
         if (inc_cv->dev_separate) inc_cv.reset();  // dev is its own distribution: judge on dev
-        // Candidates are cross-validated best dev error first. Those significantly worse on dev
-        // than the best one are not contenders and are left out. The first contender that is
-        // significantly better than the incumbent out of fold ends the measuring (each
-        // cross-validation is several fits, and the next iteration can go further from there),
-        // but not before the two best contenders have both been cross-validated: when the
-        // small dev split cannot tell them apart (a gbdt and an mlp 0.5 points apart on 644
-        // rows), its order is luck, and the one kept decides where the loop goes next. Nor
-        // before the best contender of each model class among them has been (a switch tries
-        // gbdt, mlp and knn at once: on satellite an mlp and a knn ahead on dev by 0.6 and
-        // 1.2 points left the gbdt, lowest out of fold, unmeasured).
+        // Candidates are cross-validated best dev error first (cross_validate_contenders). Those
+        // significantly worse on dev than the best one are not contenders and are left out.
         std::vector<const IterationTrainer::Tried*> order;
         for (const auto& t : trainer.tried)
           if (finished(t)) order.push_back(&t);
         std::stable_sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return *a->dev < *b->dev; });
-        std::optional<metrics::Predictions> lead_dev;
-        if (!order.empty()) lead_dev = judge_->predictions(*project_.store, *project_.store->run(order.front()->run));
-        // A candidate that predicts every dev row exactly as the incumbent does is the same
-        // model (a cap its trees never reached, a change that moved nothing): its folds would
-        // repeat the incumbent's, so they are not fitted.
-        const std::optional<metrics::Predictions> inc_dev =
-            order.empty() || !inc_cv ? std::nullopt : judge_->predictions(*project_.store, inc_run);
-        int contenders = 0;
-        bool significant = false;
-        std::set<std::string> measured_classes;
-        for (const auto* t : order) {
-          if (!inc_cv) break;
-          if (cand_cv.count(t->run)) continue;
-          const std::string model_class = project_.store->run(t->run)->model;
-          if (significant && contenders >= 2 && measured_classes.count(model_class)) continue;
-          const std::optional<metrics::Predictions> mine =
-              t == order.front() ? lead_dev : judge_->predictions(*project_.store, *project_.store->run(t->run));
-          if (mine && inc_dev && mine->rows() == inc_dev->rows() && mine->proba == inc_dev->proba && mine->value == inc_dev->value) {
-            feed.reset();
-            say("  measure   run {} predicts every dev row exactly as the incumbent does: the same model, not cross-validated\n", t->run);
-            feed.emplace(ctx_, bar(), "measuring: cross-validation");
-            continue;
-          }
-          if (t != order.front() && lead_dev && mine && mine->rows() == lead_dev->rows() &&
-              metrics::compare(cfg_.metric, *mine, *lead_dev, cfg_.seed).b_better_significant)
-            continue;  // significantly worse on dev than the best: not a contender
-          // A candidate whose folds fail (an mlp diverging in one) is left out, not the others.
-          std::optional<CvResult> one;
-          try {
-            one = cross_validate(project_, *data_, *project_.store->run(t->run), registry_, ctx_, 1);
-          } catch (const BudgetExhausted&) {
-            throw;
-          } catch (const std::runtime_error& e) {
-            feed.reset();  // the bar's line is cleared before the message
-            say("  measure   cross-validation of run {} failed ({}); it is not judged\n", t->run, e.what());
-            feed.emplace(ctx_, bar(), "measuring: cross-validation");
-            continue;
-          }
-          const CvResult& cv = cand_cv.emplace(t->run, std::move(*one)).first->second;
-          ++contenders;
-          measured_classes.insert(model_class);
-          if (same_rows(inc_cv->oof_by_repeat, cv.oof_by_repeat) &&
-              metrics::compare(cfg_.metric, inc_cv->oof_by_repeat[0], cv.oof_by_repeat[0], cfg_.seed).b_better_significant)
-            significant = true;
-        }
-        // When the pool gets several repeats, the finalists get them all: the two contenders
-        // lowest on the first repeat, if below the incumbent there and not significantly worse
-        // than the lowest. Their paired test then averages out the noise of one fold
-        // assignment, which a single repeat counts against a real difference; the others cost
-        // no further fits (a search's dozen trials would otherwise triple the measuring). If a
-        // repeat fails or the deadline comes first, all are judged on the first repeat.
-        if (inc_cv && !cand_cv.empty() && cv_repeats_for(cfg_, inc_cv->rows) > 1) {
-          const CvResult* lowest = nullptr;
-          for (const auto& [run, cv] : cand_cv)
-            if (!lowest || cv.out_of_fold.value < lowest->out_of_fold.value) lowest = &cv;
-          std::vector<int64_t> finalists;
-          for (const auto& [run, cv] : cand_cv)
-            if (cv.out_of_fold.value < inc_cv->out_of_fold.value &&
-                (&cv == lowest ||
-                 !metrics::compare(cfg_.metric, cv.oof_by_repeat[0], lowest->oof_by_repeat[0], cfg_.seed).b_better_significant))
-              finalists.push_back(run);
-          std::stable_sort(finalists.begin(), finalists.end(), [&](int64_t a, int64_t b) {
-            return cand_cv.at(a).out_of_fold.value < cand_cv.at(b).out_of_fold.value;
-          });
-          if (finalists.size() > 2) finalists.resize(2);
-          if (!finalists.empty()) {
-            try {
-              std::map<int64_t, CvResult> full;
-              CvResult inc_full = cross_validate(project_, *data_, inc_run, registry_, ctx_);
-              for (int64_t run : finalists) full.emplace(run, cross_validate(project_, *data_, *project_.store->run(run), registry_, ctx_));
-              inc_cv = std::move(inc_full);
-              for (auto& [run, cv] : full) cand_cv[run] = std::move(cv);
-            } catch (const BudgetExhausted&) {
-              // judged on the first repeat
-            } catch (const std::runtime_error& e) {
+        std::vector<CvContender> contenders;
+        if (inc_cv && !order.empty()) {
+          const std::optional<metrics::Predictions> lead_dev = judge_->predictions(*project_.store, *project_.store->run(order.front()->run));
+          // A candidate that predicts every dev row exactly as the incumbent does is the same
+          // model (a cap its trees never reached, a change that moved nothing): its folds would
+          // repeat the incumbent's, so they are not fitted.
+          const std::optional<metrics::Predictions> inc_dev = judge_->predictions(*project_.store, inc_run);
+          std::set<int64_t> seen;
+          for (const auto* t : order) {
+            if (!seen.insert(t->run).second) continue;
+            const std::optional<metrics::Predictions> mine =
+                t == order.front() ? lead_dev : judge_->predictions(*project_.store, *project_.store->run(t->run));
+            if (mine && inc_dev && mine->rows() == inc_dev->rows() && mine->proba == inc_dev->proba && mine->value == inc_dev->value) {
               feed.reset();
-              say("  measure   a further cross-validation repeat failed ({}); judging on the first repeat\n", e.what());
+              say("  measure   run {} predicts every dev row exactly as the incumbent does: the same model, not cross-validated\n", t->run);
+              feed.emplace(ctx_, bar(), "measuring: cross-validation");
+              continue;
             }
+            if (t != order.front() && lead_dev && mine && mine->rows() == lead_dev->rows() &&
+                metrics::compare(cfg_.metric, *mine, *lead_dev, cfg_.seed).b_better_significant)
+              continue;  // significantly worse on dev than the best: not a contender
+            contenders.push_back({t->run, project_.store->run(t->run)->model});
           }
         }
+        if (inc_cv)
+          cross_validate_contenders(
+              cfg_.metric, cfg_.seed, cv_repeats_for(cfg_, inc_cv->rows), *inc, contenders, *inc_cv, cand_cv,
+              [&](int64_t run, bool all) {
+                return cross_validate(project_, *data_, *project_.store->run(run), registry_, ctx_,
+                                      all ? std::nullopt : std::optional<int>(1));
+              },
+              [&](const std::string& line) {
+                feed.reset();  // the bar's line is cleared before the message
+                say("  measure   {}\n", line);
+                feed.emplace(ctx_, bar(), "measuring: cross-validation");
+              });
       } catch (const BudgetExhausted&) {
         // The candidates cross-validated before the deadline are judged; the others are not.
       } catch (const std::exception& e) {  // the incumbent's cross-validation
@@ -1010,6 +958,111 @@ size_t simplest_within_noise(const std::string& metric, const Repeats& incumbent
       return i;
   }
   return lowest;
+}
+
+void cross_validate_contenders(const std::string& metric, uint64_t seed, int pool_repeats, int64_t incumbent,
+                               const std::vector<CvContender>& contenders, CvResult& inc_cv,
+                               std::map<int64_t, CvResult>& cand_cv, const std::function<CvResult(int64_t run, bool all)>& cv,
+                               const std::function<void(const std::string&)>& note) {
+  // The first repeat's figures, kept when a finalist's entry gets all repeats.
+  const metrics::Predictions inc_first = inc_cv.oof_by_repeat.at(0);
+  const double inc_first_value = inc_cv.out_of_fold.value;
+  std::map<int64_t, double> first_value;
+  std::set<int64_t> failed;
+  bool skipped = false;
+  // The first repeat of each contender not yet measured. With `may_end_early`, the first that
+  // is significantly better than the incumbent ends the measuring, but not before the two
+  // best contenders have both been cross-validated: when the small dev split cannot tell them
+  // apart (a gbdt and an mlp 0.5 points apart on 644 rows), its order is luck, and the one kept
+  // decides where the loop goes next. Nor before the best contender of each model class among
+  // them has been (a switch tries gbdt, mlp and knn at once: on satellite an mlp and a knn
+  // ahead on dev by 0.6 and 1.2 points left the gbdt, lowest out of fold, unmeasured).
+  auto first_repeats = [&](bool may_end_early) {
+    int measured = 0;
+    bool significant = false;
+    std::set<std::string> classes;
+    for (const auto& c : contenders) {
+      if (cand_cv.count(c.run) || failed.count(c.run)) {
+        if (cand_cv.count(c.run)) {
+          ++measured;
+          classes.insert(c.model_class);
+          significant = significant || metrics::compare(metric, inc_first, cand_cv.at(c.run).oof_by_repeat.at(0), seed).b_better_significant;
+        }
+        continue;
+      }
+      if (may_end_early && significant && measured >= 2 && classes.count(c.model_class)) {
+        skipped = true;
+        continue;
+      }
+      std::optional<CvResult> one;
+      try {
+        one = cv(c.run, false);
+      } catch (const BudgetExhausted&) {
+        throw;
+      } catch (const std::runtime_error& e) {  // its folds failed (an mlp diverging in one): left out, not the others
+        failed.insert(c.run);
+        note(fmt::format("cross-validation of run {} failed ({}); it is not judged", c.run, e.what()));
+        continue;
+      }
+      const CvResult& mine = cand_cv.emplace(c.run, std::move(*one)).first->second;
+      first_value[c.run] = mine.out_of_fold.value;
+      ++measured;
+      classes.insert(c.model_class);
+      if (mine.oof_by_repeat.size() == 1 && mine.oof_by_repeat[0].rows() == inc_first.rows() &&
+          metrics::compare(metric, inc_first, mine.oof_by_repeat[0], seed).b_better_significant)
+        significant = true;
+    }
+  };
+  // When the pool gets several repeats, the finalists get them all: the two contenders lowest
+  // on the first repeat, if below the incumbent there and not significantly worse than the
+  // lowest. Their paired test then averages out the noise of one fold assignment, which a
+  // single repeat counts against a real difference; the others cost no further fits (a
+  // search's dozen trials would otherwise triple the measuring). If a repeat fails or the
+  // deadline comes first, the finalists without them are judged on the first repeat. Returns
+  // whether a finalist is significantly better than the incumbent over all repeats.
+  auto all_repeats = [&]() {
+    if (pool_repeats <= 1) return false;
+    std::optional<int64_t> lowest;
+    for (const auto& [run, v] : first_value)
+      if (cand_cv.count(run) && (!lowest || v < first_value.at(*lowest))) lowest = run;
+    if (!lowest) return false;
+    std::vector<int64_t> finalists;
+    for (const auto& [run, v] : first_value)
+      if (v < inc_first_value &&
+          (run == *lowest || !metrics::compare(metric, cand_cv.at(run).oof_by_repeat.at(0), cand_cv.at(*lowest).oof_by_repeat.at(0), seed)
+                                  .b_better_significant))
+        finalists.push_back(run);
+    std::stable_sort(finalists.begin(), finalists.end(), [&](int64_t a, int64_t b) { return first_value.at(a) < first_value.at(b); });
+    if (finalists.size() > 2) finalists.resize(2);
+    try {
+      std::map<int64_t, CvResult> full;
+      std::optional<CvResult> inc_full;
+      if (!finalists.empty() && inc_cv.oof_by_repeat.size() == 1) inc_full = cv(incumbent, true);
+      for (int64_t run : finalists)
+        if (cand_cv.at(run).oof_by_repeat.size() == 1) full.emplace(run, cv(run, true));
+      if (inc_full) inc_cv = std::move(*inc_full);
+      for (auto& [run, r] : full) cand_cv[run] = std::move(r);
+    } catch (const BudgetExhausted&) {
+      return true;  // judged on what was measured; no time to measure more
+    } catch (const std::runtime_error& e) {
+      note(fmt::format("a further cross-validation repeat failed ({}); judging on the first repeat", e.what()));
+      return true;
+    }
+    for (int64_t run : finalists) {
+      const CvResult& r = cand_cv.at(run);
+      if (r.oof_by_repeat.size() == inc_cv.oof_by_repeat.size() &&
+          metrics::compare_repeated(metric, inc_cv.oof_by_repeat, r.oof_by_repeat, seed).b_better_significant)
+        return true;
+    }
+    return false;
+  };
+  first_repeats(true);
+  if (pool_repeats <= 1 || all_repeats() || !skipped) return;
+  note(fmt::format("over all {} repeats no finalist is significantly better than the incumbent: its first repeat's significance "
+                   "ended the measuring too soon; cross-validating the contenders it skipped",
+                   inc_cv.oof_by_repeat.size()));
+  first_repeats(false);
+  all_repeats();
 }
 
 std::optional<std::string> at_optimum_reason(const json& d, const std::string& metric) {

@@ -2,6 +2,8 @@
 // candidates on hand-made predictions: each case is one a wrong rule gets wrong.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "mlloop/loop/loop.hpp"
@@ -157,6 +159,88 @@ TEST(SimplestWithinNoise, KeepsALaterCandidateThatIsSignificantWhenTheLowestIsNo
   // Not when the lowest is significant itself: it comes first.
   const auto lowest_sig = wrong_on({{0, 200}, {215, 216}});
   EXPECT_EQ(simplest_within_noise("error", inc, {&lowest_sig, &later}, 0, 7), 0u);
+}
+
+// The measure step's cross-validations (cross_validate_contenders) on hand-made out-of-fold
+// predictions of 3 repeats over 1,000 rows, with a fake cross-validation that records what it
+// fitted.
+struct FakeCv {
+  std::map<int64_t, std::vector<metrics::Predictions>> repeats;  // run -> its 3 repeats
+  std::vector<std::pair<int64_t, bool>> calls;                  // (run, all repeats)
+  CvResult operator()(int64_t run, bool all) {
+    calls.emplace_back(run, all);
+    CvResult r;
+    r.rows = 1000;
+    r.folds = 5;
+    const auto& reps = repeats.at(run);
+    r.oof_by_repeat.assign(reps.begin(), reps.begin() + (all ? 3 : 1));
+    r.repeats = static_cast<int>(r.oof_by_repeat.size());
+    for (const auto& p : r.oof_by_repeat) r.out_of_fold.value += metrics::compute("error", p) / r.repeats;
+    return r;
+  }
+};
+
+// Incumbent (run 1) wrong on 200 rows in every repeat. Run 2, best on dev, is 100 rows better
+// on the first repeat (significant) but 100 rows worse on the other two; run 3 is worse than
+// the incumbent; run 4, 5 rows behind run 2 on the first repeat (within noise), is 95 rows
+// better than the incumbent in every repeat. All gbdt: after runs 2 and 3, the first repeat's
+// significance skips run 4.
+FakeCv lucky_first_repeat(bool lead_holds) {
+  FakeCv f;
+  const auto inc = wrong_on1({{0, 200}});
+  f.repeats[1] = {inc, inc, inc};
+  const auto lead_first = wrong_on1({{0, 100}});
+  const auto lead_later = lead_holds ? lead_first : wrong_on1({{0, 300}});
+  f.repeats[2] = {lead_first, lead_later, lead_later};
+  const auto worse = wrong_on1({{0, 210}});
+  f.repeats[3] = {worse, worse, worse};
+  const auto steady = wrong_on1({{0, 105}});
+  f.repeats[4] = {steady, steady, steady};
+  return f;
+}
+
+TEST(CrossValidateContenders, MeasuresTheSkippedContendersWhenTheFirstRepeatsSignificanceDoesNotHold) {
+  FakeCv f = lucky_first_repeat(false);
+  CvResult inc = f(1, false);
+  f.calls.clear();
+  std::map<int64_t, CvResult> cand;
+  std::vector<std::string> notes;
+  cross_validate_contenders("error", 7, 3, 1, {{2, "gbdt"}, {3, "gbdt"}, {4, "gbdt"}}, inc, cand, std::ref(f),
+                            [&](const std::string& s) { notes.push_back(s); });
+  // First repeats of 2 and 3 (4 skipped); all repeats of the incumbent and of 2, not
+  // significant; then 4's first repeat, and all of 4's as the second finalist.
+  const std::vector<std::pair<int64_t, bool>> want = {{2, false}, {3, false}, {1, true}, {2, true}, {4, false}, {4, true}};
+  EXPECT_EQ(f.calls, want);
+  ASSERT_EQ(inc.oof_by_repeat.size(), 3u);
+  ASSERT_TRUE(cand.count(4));
+  EXPECT_EQ(cand.at(4).oof_by_repeat.size(), 3u);
+  EXPECT_TRUE(metrics::compare_repeated("error", inc.oof_by_repeat, cand.at(4).oof_by_repeat, 7).b_better_significant);
+  EXPECT_EQ(cand.at(3).oof_by_repeat.size(), 1u);  // never a finalist
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("over all 3 repeats"), std::string::npos);
+}
+
+TEST(CrossValidateContenders, EndsEarlyWhenTheSignificanceHoldsOverAllRepeats) {
+  FakeCv f = lucky_first_repeat(true);
+  CvResult inc = f(1, false);
+  f.calls.clear();
+  std::map<int64_t, CvResult> cand;
+  cross_validate_contenders("error", 7, 3, 1, {{2, "gbdt"}, {3, "gbdt"}, {4, "gbdt"}}, inc, cand, std::ref(f),
+                            [](const std::string&) {});
+  const std::vector<std::pair<int64_t, bool>> want = {{2, false}, {3, false}, {1, true}, {2, true}};
+  EXPECT_EQ(f.calls, want);
+  EXPECT_FALSE(cand.count(4));
+  // Another model class is measured before the end, and with one repeat there is no second pass.
+  FakeCv g = lucky_first_repeat(false);
+  CvResult inc1 = g(1, false);
+  g.calls.clear();
+  std::map<int64_t, CvResult> cand1;
+  cross_validate_contenders("error", 7, 1, 1, {{2, "gbdt"}, {3, "gbdt"}, {4, "gbdt"}, {5, "mlp"}}, inc1, cand1,
+                            [&](int64_t run, bool all) { return g(run == 5 ? 3 : run, all); }, [](const std::string&) {});
+  const std::vector<std::pair<int64_t, bool>> want1 = {{2, false}, {3, false}, {3, false}};
+  EXPECT_EQ(g.calls, want1);
+  EXPECT_TRUE(cand1.count(5));
+  EXPECT_FALSE(cand1.count(4));
 }
 
 }  // namespace choice

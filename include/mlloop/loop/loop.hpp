@@ -2,13 +2,16 @@
 // optimum is reached, the budget is spent, or nothing helps. Every decision is committed
 // to the store with its reason; a killed loop resumes from its last finished step.
 #pragma once
+#include <functional>
 #include <iosfwd>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "mlloop/analyze/cv.hpp"
 #include "mlloop/metrics/metrics.hpp"
 
 namespace mlloop {
@@ -65,5 +68,28 @@ using Repeats = std::vector<metrics::Predictions>;
 // other rows, is skipped.
 size_t simplest_within_noise(const std::string& metric, const Repeats& incumbent, const std::vector<const Repeats*>& candidates,
                              size_t lowest, uint64_t seed);
+
+// The measure step's cross-validations on small data, where the decisions are made out of fold.
+// `contenders` are the candidates worth cross-validating, best dev error first, each with its
+// model class; `inc_cv` holds the incumbent's first repeat; `cv(run, all)` cross-validates a
+// run (its first repeat, or all `pool_repeats`), throwing BudgetExhausted at the deadline and
+// std::runtime_error when a fold fails.
+//
+// Each contender's first repeat goes into `cand_cv`, until one is significantly better than
+// the incumbent on it, the two best have both been measured and so has the best of each model
+// class among them: the others are skipped (each cross-validation is several fits). With
+// several repeats the two finalists (lowest on the first repeat, below the incumbent there,
+// not significantly worse than the lowest) get all of them, and so does the incumbent
+// (`inc_cv` then holds all of them). When no finalist is then significantly better than the
+// incumbent, the first repeat's significance was luck, and the contenders it skipped are
+// cross-validated after all, with finalists chosen again. `note` gets the lines for the log.
+struct CvContender {
+  int64_t run = 0;
+  std::string model_class;
+};
+void cross_validate_contenders(const std::string& metric, uint64_t seed, int pool_repeats, int64_t incumbent,
+                               const std::vector<CvContender>& contenders, CvResult& inc_cv,
+                               std::map<int64_t, CvResult>& cand_cv, const std::function<CvResult(int64_t run, bool all)>& cv,
+                               const std::function<void(const std::string&)>& note);
 
 }  // namespace mlloop
