@@ -39,8 +39,17 @@ int run_init(const InitOptions& args, Context& ctx) {
   if (c.metric == "error" && r.classes > 0 && r.rarest_share < 0.1 && r.rarest_share < 0.5 / static_cast<double>(r.classes))
     fmt::print(out,
                "      note: class '{}' is {:.1f}% of the rows: a model that never predicts it has an error of about "
-               "{:.1f}%; if the rare class matters, init again with --force --metric auc, f1 or logloss\n",
+               "{:.1f}%; if the rare class matters, init again with --force --metric auc or logloss\n",
                r.rarest_class, 100 * r.rarest_share, 100 * r.rarest_share);
+  // Binary f1 counts the rows a model predicts as the positive class, its most probable one
+  // (no tuned threshold): on a rare positive class a model that separates it poorly predicts
+  // it nowhere, scores 0, and ties every other such model, so f1 cannot rank them.
+  if (c.metric == "f1" && r.classes == 2 && r.rarest_share < 0.1 && (!c.positive || *c.positive == r.rarest_class))
+    fmt::print(out,
+               "      note: f1 scores the class each model finds most probable (a probability threshold of 0.5, not tuned): "
+               "class '{}' is {:.1f}% of the rows, and a model that separates it poorly never predicts it, scores F1 0 "
+               "and ties the others; auc or logloss compare the probabilities themselves\n",
+               r.rarest_class, 100 * r.rarest_share);
   if (c.reference_error) fmt::print(out, "reference error {} (human-level or existing system)\n", *c.reference_error);
   if (c.goal) fmt::print(out, "goal   dev {} <= {}\n", c.metric, *c.goal);
   fmt::print(out, "split  {}, seed {}\n", c.split.str(), c.seed);

@@ -59,8 +59,8 @@ TEST(Cli, InitTwiceNeedsForceAndForceResplits) {
   EXPECT_EQ(s["target"], "a");
 }
 
-// A class under 10% of the rows gets a note at init when the metric is plain error; a
-// balanced target, or another metric, gets none.
+// A class under 10% of the rows gets a note at init when the metric is plain error, or f1 with
+// the rare class positive; a balanced target, or another metric, gets none.
 TEST(Cli, InitNotesARareClassWhenTheMetricIsError) {
   TempDir tmp;
   std::string t = "a,y\n";
@@ -73,6 +73,11 @@ TEST(Cli, InitNotesARareClassWhenTheMetricIsError) {
   auto auc = run_mlloop({"init", tmp.str("rare.csv"), "--target", "y", "--metric", "auc", "--dir", tmp.str("q")});
   ASSERT_EQ(auc.exit_code, 0) << auc.err;
   EXPECT_EQ(auc.out.find("note: class"), std::string::npos) << auc.out;
+  // f1 on the rare class: its threshold is the most probable class, said at init.
+  auto f1 = run_mlloop({"init", tmp.str("rare.csv"), "--target", "y", "--metric", "f1", "--dir", tmp.str("f")});
+  ASSERT_EQ(f1.exit_code, 0) << f1.err;
+  EXPECT_NE(f1.out.find("note: f1 scores the class each model finds most probable"), std::string::npos) << f1.out;
+  EXPECT_NE(f1.out.find("class 'fraud' is 4.0% of the rows"), std::string::npos) << f1.out;
   auto balanced = run_mlloop({"init", small_csv(tmp), "--target", "y", "--dir", tmp.str("b")});  // a third "no"
   ASSERT_EQ(balanced.exit_code, 0) << balanced.err;
   EXPECT_EQ(balanced.out.find("note: class"), std::string::npos) << balanced.out;
