@@ -982,14 +982,7 @@ void cross_validate_contenders(const std::string& metric, uint64_t seed, int poo
     bool significant = false;
     std::set<std::string> classes;
     for (const auto& c : contenders) {
-      if (cand_cv.count(c.run) || failed.count(c.run)) {
-        if (cand_cv.count(c.run)) {
-          ++measured;
-          classes.insert(c.model_class);
-          significant = significant || metrics::compare(metric, inc_first, cand_cv.at(c.run).oof_by_repeat.at(0), seed).b_better_significant;
-        }
-        continue;
-      }
+      if (cand_cv.count(c.run) || failed.count(c.run)) continue;  // measured in the first pass
       if (may_end_early && significant && measured >= 2 && classes.count(c.model_class)) {
         skipped = true;
         continue;
