@@ -57,13 +57,30 @@ json finding(const std::string& code, const std::string& severity, const std::st
 std::string optimal_key(const ProjectConfig& c) { return fmt::format("optimal_estimate:v7:{}:{}", c.metric, c.seed); }
 
 // The diagnosis's "optimal" object.
+// The project's data for one diagnosis: the caller's, else read from the files on first need.
+class DataOnce {
+ public:
+  DataOnce(const Project& project, Context& ctx, const ProjectData* given) : project_(project), ctx_(ctx), given_(given) {}
+  const ProjectData& get() {
+    if (given_) return *given_;
+    if (!own_) own_.emplace(load_project_data(project_, ctx_));
+    return *own_;
+  }
+
+ private:
+  const Project& project_;
+  Context& ctx_;
+  const ProjectData* given_;
+  std::optional<ProjectData> own_;
+};
+
 json bound_json(double value, double low, double high, const char* source) {
   return {{"value", value}, {"low", low}, {"high", high}, {"source", source}};
 }
 
 // The optimal-error estimate for the project's training rows, cached in the store; computed
 // when not cached only if `compute`.
-std::optional<OptimalBound> optimal_estimate(Project& project, const Registry& registry, Context& ctx, bool compute) {
+std::optional<OptimalBound> optimal_estimate(Project& project, const Registry& registry, Context& ctx, bool compute, DataOnce& once) {
   const std::string& metric = project.config.metric;
   if (metric != "error" && metric != "rmse" && metric != "mae") return std::nullopt;
   std::string key = optimal_key(project.config);
@@ -72,7 +89,7 @@ std::optional<OptimalBound> optimal_estimate(Project& project, const Registry& r
     return OptimalBound{j["value"], j["low"], j["high"], j["method"], j["evidence"]};
   }
   if (!compute) return std::nullopt;
-  ProjectData data = load_project_data(project, ctx);
+  const ProjectData& data = once.get();
   const SplitPart& train = data.data_part(SplitName::train);
   Pipeline pipe;
   // A category of more than 16 levels stays one column of codes here, as the models' pipeline
@@ -164,11 +181,12 @@ std::optional<json> cached_data_analyses(Project& project) {
 // The data analyses (memorization, label issues, shift) depend on the data and the seed only:
 // computed once per project and cached in the store. Without `memorization` the check is left
 // out (null); a later call that wants it adds it to what is cached.
-json data_analyses(Project& project, const Registry& registry, Context& ctx, bool memorization) {
+json data_analyses(Project& project, const Registry& registry, Context& ctx, bool memorization, const ProjectData* given) {
   const std::string key = data_analyses_key(project.config);
   std::optional<json> cached = cached_data_analyses(project);
   if (cached && (!memorization || !(*cached)["memorization"].is_null())) return std::move(*cached);
-  ProjectData data = load_project_data(project, ctx);
+  DataOnce once(project, ctx, given);
+  const ProjectData& data = once.get();
   AnalysisInputs in = analysis_inputs(project, data);
   json out = cached ? std::move(*cached) : json::object();
   out["memorization"] = memorization ? memorization_check(in.train, registry, ctx) : json(nullptr);
@@ -195,10 +213,10 @@ std::string curve_key(const ProjectConfig& c, Store& store, int64_t run) {
 }  // namespace
 
 // The learning curve of a run's family and params, cached per run.
-json run_learning_curve(Project& project, const RunRecord& run, const Registry& registry, Context& ctx) {
+json run_learning_curve(Project& project, const RunRecord& run, const Registry& registry, Context& ctx, DataOnce& once) {
   std::string key = curve_key(project.config, *project.store, run.id);
   if (auto cached = project.store->meta(key)) return json::parse(*cached);
-  ProjectData data = load_project_data(project, ctx);
+  const ProjectData& data = once.get();
   const auto finish = [&](json curve) {
     curve["model"] = run.model;
     curve["loss"] = metrics::higher_is_better(project.config.metric) ? "1 - " + project.config.metric : project.config.metric;
@@ -249,6 +267,7 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
   if (run->status != "done" && run->status != "stopped")
     throw_bad_input(fmt::format("run {} has no metrics ({})", *run_id, run->status), "pick a finished run: see mlloop runs");
 
+  DataOnce once(project, ctx, options.data);
   auto train = split_error(*project.store, *run_id, "train", metric);
   auto train_dev = split_error(*project.store, *run_id, "train_dev", metric);
   auto dev = split_error(*project.store, *run_id, "dev", metric);
@@ -272,8 +291,7 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
                                  "wait for the loop's next iteration, or run mlloop diagnose once it has stopped"));
     } else {
       try {
-        ProjectData data = load_project_data(project, ctx);
-        CvResult cv = cross_validate(project, data, *run, registry, ctx);
+        CvResult cv = cross_validate(project, once.get(), *run, registry, ctx);
         save_cv_errors(cfg, *project.store, *run_id, cv);
         train = Err{cv.train.value, cv.train.low, cv.train.high};
         train_dev = Err{cv.out_of_fold.value, cv.out_of_fold.low, cv.out_of_fold.high};
@@ -312,7 +330,7 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
   if (cfg.reference_error) {
     opt = Err{*cfg.reference_error, *cfg.reference_error, *cfg.reference_error};
     optimal = bound_json(opt->value, opt->low, opt->high, "reference");
-  } else if (auto b = optimal_estimate(project, registry, ctx, options.optimal_estimate && options.fit)) {
+  } else if (auto b = optimal_estimate(project, registry, ctx, options.optimal_estimate && options.fit, once)) {
     opt = Err{b->value, b->low, b->high};
     optimal = bound_json(b->value, b->low, b->high, "estimated");
     findings.push_back(finding("MLL-O01", "info",
@@ -404,7 +422,7 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
   json mem = nullptr, labels = nullptr, shift = nullptr;
   std::optional<json> analyses;
   if (options.data_analyses)
-    analyses = options.fit ? data_analyses(project, registry, ctx, options.memorization) : cached_data_analyses(project);
+    analyses = options.fit ? data_analyses(project, registry, ctx, options.memorization, options.data) : cached_data_analyses(project);
   if (analyses) {
     mem = (*analyses)["memorization"];
     labels = (*analyses)["label_issues"];
@@ -430,7 +448,7 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
     }
   }
   json curve = nullptr;
-  if (options.learning_curve && options.fit) curve = run_learning_curve(project, *run, registry, ctx);
+  if (options.learning_curve && options.fit) curve = run_learning_curve(project, *run, registry, ctx, once);
   else if (auto cached = project.store->meta(curve_key(cfg, *project.store, run->id))) curve = json::parse(*cached);
   if (curve.is_null()) {
   } else if (!curve["extrapolated"].get<bool>()) {

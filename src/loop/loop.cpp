@@ -273,6 +273,13 @@ class Loop {
     return d;
   }
 
+  // The analysis' options with the data this loop has read (the analyses need not read the
+  // files again: on a large table each read is seconds).
+  DiagnoseOptions with_data(DiagnoseOptions o) const {
+    o.data = data_.get();
+    return o;
+  }
+
   Project& project_;
   const Registry& registry_;
   const LoopOptions& options_;
@@ -625,23 +632,23 @@ json Loop::run() {
       ProgressFeed feed(ctx_, bar(), fmt::format("analyzing run {}", *inc));
       const DiagnoseOptions without_costly = analysis(cfg_, false, false, false);
       if (skip_costly_analyses_) {
-        d = diagnose(project_, *inc, registry_, ctx_, without_costly);
+        d = diagnose(project_, *inc, registry_, ctx_, with_data(without_costly));
       } else {
         std::optional<Clock::time_point> share;
         if (deadline_ && !out_of_time()) share = Clock::now() + (*deadline_ - Clock::now()) / 2;
         try {
           if (share) ctx_.deadline = share;
-          d = diagnose(project_, *inc, registry_, ctx_, analysis(cfg_, false, !check_flexible, true));
+          d = diagnose(project_, *inc, registry_, ctx_, with_data(analysis(cfg_, false, !check_flexible, true)));
           if (check_flexible && d["bottleneck"] != "avoidable_bias" && d["bottleneck"] != "none" &&
               !(d["bottleneck"] == "variance" && d["errors"]["optimal"].is_null()) && !near_optimum())
-            d = diagnose(project_, *inc, registry_, ctx_, analysis(cfg_, false, true, true));
+            d = diagnose(project_, *inc, registry_, ctx_, with_data(analysis(cfg_, false, true, true)));
           ctx_.deadline = deadline_;
         } catch (const BudgetExhausted&) {
           ctx_.deadline = deadline_;
           if (!share || out_of_time()) throw;
           analyses_cut = std::chrono::duration<double>(*share - t0).count();
           skip_costly_analyses_ = true;
-          d = diagnose(project_, *inc, registry_, ctx_, without_costly);
+          d = diagnose(project_, *inc, registry_, ctx_, with_data(without_costly));
         }
       }
     } catch (const BudgetExhausted&) {
@@ -909,14 +916,14 @@ json Loop::run() {
       {
         ProgressFeed feed(ctx_, bar(), fmt::format("learning curve of run {}", *inc));
         const bool costly = !skip_costly_analyses_;
-        d = diagnose(project_, *inc, registry_, ctx_, analysis(cfg_, false, costly, costly));
+        d = diagnose(project_, *inc, registry_, ctx_, with_data(analysis(cfg_, false, costly, costly)));
         bool need_curve = costly && d["bottleneck"] == "variance" && d["learning_curve"].is_null();
         if (need_curve) {
           // A minute or more on a large table: said first, for a log that is not a terminal.
           const std::string model = project_.store->run(*inc)->model;
           say("\nlearning curve of run {} ({}) for more_data's forecast: {} refitted on 1/32 ... 1/2 of the training rows\n",
               *inc, model, model);
-          d = diagnose(project_, *inc, registry_, ctx_, analysis(cfg_, true, true, true));
+          d = diagnose(project_, *inc, registry_, ctx_, with_data(analysis(cfg_, true, true, true)));
         }
       }
       LoopView view = view_of(*inc, d, project_.store->count_iterations());

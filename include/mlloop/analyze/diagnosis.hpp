@@ -13,6 +13,7 @@ namespace mlloop {
 
 class Context;
 class Registry;
+struct ProjectData;
 
 struct DiagnoseOptions {
   // The learning curve refits the run's family at up to 5 sizes below all of train, 3 repeats
@@ -43,6 +44,9 @@ struct DiagnoseOptions {
   // reads the data files, fits no model). The loop, which ranks the remedies itself, leaves
   // them out (an empty list).
   bool next_steps = true;
+  // The project's data (without test), already read by the caller (the loop); null: each
+  // analysis that needs it reads the files, at most once per diagnosis.
+  const ProjectData* data = nullptr;
 };
 
 // Diagnoses `run` (the incumbent when empty). The optimal-error estimate is computed once
@@ -59,7 +63,8 @@ nlohmann::json optimal_bound_json(const ProjectConfig& config, Store& store);
 // residual], ...] (at most `max_points`, an even subsample), "rmse"}.
 nlohmann::json dev_predictions(Project& project, const Registry& registry, Context& ctx, size_t max_points = 2000);
 // Memorization, label issues and shift of the project's data (cached in the store).
-nlohmann::json data_analyses(Project& project, const Registry& registry, Context& ctx, bool memorization = true);
+nlohmann::json data_analyses(Project& project, const Registry& registry, Context& ctx, bool memorization = true,
+                             const ProjectData* data = nullptr);
 // The same, if an earlier call cached them; else nullopt, and nothing is computed.
 std::optional<nlohmann::json> cached_data_analyses(Project& project);
 
