@@ -181,11 +181,11 @@ std::optional<json> cached_data_analyses(Project& project) {
 // The data analyses (memorization, label issues, shift) depend on the data and the seed only:
 // computed once per project and cached in the store. Without `memorization` the check is left
 // out (null); a later call that wants it adds it to what is cached.
-json data_analyses(Project& project, const Registry& registry, Context& ctx, bool memorization, const ProjectData* given) {
+namespace {
+json data_analyses_once(Project& project, const Registry& registry, Context& ctx, bool memorization, DataOnce& once) {
   const std::string key = data_analyses_key(project.config);
   std::optional<json> cached = cached_data_analyses(project);
   if (cached && (!memorization || !(*cached)["memorization"].is_null())) return std::move(*cached);
-  DataOnce once(project, ctx, given);
   const ProjectData& data = once.get();
   AnalysisInputs in = analysis_inputs(project, data);
   json out = cached ? std::move(*cached) : json::object();
@@ -196,6 +196,12 @@ json data_analyses(Project& project, const Registry& registry, Context& ctx, boo
   }
   project.store->set_meta(key, out.dump());
   return out;
+}
+}  // namespace
+
+json data_analyses(Project& project, const Registry& registry, Context& ctx, bool memorization, const ProjectData* given) {
+  DataOnce once(project, ctx, given);
+  return data_analyses_once(project, registry, ctx, memorization, once);
 }
 
 // The learning curve's cache key. v2: measured in the project's metric (it was the error rate or
@@ -422,7 +428,7 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
   json mem = nullptr, labels = nullptr, shift = nullptr;
   std::optional<json> analyses;
   if (options.data_analyses)
-    analyses = options.fit ? data_analyses(project, registry, ctx, options.memorization, options.data) : cached_data_analyses(project);
+    analyses = options.fit ? data_analyses_once(project, registry, ctx, options.memorization, once) : cached_data_analyses(project);
   if (analyses) {
     mem = (*analyses)["memorization"];
     labels = (*analyses)["label_issues"];
