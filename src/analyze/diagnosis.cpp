@@ -56,7 +56,6 @@ json finding(const std::string& code, const std::string& severity, const std::st
 // project's earlier estimate is redone.
 std::string optimal_key(const ProjectConfig& c) { return fmt::format("optimal_estimate:v7:{}:{}", c.metric, c.seed); }
 
-// The diagnosis's "optimal" object.
 // The project's data for one diagnosis: the caller's, else read from the files on first need.
 class DataOnce {
  public:
@@ -74,6 +73,7 @@ class DataOnce {
   std::optional<ProjectData> own_;
 };
 
+// The diagnosis's "optimal" object.
 json bound_json(double value, double low, double high, const char* source) {
   return {{"value", value}, {"low", low}, {"high", high}, {"source", source}};
 }
