@@ -1034,7 +1034,7 @@ void cross_validate_contenders(const std::string& metric, uint64_t seed, int poo
     if (pool_repeats <= 1) return false;
     std::optional<int64_t> lowest;
     for (const auto& [run, v] : first_value)
-      if (cand_cv.count(run) && (!lowest || v < first_value.at(*lowest))) lowest = run;
+      if (!lowest || v < first_value.at(*lowest)) lowest = run;
     if (!lowest) return false;
     std::vector<int64_t> finalists;
     for (const auto& [run, v] : first_value)
@@ -1060,7 +1060,7 @@ void cross_validate_contenders(const std::string& metric, uint64_t seed, int poo
     }
     for (int64_t run : finalists) {
       const CvResult& r = cand_cv.at(run);
-      if (r.oof_by_repeat.size() == inc_cv.oof_by_repeat.size() &&
+      if (same_rows(inc_cv.oof_by_repeat, r.oof_by_repeat) &&
           metrics::compare_repeated(metric, inc_cv.oof_by_repeat, r.oof_by_repeat, seed).b_better_significant)
         return true;
     }
