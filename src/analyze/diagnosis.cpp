@@ -169,8 +169,9 @@ AnalysisInputs analysis_inputs(const Project& project, const ProjectData& data) 
 namespace {
 // v3: regression label issues binned; 3 folds above 50,000 rows. v4: the label issues' linear
 // model sees a many-level category's frequent levels one-hot. v5: classification suspects cut
-// to the most confident decile's disagreement when that is well below their count.
-std::string data_analyses_key(const ProjectConfig& c) { return fmt::format("data_analyses:v5:{}", c.seed); }
+// to the most confident decile's disagreement when that is well below their count. v6: none
+// when that decile is no better than chance (`unchecked`).
+std::string data_analyses_key(const ProjectConfig& c) { return fmt::format("data_analyses:v6:{}", c.seed); }
 }  // namespace
 
 std::optional<json> cached_data_analyses(Project& project) {
@@ -451,6 +452,11 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
                                  fmt::format("about {:.1f}% of the training labels look wrong ({} rows)", 100 * noise_rate, labels["rows"].size()),
                                  json{{"estimated_noise_rate", noise_rate}, {"first_rows", labels["details"]}},
                                  "mislabeled training rows bias the model and inflate the error", "clean_labels, then relabel the listed rows"));
+    }
+    if (labels.contains("unchecked") && labels["unchecked"].is_string()) {
+      findings.push_back(finding("MLL-L02", "info", "the training labels could not be checked for errors", labels["confident_decile"],
+                                 labels["unchecked"].get<std::string>(),
+                                 "look for features that carry the target's signal; no label is flagged until a model has one"));
     }
   }
   json curve = nullptr;

@@ -2,13 +2,15 @@
 // 50,000 rows) out-of-fold gbdt probabilities: the confident joint, calibrated to the label counts, estimates how many
 // rows of each given label belong to each other class; that many rows, those with the largest
 // margin for the other class, are flagged ("prune by noise rate"), fewer where the most
-// confident decile shows that class overlap, not label noise, made the count. Regression: out-of-fold residuals with a robust
+// confident decile shows that class overlap, not label noise, made the count, and none where
+// even that decile is no better than chance. Regression: out-of-fold residuals with a robust
 // z-score (median and MAD, within bins of similar prediction) above 3.5. Dev rows are never
 // looked at here.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <fmt/format.h>
 #include <numeric>
 
 #include "fitting.hpp"
@@ -80,6 +82,7 @@ nlohmann::json label_issues(const AnalysisData& d, const Registry& registry, Con
   }
   nlohmann::json details = nlohmann::json::array();
   nlohmann::json confident_decile = nullptr;  // classification: see below
+  nlohmann::json unchecked = nullptr;         // why no label could be judged (classification)
   std::vector<std::pair<double, size_t>> suspects;  // (rank key, row), lower key first
   if (d.shape.classification) {
     const size_t k = d.shape.classes;
@@ -155,17 +158,35 @@ nlohmann::json label_issues(const AnalysisData& d, const Registry& registry, Con
       const size_t m = std::min(n, std::max<size_t>(100, n / 10));
       std::partial_sort(sure.begin(), sure.begin() + static_cast<std::ptrdiff_t>(m), sure.end(), std::greater<>());
       size_t wrong = 0;
+      double chance = 0;  // the disagreement expected of predictions that know nothing (below)
       for (size_t j = 0; j < m; ++j) {
         const size_t i = sure[j].second;
         const float* p = oof.data() + i * k;
-        wrong += static_cast<size_t>(std::max_element(p, p + k) - p) != static_cast<size_t>(d.y[i]);
+        const auto predicted = static_cast<size_t>(std::max_element(p, p + k) - p);
+        wrong += predicted != static_cast<size_t>(d.y[i]);
+        chance += 1 - count[predicted] / static_cast<double>(n);
       }
       const double rate = m ? static_cast<double>(wrong) / static_cast<double>(m) : 0;
       const double high = metrics::wilson(rate, m).high;
-      confident_decile = {{"rows", m}, {"disagree", rate}, {"high", high}};
+      chance = m ? chance / static_cast<double>(m) : 0;
+      confident_decile = {{"rows", m}, {"disagree", rate}, {"high", high}, {"chance", chance}};
       const double counted = n ? static_cast<double>(suspects.size()) / static_cast<double>(n) : 0;
-      if (counted > 3 * rate && counted > high)
+      // Confident learning second-guesses a label only as far as the model knows better. If
+      // even its most confident predictions are not significantly better than chance (labels
+      // independent of the features would disagree with a row predicted class c at the rate
+      // of the rows not labelled c), it knows nothing to judge labels by, and every row it
+      // errs on looks mislabeled: a target of coin flips had 49.9% of its labels "wrong", one
+      // of 100 classes with 6 rows each 83%. No row is then flagged, and the analysis says why
+      // (`unchecked`).
+      if (m > 0 && high >= chance) {
+        suspects.clear();
+        unchecked = fmt::format(
+            "the model's most confident out-of-fold predictions ({} rows) disagree with {:.1f}% of their labels, "
+            "no better than chance ({:.1f}%): there is no signal to judge the labels by",
+            m, 100 * rate, 100 * chance);
+      } else if (counted > 3 * rate && counted > high) {
         suspects.resize(std::min(suspects.size(), static_cast<size_t>(std::llround(rate * static_cast<double>(n)))));
+      }
     }
     for (size_t s = 0; s < suspects.size() && s < 100; ++s) {
       size_t i = suspects[s].second;
@@ -225,7 +246,8 @@ nlohmann::json label_issues(const AnalysisData& d, const Registry& registry, Con
           {"method", d.shape.classification ? "confident_learning_prune_by_noise_rate" : "robust_z_oof_residuals_binned"},
           {"model", chosen},
           {"folds", folds},
-          {"confident_decile", confident_decile}};
+          {"confident_decile", confident_decile},
+          {"unchecked", unchecked}};
 }
 
 }  // namespace mlloop

@@ -164,6 +164,53 @@ TEST(LabelIssues, FlipsOnOverlappingClassesAreStillCounted) {
   EXPECT_GE(static_cast<double>(hit) / static_cast<double>(flipped.size()), 0.5);  // recall
 }
 
+namespace {
+// `n` rows of 4 Gaussian features and `classes` classes drawn with the given weight for class 0
+// (the others share the rest evenly), independent of the features: no model can know better
+// than any label.
+nlohmann::json labels_independent_of_features(size_t n, size_t classes, double first_share, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> g(0, 1);
+  std::uniform_real_distribution<double> u(0, 1);
+  AnalysisData d;
+  d.shape = TaskShape{true, classes};
+  for (size_t c = 0; c < classes; ++c) d.class_names.push_back("c" + std::to_string(c));
+  d.x = Matrix{n, 4, std::vector<float>(n * 4)};
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j < 4; ++j) d.x.at(i, j) = static_cast<float>(g(rng));
+    const double r = u(rng);
+    const size_t label = r < first_share ? 0 : 1 + std::min(classes - 2, static_cast<size_t>((r - first_share) / (1 - first_share) * static_cast<double>(classes - 1)));
+    d.y.push_back(static_cast<float>(label));
+    d.row_ids.push_back(static_cast<int64_t>(i));
+  }
+  return label_issues_of(d);
+}
+}  // namespace
+
+// Labels that the features say nothing about: every row the model errs on looked mislabeled
+// (a balanced binary target: about half of the rows; 100 classes: most of them), and the loop
+// recommended relabeling them. Even the most confident decile is then no better than chance,
+// and nothing is flagged: balanced, with a rare class (5%: chance there is the rare share),
+// and with many classes.
+TEST(LabelIssues, LabelsIndependentOfTheFeaturesAreNotFlagged) {
+  for (auto [classes, share] : {std::pair<size_t, double>{2, 0.5}, {2, 0.05}, {20, 0.05}}) {
+    nlohmann::json li = labels_independent_of_features(3000, classes, share, 21 + classes);
+    SCOPED_TRACE(std::to_string(classes) + " classes: " + li["confident_decile"].dump());
+    EXPECT_EQ(li["estimated_noise_rate"].get<double>(), 0.0);
+    EXPECT_TRUE(li["rows"].empty());
+    ASSERT_TRUE(li["unchecked"].is_string());
+    EXPECT_NE(li["unchecked"].get<std::string>().find("no better than chance"), std::string::npos);
+  }
+}
+
+// With a signal, the check leaves confident learning alone: the flips planted on overlapping
+// classes (above) are counted, and the clean table gets no `unchecked`.
+TEST(LabelIssues, LabelsWithASignalAreChecked) {
+  std::set<int64_t> flipped;
+  EXPECT_TRUE(overlapping_classes(0.10, &flipped)["unchecked"].is_null());
+  EXPECT_TRUE(overlapping_classes(0, &flipped)["unchecked"].is_null());
+}
+
 // With a deadline, out_of_fold_predictions does not start folds that cannot all finish before
 // it, at what each fold so far cost: it gives up after the first, where it used to fit on to
 // the deadline and be cut there (the loop's analyses then took all of their share for
