@@ -181,9 +181,9 @@ nlohmann::json label_issues(const AnalysisData& d, const Registry& registry, Con
       if (m > 0 && high >= chance) {
         suspects.clear();
         unchecked = fmt::format(
-            "the model's most confident out-of-fold predictions ({} rows) disagree with {:.1f}% of their labels, "
-            "no better than chance ({:.1f}%): there is no signal to judge the labels by",
-            m, 100 * rate, 100 * chance);
+            "the model's most confident out-of-fold predictions ({} rows) disagree with {:.1f}% of their labels (95% "
+            "interval up to {:.1f}%), not clearly better than chance ({:.1f}%): there is no signal to judge the labels by",
+            m, 100 * rate, 100 * high, 100 * chance);
       } else if (counted > 3 * rate && counted > high) {
         suspects.resize(std::min(suspects.size(), static_cast<size_t>(std::llround(rate * static_cast<double>(n)))));
       }

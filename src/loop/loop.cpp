@@ -626,6 +626,9 @@ json Loop::run() {
     // incumbent to the remedies its measured gaps call for. The measure step judges every
     // candidate on dev as before.
     std::optional<double> analyses_cut;  // seconds the analyses were given, when they did not fit in them in this iteration
+    // The header goes out before the analysis: on a large table that takes a minute, and a log
+    // that is no terminal (no bar) would otherwise show nothing of it until it ends.
+    say("\niteration {}  (incumbent: run {}, {})\n", index, *inc, inc_run.model);
     try {
       // The analysis fits models too (the bound's out-of-fold fits, cross-validation, the data
       // analyses): a minute and more on a large table, so a terminal gets a bar for it.
@@ -658,7 +661,6 @@ json Loop::run() {
     }
     const std::string bottleneck = d["bottleneck"];
     project_.store->set_meta("last_bottleneck", bottleneck);
-    say("\niteration {}  (incumbent: run {}, {})\n", index, *inc, inc_run.model);
     say("  analyze   train {}  train-dev {}  dev {}  optimal {}  ->  bottleneck: {}{}{}\n", fmt_loss(cfg_.metric, err("train")),
         fmt_loss(cfg_.metric, err("train_dev")), fmt_loss(cfg_.metric, err("dev")), fmt_loss(cfg_.metric, err("optimal")),
         bottleneck, d["estimated_by"] == "cv" ? fmt::format("  ({}x {}-fold cross-validation: dev is small)", cv_repeats_of(d), cfg_.cv_folds) : "",

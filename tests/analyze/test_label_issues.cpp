@@ -174,7 +174,7 @@ nlohmann::json labels_independent_of_features(size_t n, size_t classes, double f
   std::uniform_real_distribution<double> u(0, 1);
   AnalysisData d;
   d.shape = TaskShape{true, classes};
-  for (size_t c = 0; c < classes; ++c) d.class_names.push_back("c" + std::to_string(c));
+  for (size_t c = 0; c < classes; ++c) d.class_names.push_back(std::to_string(c));
   d.x = Matrix{n, 4, std::vector<float>(n * 4)};
   for (size_t i = 0; i < n; ++i) {
     for (size_t j = 0; j < 4; ++j) d.x.at(i, j) = static_cast<float>(g(rng));
@@ -199,7 +199,7 @@ TEST(LabelIssues, LabelsIndependentOfTheFeaturesAreNotFlagged) {
     EXPECT_EQ(li["estimated_noise_rate"].get<double>(), 0.0);
     EXPECT_TRUE(li["rows"].empty());
     ASSERT_TRUE(li["unchecked"].is_string());
-    EXPECT_NE(li["unchecked"].get<std::string>().find("no better than chance"), std::string::npos);
+    EXPECT_NE(li["unchecked"].get<std::string>().find("better than chance"), std::string::npos);
   }
 }
 
