@@ -490,7 +490,7 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
           {"estimated_by", estimated_by},
           {"findings", findings}};
   // What to do next is the loop's policy, as the loop would rank it from this diagnosis.
-  out["recommendations"] = options.next_steps ? next_steps(project, registry, out, ctx) : json::array();
+  out["recommendations"] = options.next_steps ? next_steps(project, registry, out, ctx, &once.get()) : json::array();
   return out;
 }
 

@@ -231,7 +231,8 @@ class Loop {
   json run();
   // The loop's next steps from the diagnosis `d` of a run, that run as its incumbent: see
   // mlloop::next_steps.
-  json next_steps(const json& d);
+  // `data`: the project's data, read already (null: read here).
+  json next_steps(const json& d, const ProjectData* data = nullptr);
 
   // Used by IterationTrainer.
   double train_candidate(const Candidate& c, int64_t iteration, IterationTrainer::Tried& out);
@@ -276,7 +277,7 @@ class Loop {
   // The analysis' options with the data this loop has read (the analyses need not read the
   // files again: on a large table each read is seconds).
   DiagnoseOptions with_data(DiagnoseOptions o) const {
-    o.data = data_.get();
+    o.data = data_;
     return o;
   }
 
@@ -285,7 +286,9 @@ class Loop {
   const LoopOptions& options_;
   Context& ctx_;
   const ProjectConfig& cfg_;
-  std::unique_ptr<ProjectData> data_;
+  // The project's data: read by the loop (own_data_), or given by the caller (next_steps).
+  std::unique_ptr<ProjectData> own_data_;
+  const ProjectData* data_ = nullptr;
   std::unique_ptr<DevJudge> judge_;
   std::optional<Clock::time_point> deadline_;
   // Set when the costly analyses did not finish in their share of the time budget: the rest of
@@ -463,8 +466,13 @@ RemedyChoice Loop::flexible_check(const RunRecord& inc_run, const json& d, bool 
           true};
 }
 
-json Loop::next_steps(const json& d) {
-  if (!data_) data_ = std::make_unique<ProjectData>(load_project_data(project_, ctx_));
+json Loop::next_steps(const json& d, const ProjectData* data) {
+  if (data) {
+    data_ = data;
+  } else if (!data_) {
+    own_data_ = std::make_unique<ProjectData>(load_project_data(project_, ctx_));
+    data_ = own_data_.get();
+  }
   const int64_t run = d.at("run");
   const RunRecord inc_run = *project_.store->run(run);
   const std::set<std::string> tried = tried_on(*project_.store, run);
@@ -553,7 +561,8 @@ json Loop::run() {
   // work they stood for is redone.
   if (int64_t n = project_.store->delete_unfinished_runs(); n > 0)
     say("resuming: {} unfinished run{} from an interrupted loop dropped; finished work is kept\n", n, n == 1 ? "" : "s");
-  data_ = std::make_unique<ProjectData>(load_project_data(project_, ctx_));
+  own_data_ = std::make_unique<ProjectData>(load_project_data(project_, ctx_));
+  data_ = own_data_.get();
   // Trainings and analyses stop a little before the budget's end, for what follows a training
   // the deadline stops: its measuring on every split, the measure step and the output. That
   // grows with the table (about 1 s after a gbdt stopped on 2 million rows x 21 columns: a 20 s
@@ -1143,10 +1152,10 @@ json run_loop(Project& project, const Registry& registry, const LoopOptions& opt
   return loop.run();
 }
 
-json next_steps(Project& project, const Registry& registry, const json& diagnosis, Context& ctx) {
+json next_steps(Project& project, const Registry& registry, const json& diagnosis, Context& ctx, const ProjectData* data) {
   static const LoopOptions quiet;
   Loop loop(project, registry, quiet, ctx);
-  return loop.next_steps(diagnosis);
+  return loop.next_steps(diagnosis, data);
 }
 
 }  // namespace mlloop

@@ -19,6 +19,7 @@ namespace mlloop {
 class Project;
 class Registry;
 class Context;
+struct ProjectData;
 
 struct LoopOptions {
   std::optional<int64_t> iterations;     // the project's total; null: mlloop.toml, else 10
@@ -39,9 +40,10 @@ nlohmann::json run_loop(Project& project, const Registry& registry, const LoopOp
 // else the policy's first not yet tried on that run), then the others it would try, then the
 // recommendations it cannot carry out (more_data, relabel, fresh_dev_set). Where the loop
 // would stop (the goal met, or at the optimum), what a run's end recommends: those last, and
-// clean_labels when untried and the suspects are more than a few. Reads the data files; fits
-// no model.
-nlohmann::json next_steps(Project& project, const Registry& registry, const nlohmann::json& diagnosis, Context& ctx);
+// clean_labels when untried and the suspects are more than a few. Reads the data files, unless
+// `data` (the project's, as read already) is given; fits no model.
+nlohmann::json next_steps(Project& project, const Registry& registry, const nlohmann::json& diagnosis, Context& ctx,
+                          const ProjectData* data = nullptr);
 
 // Whether an `mlloop run` is working on the project in `dir` now (it holds the project's loop
 // lock). The dashboard and the report then fit nothing of their own (DiagnoseOptions::fit).
