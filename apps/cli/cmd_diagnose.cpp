@@ -5,6 +5,7 @@
 #include "mlloop/analyze/diagnosis.hpp"
 #include "mlloop/core/progress.hpp"
 #include "mlloop/model/model.hpp"
+#include "mlloop/core/text.hpp"
 
 namespace mlloop::cli {
 
@@ -35,13 +36,13 @@ int run_diagnose(const DiagnoseArgs& args, Context& ctx) {
       fmt::print(out, "  {:<10} -\n", s);
       continue;
     }
-    fmt::print(out, "  {:<10} {:.4f}  [{:.4f}, {:.4f}]{}\n", s, e["value"].get<double>(), e["low"].get<double>(),
-               e["high"].get<double>(), e.contains("source") ? fmt::format("  ({})", e["source"].get<std::string>()) : "");
+    fmt::print(out, "  {:<10} {}  [{}, {}]{}\n", s, fmt_value(e["value"].get<double>()), fmt_value(e["low"].get<double>()),
+               fmt_value(e["high"].get<double>()), e.contains("source") ? fmt::format("  ({})", e["source"].get<std::string>()) : "");
   }
   fmt::print(out, "gaps\n");
   for (const char* g : {"avoidable_bias", "variance", "data_mismatch"}) {
     const auto& v = d["gaps"][g];
-    fmt::print(out, "  {:<15} {}\n", g, v.is_null() ? std::string("-") : fmt::format("{:+.4f}", v.get<double>()));
+    fmt::print(out, "  {:<15} {}\n", g, v.is_null() ? std::string("-") : fmt::format("{}{}", v.get<double>() >= 0 ? "+" : "", fmt_value(v.get<double>())));
   }
   fmt::print(out, "bottleneck: {}\n", d["bottleneck"].get<std::string>());
   for (const auto& f : d["findings"])

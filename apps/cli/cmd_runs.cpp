@@ -3,8 +3,8 @@
 
 #include "commands.hpp"
 #include "mlloop/metrics/metrics.hpp"
-#include "mlloop/metrics/metrics.hpp"
 #include "mlloop/report/views.hpp"
+#include "mlloop/core/text.hpp"
 
 namespace mlloop::cli {
 
@@ -34,7 +34,7 @@ int run_runs(const RunsArgs& args, Context& ctx) {
              "dev", "seconds", "params");
   for (const auto& j : all) {
     auto cell = [&](const char* s) {
-      return j["errors"][s].is_null() ? std::string("-") : fmt::format("{:.4f}", j["errors"][s].get<double>());
+      return j["errors"][s].is_null() ? std::string("-") : fmt_value(j["errors"][s].get<double>());
     };
     int64_t id = j["run"];
     fmt::print(out, "{} {:>4}  {:<9} {:<9} {:>10} {:>10} {:>10} {:>8.2f}  {}\n", best && *best == id ? "*" : " ", id,

@@ -8,6 +8,7 @@
 #include "mlloop/metrics/metrics.hpp"
 #include "mlloop/model/trainer.hpp"
 #include "mlloop/project/project_data.hpp"
+#include "mlloop/core/text.hpp"
 
 namespace mlloop::cli {
 
@@ -56,8 +57,8 @@ int run_test(const TestArgs& args, Context& ctx) {
     const std::string as_loss = metrics::higher_is_better(metric)
                                     ? fmt::format("; as a loss {:.4f}  [{:.4f}, {:.4f}]", look.value, look.low, look.high)
                                     : "";
-    fmt::print(ctx.out(), "test {} of run {} ({}): {:.4f}  [{:.4f}, {:.4f}]  ({} rows{})\nlooks at the test set: {}\n", metric, *id,
-               run->model, iv.value, std::min(iv.low, iv.high), std::max(iv.low, iv.high), p.rows(), as_loss, looks);
+    fmt::print(ctx.out(), "test {} of run {} ({}): {}  [{}, {}]  ({} rows{})\nlooks at the test set: {}\n", metric, *id, run->model,
+               fmt_value(iv.value), fmt_value(std::min(iv.low, iv.high)), fmt_value(std::max(iv.low, iv.high)), p.rows(), as_loss, looks);
   }
   if (!warning.is_null()) ctx.warn(warning.get<std::string>());
   return 0;

@@ -5,6 +5,7 @@
 #include "mlloop/core/error.hpp"
 #include "mlloop/core/progress.hpp"
 #include "mlloop/model/trainer.hpp"
+#include "mlloop/core/text.hpp"
 
 namespace mlloop::cli {
 
@@ -45,7 +46,7 @@ int run_train(const TrainArgs& args, Context& ctx) {
       for (const char* s : {"train", "train_dev", "dev"}) {
         auto it = r.errors.find(s);
         if (it == r.errors.end()) continue;
-        fmt::print(out, "  {:<10} {:>10.4f}  [{:.4f}, {:.4f}]\n", s, it->second.value, it->second.low, it->second.high);
+        fmt::print(out, "  {:<10} {:>10}  [{}, {}]\n", s, fmt_value(it->second.value), fmt_value(it->second.low), fmt_value(it->second.high));
       }
       fmt::print(out, "  ({} as a loss; the test split is never used here)\n", metric);
     }

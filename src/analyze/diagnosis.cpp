@@ -15,6 +15,7 @@
 #include "mlloop/model/pipeline.hpp"
 #include "mlloop/model/trainer.hpp"
 #include "mlloop/project/project_data.hpp"
+#include "mlloop/core/text.hpp"
 
 namespace mlloop {
 
@@ -341,7 +342,7 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
     opt = Err{b->value, b->low, b->high};
     optimal = bound_json(b->value, b->low, b->high, "estimated");
     findings.push_back(finding("MLL-O01", "info",
-                               fmt::format("optimal {} estimated at {:.4f} (between {:.4f} and {:.4f})", metric, b->value, b->low, b->high),
+                               fmt::format("optimal {} estimated at {} (between {} and {})", metric, fmt_value(b->value), fmt_value(b->low), fmt_value(b->high)),
                                json{{"method", b->method}, {"evidence", b->evidence}},
                                "avoidable bias is measured against this bound; a human-level or existing-system error is a better reference when one is known",
                                "set [task] reference_error in mlloop.toml, or pass --reference-error to init"));

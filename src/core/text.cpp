@@ -2,8 +2,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <fmt/format.h>
 
 namespace mlloop {
+
+std::string fmt_value(double v) {
+  if (v != 0 && std::isfinite(v) && std::fabs(v) < 1e-3) return fmt::format("{:.4g}", v);
+  return fmt::format("{:.4f}", v);
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

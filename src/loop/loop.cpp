@@ -196,7 +196,7 @@ class DevJudge {
 
 std::string fmt_loss(const std::string& metric, std::optional<double> v) {
   if (!v || std::isnan(*v)) return "n/a";
-  return metric == "error" ? fmt::format("{:.2f}%", 100 * *v) : fmt::format("{:.4f}", *v);
+  return metric == "error" ? fmt::format("{:.2f}%", 100 * *v) : fmt_value(*v);
 }
 
 class Loop;

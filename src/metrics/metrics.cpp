@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "mlloop/core/splitmix.hpp"
+#include "mlloop/core/text.hpp"
 
 namespace mlloop::metrics {
 
@@ -258,7 +259,7 @@ double as_loss(std::string_view name, double value) { return higher_is_better(na
 
 std::string said(std::string_view name, double loss) {
   if (higher_is_better(name)) return fmt::format("{} {:.4f} (as a loss {:.4f})", name, 1.0 - loss, loss);
-  return fmt::format("{} {:.4f}", name, loss);
+  return fmt::format("{} {}", name, fmt_value(loss));
 }
 
 Interval as_loss(std::string_view name, const Interval& iv) {

@@ -2,6 +2,7 @@
 // mismatch, it asks for training data like dev, naming the drifting features.
 #include "mlloop/analyze/learning_curve.hpp"
 #include "remedies.hpp"
+#include "mlloop/core/text.hpp"
 
 namespace mlloop::remedy {
 
@@ -33,10 +34,10 @@ Remedy more_data() {
     // incumbent's family trained on all of train.
     // On small data the curve is out of fold, as the dev error above it; else on the dev split.
     if (!lc.is_null() && lc.value("extrapolated", false))
-      return fmt::format("the learning curve of {} predicts dev {} {:.4f} with 2x the data and {:.4f} with 10x (now {:.4f} {})",
+      return fmt::format("the learning curve of {} predicts dev {} {} with 2x the data and {} with 10x (now {} {})",
                          lc.value("model", std::string("the incumbent")), lc.at("loss").get<std::string>(),
-                         lc.at("predicted_dev_at_2x").get<double>(), lc.at("predicted_dev_at_10x").get<double>(),
-                         lc.at("points").back().at("dev").get<double>(),
+                         fmt_value(lc.at("predicted_dev_at_2x").get<double>()), fmt_value(lc.at("predicted_dev_at_10x").get<double>()),
+                         fmt_value(lc.at("points").back().at("dev").get<double>()),
                          lc.value("estimated_by", std::string()) == "cv" ? "out of fold" : "on the dev split");
     return fmt::format("train-dev {} vs train {}: a variance gap of {}; more rows narrow it (mlloop diagnose shows the learning curve)",
                        v.fmt_err(*v.error("train_dev")), v.fmt_err(*v.error("train")), v.fmt_err(v.gap("variance").value_or(0)));

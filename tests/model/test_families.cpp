@@ -528,6 +528,70 @@ TEST(Families, LinearL1SolutionsMeetTheirOptimalityConditions) {
   }
 }
 
+// A regression target is fitted standardized: the same table with its target in millionths,
+// as is, or in millions gets the same trees, its predictions the same up to the scale. XGBoost
+// takes no split whose gain is under 1e-6, and gains scale with the target's square: in
+// millionths the raw target got no tree (RMSE that of the mean). Saved and loaded, the same
+// predictions; a model saved before the standardization (no header: its rounds, then
+// XGBoost's bytes) still loads, and predicts on its trees' own scale.
+TEST(Families, GbdtFitsARegressionTargetOfAnyScale) {
+  Registry registry;
+  register_builtins(registry);
+  const Family& fam = registry.get("gbdt");
+  const size_t n = 2000;
+  std::mt19937_64 rng(17);
+  std::normal_distribution<float> g(0.f, 1.f);
+  Matrix x{n, 2, std::vector<float>(n * 2)};
+  std::vector<float> y(n);
+  for (size_t i = 0; i < n; ++i) {
+    x.at(i, 0) = g(rng);
+    x.at(i, 1) = g(rng);
+    y[i] = std::sin(2 * x.at(i, 0)) + 0.5f * x.at(i, 1) * x.at(i, 1) + 0.1f * g(rng) + 3.f;
+  }
+  std::ostringstream sink;
+  Context ctx{sink, sink};
+  ctx.threads = 2;
+  const Params params = resolve_params(fam, Params{{"early_stopping", 0}, {"rounds", 100}});
+  auto fit = [&](double scale) {
+    std::vector<float> ys(n);
+    for (size_t i = 0; i < n; ++i) ys[i] = static_cast<float>(y[i] * scale);
+    auto m = fam.create(params, TaskShape{false, 0});
+    EXPECT_EQ(m->fit(x, ys, {}, nullptr, nullptr, ctx, Deadline{}).status, "done");
+    return m;
+  };
+  auto rmse_of = [&](const std::vector<float>& p, double scale) {  // on the target's unit scale
+    double s = 0;
+    for (size_t i = 0; i < n; ++i) s += (p[i] / scale - y[i]) * (p[i] / scale - y[i]);
+    return std::sqrt(s / static_cast<double>(n));
+  };
+  const auto unit = fit(1);
+  const double at_unit = rmse_of(unit->predict(x), 1);
+  EXPECT_LT(at_unit, 0.2);  // the target's standard deviation is about 0.9
+  for (double scale : {1e-6, 1e6}) {
+    SCOPED_TRACE(scale);
+    const auto m = fit(scale);
+    EXPECT_NEAR(rmse_of(m->predict(x), scale), at_unit, 0.01 * at_unit);
+  }
+  // Saved and loaded: the same predictions.
+  const std::vector<float> p = unit->predict(x);
+  const std::string bytes = unit->save();
+  auto again = fam.create(params, TaskShape{false, 0});
+  again->load(bytes);
+  EXPECT_EQ(again->predict(x), p);
+  // The old layout: the rounds (an int), then XGBoost's bytes; here the same trees without
+  // the header (8 bytes of magic, the rounds, the center and the scale as doubles).
+  const std::string old = bytes.substr(8, sizeof(int)) + bytes.substr(8 + sizeof(int) + 2 * sizeof(double));
+  auto legacy = fam.create(params, TaskShape{false, 0});
+  legacy->load(old);
+  double mean = 0, var = 0;
+  for (float v : y) mean += v;
+  mean /= static_cast<double>(n);
+  for (float v : y) var += (v - mean) * (v - mean);
+  const double sd = std::sqrt(var / static_cast<double>(n));
+  const std::vector<float> raw = legacy->predict(x);
+  for (size_t i = 0; i < n; i += 97) EXPECT_NEAR(raw[i], (p[i] - mean) / sd, 1e-4) << "row " << i;
+}
+
 TEST(Families, GbdtMaxBinSetsTheSplitPointsATreeCanChoose) {
   // y = 1 above x = 0.9 on a uniform feature: 256 bins put a split point near 0.9, 2 bins
   // only at the median, so the 10% above 0.9 are all missed there.

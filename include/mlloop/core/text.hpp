@@ -18,6 +18,11 @@ size_t find_invalid_utf8(std::string_view s);
 // "12,345" style thousands separators, for counts in human output.
 std::string with_commas(int64_t n);
 
+// A metric's value for human output: 4 decimals ("0.3591", "549.2404"), or 4 significant
+// digits below 0.001, where 4 decimals print 0.0000 (the RMSE of a target measured in
+// millionths: "3.444e-07").
+std::string fmt_value(double v);
+
 // The closest of `candidates` to `word` by edit distance, or "" when none is close.
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
 
