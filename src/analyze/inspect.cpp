@@ -99,8 +99,11 @@ json inspect(Project& project, const std::string& what, size_t n, const Registry
     json a = analyses()["label_issues"];
     json rows = json::array();
     for (size_t k = 0; k < a["details"].size() && k < n; ++k) rows.push_back(a["details"][k]);
-    return {{"what", "labels"}, {"estimated_noise_rate", a["estimated_noise_rate"]}, {"suspects", a["rows"].size()},
-            {"method", a["method"]}, {"rows", rows}};
+    json out = {{"what", "labels"}, {"estimated_noise_rate", a["estimated_noise_rate"]}, {"suspects", a["rows"].size()},
+                {"method", a["method"]}, {"rows", rows}};
+    // Why no row is a suspect, where the model had no signal to judge the labels by.
+    if (a.contains("unchecked") && a["unchecked"].is_string()) out["unchecked"] = a["unchecked"];
+    return out;
   }
   if (what == "shift") {
     json s = analyses()["shift"];
