@@ -1,10 +1,12 @@
 // mlloop diagnose on scenarios with a planted bottleneck, through the binary, and the JSON
 // checked field by field against CONTRACT.md.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -379,6 +381,50 @@ TEST(Diagnose, LabelNoiseIsFoundWithPrecisionAndRecall) {
   bool l01 = false;
   for (const auto& r : d["recommendations"]) l01 |= r["remedy"] == "clean_labels";
   EXPECT_TRUE(l01);
+}
+
+// A target of coin flips, independent of its 6 features: confident learning flagged every row
+// the model erred on (about half of train) and diagnose recommended relabeling them. Through
+// the binary: no suspects, the MLL-L02 finding with its reason, no label remedy, and `inspect
+// labels` says why.
+TEST(Diagnose, CoinFlipLabelsAreNotCalledMislabeled) {
+  TempDir tmp;
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> g(0, 1);
+  std::string csv = "f0,f1,f2,f3,f4,f5,y\n";
+  for (int i = 0; i < 3000; ++i) {
+    for (int j = 0; j < 6; ++j) csv += fmt::format("{:.4f},", g(rng));
+    csv += rng() % 2 ? "a\n" : "b\n";
+  }
+  write_file(tmp.path() / "flips.csv", csv);
+  auto r = run_mlloop({"init", tmp.str("flips.csv"), "--target", "y", "--dir", tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_mlloop({"train", "--dir", tmp.str("p"), "--model", "linear"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto d = nlohmann::json::parse(r.out);
+  expect_contract_shape(d);
+  EXPECT_EQ(d["label_issues"]["estimated_noise_rate"].get<double>(), 0.0);
+  EXPECT_TRUE(d["label_issues"]["rows"].empty());
+  bool l02 = false;
+  for (const auto& f : d["findings"]) {
+    EXPECT_NE(f["code"], "MLL-L01");
+    if (f["code"] == "MLL-L02") {
+      l02 = true;
+      EXPECT_NE(f["why"].get<std::string>().find("better than chance"), std::string::npos) << f.dump();
+    }
+  }
+  EXPECT_TRUE(l02) << d["findings"].dump();
+  for (const auto& rec : d["recommendations"]) {
+    EXPECT_NE(rec["remedy"], "relabel");
+    EXPECT_NE(rec["remedy"], "clean_labels");
+  }
+  r = run_mlloop({"inspect", "labels", "--dir", tmp.str("p"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto in = nlohmann::json::parse(r.out);
+  EXPECT_EQ(in["suspects"], 0);
+  EXPECT_TRUE(in["unchecked"].is_string()) << r.out;
 }
 
 // diamonds' price: noise that grows with the price, and cheap stones packed densely. On this
