@@ -33,6 +33,20 @@ nlohmann::json diagnose_after(const std::string& scenario, const std::vector<std
   return nlohmann::json::parse(r.out);
 }
 
+// init on `csv` (with `init_extra`), a linear run, then diagnose --json of it.
+nlohmann::json diagnose_linear(TempDir& tmp, const std::string& csv, const std::string& target,
+                               const std::vector<std::string>& init_extra = {}) {
+  std::vector<std::string> init = {"init", csv, "--target", target, "--dir", tmp.str("p")};
+  init.insert(init.end(), init_extra.begin(), init_extra.end());
+  auto r = run_mlloop(init);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = run_mlloop({"train", "--dir", tmp.str("p"), "--model", "linear"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return nlohmann::json::parse(r.out);
+}
+
 // Sets [analyze] cv_below in the project p's mlloop.toml.
 void set_cv_below(TempDir& tmp, int rows) {
   std::ifstream in(tmp.str("p/mlloop.toml"));
@@ -139,13 +153,7 @@ TEST(Diagnose, UnderfitWithLinearIsAvoidableBiasWithAPlantedGapFound) {
 TEST(Diagnose, MeanAbsoluteErrorGetsItsOwnBoundAndReadsAvoidableBias) {
   TempDir tmp;
   auto truth = make_scenario("regression_underfit", tmp.path() / "d", 2, 3000);
-  auto r = run_mlloop({"init", tmp.str("d/train.csv"), "--target", truth["target"], "--dir", tmp.str("p"), "--metric", "mae"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = run_mlloop({"train", "--dir", tmp.str("p"), "--model", "linear"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto d = nlohmann::json::parse(r.out);
+  auto d = diagnose_linear(tmp, tmp.str("d/train.csv"), truth["target"], {"--metric", "mae"});
   expect_contract_shape(d);
   EXPECT_EQ(d["metric"], "mae");
   const auto& o = d["errors"]["optimal"];
@@ -397,13 +405,7 @@ TEST(Diagnose, CoinFlipLabelsAreNotCalledMislabeled) {
     csv += rng() % 2 ? "a\n" : "b\n";
   }
   write_file(tmp.path() / "flips.csv", csv);
-  auto r = run_mlloop({"init", tmp.str("flips.csv"), "--target", "y", "--dir", tmp.str("p")});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = run_mlloop({"train", "--dir", tmp.str("p"), "--model", "linear"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto d = nlohmann::json::parse(r.out);
+  auto d = diagnose_linear(tmp, tmp.str("flips.csv"), "y");
   expect_contract_shape(d);
   EXPECT_EQ(d["label_issues"]["estimated_noise_rate"].get<double>(), 0.0);
   EXPECT_TRUE(d["label_issues"]["rows"].empty());
@@ -420,7 +422,7 @@ TEST(Diagnose, CoinFlipLabelsAreNotCalledMislabeled) {
     EXPECT_NE(rec["remedy"], "relabel");
     EXPECT_NE(rec["remedy"], "clean_labels");
   }
-  r = run_mlloop({"inspect", "labels", "--dir", tmp.str("p"), "--json"});
+  auto r = run_mlloop({"inspect", "labels", "--dir", tmp.str("p"), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto in = nlohmann::json::parse(r.out);
   EXPECT_EQ(in["suspects"], 0);
