@@ -337,7 +337,9 @@
 
   // ---- label, drift and slice tables ----
   function renderLabels(l) {
-    note('labels-note', `About ${(100 * l.estimated_noise_rate).toFixed(1)}% of the training labels look wrong: ${l.suspects} suspect rows (${l.method}); the ${l.rows.length} most suspect are listed.`);
+    note('labels-note', l.unchecked
+      ? `The training labels could not be checked for errors: ${l.unchecked}.`
+      : `About ${(100 * l.estimated_noise_rate).toFixed(1)}% of the training labels look wrong: ${l.suspects} suspect rows (${l.method}); the ${l.rows.length} most suspect are listed.`);
     // Classes: given, suggested, self-confidence; values: given, predicted, robust z. The
     // columns are the fields the analysis reports.
     const keys = [];
