@@ -590,6 +590,14 @@ TEST(Families, GbdtFitsARegressionTargetOfAnyScale) {
   const double sd = std::sqrt(var / static_cast<double>(n));
   const std::vector<float> raw = legacy->predict(x);
   for (size_t i = 0; i < n; i += 97) EXPECT_NEAR(raw[i], (p[i] - mean) / sd, 1e-4) << "row " << i;
+  // The fit starts at the target's mean: after one round of eta 0.1 the mean prediction is
+  // within a tenth of a standard deviation of it (from XGBoost's default base score, 0.5 of
+  // the standardized target, it would be 0.45 sd off).
+  auto one = fam.create(resolve_params(fam, Params{{"early_stopping", 0}, {"rounds", 1}}), TaskShape{false, 0});
+  ASSERT_EQ(one->fit(x, y, {}, nullptr, nullptr, ctx, Deadline{}).status, "done");
+  double first = 0;
+  for (float v : one->predict(x)) first += v;
+  EXPECT_NEAR(first / static_cast<double>(n), mean, 0.1 * sd);
 }
 
 TEST(Families, GbdtMaxBinSetsTheSplitPointsATreeCanChoose) {
