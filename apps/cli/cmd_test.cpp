@@ -55,7 +55,7 @@ int run_test(const TestArgs& args, Context& ctx) {
   } else {
     // auc and f1: the score as a person reads it, and the loss the store and --json hold.
     const std::string as_loss = metrics::higher_is_better(metric)
-                                    ? fmt::format("; as a loss {:.4f}  [{:.4f}, {:.4f}]", look.value, look.low, look.high)
+                                    ? fmt::format("; as a loss {}  [{}, {}]", fmt_value(look.value), fmt_value(look.low), fmt_value(look.high))
                                     : "";
     fmt::print(ctx.out(), "test {} of run {} ({}): {}  [{}, {}]  ({} rows{})\nlooks at the test set: {}\n", metric, *id, run->model,
                fmt_value(iv.value), fmt_value(std::min(iv.low, iv.high)), fmt_value(std::max(iv.low, iv.high)), p.rows(), as_loss, looks);

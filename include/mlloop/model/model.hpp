@@ -3,6 +3,7 @@
 // predicts values or class probabilities, and saves and loads itself.
 #pragma once
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -43,6 +44,36 @@ struct Matrix {
 struct TaskShape {
   bool classification = true;
   size_t classes = 2;  // 0 for regression
+};
+
+// A regression target as a family fits it, (y - center) / scale: the training rows' (weighted)
+// mean and standard deviation; a constant target keeps scale 1. The gbdt and the mlp fit on it
+// and map their predictions back (v * scale + center).
+struct TargetScale {
+  double center = 0, scale = 1;
+  static TargetScale of(const std::vector<float>& y, const std::vector<float>& w = {}) {
+    TargetScale t;
+    double sw = 0, sy = 0, syy = 0;
+    for (size_t i = 0; i < y.size(); ++i) {
+      const double wi = w.empty() ? 1.0 : w[i];
+      sw += wi;
+      sy += wi * y[i];
+    }
+    if (sw <= 0) return t;
+    t.center = sy / sw;
+    for (size_t i = 0; i < y.size(); ++i) {
+      const double wi = w.empty() ? 1.0 : w[i];
+      syy += wi * (y[i] - t.center) * (y[i] - t.center);
+    }
+    const double sd = std::sqrt(syy / sw);
+    if (std::isfinite(sd) && sd > 0) t.scale = sd;
+    return t;
+  }
+  std::vector<float> to_fit(const std::vector<float>& y) const {
+    std::vector<float> out(y.size());
+    for (size_t i = 0; i < y.size(); ++i) out[i] = static_cast<float>((y[i] - center) / scale);
+    return out;
+  }
 };
 
 // One point of a training curve (per round or epoch): losses on the data the model fits and

@@ -156,7 +156,7 @@ class Mlp final : public Model {
       if (shape_.classification)
         o = torch::softmax(o, 1);
       else
-        o = o.reshape({len}).to(torch::kFloat64).mul(y_std_).add(y_mean_).to(torch::kFloat32);
+        o = o.reshape({len}).to(torch::kFloat64).mul(target_.scale).add(target_.center).to(torch::kFloat32);
       o = o.contiguous();
       std::memcpy(out.data() + start * k, o.data_ptr<float>(), static_cast<size_t>(len * k) * sizeof(float));
     }
@@ -168,7 +168,7 @@ class Mlp final : public Model {
   std::string save() const override {
     MLLOOP_ASSERT(!net_.is_empty());
     nlohmann::json header{
-        {"format", kMagic}, {"in_dim", in_dim_}, {"out_dim", out_dim()}, {"y_mean", y_mean_}, {"y_std", y_std_}};
+        {"format", kMagic}, {"in_dim", in_dim_}, {"out_dim", out_dim()}, {"y_mean", target_.center}, {"y_std", target_.scale}};
     std::ostringstream os(std::ios::binary);
     os << header.dump() << '\n';
     torch::serialize::OutputArchive archive;
@@ -184,8 +184,8 @@ class Mlp final : public Model {
     MLLOOP_ASSERT(header.at("format") == kMagic);
     MLLOOP_ASSERT(header.at("out_dim").get<int64_t>() == out_dim());
     build(header.at("in_dim").get<int64_t>());
-    y_mean_ = header.at("y_mean").get<double>();
-    y_std_ = header.at("y_std").get<double>();
+    target_.center = header.at("y_mean").get<double>();
+    target_.scale = header.at("y_std").get<double>();
     std::istringstream is(bytes.substr(nl + 1), std::ios::binary);
     torch::serialize::InputArchive archive;
     archive.load_from(is);
@@ -273,8 +273,7 @@ class Mlp final : public Model {
       for (size_t i = 0; i < y.size(); ++i) c[i] = static_cast<int64_t>(y[i]);
       return torch::from_blob(c.data(), {n}, torch::kInt64).clone();
     }
-    std::vector<float> s(y.size());
-    for (size_t i = 0; i < y.size(); ++i) s[i] = static_cast<float>((y[i] - y_mean_) / y_std_);
+    std::vector<float> s = target_.to_fit(y);
     return torch::from_blob(s.data(), {n}, torch::kFloat32).clone();
   }
 
@@ -335,16 +334,7 @@ class Mlp final : public Model {
     std::mt19937_64 rng(ctx.seed);
 
     // Standardize a regression target with the training mean and std.
-    y_mean_ = 0;
-    y_std_ = 1;
-    if (!shape_.classification) {
-      double s = 0, s2 = 0;
-      for (float v : y) s += v;
-      y_mean_ = s / static_cast<double>(y.size());
-      for (float v : y) s2 += (v - y_mean_) * (v - y_mean_);
-      double sd = std::sqrt(s2 / static_cast<double>(y.size()));
-      y_std_ = std::isfinite(sd) && sd > 0 ? sd : 1.0;
-    }
+    target_ = shape_.classification ? TargetScale{} : TargetScale::of(y);
 
     build(static_cast<int64_t>(x.cols));
     for (size_t i = 0; i < dropouts_.size(); ++i) dropouts_[i]->seed(ctx.seed ^ (0xD1B54A32D192ED03ULL * (i + 1)));
@@ -466,7 +456,7 @@ class Mlp final : public Model {
   mutable torch::nn::Sequential net_{nullptr};
   std::vector<FastDropout> dropouts_;  // the dropout layers of net_, seeded at each fit
   int64_t in_dim_ = 0;
-  double y_mean_ = 0, y_std_ = 1;
+  TargetScale target_;  // regression: the target as fitted
 };
 
 }  // namespace

@@ -74,13 +74,12 @@ class Gbdt final : public Model {
                 const std::vector<float>* vy, const Context& ctx, const Deadline& deadline) override {
     FitResult r;
     threads_ = ctx.threads;
-    center_ = 0;
-    scale_ = 1;
+    target_ = TargetScale{};
     std::vector<float> ys, vys;
     if (!shape_.classification) {
-      standardize_target(y, w);
-      ys = scaled(y);
-      if (vy) vys = scaled(*vy);
+      target_ = TargetScale::of(y, w);
+      ys = target_.to_fit(y);
+      if (vy) vys = target_.to_fit(*vy);
     }
     const std::vector<float>* yt = shape_.classification ? &y : &ys;
     const std::vector<float>* yv = shape_.classification || !vy ? vy : &vys;
@@ -112,7 +111,7 @@ class Gbdt final : public Model {
       check(XGBoosterEvalOneIter(booster_->h, it, evals.data(), names.data(), evals.size(), &ev), "evaluation");
       auto v = parse_eval(ev);
       // Regression's RMSE back on the target's scale (the classes' log loss has none).
-      CurvePoint pt{it + 1, v.empty() ? NAN : v[0] * scale_, v.size() > 1 ? v[1] * scale_ : NAN};
+      CurvePoint pt{it + 1, v.empty() ? NAN : v[0] * target_.scale, v.size() > 1 ? v[1] * target_.scale : NAN};
       r.curve.push_back(pt);
       if (ctx.progress) ctx.progress(it + 1, rounds);
       if (!std::isfinite(pt.train_loss)) {
@@ -157,7 +156,7 @@ class Gbdt final : public Model {
     size_t n = x.rows * (shape_.classification ? shape_.classes : 1);
     std::vector<float> out(res, res + n);
     if (!shape_.classification)
-      for (float& v : out) v = static_cast<float>(v * scale_ + center_);
+      for (float& v : out) v = static_cast<float>(v * target_.scale + target_.center);
     return out;
   }
 
@@ -194,26 +193,25 @@ class Gbdt final : public Model {
     check(XGBoosterSaveModelToBuffer(booster_->h, R"({"format": "ubj"})", &len, &buf), "save");
     std::string bytes(kMagic, sizeof(kMagic));
     bytes.append(reinterpret_cast<const char*>(&best_rounds_), sizeof(best_rounds_));
-    bytes.append(reinterpret_cast<const char*>(&center_), sizeof(center_));
-    bytes.append(reinterpret_cast<const char*>(&scale_), sizeof(scale_));
+    bytes.append(reinterpret_cast<const char*>(&target_.center), sizeof(target_.center));
+    bytes.append(reinterpret_cast<const char*>(&target_.scale), sizeof(target_.scale));
     bytes.append(buf, len);
     return bytes;
   }
 
   void load(const std::string& bytes) override {
-    size_t at = 0;
-    center_ = 0;
-    scale_ = 1;
     const bool tagged = bytes.compare(0, sizeof(kMagic), kMagic, sizeof(kMagic)) == 0;
-    const size_t header = tagged ? sizeof(kMagic) + sizeof(best_rounds_) + sizeof(center_) + sizeof(scale_) : sizeof(best_rounds_);
-    if (bytes.size() < header) throw std::runtime_error("XGBoost load failed: the saved model is truncated");
-    if (tagged) at = sizeof(kMagic);
-    std::memcpy(&best_rounds_, bytes.data() + at, sizeof(best_rounds_));
-    at += sizeof(best_rounds_);
+    size_t at = tagged ? sizeof(kMagic) : 0;
+    auto take = [&](auto& v) {
+      if (bytes.size() < at + sizeof(v)) throw std::runtime_error("XGBoost load failed: the saved model is truncated");
+      std::memcpy(&v, bytes.data() + at, sizeof(v));
+      at += sizeof(v);
+    };
+    take(best_rounds_);
+    target_ = TargetScale{};
     if (tagged) {
-      std::memcpy(&center_, bytes.data() + at, sizeof(center_));
-      std::memcpy(&scale_, bytes.data() + at + sizeof(center_), sizeof(scale_));
-      at += sizeof(center_) + sizeof(scale_);
+      take(target_.center);
+      take(target_.scale);
     }
     booster_ = std::make_shared<Booster>(std::vector<DMatrixHandle>{});
     check(XGBoosterLoadModelFromBuffer(booster_->h, bytes.data() + at, bytes.size() - at), "load");
@@ -222,30 +220,6 @@ class Gbdt final : public Model {
 
  private:
   static constexpr char kMagic[8] = {'m', 'l', 'g', 'b', 'd', 't', '2', '\n'};
-
-  // The training target's (weighted) mean and standard deviation; a constant target keeps
-  // scale 1.
-  void standardize_target(const std::vector<float>& y, const std::vector<float>& w) {
-    double sw = 0, sy = 0, syy = 0;
-    for (size_t i = 0; i < y.size(); ++i) {
-      const double wi = w.empty() ? 1.0 : w[i];
-      sw += wi;
-      sy += wi * y[i];
-    }
-    if (sw <= 0) return;
-    center_ = sy / sw;
-    for (size_t i = 0; i < y.size(); ++i) {
-      const double wi = w.empty() ? 1.0 : w[i];
-      syy += wi * (y[i] - center_) * (y[i] - center_);
-    }
-    const double sd = std::sqrt(syy / sw);
-    if (std::isfinite(sd) && sd > 0) scale_ = sd;
-  }
-  std::vector<float> scaled(const std::vector<float>& y) const {
-    std::vector<float> out(y.size());
-    for (size_t i = 0; i < y.size(); ++i) out[i] = static_cast<float>((y[i] - center_) / scale_);
-    return out;
-  }
 
   // Absent from runs stored before the parameter existed: codes.
   bool native() const { return params_.value("categories", std::string("codes")) == "native"; }
@@ -279,7 +253,7 @@ class Gbdt final : public Model {
   std::shared_ptr<Booster> booster_;
   int best_rounds_ = 0;
   int threads_ = 2;
-  double center_ = 0, scale_ = 1;  // regression: the target is fitted as (y - center_) / scale_
+  TargetScale target_;  // regression: the target as fitted
 };
 
 }  // namespace
