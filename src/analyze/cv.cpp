@@ -465,11 +465,13 @@ CvResult cross_validate(Project& project, const ProjectData& data, const RunReco
 }
 
 std::optional<json> learning_curve_cv(Project& project, const ProjectData& data, const RunRecord& run, const Registry& registry,
-                                     Context& ctx) {
+                                     Context& ctx, double floor) {
   CrossValidation cv(project, data, run, registry, ctx);
   if (cv.pool().dev_separate) return std::nullopt;
   const CvResult full = cross_validate(project, data, run, registry, ctx);
-  json out = curve_json(cv.curve(full));
+  CurveMeasure m = cv.curve(full);
+  m.floor = floor;
+  json out = curve_json(m);
   out["estimated_by"] = "cv";
   out["pool"] = cv.pool().name;
   return out;

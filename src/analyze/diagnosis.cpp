@@ -214,15 +214,19 @@ namespace {
 // otherwise.
 // v4 (cv only): a recipe's dropped rows count in the smaller sizes' train error too.
 // v5 (both): the power law is fitted with each point weighed by its precision.
-std::string curve_key(const ProjectConfig& c, Store& store, int64_t run) {
-  return uses_cv(c, store) ? fmt::format("learning_curve:v5:{}:cv:{}:{}x{}:{}", run, c.seed, c.cv_repeats, c.cv_folds, cv_repeat_rows(c))
-                           : fmt::format("learning_curve:v5:{}:split", run);
+// v6 (both): the fit's asymptote held at or above the optimal error's lower end (`floor`,
+// part of the key: a curve computed before the bound is estimated is computed again after).
+std::string curve_key(const ProjectConfig& c, Store& store, int64_t run, double floor) {
+  return uses_cv(c, store) ? fmt::format("learning_curve:v6:{}:cv:{}:{}x{}:{}:{:.9g}", run, c.seed, c.cv_repeats, c.cv_folds, cv_repeat_rows(c), floor)
+                           : fmt::format("learning_curve:v6:{}:split:{:.9g}", run, floor);
 }
 }  // namespace
 
-// The learning curve of a run's family and params, cached per run.
-json run_learning_curve(Project& project, const RunRecord& run, const Registry& registry, Context& ctx, DataOnce& once) {
-  std::string key = curve_key(project.config, *project.store, run.id);
+// The learning curve of a run's family and params, cached per run and floor (the optimal
+// error's lower end, or 0).
+json run_learning_curve(Project& project, const RunRecord& run, const Registry& registry, Context& ctx, DataOnce& once,
+                        double floor) {
+  std::string key = curve_key(project.config, *project.store, run.id, floor);
   if (auto cached = project.store->meta(key)) return json::parse(*cached);
   const ProjectData& data = once.get();
   const auto finish = [&](json curve) {
@@ -236,7 +240,7 @@ json run_learning_curve(Project& project, const RunRecord& run, const Registry& 
   // A fold that fails (an mlp diverging on a small subset) leaves the curve to the dev split.
   if (uses_cv(project.config, *project.store)) {
     try {
-      if (auto curve = learning_curve_cv(project, data, run, registry, ctx)) return finish(std::move(*curve));
+      if (auto curve = learning_curve_cv(project, data, run, registry, ctx, floor)) return finish(std::move(*curve));
     } catch (const BudgetExhausted&) {
       throw;
     } catch (const std::runtime_error&) {
@@ -256,6 +260,7 @@ json run_learning_curve(Project& project, const RunRecord& run, const Registry& 
   in.family = run.model;
   in.params = run.params;
   in.metric = project.config.metric;
+  in.floor = floor;
   if (in.shape.classification) in.positive = positive_class(project.config, pipe, in.train_y);
   if (run.status == "done" && Recipe::from_json(run.config.value("recipe", json::object())).empty()) {
     auto tr = split_error(*project.store, run.id, "train", in.metric), dv = split_error(*project.store, run.id, "dev", in.metric);
@@ -449,10 +454,24 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
     }
     double noise_rate = labels["estimated_noise_rate"];
     if (noise_rate > 0.02) {
+      // Confident learning flags the rows whose label the out-of-fold model contradicts
+      // confidently. A row whose features do not decide its class (noise no model removes) is
+      // flagged like a wrong label: both give the same P(label | features). When the flagged
+      // share makes up much of the optimal error, the count alone does not say which it is.
+      std::string why = "mislabeled training rows bias the model and inflate the error";
+      std::string fix = "clean_labels, then relabel the listed rows";
+      if (metric == "error" && opt && noise_rate >= 0.5 * opt->value) {
+        why = fmt::format("wrong labels bias the model; but confident learning cannot tell a wrong label from a row its "
+                          "features do not decide, and the flagged share ({:.1f}%) is {} the optimal error ({:.1f}%, {}): "
+                          "many of these rows may be noise no model removes",
+                          100 * noise_rate, noise_rate > opt->value ? "above" : "much of", 100 * opt->value,
+                          cfg.reference_error ? "your reference" : "estimated");
+        fix = "check a sample of the listed rows (mlloop inspect labels) before relabeling; clean_labels is judged on dev, "
+              "whose labels stay as they are";
+      }
       findings.push_back(finding("MLL-L01", noise_rate > 0.1 ? "warn" : "info",
                                  fmt::format("about {:.1f}% of the training labels look wrong ({} rows)", 100 * noise_rate, labels["rows"].size()),
-                                 json{{"estimated_noise_rate", noise_rate}, {"first_rows", labels["details"]}},
-                                 "mislabeled training rows bias the model and inflate the error", "clean_labels, then relabel the listed rows"));
+                                 json{{"estimated_noise_rate", noise_rate}, {"first_rows", labels["details"]}}, why, fix));
     }
     if (labels.contains("unchecked") && labels["unchecked"].is_string()) {
       findings.push_back(finding("MLL-L02", "info", "the training labels could not be checked for errors", labels["confident_decile"],
@@ -461,8 +480,10 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
     }
   }
   json curve = nullptr;
-  if (options.learning_curve && options.fit) curve = run_learning_curve(project, *run, registry, ctx, once);
-  else if (auto cached = project.store->meta(curve_key(cfg, *project.store, run->id))) curve = json::parse(*cached);
+  // No amount of data goes below the optimal error: the curve's forecasts stop at its lower end.
+  const double floor = opt ? std::max(0.0, opt->low) : 0.0;
+  if (options.learning_curve && options.fit) curve = run_learning_curve(project, *run, registry, ctx, once, floor);
+  else if (auto cached = project.store->meta(curve_key(cfg, *project.store, run->id, floor))) curve = json::parse(*cached);
   if (curve.is_null()) {
   } else if (!curve["extrapolated"].get<bool>()) {
     findings.push_back(finding("MLL-C01", "info", fmt::format("the learning curve is not extrapolated: {}", curve["reason"].get<std::string>()),

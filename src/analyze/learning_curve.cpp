@@ -35,7 +35,8 @@ double loss_of(const std::vector<float>& out, const std::vector<float>& y, const
 }
 }  // namespace
 
-PowerLaw fit_power_law(const std::vector<double>& n, const std::vector<double>& err, const std::vector<double>& weight) {
+PowerLaw fit_power_law(const std::vector<double>& n, const std::vector<double>& err, const std::vector<double>& weight,
+                       double floor) {
   MLLOOP_ASSERT(err.size() == n.size() && (weight.empty() || weight.size() == n.size()));
   const std::vector<double> w = weight.empty() ? std::vector<double>(n.size(), 1.0) : weight;
   const double wsum = std::accumulate(w.begin(), w.end(), 0.0);
@@ -43,7 +44,7 @@ PowerLaw fit_power_law(const std::vector<double>& n, const std::vector<double>& 
   double best_sse = std::numeric_limits<double>::infinity();
   for (int k = 0; k <= 390; ++k) {
     double b = 0.05 + 0.005 * k;
-    // Weighted least squares for (a, c) in err = a x + c, x = n^-b; clamped to a, c >= 0.
+    // Weighted least squares for (a, c) in err = a x + c, x = n^-b; clamped to a >= 0, c >= floor.
     std::vector<double> x(n.size());
     for (size_t i = 0; i < n.size(); ++i) x[i] = std::pow(n[i], -b);
     double mx = 0, my = 0;
@@ -58,11 +59,11 @@ PowerLaw fit_power_law(const std::vector<double>& n, const std::vector<double>& 
     }
     double a = sxx > 0 ? std::max(0.0, sxy / sxx) : 0.0;
     double c = my - a * mx;
-    if (c < 0) {  // refit through the origin
-      c = 0;
+    if (c < floor) {  // refit with c at the floor
+      c = floor;
       double xy = 0, xx = 0;
       for (size_t i = 0; i < n.size(); ++i) {
-        xy += w[i] * x[i] * err[i];
+        xy += w[i] * x[i] * (err[i] - floor);
         xx += w[i] * x[i] * x[i];
       }
       a = xx > 0 ? std::max(0.0, xy / xx) : 0.0;
@@ -132,6 +133,7 @@ nlohmann::json learning_curve(const CurveInput& in, const Registry& registry, Co
     m.dev.push_back(in.full->second);
     for (auto& rep : m.dev_by_repeat) rep.push_back(in.full->second);
   }
+  m.floor = in.floor;
   nlohmann::json out = curve_json(m);
   out["estimated_by"] = "split";
   return out;
@@ -186,11 +188,17 @@ nlohmann::json curve_json(const CurveMeasure& m) {
     return out;
   }
   const std::vector<double> weights = curve_weights(dev_half);
-  PowerLaw fit = fit_power_law(ns, dev_mean, weights);
+  const double floor = std::max(0.0, std::min(m.floor, *std::min_element(dev_mean.begin(), dev_mean.end())));
+  PowerLaw fit = fit_power_law(ns, dev_mean, weights, floor);
   const double last = ns.back();
-  out["fit"] = {{"a", fit.a}, {"b", fit.b}, {"c", fit.c}};
-  out["predicted_dev_at_2x"] = fit.at(2 * last);
-  out["predicted_dev_at_10x"] = fit.at(10 * last);
+  // A forecast above the last point would say more rows of the same kind make the model worse:
+  // a fit held at its floor, or a noisy last point under the fit, can put it there. It is the
+  // last point then.
+  const double now = dev_mean.back();
+  const auto forecast = [&](const PowerLaw& f, double rows) { return std::min(f.at(rows), now); };
+  out["fit"] = {{"a", fit.a}, {"b", fit.b}, {"c", fit.c}, {"floor", floor}};
+  out["predicted_dev_at_2x"] = forecast(fit, 2 * last);
+  out["predicted_dev_at_10x"] = forecast(fit, 10 * last);
   std::vector<double> p2, p10;
   if (m.pooled) {
     // Out of fold: each fold's curve is measured on a fifth of the rows, and a power law fitted
@@ -209,9 +217,9 @@ nlohmann::json curve_json(const CurveMeasure& m) {
         const auto& rep = m.dev_by_repeat[rng() % k];
         for (size_t i = 0; i < ns.size(); ++i) curve[i] += (rep[i] - mean_all[i]) / static_cast<double>(k);
       }
-      PowerLaw f = fit_power_law(ns, curve, weights);
-      p2.push_back(f.at(2 * last));
-      p10.push_back(f.at(10 * last));
+      PowerLaw f = fit_power_law(ns, curve, weights, floor);
+      p2.push_back(forecast(f, 2 * last));
+      p10.push_back(forecast(f, 10 * last));
     }
     auto quantiles = [](std::vector<double> v) {
       std::sort(v.begin(), v.end());
@@ -222,9 +230,9 @@ nlohmann::json curve_json(const CurveMeasure& m) {
   } else {
     // An interval from the repeats: the same fit on each repeat's curve.
     for (const auto& rep : m.dev_by_repeat) {
-      PowerLaw f = fit_power_law(ns, rep, weights);
-      p2.push_back(f.at(2 * last));
-      p10.push_back(f.at(10 * last));
+      PowerLaw f = fit_power_law(ns, rep, weights, floor);
+      p2.push_back(forecast(f, 2 * last));
+      p10.push_back(forecast(f, 10 * last));
     }
     out["predicted_dev_at_2x_range"] = {*std::min_element(p2.begin(), p2.end()), *std::max_element(p2.begin(), p2.end())};
     out["predicted_dev_at_10x_range"] = {*std::min_element(p10.begin(), p10.end()), *std::max_element(p10.begin(), p10.end())};

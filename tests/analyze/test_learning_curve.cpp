@@ -60,6 +60,67 @@ TEST(LearningCurve, TheFitWeighsEachPointByItsPrecision) {
   EXPECT_GT(j["points"][0]["dev_high"].get<double>(), j["points"][0]["dev"].get<double>());
 }
 
+
+// A curve still falling steeply at its last points: the fit runs on to 0 unless held at the
+// optimal error's lower end. The pooled out-of-fold curve of regression_underfit (generator
+// seed 81, 5,000 rows, its mlp; noise RMSE 0.3, the bound estimated at [0.285, 0.459]) was
+// forecast 0.20 at 10x. Held, no forecast goes below the floor, and a floor above the lowest
+// point measured (a bound estimated too high) is lowered to that point. No forecast is above
+// the last point ("now"): a held fit passes above it.
+TEST(LearningCurve, TheForecastStopsAtTheOptimalErrorsLowerEnd) {
+  const std::vector<double> n = {112, 225, 450, 900, 1800, 3600};
+  std::vector<double> e;
+  for (double x : n) e.push_back(8.0 * std::pow(x, -0.5));  // 0.756 ... 0.133: no asymptote
+  EXPECT_LT(fit_power_law(n, e).at(36000), 0.05);
+  const PowerLaw held = fit_power_law(n, e, {}, 0.1);
+  EXPECT_DOUBLE_EQ(held.c, 0.1);
+  EXPECT_GE(held.at(36000), 0.1);
+  CurveMeasure m;
+  m.rows = n;
+  m.train = std::vector<double>(n.size(), 0.0);
+  m.dev = e;
+  m.dev_by_repeat.assign(3, e);
+  for (size_t r = 0; r < 3; ++r)
+    for (size_t i = 0; i < n.size(); ++i) m.dev_by_repeat[r][i] *= 1.0 + 0.02 * (static_cast<double>(r) - 1.0);
+  const auto forecasts = [](const nlohmann::json& j) {
+    return std::vector<double>{j["predicted_dev_at_2x"], j["predicted_dev_at_10x"], j["predicted_dev_at_2x_range"][0],
+                               j["predicted_dev_at_10x_range"][0]};
+  };
+  for (bool pooled : {false, true}) {
+    m.pooled = pooled;
+    m.floor = 0;
+    EXPECT_LT(curve_json(m)["predicted_dev_at_10x"].get<double>(), 0.05);
+    m.floor = 0.1;
+    nlohmann::json j = curve_json(m);
+    ASSERT_TRUE(j["extrapolated"].get<bool>()) << j.dump();
+    EXPECT_DOUBLE_EQ(j["fit"]["floor"].get<double>(), 0.1);
+    for (double f : forecasts(j)) EXPECT_GE(f, 0.1) << j.dump();
+    for (double f : forecasts(j)) EXPECT_LE(f, e.back()) << j.dump();
+    // The measured curve itself (its points and their intervals' half-widths): free, the
+    // forecast at 10x is under the noise's RMSE of 0.3; held at 0.285, it falls from "now" and
+    // stays above the floor.
+    CurveMeasure real;
+    real.rows = n;
+    real.train = std::vector<double>(n.size(), 0.0);
+    real.dev = {1.0979, 1.0337, 0.7209, 0.5754, 0.4306, 0.3703};
+    const std::vector<double> half = {0.2240, 0.2614, 0.0306, 0.0210, 0.0298, 0.0118};
+    real.dev_by_repeat.assign(3, real.dev);
+    for (size_t r = 0; r < 3; ++r)
+      for (size_t i = 0; i < n.size(); ++i) real.dev_by_repeat[r][i] += (static_cast<double>(r) - 1.0) * half[i];
+    real.pooled = pooled;
+    EXPECT_LT(curve_json(real)["predicted_dev_at_10x"].get<double>(), 0.25);
+    real.floor = 0.285;
+    j = curve_json(real);
+    EXPECT_DOUBLE_EQ(j["fit"]["c"].get<double>(), 0.285) << j.dump();
+    for (double f : forecasts(j)) EXPECT_GE(f, 0.285) << j.dump();
+    EXPECT_LT(j["predicted_dev_at_2x"].get<double>(), real.dev.back()) << j.dump();
+    EXPECT_LT(j["predicted_dev_at_10x"].get<double>(), j["predicted_dev_at_2x"].get<double>()) << j.dump();
+    m.floor = 0.2;  // above the last point, 0.133
+    j = curve_json(m);
+    EXPECT_DOUBLE_EQ(j["fit"]["floor"].get<double>(), e.back());
+    for (double f : forecasts(j)) EXPECT_DOUBLE_EQ(f, e.back()) << j.dump();
+  }
+}
 TEST(LearningCurve, HalfTheDataPredictsTheFullSizeDevError) {
   for (const char* scenario : {"underfit", "regression_underfit"}) {
     SCOPED_TRACE(scenario);

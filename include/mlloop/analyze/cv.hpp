@@ -66,8 +66,9 @@ CvResult cross_validate(Project& project, const ProjectData& data, const RunReco
 // small dev split cannot draw a curve: 150 rows put every point within +-3.5 points at 5%,
 // and a forecast from them quoted against an out-of-fold "now" mixed two measures. The
 // points' intervals and the forecasts' ranges come from the folds ("repeats": the folds).
+// `floor`: the optimal error's lower end, or 0 (CurveMeasure::floor).
 std::optional<nlohmann::json> learning_curve_cv(Project& project, const ProjectData& data, const RunRecord& run,
-                                                const Registry& registry, Context& ctx);
+                                                const Registry& registry, Context& ctx, double floor = 0);
 
 // The errors a diagnosis took from cross-validation for `run` ({"train", "train_dev"} as
 // losses, and "dev_in_pool": dev's error is then train_dev's, and the mismatch is not
