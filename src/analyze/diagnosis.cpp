@@ -199,6 +199,29 @@ json data_analyses_once(Project& project, const Registry& registry, Context& ctx
   project.store->set_meta(key, out.dump());
   return out;
 }
+// The leakage check (leakage.cpp): no model fitted, a second or two on a million rows, so it
+// runs with every diagnosis that may fit (the loop's first analysis included, which leaves the
+// costly data analyses out), cached per project. On at most 200,000 training rows, every k-th.
+json leakage_once(Project& project, DataOnce& once, bool compute) {
+  const std::string key = fmt::format("leakage:v1:{}", project.config.seed);
+  if (auto cached = project.store->meta(key)) return json::parse(*cached);
+  if (!compute) return nullptr;
+  const ProjectData& data = once.get();
+  const SplitPart& train = data.data_part(SplitName::train);
+  std::vector<size_t> rows;
+  const size_t step = train.positions.size() / 200000 + 1;
+  for (size_t i = 0; i < train.positions.size(); i += step) rows.push_back(train.positions[i]);
+  Pipeline pipe;
+  Pipeline::Options trees;
+  trees.standardize = false;
+  pipe.fit(*train.data, rows, project.config.target, is_classification(project.config.task), trees);
+  std::vector<std::string> columns;
+  for (const auto& [col, categorical] : pipe.feature_sources()) columns.push_back(col);
+  json out = leakage_check(pipe.transform(*train.data, rows), pipe.target(*train.data, rows), pipe.shape(), columns,
+                           pipe.feature_names());
+  project.store->set_meta(key, out.dump());
+  return out;
+}
 }  // namespace
 
 json data_analyses(Project& project, const Registry& registry, Context& ctx, bool memorization, const ProjectData* given) {
@@ -478,6 +501,26 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
                                  labels["unchecked"].get<std::string>(),
                                  "look for features that carry the target's signal; no label is flagged until a model has one"));
     }
+  }
+  // A column that alone predicts the target almost exactly (leakage.cpp).
+  const json leak = leakage_once(project, once, options.fit);
+  if (leak.is_object() && !leak["flagged"].empty()) {
+    const json& flagged = leak["flagged"];
+    const bool rate = leak["measure"] == "error";
+    auto value = [&](double v) { return rate ? fmt::format("{:.1f}%", 100 * v) : fmt_value(v); };
+    std::string names;
+    for (size_t i = 0; i < flagged.size() && i < 3; ++i)
+      names += fmt::format("{}'{}'", i ? ", " : "", flagged[i]["column"].get<std::string>());
+    if (flagged.size() > 3) names += fmt::format(" and {} more", flagged.size() - 3);
+    findings.push_back(finding(
+        "MLL-K01", "warn",
+        fmt::format("{} {} alone {} the target almost exactly: held-out {} {} where predicting without features gives {}",
+                    flagged.size() == 1 ? "column" : "columns", names, flagged.size() == 1 ? "predicts" : "each predict",
+                    leak["measure"].get<std::string>(), value(flagged[0]["error"]), value(leak["baseline"])),
+        leak,
+        "a column this close to the target is often recorded after the outcome or computed from it (target leakage); "
+        "if it is not known when a prediction is made, every error measured with it is an illusion",
+        "check how the column is made; if it leaks, remove it from the data and init again"));
   }
   json curve = nullptr;
   // No amount of data goes below the optimal error: the curve's forecasts stop at its lower end.

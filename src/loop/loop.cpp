@@ -676,6 +676,12 @@ json Loop::run() {
         analyses_cut              ? fmt::format("  (the analyses do not fit in {:.0f} s, half of the time left: this run goes on without the optimal-error estimate and data analyses)", *analyses_cut)
         : skip_costly_analyses_ ? std::string("  (without the analyses that did not finish in their share of the time budget)")
                                 : std::string());
+    // A column that is the target in disguise makes every error below an illusion, the
+    // optimum the loop may stop at included: said once, where the loop's user reads.
+    for (const auto& f : d["findings"])
+      if (f["code"] == "MLL-K01" && said_notes_.insert(f["summary"].get<std::string>()).second)
+        say("  warning   {}: target leakage if it is not known when a prediction is made (mlloop diagnose)\n",
+            f["summary"].get<std::string>());
     LoopView view = view_of(*inc, d, index);
     auto choices = rank_remedies(view);
     recommendations = json::array();

@@ -143,9 +143,13 @@ TEST(Diagnose, UnderfitWithLinearIsAvoidableBiasWithAPlantedGapFound) {
   EXPECT_NEAR(d["errors"]["optimal"]["value"].get<double>(), 0.05, 0.03);
   ASSERT_FALSE(d["recommendations"].empty());
   EXPECT_EQ(d["recommendations"][0]["remedy"], "switch_model_class");
-  bool b01 = false;
-  for (const auto& f : d["findings"]) b01 |= f["code"] == "MLL-B01";
+  bool b01 = false, k01 = false;
+  for (const auto& f : d["findings"]) {
+    b01 |= f["code"] == "MLL-B01";
+    k01 |= f["code"] == "MLL-K01";  // no feature alone comes near the target
+  }
   EXPECT_TRUE(b01);
+  EXPECT_FALSE(k01) << d["findings"].dump();
 }
 
 // CONTRACT.md: the bound is estimated for error, rmse and mae. With --metric mae it was null and
@@ -460,6 +464,37 @@ TEST(Diagnose, FlaggedRowsThatMakeUpTheOptimalErrorAreNotCalledWrongOutright) {
     EXPECT_NE(f["fix"].get<std::string>().find("check a sample"), std::string::npos) << f.dump();
   }
   EXPECT_TRUE(l01) << "rate " << rate << " " << d["findings"].dump();
+}
+
+// A column recorded after the outcome: days overdue, 1-90 for a bad loan and 0 for a good one.
+// The model with it is near perfect, and nothing said so. Through the binary: MLL-K01 names the
+// column (and no other), with the figures; the underfit scenario has none (UnderfitWith...).
+TEST(Diagnose, AColumnThatIsTheTargetInDisguiseIsCalledLeakage) {
+  TempDir tmp;
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> g(0, 1);
+  std::string csv = "income,age,days_overdue,status\n";
+  for (int i = 0; i < 2000; ++i) {
+    const double income = g(rng), age = g(rng);
+    const bool bad = income - 0.5 * age + g(rng) > 0.5;
+    csv += fmt::format("{:.3f},{:.3f},{},{}\n", income, age, bad ? 1 + static_cast<int>(rng() % 90) : 0, bad ? "bad" : "good");
+  }
+  write_file(tmp.path() / "loans.csv", csv);
+  auto d = diagnose_linear(tmp, tmp.str("loans.csv"), "status");
+  expect_contract_shape(d);
+  int k01 = 0;
+  for (const auto& f : d["findings"]) {
+    if (f["code"] != "MLL-K01") continue;
+    ++k01;
+    EXPECT_EQ(f["severity"], "warn");
+    const std::string summary = f["summary"];
+    EXPECT_NE(summary.find("column 'days_overdue' alone predicts the target almost exactly"), std::string::npos) << summary;
+    EXPECT_EQ(summary.find("income"), std::string::npos) << summary;
+    ASSERT_EQ(f["evidence"]["flagged"].size(), 1u) << f.dump();
+    EXPECT_LT(f["evidence"]["flagged"][0]["error"].get<double>(), 0.01) << f.dump();
+    EXPECT_GT(f["evidence"]["baseline"].get<double>(), 0.2) << f.dump();
+  }
+  EXPECT_EQ(k01, 1) << d["findings"].dump();
 }
 
 // diamonds' price: noise that grows with the price, and cheap stones packed densely. On this

@@ -50,6 +50,15 @@ struct AnalysisInputs {
 };
 AnalysisInputs analysis_inputs(const Project& project, const ProjectData& data);
 
+// Target leakage: the features that alone predict the target almost exactly (a rule per
+// feature, its values binned, scored on held-out training rows; no model fitted): {"features",
+// "rows", "measure" (error | rmse), "baseline" (the held-out error without features), "flagged":
+// [{"column", "feature", "error"}], best first, one per source column}; "skipped" with its
+// reason when there are too few rows to tell. `x`: the training rows' tree features, `columns`
+// and `features` their source columns and names.
+nlohmann::json leakage_check(const Matrix& x, const std::vector<float>& y, const TaskShape& shape,
+                             const std::vector<std::string>& columns, const std::vector<std::string>& features);
+
 // Out-of-fold predictions of a family over seeded folds (rows x classes, or values). With
 // `fit_folds` > 0 only the first that many folds are fitted, and only their held-out rows are
 // predicted (the others stay 0); `predicted`, when given, gets those rows in fold order.

@@ -1,0 +1,101 @@
+// The leakage check on tables with known answers: a column derived from the target is flagged,
+// real features (strong ones included) are not, and a table too small to tell is skipped.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "mlloop/analyze/analyses.hpp"
+
+using namespace mlloop;
+
+namespace {
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// Rows of `cols` features and a target from `row`, split into train and dev like a project's.
+template <class Row>
+AnalysisInputs table(const std::vector<std::string>& cols, size_t train_rows, size_t dev_rows, bool classification, Row row) {
+  AnalysisInputs in;
+  in.train.shape = classification ? TaskShape{true, 2} : TaskShape{false, 0};
+  in.shift.feature_names = cols;
+  in.shift.columns = cols;
+  in.shift.categorical.assign(cols.size(), false);
+  std::mt19937_64 rng(7);
+  auto fill = [&](Matrix& x, std::vector<float>& y, size_t n) {
+    x = Matrix(n, cols.size(), std::vector<float>(n * cols.size()));
+    y.resize(n);
+    for (size_t i = 0; i < n; ++i) y[i] = row(rng, &x.at(i, 0));
+  };
+  fill(in.train.x, in.train.y, train_rows);
+  fill(in.shift.dev_x, in.dev_y, dev_rows);
+  return in;
+}
+
+nlohmann::json check(const AnalysisInputs& in) {
+  return leakage_check(in.train.x, in.train.y, in.train.shape, in.shift.columns, in.shift.feature_names);
+}
+
+std::vector<std::string> flagged_columns(const nlohmann::json& j) {
+  std::vector<std::string> out;
+  for (const auto& f : j["flagged"]) out.push_back(f["column"]);
+  return out;
+}
+}  // namespace
+
+TEST(Leakage, AColumnDerivedFromAClassIsFlaggedAndRealFeaturesAreNot) {
+  // y = 1 when f0 + f1 + noise > 0 (optimal error about 0.16). `strong` is y plus noise: a
+  // real feature as good as the optimum allows, 16% wrong alone. `days_late` is 1-90 for y = 1
+  // and 0 otherwise, `closed_on` missing exactly when y = 0: both are the target itself.
+  std::normal_distribution<double> g(0, 1);
+  std::uniform_real_distribution<double> u(1, 90);
+  auto in = table({"f0", "f1", "strong", "days_late", "closed_on"}, 3000, 600, true, [&](std::mt19937_64& rng, float* x) {
+    x[0] = static_cast<float>(g(rng));
+    x[1] = static_cast<float>(g(rng));
+    const float y = x[0] + x[1] + g(rng) > 0 ? 1.f : 0.f;
+    x[2] = static_cast<float>(y + g(rng) / 2);
+    x[3] = y ? static_cast<float>(std::floor(u(rng))) : 0.f;
+    x[4] = y ? static_cast<float>(u(rng)) : kNaN;
+    return y;
+  });
+  const auto j = check(in);
+  EXPECT_EQ(j["measure"], "error");
+  EXPECT_NEAR(j["baseline"].get<double>(), 0.5, 0.05);
+  const auto cols = flagged_columns(j);
+  ASSERT_EQ(cols.size(), 2u) << j.dump();
+  EXPECT_TRUE((cols == std::vector<std::string>{"days_late", "closed_on"} || cols == std::vector<std::string>{"closed_on", "days_late"}))
+      << j.dump();
+  for (const auto& f : j["flagged"]) EXPECT_LT(f["error"].get<double>(), 0.01) << j.dump();
+}
+
+TEST(Leakage, AValueComputedFromTheTargetIsFlaggedAndAStrongFeatureIsNot) {
+  // y = 3 f0 + f1^2 + noise (sd 0.3): f0 alone explains 9 / 11.1 of its variance. `total` is y
+  // plus a rounding error of sd 0.03: the target itself.
+  std::normal_distribution<double> g(0, 1);
+  auto in = table({"f0", "f1", "total"}, 3000, 600, false, [&](std::mt19937_64& rng, float* x) {
+    x[0] = static_cast<float>(g(rng));
+    x[1] = static_cast<float>(g(rng));
+    const double y = 3 * x[0] + x[1] * x[1] + 0.3 * g(rng);
+    x[2] = static_cast<float>(y + 0.03 * g(rng));
+    return static_cast<float>(y);
+  });
+  const auto j = check(in);
+  EXPECT_EQ(j["measure"], "rmse");
+  EXPECT_EQ(flagged_columns(j), std::vector<std::string>{"total"}) << j.dump();
+  // Without the leak, nothing: f0 is strong (an RMSE of half the baseline alone), not a copy.
+  for (size_t i = 0; i < in.train.x.rows; ++i) in.train.x.at(i, 2) = 0;
+  EXPECT_TRUE(check(in)["flagged"].empty()) << check(in).dump();
+}
+
+TEST(Leakage, ATableTooSmallToTellIsSkipped) {
+  std::normal_distribution<double> g(0, 1);
+  auto in = table({"f0", "copy"}, 60, 30, true, [&](std::mt19937_64& rng, float* x) {
+    x[0] = static_cast<float>(g(rng));
+    const float y = x[0] + g(rng) > 0 ? 1.f : 0.f;
+    x[1] = y;
+    return y;
+  });
+  const auto j = check(in);
+  EXPECT_TRUE(j["flagged"].empty());
+  EXPECT_TRUE(j["skipped"].is_string()) << j.dump();
+}
