@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <numeric>
 #include <sstream>
 
@@ -13,6 +14,21 @@
 
 using namespace mlloop;
 using namespace mlloop::testing;
+
+namespace {
+// A curve measured at sizes `n` with mean dev losses `dev`, as 3 repeats spread around them:
+// repeat r has dev[i] + (r - 1) spread(i).
+CurveMeasure three_repeats(const std::vector<double>& n, const std::vector<double>& dev, const std::function<double(size_t)>& spread) {
+  CurveMeasure m;
+  m.rows = n;
+  m.train = std::vector<double>(n.size(), 0.0);
+  m.dev = dev;
+  m.dev_by_repeat.assign(3, dev);
+  for (size_t r = 0; r < 3; ++r)
+    for (size_t i = 0; i < n.size(); ++i) m.dev_by_repeat[r][i] += (static_cast<double>(r) - 1.0) * spread(i);
+  return m;
+}
+}  // namespace
 
 TEST(LearningCurve, PowerLawFitRecoversItsParameters) {
   std::vector<double> n = {100, 200, 400, 800, 1600, 3200}, e;
@@ -46,13 +62,7 @@ TEST(LearningCurve, TheFitWeighsEachPointByItsPrecision) {
   // Repeats alike to the last bit (the split mode's last point, the run itself) have no
   // spread: 3 x 0.0533 left about 1e-9 from the square root of a rounded difference, and that
   // point then outweighed every other by 10^13.
-  CurveMeasure m;
-  m.rows = n;
-  m.train = std::vector<double>(n.size(), 0.0);
-  m.dev = e;
-  m.dev_by_repeat.assign(3, e);
-  for (size_t r = 0; r < 3; ++r)
-    for (size_t i = 0; i + 1 < n.size(); ++i) m.dev_by_repeat[r][i] += (static_cast<double>(r) - 1.0) * half[i];
+  const CurveMeasure m = three_repeats(n, e, [&](size_t i) { return i + 1 < n.size() ? half[i] : 0.0; });
   const nlohmann::json j = curve_json(m);
   const auto& last = j["points"].back();
   EXPECT_EQ(last["dev_low"].get<double>(), last["dev"].get<double>());
@@ -75,13 +85,7 @@ TEST(LearningCurve, TheForecastStopsAtTheOptimalErrorsLowerEnd) {
   const PowerLaw held = fit_power_law(n, e, {}, 0.1);
   EXPECT_DOUBLE_EQ(held.c, 0.1);
   EXPECT_GE(held.at(36000), 0.1);
-  CurveMeasure m;
-  m.rows = n;
-  m.train = std::vector<double>(n.size(), 0.0);
-  m.dev = e;
-  m.dev_by_repeat.assign(3, e);
-  for (size_t r = 0; r < 3; ++r)
-    for (size_t i = 0; i < n.size(); ++i) m.dev_by_repeat[r][i] *= 1.0 + 0.02 * (static_cast<double>(r) - 1.0);
+  CurveMeasure m = three_repeats(n, e, [&](size_t i) { return 0.02 * e[i]; });
   const auto forecasts = [](const nlohmann::json& j) {
     return std::vector<double>{j["predicted_dev_at_2x"], j["predicted_dev_at_10x"], j["predicted_dev_at_2x_range"][0],
                                j["predicted_dev_at_10x_range"][0]};
@@ -99,14 +103,8 @@ TEST(LearningCurve, TheForecastStopsAtTheOptimalErrorsLowerEnd) {
     // The measured curve itself (its points and their intervals' half-widths): free, the
     // forecast at 10x is under the noise's RMSE of 0.3; held at 0.285, it falls from "now" and
     // stays above the floor.
-    CurveMeasure real;
-    real.rows = n;
-    real.train = std::vector<double>(n.size(), 0.0);
-    real.dev = {1.0979, 1.0337, 0.7209, 0.5754, 0.4306, 0.3703};
     const std::vector<double> half = {0.2240, 0.2614, 0.0306, 0.0210, 0.0298, 0.0118};
-    real.dev_by_repeat.assign(3, real.dev);
-    for (size_t r = 0; r < 3; ++r)
-      for (size_t i = 0; i < n.size(); ++i) real.dev_by_repeat[r][i] += (static_cast<double>(r) - 1.0) * half[i];
+    CurveMeasure real = three_repeats(n, {1.0979, 1.0337, 0.7209, 0.5754, 0.4306, 0.3703}, [&](size_t i) { return half[i]; });
     real.pooled = pooled;
     EXPECT_LT(curve_json(real)["predicted_dev_at_10x"].get<double>(), 0.25);
     real.floor = 0.285;
