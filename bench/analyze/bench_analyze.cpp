@@ -1,7 +1,7 @@
 // Runs one analysis of mlloop's diagnosis on a project and prints {"analysis", "rows",
 // "seconds"} as JSON (the data loading and pipelines are timed apart, as "prepare"). Run each
 // analysis in its own process, under /usr/bin/time, for its peak memory.
-//   bench_analyze PROJECT_DIR prepare|bound|knn1|memorization|label_issues|shift|learning_curve|diagnose
+//   bench_analyze PROJECT_DIR prepare|bound|knn1|memorization|label_issues|shift|leakage|learning_curve|diagnose
 #include <fmt/format.h>
 
 #include <chrono>
@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     fmt::print(stderr,
                "usage: bench_analyze PROJECT_DIR "
-               "prepare|bound|knn1|memorization|label_issues|shift|learning_curve|diagnose\n");
+               "prepare|bound|knn1|memorization|label_issues|shift|leakage|learning_curve|diagnose\n");
     return 2;
   }
   const std::string what = argv[2];
@@ -80,6 +80,10 @@ int main(int argc, char** argv) {
       auto j = shift_analysis(in.shift, registry, ctx);
       out["seconds"] = seconds();
       out["adversarial_auc"] = j["adversarial_auc"];
+    } else if (what == "leakage") {
+      auto j = leakage_check(in.train.x, in.train.y, in.train.shape, in.shift.columns, in.shift.feature_names);
+      out["seconds"] = seconds();
+      out["flagged"] = j["flagged"].size();
     } else if (what == "learning_curve") {
       CurveInput c;
       c.train_x = in.train.x;

@@ -43,7 +43,7 @@ for n in $sizes; do
   p="$work/p_$n"
   rm -rf "$p"
   "$B" -q init "$csv" --target y --dir "$p" >/dev/null
-  for a in prepare bound knn1 memorization label_issues shift learning_curve; do
+  for a in prepare bound knn1 memorization label_issues shift leakage learning_curve; do
     timed "$a" "$n" "$BA" "$p" "$a"
   done
   if [ "$n" = 100000 ]; then

@@ -300,6 +300,7 @@ class Loop {
   std::optional<size_t> category_levels_;
   size_t trained_in_iteration_ = 0;
   std::set<std::string> said_notes_;
+  std::string leakage_;  // MLL-K01's summary, when an analysis of this run found a leaking column
   // Background loads of the families' libraries (Family::warm_up), started after the setup.
   std::deque<JoinedThread> warmers_;
 };
@@ -679,9 +680,10 @@ json Loop::run() {
     // A column that is the target in disguise makes every error below an illusion, the
     // optimum the loop may stop at included: said once, where the loop's user reads.
     for (const auto& f : d["findings"])
-      if (f["code"] == "MLL-K01" && said_notes_.insert(f["summary"].get<std::string>()).second)
-        say("  warning   {}: target leakage if it is not known when a prediction is made (mlloop diagnose)\n",
-            f["summary"].get<std::string>());
+      if (f["code"] == "MLL-K01" && said_notes_.insert(f["summary"].get<std::string>()).second) {
+        leakage_ = f["summary"].get<std::string>();
+        say("  warning   {}: target leakage if it is not known when a prediction is made (mlloop diagnose)\n", leakage_);
+      }
     LoopView view = view_of(*inc, d, index);
     auto choices = rank_remedies(view);
     recommendations = json::array();
@@ -970,6 +972,11 @@ json Loop::run() {
           oof);
     }
     for (const auto& r : out["recommendations"]) say("recommendation: {}: {}\n", r["remedy"].get<std::string>(), r["reason"].get<std::string>());
+    // The errors above are worth what the leaking column is: said again where the run ends.
+    if (!leakage_.empty())
+      say("warning: {}: if it is not known when a prediction is made, the errors above are an illusion; remove it and "
+          "init again\n",
+          leakage_);
     if (stopped == "goal_reached")
       say("the goal is met: the project is ready for its one test evaluation (mlloop test)\n");
     say("{:.1f} s\n", std::chrono::duration<double>(Clock::now() - start).count());

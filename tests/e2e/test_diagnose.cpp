@@ -495,6 +495,13 @@ TEST(Diagnose, AColumnThatIsTheTargetInDisguiseIsCalledLeakage) {
     EXPECT_GT(f["evidence"]["baseline"].get<double>(), 0.2) << f.dump();
   }
   EXPECT_EQ(k01, 1) << d["findings"].dump();
+  // The loop's log says it under its first analysis, and again where the run ends.
+  auto r = run_mlloop({"run", "--dir", tmp.str("p"), "--iterations", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string log = r.out + r.err;
+  const auto first = log.find("  warning   column 'days_overdue' alone predicts the target almost exactly");
+  EXPECT_LT(first, log.find("  select ")) << log;
+  EXPECT_NE(log.find("warning: column 'days_overdue'", first), std::string::npos) << log;
 }
 
 // diamonds' price: noise that grows with the price, and cheap stones packed densely. On this
