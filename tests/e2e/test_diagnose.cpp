@@ -464,6 +464,13 @@ TEST(Diagnose, FlaggedRowsThatMakeUpTheOptimalErrorAreNotCalledWrongOutright) {
     EXPECT_NE(f["fix"].get<std::string>().find("check a sample"), std::string::npos) << f.dump();
   }
   EXPECT_TRUE(l01) << "rate " << rate << " " << d["findings"].dump();
+  bool relabel = false;  // the recommendation says it too
+  for (const auto& r : d["recommendations"])
+    if (r["remedy"] == "relabel") {
+      relabel = true;
+      EXPECT_NE(r["reason"].get<std::string>().find("many may be rows no feature decides, not wrong labels"), std::string::npos) << r.dump();
+    }
+  EXPECT_TRUE(relabel) << d["recommendations"].dump();
 }
 
 // A column recorded after the outcome: days overdue, 1-90 for a bad loan and 0 for a good one.
