@@ -124,12 +124,15 @@ json leakage_check(const Matrix& x, const std::vector<float>& y, const TaskShape
   const double baseline = rule_error(x, y, shape, std::string::npos);
   json out{{"features", x.cols}, {"rows", x.rows}, {"measure", shape.classification ? "error" : "rmse"}, {"baseline", baseline},
            {"flagged", json::array()}};
-  const bool enough = x.rows >= kMinRows && (shape.classification ? baseline * static_cast<double>(x.rows) >= kMinBaselineErrors
-                                                                  : baseline > 0);
-  if (!enough) {
-    out["skipped"] = fmt::format("too few training rows to tell a feature that predicts the target almost exactly ({} rows; "
-                                 "at least {}, and {} errors without features)",
-                                 x.rows, kMinRows, kMinBaselineErrors);
+  if (!shape.classification && baseline == 0) {
+    out["skipped"] = "the target does not vary: no feature can predict it better than its mean";
+    return out;
+  }
+  if (x.rows < kMinRows || (shape.classification && baseline * static_cast<double>(x.rows) < kMinBaselineErrors)) {
+    out["skipped"] = fmt::format(
+        "too few training rows to tell a feature that predicts the target almost exactly ({} rows{}; at least {}{})", x.rows,
+        shape.classification ? fmt::format(", {:.0f} errors without features", baseline * static_cast<double>(x.rows)) : "",
+        kMinRows, shape.classification ? fmt::format(" and {:.0f} errors", kMinBaselineErrors) : "");
     return out;
   }
   const double share = shape.classification ? kClassShare : kValueShare;
