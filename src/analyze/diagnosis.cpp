@@ -204,7 +204,7 @@ json data_analyses_once(Project& project, const Registry& registry, Context& ctx
 // costly data analyses out), cached per project. On at most 200,000 training rows, every k-th.
 // Not started past the loop's deadline (its share of a time budget for the analysis).
 json leakage_once(Project& project, Context& ctx, DataOnce& once, bool compute) {
-  const std::string key = fmt::format("leakage:v1:{}", project.config.seed);
+  const std::string key = fmt::format("leakage:v2:{}", project.config.seed);  // v2: a value judged on its ranks
   if (auto cached = project.store->meta(key)) return json::parse(*cached);
   if (!compute || ctx.deadline_passed()) return nullptr;
   const ProjectData& data = once.get();
@@ -507,17 +507,21 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
   const json leak = leakage_once(project, ctx, once, options.fit);
   if (leak.is_object() && !leak["flagged"].empty()) {
     const json& flagged = leak["flagged"];
-    const bool rate = leak["measure"] == "error";
-    auto value = [&](double v) { return rate ? fmt::format("{:.1f}%", 100 * v) : fmt_value(v); };
     std::string names;
     for (size_t i = 0; i < flagged.size() && i < 3; ++i)
       names += fmt::format("{}'{}'", i ? ", " : "", flagged[i]["column"].get<std::string>());
     if (flagged.size() > 3) names += fmt::format(" and {} more", flagged.size() - 3);
+    // A class: its held-out error rate; a value: how much of its ranks' variance it explains.
+    const std::string figures =
+        leak["measure"] == "error"
+            ? fmt::format("held-out error {:.1f}% where predicting without features gives {:.1f}%",
+                          100 * flagged[0]["error"].get<double>(), 100 * leak["baseline"].get<double>())
+            : fmt::format("held out, it explains {:.1f}% of the variance of the target's ranks",
+                          100 * flagged[0]["explained"].get<double>());
     findings.push_back(finding(
         "MLL-K01", "warn",
-        fmt::format("{} {} alone {} the target almost exactly: held-out {} {} where predicting without features gives {}",
-                    flagged.size() == 1 ? "column" : "columns", names, flagged.size() == 1 ? "predicts" : "each predict",
-                    leak["measure"].get<std::string>(), value(flagged[0]["error"]), value(leak["baseline"])),
+        fmt::format("{} {} alone {} the target almost exactly: {}", flagged.size() == 1 ? "column" : "columns", names,
+                    flagged.size() == 1 ? "predicts" : "each predict", figures),
         leak,
         "a column this close to the target is often recorded after the outcome or computed from it (target leakage); "
         "if it is not known when a prediction is made, every error measured with it is an illusion",
