@@ -74,7 +74,7 @@ std::array<std::vector<size_t>, 2> halves(size_t n) {
 }
 
 // The held-out error (error rate or RMSE) of the rule "each bin of this feature predicts its
-// rows' majority class (mean)", fitted on one half of the rows and scored on the other, both
+// rows' majority class (mean, for a value: of its ranks, given as `y`)", fitted on one half of the rows and scored on the other, both
 // ways. A bin without rows predicts what the half predicts without features; with no column
 // (col = npos) every row does.
 double rule_error(const Matrix& x, const std::vector<float>& y, const TaskShape& shape, size_t col) {
