@@ -52,9 +52,10 @@ AnalysisInputs analysis_inputs(const Project& project, const ProjectData& data);
 
 // Target leakage: the features that alone predict the target almost exactly (a rule per
 // feature, its values binned, scored on held-out training rows; no model fitted): {"features",
-// "rows", "measure" (error | rmse), "baseline" (the held-out error without features), "flagged":
-// [{"column", "feature", "error"}], best first, one per source column}; "skipped" with its
-// reason when there are too few rows to tell. `x`: the training rows' tree features, `columns`
+// "rows", "measure" (error, or rank_rmse: a value's rule works on the target's ranks),
+// "baseline" (the held-out error without features), "flagged": [{"column", "feature", "error",
+// and for a value "explained", the share of the ranks' variance}], best first, one per source
+// column}; "skipped" with its reason when there are too few rows, or the value does not vary. `x`: the training rows' tree features, `columns`
 // and `features` their source columns and names.
 nlohmann::json leakage_check(const Matrix& x, const std::vector<float>& y, const TaskShape& shape,
                              const std::vector<std::string>& columns, const std::vector<std::string>& features);
