@@ -130,13 +130,22 @@ json optimal_bound_json(const ProjectConfig& cfg, Store& store) {
   return bound_json(j["value"], j["low"], j["high"], "estimated");
 }
 
-AnalysisInputs analysis_inputs(const Project& project, const ProjectData& data) {
-  const SplitPart& train = data.data_part(SplitName::train);
-  const bool cls = is_classification(project.config.task);
+namespace {
+// The trees' pipeline (raw numbers, NaN, category codes) fitted on `rows` of the training data:
+// the features the data analyses and the leakage check read.
+Pipeline trees_pipeline(const Project& project, const SplitPart& train, const std::vector<size_t>& rows) {
   Pipeline pipe;
   Pipeline::Options trees;
   trees.standardize = false;
-  pipe.fit(*train.data, train.positions, project.config.target, cls, trees);
+  pipe.fit(*train.data, rows, project.config.target, is_classification(project.config.task), trees);
+  return pipe;
+}
+}  // namespace
+
+AnalysisInputs analysis_inputs(const Project& project, const ProjectData& data) {
+  const SplitPart& train = data.data_part(SplitName::train);
+  const bool cls = is_classification(project.config.task);
+  const Pipeline pipe = trees_pipeline(project, train, train.positions);
   AnalysisInputs in;
   AnalysisData& d = in.train;
   d.x = pipe.transform(*train.data, train.positions);
@@ -212,10 +221,7 @@ json leakage_once(Project& project, Context& ctx, DataOnce& once, bool compute) 
   std::vector<size_t> rows;
   const size_t step = train.positions.size() / 200000 + 1;
   for (size_t i = 0; i < train.positions.size(); i += step) rows.push_back(train.positions[i]);
-  Pipeline pipe;
-  Pipeline::Options trees;
-  trees.standardize = false;
-  pipe.fit(*train.data, rows, project.config.target, is_classification(project.config.task), trees);
+  const Pipeline pipe = trees_pipeline(project, train, rows);
   std::vector<std::string> columns;
   for (const auto& [col, categorical] : pipe.feature_sources()) columns.push_back(col);
   json out = leakage_check(pipe.transform(*train.data, rows), pipe.target(*train.data, rows), pipe.shape(), columns,
@@ -478,18 +484,15 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
     }
     double noise_rate = labels["estimated_noise_rate"];
     if (noise_rate > 0.02) {
-      // Confident learning flags the rows whose label the out-of-fold model contradicts
-      // confidently. A row whose features do not decide its class (noise no model removes) is
-      // flagged like a wrong label: both give the same P(label | features). When the flagged
-      // share makes up much of the optimal error, the count alone does not say which it is.
+      // When the flagged share makes up much of the optimal error, the count alone does not
+      // say whether the rows are wrong labels or rows no feature decides.
       std::string why = "mislabeled training rows bias the model and inflate the error";
       std::string fix = "clean_labels, then relabel the listed rows";
-      if (metric == "error" && opt && noise_rate >= 0.5 * opt->value) {
+      if (const auto against = flagged_share_against_optimal(metric, noise_rate, opt ? std::optional<double>(opt->value) : std::nullopt)) {
         why = fmt::format("wrong labels bias the model; but confident learning cannot tell a wrong label from a row its "
                           "features do not decide, and the flagged share ({:.1f}%) is {} the optimal error ({:.1f}%, {}): "
                           "many of these rows may be noise no model removes",
-                          100 * noise_rate, noise_rate > opt->value ? "above" : "much of", 100 * opt->value,
-                          cfg.reference_error ? "your reference" : "estimated");
+                          100 * noise_rate, *against, 100 * opt->value, cfg.reference_error ? "your reference" : "estimated");
         fix = "check a sample of the listed rows (mlloop inspect labels) before relabeling; clean_labels is judged on dev, "
               "whose labels stay as they are";
       }

@@ -250,4 +250,9 @@ nlohmann::json label_issues(const AnalysisData& d, const Registry& registry, Con
           {"unchecked", unchecked}};
 }
 
+std::optional<std::string> flagged_share_against_optimal(const std::string& metric, double share, std::optional<double> optimal) {
+  if (metric != "error" || !optimal || share < 0.5 * *optimal) return std::nullopt;
+  return share > *optimal ? "above" : "much of";
+}
+
 }  // namespace mlloop

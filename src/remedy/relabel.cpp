@@ -1,5 +1,6 @@
 // relabel: a recommendation listing the training rows whose labels look wrong, most
 // suspicious first, for a person to review.
+#include "mlloop/analyze/analyses.hpp"
 #include "remedies.hpp"
 
 namespace mlloop::remedy {
@@ -19,15 +20,14 @@ Remedy relabel() {
     std::string first;
     for (size_t i = 0; i < rows.size() && i < 10; ++i) first += fmt::format("{}{}", i ? ", " : "", rows[i].get<int64_t>());
     const double rate = li.at("estimated_noise_rate").get<double>();
-    // As diagnose's MLL-L01 says: rows the features do not decide are flagged like wrong labels,
-    // and a share that makes up much of the optimal error may be mostly those.
+    // As diagnose's MLL-L01 says (flagged_share_against_optimal).
     const auto optimal = v.error("optimal");
+    const auto against = flagged_share_against_optimal(v.config->metric, rate, optimal);
     const std::string caveat =
-        v.config && v.config->metric == "error" && optimal && rate >= 0.5 * *optimal
-            ? fmt::format("; the share is {} the optimal error ({}): many may be rows no feature decides, not wrong labels, "
-                          "so check a sample first",
-                          rate > *optimal ? "above" : "much of", v.fmt_err(*optimal))
-            : "";
+        against ? fmt::format("; the share is {} the optimal error ({}): many may be rows no feature decides, not wrong labels, "
+                              "so check a sample first",
+                              *against, v.fmt_err(*optimal))
+                : "";
     return fmt::format("about {:.1f}% of the training labels look wrong: review the {} suspected rows, most suspicious first: {}{} "
                        "(mlloop inspect labels lists them all){}",
                        100 * rate, rows.size(), first, rows.size() > 10 ? ", ..." : "", caveat);

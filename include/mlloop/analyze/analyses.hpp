@@ -8,6 +8,7 @@
 //                 out-of-fold AUC) and per-feature drift tests (KS, chi-square)
 #pragma once
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,12 @@ struct AnalysisData {
 
 nlohmann::json memorization_check(const AnalysisData& train, const Registry& registry, Context& ctx);
 nlohmann::json label_issues(const AnalysisData& train, const Registry& registry, Context& ctx);
+// Confident learning flags a row its features do not decide like a wrong label (the same
+// P(label | features)). Where the flagged share makes up much of the optimal error (metric
+// error, the share at least half of it), many of the rows may be that noise: how the share
+// compares with the optimal error ("above" or "much of"), else nullopt. MLL-L01 and relabel
+// both say so.
+std::optional<std::string> flagged_share_against_optimal(const std::string& metric, double share, std::optional<double> optimal);
 
 struct ShiftInput {
   Matrix train_x, dev_x;                    // tree features of train and dev rows
