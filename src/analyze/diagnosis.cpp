@@ -213,7 +213,8 @@ json data_analyses_once(Project& project, const Registry& registry, Context& ctx
 // costly data analyses out), cached per project. On at most 200,000 training rows, every k-th.
 // Not started past the loop's deadline (its share of a time budget for the analysis).
 json leakage_once(Project& project, Context& ctx, DataOnce& once, bool compute) {
-  const std::string key = fmt::format("leakage:v2:{}", project.config.seed);  // v2: a value judged on its ranks
+  // v2: a value judged on its ranks; v3: a category's levels each their own bin.
+  const std::string key = fmt::format("leakage:v3:{}", project.config.seed);
   if (auto cached = project.store->meta(key)) return json::parse(*cached);
   if (!compute || ctx.deadline_passed()) return nullptr;
   const ProjectData& data = once.get();

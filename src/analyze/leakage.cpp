@@ -3,8 +3,8 @@
 // "defaulted" target, an invoice total beside the price it sums), and unavailable when a
 // prediction is made; a model that leans on it reaches an error that is an illusion, and the
 // loop would stop there content (`at_optimum`, `goal_reached`). The check is cheap and fits
-// no model: each feature's values are binned (its distinct values, or 64 quantile bins;
-// missing its own bin), each bin predicts its majority class or mean rank, and that rule's error on
+// no model: each feature's values are binned (its distinct values, or 64 quantile bins; a
+// category's levels each their own; missing its own bin), each bin predicts its majority class or mean rank, and that rule's error on
 // held-out training rows (two halves, each scored by the other's rule) is set against
 // predicting without any feature. Training rows only: a small dev set could not tell 5% of its
 // errors, and the leak is in the data, not in a split.
@@ -46,6 +46,11 @@ struct Bins {
   }
 };
 
+// A category's codes (as the trees' pipeline writes them, in no meaningful order) each get a bin
+// of their own, however many there are: quantile bins of arbitrary codes would mix the levels of
+// different classes, and a leak through a status code of 200 levels would go unseen. Levels seen
+// in only one half predict nothing there (the fallback), so many small levels do not look like
+// a leak.
 Bins bins_of(const Matrix& x, size_t col, const std::vector<size_t>& rows) {
   std::vector<float> v;
   v.reserve(rows.size());
@@ -55,7 +60,8 @@ Bins bins_of(const Matrix& x, size_t col, const std::vector<size_t>& rows) {
   Bins b;
   std::vector<float> distinct = v;
   distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-  if (distinct.size() <= kBins) {
+  const bool category = col < x.categorical.size() && x.categorical[col];
+  if (distinct.size() <= kBins || category) {
     b.cuts = std::move(distinct);
     return b;
   }

@@ -237,6 +237,20 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
         "identifier) in the training rows, so every train and run will stop with exit 2; add a column that varies and "
         "repeats, then mlloop init --force");
   }
+  // A column of dates beside a split that ignores them: when the rows are events in time and the
+  // model is meant for later ones, train holds rows later than dev's and test's, and every error
+  // the loop measures is optimistic. Only the user knows which it is; said once, at init.
+  if (!split && !dev_file && !test_file) {
+    for (const auto& col : ds.columns) {
+      if (col.name == cfg.target || col.type != ColumnType::datetime) continue;
+      main.report.notes.push_back(fmt::format(
+          "column '{}' holds dates: if each row is an event in time and the model will predict later ones, a {} split "
+          "trains on rows later than those of dev and test, and their errors are optimistic; init again with --force "
+          "--split time:{}",
+          col.name, cfg.split.str(), col.name));
+      break;
+    }
+  }
   for (auto& [role, e] : extra) {
     auto source = std::find_if(res.sources.begin(), res.sources.end(), [&](const SourceSummary& s) { return s.role == role; });
     for (auto& n : unseen_category_notes(ds, assign[SplitName::train], e, cfg.target)) source->report.notes.push_back(std::move(n));

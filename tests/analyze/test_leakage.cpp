@@ -120,6 +120,35 @@ TEST(Leakage, ACopyOfASkewedValueIsFlagged) {
   EXPECT_EQ(flagged_columns(j), std::vector<std::string>{"price_eur"}) << j.dump();
 }
 
+TEST(Leakage, ACategoryOfManyLevelsIsCheckedLevelByLevel) {
+  // `status` has 200 levels, each belonging to one class (drawn at random, codes in no order):
+  // the class itself, under another name. 64 quantile bins of its codes would put levels of
+  // both classes in each bin (about a third wrong); each level its own bin finds it. `shop`, 500
+  // levels that each lean one way (P(y = 1) 0.2 or 0.8), and `zip`, 1,500 levels without any
+  // signal and 2 rows each on average, are real features, and not flagged.
+  std::vector<int> class_of(200), lean(500);
+  std::mt19937_64 draw(11);
+  for (auto& c : class_of) c = static_cast<int>(draw() % 2);
+  for (auto& c : lean) c = static_cast<int>(draw() % 2);
+  std::vector<std::vector<int>> levels(2);
+  for (int k = 0; k < 200; ++k) levels[static_cast<size_t>(class_of[static_cast<size_t>(k)])].push_back(k);
+  std::uniform_real_distribution<double> u(0, 1);
+  auto in = table({"status", "shop", "zip"}, 3000, 0, true, [&](std::mt19937_64& rng, float* x) {
+    x[1] = static_cast<float>(rng() % 500);
+    const float y = u(rng) < (lean[static_cast<size_t>(x[1])] ? 0.8 : 0.2) ? 1.f : 0.f;
+    const auto& mine = levels[static_cast<size_t>(y)];
+    x[0] = static_cast<float>(mine[rng() % mine.size()]);
+    x[2] = static_cast<float>(rng() % 1500);
+    return y;
+  });
+  in.train.x.categorical = {1, 1, 1};
+  const auto j = check(in);
+  EXPECT_EQ(flagged_columns(j), std::vector<std::string>{"status"}) << j.dump();
+  // Read as numbers (the codes' quantile bins), the same column is missed: what this test guards.
+  in.train.x.categorical = {};
+  EXPECT_TRUE(check(in)["flagged"].empty()) << check(in).dump();
+}
+
 TEST(Leakage, ATableTooSmallToTellIsSkipped) {
   std::normal_distribution<double> g(0, 1);
   auto in = table({"f0", "copy"}, 60, 30, true, [&](std::mt19937_64& rng, float* x) {

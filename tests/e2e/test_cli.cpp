@@ -90,6 +90,29 @@ TEST(Cli, InitNotesARareClassWhenTheMetricIsError) {
   EXPECT_EQ(twelve.out.find("note: class"), std::string::npos) << twelve.out;
 }
 
+// A column of dates under a split that ignores them: init names it and the time split, once;
+// with --split given (even random), or without a date column, no note.
+TEST(Cli, InitNotesADateColumnUnderARandomSplit) {
+  TempDir tmp;
+  std::string t = "day,x,y\n";
+  for (int i = 0; i < 120; ++i)
+    t += fmt::format("2024-{:02d}-{:02d},{},{}\n", 1 + i / 28, 1 + i % 28, i % 7, i % 3 ? "yes" : "no");
+  write_file(tmp.str("d.csv"), t);
+  auto r = run_mlloop({"init", tmp.str("d.csv"), "--target", "y", "--dir", tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("note: column 'day' holds dates"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("a stratified split trains on rows later than those of dev and test"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--split time:day"), std::string::npos) << r.out;
+  for (const char* split : {"random", "time:day"}) {
+    auto given = run_mlloop({"init", tmp.str("d.csv"), "--target", "y", "--split", split, "--dir", tmp.str(std::string("q") + split[0])});
+    ASSERT_EQ(given.exit_code, 0) << given.err;
+    EXPECT_EQ(given.out.find("holds dates"), std::string::npos) << given.out;
+  }
+  auto plain = run_mlloop({"init", small_csv(tmp), "--target", "y", "--dir", tmp.str("b")});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(plain.out.find("holds dates"), std::string::npos) << plain.out;
+}
+
 TEST(Cli, InfoTellsFreeTextFromAnIdentifier) {
   TempDir tmp;
   std::string t = "code,comment,y\n";
