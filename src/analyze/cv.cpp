@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <numeric>
 #include <optional>
@@ -12,6 +13,7 @@
 
 #include "mlloop/analyze/learning_curve.hpp"
 #include "mlloop/core/context.hpp"
+#include "mlloop/core/parallel_jobs.hpp"
 #include "mlloop/core/error.hpp"
 #include "mlloop/model/augment.hpp"
 #include "mlloop/model/pipeline.hpp"
@@ -150,15 +152,16 @@ class CrossValidation {
     res.out.assign(n * width, 0.f);
     std::vector<size_t> all(n);
     std::iota(all.begin(), all.end(), size_t{0});
+    const std::vector<Fold> fds = folds_of(fold, folds);
+    const std::vector<FoldOutput> outs = fit_folds(fds, seed, [&](const Fold& fd) { return fd.fit; },
+                                                   [&](const Fold& fd) { return fd.dropped; });
     int fitted = 0;
-    for (const Fold& fd : folds_of(fold, folds)) {
-      const std::vector<size_t>& eval_idx = fd.eval;
-      auto fit = fold_fit(fd.fit, seed + static_cast<uint64_t>(fd.index), fd.dropped);
-      res.train.value += fit.train.value;
-      res.train.low += fit.train.low;
-      res.train.high += fit.train.high;
+    for (size_t k = 0; k < fds.size(); ++k) {
+      res.train.value += outs[k].train.value;
+      res.train.low += outs[k].train.low;
+      res.train.high += outs[k].train.high;
       ++fitted;
-      scatter(predict(*fit.pipe, *fit.model, eval_idx), eval_idx, res.out);
+      scatter(outs[k].eval, fds[k].eval, res.out);
     }
     if (fitted == 0) throw std::runtime_error("no fold could be fitted");
     res.train = {res.train.value / fitted, res.train.low / fitted, res.train.high / fitted};
@@ -201,15 +204,18 @@ class CrossValidation {
     for (size_t s : curve_sizes(top, false)) {
       std::vector<float> out(n * width, 0.f);
       double train = 0;
-      for (const Fold& fd : fds) {
+      auto rows_of = [&](const Fold& fd) {
         std::vector<size_t> rows = fd.fit;
         seeded_shuffle(rows, seed + 1000 * s + static_cast<uint64_t>(fd.index));
         rows.resize(s);
         std::sort(rows.begin(), rows.end());
-        // A recipe's dropped rows count in the train error with their labels as given, as in
-        // the last point (the run's cross-validation) and in train_run: the same share of the
-        // fold's dropped rows as of its kept ones. Without them a clean_labels incumbent's
-        // train line stood far below at every size but the last, then stepped up to it.
+        return rows;
+      };
+      // A recipe's dropped rows count in the train error with their labels as given, as in
+      // the last point (the run's cross-validation) and in train_run: the same share of the
+      // fold's dropped rows as of its kept ones. Without them a clean_labels incumbent's
+      // train line stood far below at every size but the last, then stepped up to it.
+      auto dropped_of = [&](const Fold& fd) {
         std::vector<size_t> dropped = fd.dropped;
         if (!dropped.empty()) {
           seeded_shuffle(dropped, seed + 1000 * s + static_cast<uint64_t>(fd.index) + 500);
@@ -217,9 +223,12 @@ class CrossValidation {
                                                           static_cast<double>(fd.fit.size()))));
           std::sort(dropped.begin(), dropped.end());
         }
-        auto fit = fold_fit(rows, seed + static_cast<uint64_t>(fd.index), dropped);
-        train += fit.train.value / static_cast<double>(fds.size());
-        scatter(predict(*fit.pipe, *fit.model, fd.eval), fd.eval, out);
+        return dropped;
+      };
+      const std::vector<FoldOutput> outs = fit_folds(fds, seed, rows_of, dropped_of);
+      for (size_t k = 0; k < fds.size(); ++k) {
+        train += outs[k].train.value / static_cast<double>(fds.size());
+        scatter(outs[k].eval, fds[k].eval, out);
       }
       for (size_t k = 0; k < fds.size(); ++k) m.dev_by_repeat[k].push_back(fold_loss(out, fds[k]));
       m.rows.push_back(static_cast<double>(s));
@@ -264,6 +273,28 @@ class CrossValidation {
     return out;
   }
 
+  // What a fold's fit leaves: its in-fold error and its outputs on the fold's held-out rows.
+  struct FoldOutput {
+    metrics::Interval train;
+    std::vector<float> eval;
+  };
+
+  // Fits every fold (on rows_of(fold), measuring dropped_of(fold) too) and predicts its
+  // held-out rows: side by side on the context's threads (parallel_jobs), each fold seeded by
+  // its index as one after the other, its output in its own slot.
+  std::vector<FoldOutput> fit_folds(const std::vector<Fold>& fds, uint64_t seed,
+                                    const std::function<std::vector<size_t>(const Fold&)>& rows_of,
+                                    const std::function<std::vector<size_t>(const Fold&)>& dropped_of) {
+    std::vector<FoldOutput> outs(fds.size());
+    parallel_jobs(fds.size(), ctx_, [&](size_t k, Context& job_ctx) {
+      const Fold& fd = fds[k];
+      auto fit = fold_fit(rows_of(fd), seed + static_cast<uint64_t>(fd.index), dropped_of(fd), job_ctx);
+      outs[k].train = fit.train;
+      outs[k].eval = predict(*fit.pipe, *fit.model, fd.eval);
+    });
+    return outs;
+  }
+
   // Outputs per row: the classes' probabilities, or one value.
   size_t output_width() const { return classification_ ? classes_.size() : 1; }
 
@@ -304,7 +335,7 @@ class CrossValidation {
   // in-fold error is measured on the rows the model fitted (not the synthetic rows), and on
   // `dropped`, the fold's training rows the recipe left out, with their labels as given: as
   // train_run measures a run's train error.
-  FoldFit fold_fit(std::vector<size_t> fit_idx, uint64_t seed, const std::vector<size_t>& dropped = {}) {
+  FoldFit fold_fit(std::vector<size_t> fit_idx, uint64_t seed, const std::vector<size_t>& dropped, const Context& ctx) {
     FoldFit ff;
     ff.pipe = std::make_unique<Pipeline>();
     Pipeline::Options popt;
@@ -323,16 +354,16 @@ class CrossValidation {
       x_es = pipe.transform(*pool_.data, positions(es_idx));
       y_es = pipe.target(*pool_.data, positions(es_idx));
     }
-    Context fold_ctx = ctx_;
+    Context fold_ctx = ctx;
     fold_ctx.seed = model_seed_;
     ff.model = family_.create(run_.params, pipe.shape());
     FitResult r = ff.model->fit(x, y, w, es_idx.empty() ? nullptr : &x_es, es_idx.empty() ? nullptr : &y_es, fold_ctx,
-                                Deadline{ctx_.deadline});
-    if (r.status == "stopped" && ctx_.deadline_passed()) throw BudgetExhausted();
+                                Deadline{ctx.deadline});
+    if (r.status == "stopped" && ctx.deadline_passed()) throw BudgetExhausted();
     if (r.status != "done" && r.status != "stopped")
       throw std::runtime_error(fmt::format("{} {} in a cross-validation fold: {}", run_.model, r.status, r.reason));
     if (auto refit = refit_on_every_row(family_, run_.params, pipe.shape(), r, x, y, w, x_es, y_es, {}, fold_ctx,
-                                        Deadline{ctx_.deadline}))
+                                        Deadline{ctx.deadline}))
       ff.model = std::move(refit);
     std::vector<size_t> measured = fit_idx;
     measured.insert(measured.end(), dropped.begin(), dropped.end());

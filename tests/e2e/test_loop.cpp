@@ -466,6 +466,29 @@ TEST(Loop, SameSeedAndIterationBudgetGiveIdenticalJson) {
   EXPECT_EQ(without_seconds(a).dump(), without_seconds(b).dump());
 }
 
+// Cross-validation fits its folds side by side, on ctx.threads / workers threads each: the
+// results must not depend on how many run at once. One worker (--threads 1) against three
+// (--threads 3: 1 thread each, whatever the machine's cores), on a switch whose gbdt, mlp and
+// knn contenders are each cross-validated (dev is small), and the iteration after it.
+TEST(Loop, CrossValidationGivesTheSameResultsOnAnyThreadCount) {
+  TempDir tmp;
+  init_scenario("underfit", tmp, "a", 2, 2000);
+  init_scenario("underfit", tmp, "b", 2, 2000);
+  auto run = [&](const std::string& p, const char* threads) {
+    auto r = run_mlloop({"--threads", threads, "run", "--dir", tmp.str(p), "--iterations", "2", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.exit_code == 0 ? json::parse(r.out) : json();
+  };
+  const json a = run("a", "1"), b = run("b", "3");
+  ASSERT_GE(a["iterations"].size(), 1u) << a;
+  EXPECT_EQ(a["iterations"][0]["remedy"], "switch_model_class");
+  int measured = 0;  // the contenders cross-validated: their "cv" error
+  for (const auto& c : a["iterations"][0]["candidates"])
+    if (c.contains("cv") && (c["label"] == "linear -> mlp" || c["label"] == "linear -> gbdt")) ++measured;
+  EXPECT_EQ(measured, 2) << a["iterations"][0];
+  EXPECT_EQ(without_seconds(a).dump(), without_seconds(b).dump());
+}
+
 TEST(Loop, KillDuringIterationTwoThenResumeEqualsAnUninterruptedRun) {
   TempDir tmp;
   init_scenario("mismatch", tmp, "ref");

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <numbers>
 #include <numeric>
 #include <random>
@@ -183,7 +184,10 @@ class Mlp final : public Model {
     auto header = nlohmann::json::parse(bytes.substr(0, nl));
     MLLOOP_ASSERT(header.at("format") == kMagic);
     MLLOOP_ASSERT(header.at("out_dim").get<int64_t>() == out_dim());
-    build(header.at("in_dim").get<int64_t>());
+    {
+      std::lock_guard<std::mutex> g(global_generator_lock());  // build draws from it (see fit)
+      build(header.at("in_dim").get<int64_t>());
+    }
     target_.center = header.at("y_mean").get<double>();
     target_.scale = header.at("y_std").get<double>();
     std::istringstream is(bytes.substr(nl + 1), std::ios::binary);
@@ -194,6 +198,10 @@ class Mlp final : public Model {
   }
 
  private:
+  static std::mutex& global_generator_lock() {
+    static std::mutex m;
+    return m;
+  }
   int64_t out_dim() const { return shape_.classification ? static_cast<int64_t>(shape_.classes) : 1; }
 
   void build(int64_t in_dim) {
@@ -330,13 +338,19 @@ class Mlp final : public Model {
     // 2.5-3.7 s beside them. At width 1024 and batches of 1024, 2 threads still lost 5.6x beside
     // two busy processes. The same count every time also keeps runs repeating bit for bit.
     if (torch::get_num_threads() != 1) torch::set_num_threads(1);
-    torch::manual_seed(ctx.seed);
     std::mt19937_64 rng(ctx.seed);
 
     // Standardize a regression target with the training mean and std.
     target_ = shape_.classification ? TargetScale{} : TargetScale::of(y);
 
-    build(static_cast<int64_t>(x.cols));
+    {
+      // The layers' initial weights come from torch's global generator, seeded here. Fits side
+      // by side (cross-validation's folds) would interleave their draws from it; under the
+      // lock each fit's weights are its seed's.
+      std::lock_guard<std::mutex> g(global_generator_lock());
+      torch::manual_seed(ctx.seed);
+      build(static_cast<int64_t>(x.cols));
+    }
     for (size_t i = 0; i < dropouts_.size(); ++i) dropouts_[i]->seed(ctx.seed ^ (0xD1B54A32D192ED03ULL * (i + 1)));
     net_->train();
     FlatOptimizer opt({cfg_.optimizer, cfg_.momentum, cfg_.weight_decay, cfg_.nesterov}, net_->parameters());
