@@ -250,6 +250,27 @@ TEST(Loop, LabelNoiseProposesCleanLabelsWithTheSuspects) {
   EXPECT_GE(static_cast<double>(hits), 0.7 * static_cast<double>(suspects.size())) << hits << " of " << suspects.size();
 }
 
+// The data analyses no iteration needed (iteration 1 is the check that a flexible class does no
+// better than linear, which waits for none) are computed at the end, for the recommendations:
+// a line says so before, where the log was silent. A run whose iterations computed them has
+// no such line.
+TEST(Loop, TheDataAnalysesLeftForTheEndAreAnnounced) {
+  TempDir tmp;
+  init_scenario("label_noise", tmp, "p", 2, 2000);
+  const std::string line = "data analyses of the training rows for the recommendations";
+  auto r = run_mlloop({"run", "--dir", tmp.str("p"), "--iterations", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const size_t stop = r.out.find("stop: the iteration budget (1) is spent");
+  ASSERT_NE(stop, std::string::npos) << r.out;
+  const size_t at = r.out.find(line);
+  EXPECT_NE(at, std::string::npos) << r.out;
+  EXPECT_GT(at, stop) << r.out;
+  EXPECT_NE(r.out.find("recommendation: clean_labels", at), std::string::npos) << r.out;  // what they were for
+  r = run_mlloop({"run", "--dir", tmp.str("p"), "--iterations", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find(line), std::string::npos) << r.out;
+}
+
 // A run that drops clean_labels' suspects is measured on train with them, their labels as
 // given, as train-dev, dev and the bound are. On the kept rows alone (the ones the model
 // agreed with) its train error fell far below train-dev, a "variance gap" the size of the
