@@ -7,6 +7,7 @@
 
 #include "fitting.hpp"
 #include "mlloop/core/context.hpp"
+#include "mlloop/core/parallel_jobs.hpp"
 #include "mlloop/core/error.hpp"
 #include "mlloop/metrics/metrics.hpp"
 #include "mlloop/model/trainer.hpp"
@@ -105,25 +106,34 @@ nlohmann::json learning_curve(const CurveInput& in, const Registry& registry, Co
   CurveMeasure m;
   m.dev_by_repeat.resize(kRepeats);
   const bool reuse_full = in.full && top == n;
-  for (size_t s : curve_sizes(top, !reuse_full)) {
+  const std::vector<size_t> sizes = curve_sizes(top, !reuse_full);
+  // Every (size, repeat) fit side by side on the context's threads (parallel_jobs), each its
+  // own slot; the sums are taken in order after.
+  const size_t repeats = static_cast<size_t>(kRepeats);
+  std::vector<double> tr(sizes.size() * repeats), dv(sizes.size() * repeats);
+  parallel_jobs(tr.size(), ctx, [&](size_t job, Context& job_ctx) {
+    const size_t s = sizes[job / repeats];
+    const int r = static_cast<int>(job % repeats);
+    std::vector<size_t> rows(n);
+    std::iota(rows.begin(), rows.end(), size_t{0});
+    seeded_shuffle(rows, ctx.seed + 1000 * s + static_cast<uint64_t>(r));
+    rows.resize(s);
+    Matrix x = analyze::take_rows(in.train_x, rows);
+    std::vector<float> y = analyze::take(in.train_y, rows);
+    // The run's own config at every size (resolved: its bins and sampling stay the run's,
+    // not the analyses').
+    auto model = analyze::quick_fit(family, resolve_params(family, in.params), in.shape, x, y, job_ctx);
+    tr[job] = loss_of(model->predict(x), y, in.shape, in);
+    dv[job] = loss_of(model->predict(in.dev_x), in.dev_y, in.shape, in);
+  });
+  for (size_t i = 0; i < sizes.size(); ++i) {
     double tr_sum = 0, dv_sum = 0;
-    for (int r = 0; r < kRepeats; ++r) {
-      std::vector<size_t> rows(n);
-      std::iota(rows.begin(), rows.end(), size_t{0});
-      seeded_shuffle(rows, ctx.seed + 1000 * s + static_cast<uint64_t>(r));
-      rows.resize(s);
-      Matrix x = analyze::take_rows(in.train_x, rows);
-      std::vector<float> y = analyze::take(in.train_y, rows);
-      // The run's own config at every size (resolved: its bins and sampling stay the run's,
-      // not the analyses').
-      auto model = analyze::quick_fit(family, resolve_params(family, in.params), in.shape, x, y, ctx);
-      double tr = loss_of(model->predict(x), y, in.shape, in);
-      double dv = loss_of(model->predict(in.dev_x), in.dev_y, in.shape, in);
-      tr_sum += tr;
-      dv_sum += dv;
-      m.dev_by_repeat[static_cast<size_t>(r)].push_back(dv);
+    for (size_t r = 0; r < repeats; ++r) {
+      tr_sum += tr[i * repeats + r];
+      dv_sum += dv[i * repeats + r];
+      m.dev_by_repeat[r].push_back(dv[i * repeats + r]);
     }
-    m.rows.push_back(static_cast<double>(s));
+    m.rows.push_back(static_cast<double>(sizes[i]));
     m.train.push_back(tr_sum / kRepeats);
     m.dev.push_back(dv_sum / kRepeats);
   }

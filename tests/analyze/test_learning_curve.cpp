@@ -147,5 +147,9 @@ TEST(LearningCurve, HalfTheDataPredictsTheFullSizeDevError) {
     double actual = full["points"].back()["dev"];
     double predicted = half["predicted_dev_at_2x"];
     EXPECT_NEAR(predicted, actual, 0.15 * actual) << half.dump();
+    // The 18 fits run side by side (parallel_jobs): one at a time gives the same curve.
+    ctx.threads = 1;
+    in.max_fraction = 0.5;
+    EXPECT_EQ(learning_curve(in, registry, ctx).dump(), half.dump());
   }
 }
