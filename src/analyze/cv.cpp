@@ -153,17 +153,16 @@ class CrossValidation {
     std::vector<size_t> all(n);
     std::iota(all.begin(), all.end(), size_t{0});
     const std::vector<Fold> fds = folds_of(fold, folds);
+    if (fds.empty()) throw std::runtime_error("no fold could be fitted");
     const std::vector<FoldOutput> outs = fit_folds(fds, seed, [&](const Fold& fd) { return fd.fit; },
                                                    [&](const Fold& fd) { return fd.dropped; });
-    int fitted = 0;
     for (size_t k = 0; k < fds.size(); ++k) {
       res.train.value += outs[k].train.value;
       res.train.low += outs[k].train.low;
       res.train.high += outs[k].train.high;
-      ++fitted;
       scatter(outs[k].eval, fds[k].eval, res.out);
     }
-    if (fitted == 0) throw std::runtime_error("no fold could be fitted");
+    const double fitted = static_cast<double>(fds.size());
     res.train = {res.train.value / fitted, res.train.low / fitted, res.train.high / fitted};
     res.oof = loss_interval(cfg_.metric, predictions(res.out, all), seed);
     return res;
