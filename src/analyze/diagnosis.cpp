@@ -55,7 +55,7 @@ json finding(const std::string& code, const std::string& severity, const std::st
 // two classes competing, and the upper end's linear model fits one softmax. v7: a lower end
 // above the upper one leaves the bracket open ([0, upper end]) instead of closing it there. A
 // project's earlier estimate is redone.
-std::string optimal_key(const ProjectConfig& c) { return fmt::format("optimal_estimate:v7:{}:{}", c.metric, c.seed); }
+std::string optimal_key(const ProjectConfig& c) { return fmt::format("optimal_estimate:v8:{}:{}", c.metric, c.seed); }
 
 // The project's data for one diagnosis: the caller's, else read from the files on first need.
 class DataOnce {

@@ -364,3 +364,22 @@ TEST(Bound, TheAnalysesGbdtFitsUseEveryRowAndColumnWhateverTheModelsDefault) {
   EXPECT_DOUBLE_EQ(run.at("subsample").get<double>(), resolved.at("subsample").get<double>());
   EXPECT_FALSE(analyze::with_analysis_params(registry.get("linear"), Params::object(), 400, 10).contains("subsample"));
 }
+// The lower end extrapolates the disagreement with the k-th neighbour in its distance, not in
+// its square: across underfit's sharp XOR boundary the disagreement grows with the distance, and
+// a line in the squared distance met 0 above the Bayes error on half the draws (seeds 20-31 at
+// 3,500 rows: 6 of 12 lower ends above 0.05, up to 0.061), where the loop then stopped
+// `at_optimum` with a variance gap open. The line in the distance leaves one draw above (0.055; the
+// scenario's flips are drawn, so a draw can hold more than 5%).
+TEST(Bound, TheClassificationLowerEndStaysBelowTheBayesErrorAcrossDraws) {
+  int above = 0;
+  for (int seed = 20; seed < 32; ++seed) {
+    nlohmann::json truth;
+    OptimalBound b = estimate("underfit", 3500, truth, false, seed);
+    const double bayes = truth["bayes_error"];
+    SCOPED_TRACE(fmt::format("seed {}: {}", seed, b.evidence.dump()));
+    above += b.low > bayes;
+    EXPECT_GT(b.low, 0.5 * bayes);  // still a bound that says something
+    EXPECT_LE(b.low, b.value);
+  }
+  EXPECT_LE(above, 2);
+}
