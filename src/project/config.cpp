@@ -154,6 +154,9 @@ ProjectConfig load_config(const std::string& path) {
   if (split) r.check_keys(*split, "split", {"method", "seed"});
   if (loop) r.check_keys(*loop, "loop", {"iterations", "time_budget", "run_time_cap", "plateau", "tune_trials", "allow", "deny"});
   if (analyze) r.check_keys(*analyze, "analyze", {"cv_below", "cv_folds", "cv_repeats"});
+  for (const auto& [name, table] : {std::pair{"data", data}, {"task", task}, {"split", split}, {"loop", loop}, {"analyze", analyze}})
+    if (table)
+      for (const auto& [k, v] : *table) c.lines[fmt::format("{}.{}", name, k.str())] = r.where(v).line;
 
   auto need = [&](std::optional<std::string> v, std::string_view key, std::string_view sec) {
     if (!v) throw_bad_input(fmt::format("missing key '{}' in [{}]", key, sec), "re-create the project with mlloop init --force",
@@ -253,8 +256,10 @@ void save_config(const std::string& path, const ProjectConfig& c) {
 
   std::ofstream out(path, std::ios::trunc);
   if (!out) throw_bad_input(fmt::format("cannot write '{}'", path), "check that the project folder is writable");
-  out << "# mlloop project file. Edit with care: the data files and splits are frozen in .mlloop/store.db;\n"
-         "# changing [data] or [split] needs `mlloop init --force`, which re-splits and starts over.\n\n";
+  out << "# mlloop project file. Edit with care: the data files and splits are frozen in .mlloop/store.db.\n"
+         "# [data], [split] and the task's kind stay as init set them (a command refuses an edited one);\n"
+         "# to change one, run mlloop init again with the new value as a flag and --force: it re-splits,\n"
+         "# starts over (the runs are deleted) and writes this file again from its flags.\n\n";
   out << "[data]\n" << data << "\n\n";
   out << "# kind: binary | multiclass | regression. metric: error | logloss | auc | f1 (classification),\n"
          "# rmse | mae (regression). reference_error: human-level or existing-system error, as a loss.\n"

@@ -24,6 +24,57 @@ namespace {
 
 // The project's name: its folder's name, also for "." or a path with a trailing slash (whose
 // filename() is empty: status --json said "project": "").
+// The settings init froze with the splits, each as "section.key": the target and how the rows
+// were read ([data]), the task's kind, and [split]. Edited in mlloop.toml, they would describe
+// another project than the store's (a target edited to a numeric column read 3,500 values as
+// classes, and the loop ran out of memory).
+struct FrozenSetting {
+  const char* key;
+  std::string value;       // as recorded in the store
+  const char* flag;        // init's flag for it
+  std::string flag_value;  // the value as that flag takes it
+  bool text = true;        // shown quoted
+};
+
+std::vector<FrozenSetting> frozen_settings(const ProjectConfig& c) {
+  const std::string bad_rows = c.on_bad_rows == BadRows::skip ? "skip" : "error";
+  const std::string missing_target = c.on_missing_target == MissingTarget::error ? "error" : "drop";
+  return {{"data.target", c.target, "--target", c.target},
+          {"data.missing", nlohmann::json(c.missing).dump(), "--missing", fmt::format("'{}'", fmt::join(c.missing, ",")), false},
+          {"data.on_bad_rows", bad_rows, "--on-bad-rows", bad_rows},
+          {"data.on_missing_target", missing_target, "--on-missing-target", missing_target},
+          {"task.kind", to_string(c.task), "--task", to_string(c.task)},
+          {"split.method", c.split.str(), "--split", c.split.str()},
+          {"split.seed", std::to_string(c.seed), "--seed", std::to_string(c.seed), false}};
+}
+
+// A command refuses a project whose mlloop.toml changed a frozen setting since init (exit 2).
+void verify_frozen_settings(Store& store, const std::string& toml_path, const ProjectConfig& config) {
+  nlohmann::json frozen = nlohmann::json::object();
+  if (auto m = store.meta("frozen_settings")) {
+    frozen = nlohmann::json::parse(*m);
+  } else {  // a store written before the record: the settings it kept apart
+    for (const auto& [key, meta] : {std::pair{"data.target", "target"}, {"task.kind", "task"}, {"split.method", "split_method"}, {"split.seed", "seed"}})
+      if (auto v = store.meta(meta)) frozen[key] = *v;
+  }
+  for (const auto& s : frozen_settings(config)) {
+    if (!frozen.contains(s.key) || frozen[s.key].get<std::string>() == s.value) continue;
+    const std::string key(s.key), was = frozen[s.key].get<std::string>();
+    const std::string section = key.substr(0, key.find('.')), name = key.substr(key.find('.') + 1);
+    auto shown = [&](const std::string& v) { return s.text ? fmt::format("'{}'", v) : v; };
+    const auto line = config.lines.find(key);
+    throw_bad_input(fmt::format("[{}] {} = {} in mlloop.toml, but the project was initialized with {}: its splits and runs belong "
+                                "to that",
+                                section, name, shown(s.value), shown(was)),
+                    fmt::format("restore {} = {} (init froze it with the splits), or start over with the new value: mlloop init {} "
+                                "--target {}{} --force (and the project's other init flags), which deletes the runs and writes "
+                                "mlloop.toml again from its flags",
+                                name, shown(was), config.data, key == "data.target" ? config.target : frozen.value("data.target", config.target),
+                                key == "data.target" ? "" : fmt::format(" {} {}", s.flag, s.flag_value)),
+                    Where{toml_path, line == config.lines.end() ? 0 : line->second, 0, {}});
+  }
+}
+
 std::string folder_name(const fs::path& dir) {
   fs::path p = fs::absolute(dir).lexically_normal();
   if (p.filename().empty()) p = p.parent_path();
@@ -273,6 +324,9 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
     store->set_meta("metric", cfg.metric);
     store->set_meta("split_method", cfg.split.str());
     store->set_meta("seed", std::to_string(cfg.seed));
+    nlohmann::json frozen = nlohmann::json::object();
+    for (const auto& f : frozen_settings(cfg)) frozen[f.key] = f.value;
+    store->set_meta("frozen_settings", frozen.dump());
     // How the data file's dates and numbers were read, for the files read later (dev, test,
     // predict).
     store->set_meta("date_orders", nlohmann::json(main.report.date_orders).dump());
@@ -347,6 +401,7 @@ Project Project::open(const std::string& dir_in, Store::Mode mode) {
   p.name = p.store->meta("name").value_or("");
   if (p.name.empty()) p.name = folder_name(p.dir);  // stores written before folder_name()
   verify_data_unchanged(*p.store, toml_path, p.config);
+  verify_frozen_settings(*p.store, toml_path, p.config);
   return p;
 }
 

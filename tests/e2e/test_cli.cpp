@@ -256,6 +256,57 @@ TEST(Cli, BadTomlIsExit2NamingTheLine) {
   EXPECT_EQ(r.exit_code, 2);
 }
 
+// The target, how the rows were read, the task's kind and the split are frozen with the splits:
+// an edit of one in mlloop.toml is refused by every command, naming the line, the value init
+// set and how to start over (a target edited to column 'a', 100 distinct integers, was read as
+// 100 classes of a binary task). Editable settings (the metric, the loop's) still load.
+TEST(Cli, EditingAFrozenSettingInTheTomlIsExit2NamingTheLine) {
+  TempDir tmp;
+  std::string data = small_csv(tmp);
+  ASSERT_EQ(run_mlloop({"init", data, "--target", "y", "--dir", tmp.str("p")}).exit_code, 0);
+  const std::string toml = read_file(tmp.str("p/mlloop.toml"));
+  auto line_of = [&](const std::string& text, const std::string& key) {
+    std::istringstream in(text);
+    std::string l;
+    for (int n = 1; std::getline(in, l); ++n)
+      if (l.rfind(key + " = ", 0) == 0) return n;
+    return 0;
+  };
+  auto edited = [&](const std::string& from, const std::string& to) {
+    std::string t = toml;
+    const size_t at = t.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) t.replace(at, from.size(), to);
+    write_file(tmp.str("p/mlloop.toml"), t);
+    return t;
+  };
+  struct Case {
+    std::string from, to, key, message, fix;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"target = 'y'", "target = 'a'", "target", "[data] target = 'a' in mlloop.toml, but the project was initialized with 'y'",
+            "--target a --force"},
+           {"seed = 42", "seed = 7", "seed", "[split] seed = 7 in mlloop.toml, but the project was initialized with 42", "--target y --seed 7 --force"},
+           {"method = 'stratified'", "method = 'random'", "method", "[split] method = 'random'", "--split random --force"},
+           {"kind = 'binary'", "kind = 'multiclass'", "kind", "[task] kind = 'multiclass'", "--task multiclass --force"},
+           {"on_bad_rows = 'error'", "on_bad_rows = 'skip'", "on_bad_rows", "[data] on_bad_rows = 'skip'", "--on-bad-rows skip --force"},
+           {"'NA', ", "", "missing", "[data] missing = [", "--missing ',N/A,NaN,null,?' --force"}}) {
+    const std::string t = edited(c.from, c.to);
+    for (const char* cmd : {"status", "run", "diagnose"}) {
+      auto r = run_mlloop({cmd, "--dir", tmp.str("p")});
+      EXPECT_EQ(r.exit_code, 2) << c.key << " " << cmd << r.out << r.err;
+      EXPECT_NE(r.err.find(fmt::format("mlloop.toml:{}: {}", line_of(t, c.key), c.message)), std::string::npos) << r.err;
+      EXPECT_NE(r.err.find(c.fix), std::string::npos) << r.err;
+    }
+  }
+  edited("metric = 'error'", "metric = 'auc'");
+  auto r = run_mlloop({"status", "--json", "--dir", tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["metric"], "auc");
+  write_file(tmp.str("p/mlloop.toml"), toml);
+  EXPECT_EQ(run_mlloop({"status", "--dir", tmp.str("p")}).exit_code, 0);
+}
+
 TEST(Cli, MissingTargetRowsAreDroppedAndRecorded) {
   TempDir tmp;
   std::string t = "a,y\n";

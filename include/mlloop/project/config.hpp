@@ -2,6 +2,7 @@
 // Unknown keys and bad values are errors naming the file and line.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,8 @@ struct ProjectConfig {
   int64_t cv_below = 2000;
   int cv_folds = 5;
   int cv_repeats = 3;
+  // Each key's line in mlloop.toml, as "section.key" (absent: not read from one).
+  std::map<std::string, int64_t> lines;
 
   CsvOptions csv_options() const;
 };
