@@ -497,6 +497,11 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
         fix = "check a sample of the listed rows (mlloop inspect labels) before relabeling; clean_labels is judged on dev, "
               "whose labels stay as they are";
       }
+      if (const auto heavy = heavy_tailed_residuals_caveat(metric, noise_rate)) {
+        why = fmt::format("corrupt targets bias the model; but {}", *heavy);
+        fix = "check a sample of the listed rows (mlloop inspect labels) before relabeling; clean_labels is judged on dev, "
+              "whose targets stay as they are";
+      }
       findings.push_back(finding("MLL-L01", noise_rate > 0.1 ? "warn" : "info",
                                  fmt::format("about {:.1f}% of the training labels look wrong ({} rows)", 100 * noise_rate, labels["rows"].size()),
                                  json{{"estimated_noise_rate", noise_rate}, {"first_rows", labels["details"]}}, why, fix));

@@ -258,6 +258,14 @@ nlohmann::json label_issues(const AnalysisData& d, const Registry& registry, Con
           {"unchecked", unchecked}};
 }
 
+std::optional<std::string> heavy_tailed_residuals_caveat(const std::string& metric, double share) {
+  if ((metric != "rmse" && metric != "mae") || share <= 0.01) return std::nullopt;
+  return fmt::format("{:.1f}% of the rows lie beyond 3.5 robust standard deviations, where noise of a bell-shaped spread puts "
+                     "0.05%: either that many targets are corrupt, or the target's noise is heavy-tailed or skewed (as prices' "
+                     "and durations' often is) and these rows are that noise",
+                     100 * share);
+}
+
 std::optional<std::string> flagged_share_against_optimal(const std::string& metric, double share, std::optional<double> optimal) {
   if (metric != "error" || !optimal || share < 0.5 * *optimal) return std::nullopt;
   return share > *optimal ? "above" : "much of";

@@ -23,11 +23,13 @@ Remedy relabel() {
     // As diagnose's MLL-L01 says (flagged_share_against_optimal).
     const auto optimal = v.error("optimal");
     const auto against = flagged_share_against_optimal(v.config->metric, rate, optimal);
+    const auto heavy = heavy_tailed_residuals_caveat(v.config->metric, rate);
     const std::string caveat =
-        against ? fmt::format("; the share is {} the optimal error ({}): many may be rows no feature decides, not wrong labels, "
-                              "so check a sample first",
-                              *against, v.fmt_err(*optimal))
-                : "";
+        against  ? fmt::format("; the share is {} the optimal error ({}): many may be rows no feature decides, not wrong labels, "
+                               "so check a sample first",
+                               *against, v.fmt_err(*optimal))
+        : heavy ? fmt::format("; {}, so check a sample first", *heavy)
+                 : "";
     return fmt::format("about {:.1f}% of the training labels look wrong: review the {} suspected rows, most suspicious first: {}{} "
                        "(mlloop inspect labels lists them all){}",
                        100 * rate, rows.size(), first, rows.size() > 10 ? ", ..." : "", caveat);

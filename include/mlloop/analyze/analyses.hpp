@@ -39,6 +39,12 @@ nlohmann::json label_issues(const AnalysisData& train, const Registry& registry,
 // compares with the optimal error ("above" or "much of"), else nullopt. MLL-L01 and relabel
 // both say so.
 std::optional<std::string> flagged_share_against_optimal(const std::string& metric, double share, std::optional<double> optimal);
+// A regression's suspects are residuals beyond 3.5 robust standard deviations, which noise of a
+// bell-shaped spread puts 0.05% of the rows at. Where the flagged share is far above that (over
+// 1%), either that many targets are corrupt or the noise itself is heavy-tailed or skewed
+// (prices, durations: noise that multiplies), and the count cannot tell which: the caveat
+// MLL-L01 and relabel then give (for the regression metrics), else nullopt.
+std::optional<std::string> heavy_tailed_residuals_caveat(const std::string& metric, double share);
 
 struct ShiftInput {
   Matrix train_x, dev_x;                    // tree features of train and dev rows
