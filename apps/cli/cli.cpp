@@ -182,7 +182,22 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
         return static_cast<int>(ExitCode::bad_input);
       }
     }
-    ctx.err() << "error: " << e.what() << "\n  fix: see mlloop " << cmd << "--help\n";
+    // CLI11 says "Could not convert: --iterations = abc": name the flag, the value and what it takes.
+    const std::string what = e.what(), prefix = "Could not convert: ";
+    if (const size_t eq = what.find(" = "); what.rfind(prefix, 0) == 0 && eq != std::string::npos) {
+      const std::string flag = what.substr(prefix.size(), eq - prefix.size());
+      std::string kind = "a number";
+      const CLI::App* sub = app.get_subcommands().empty() ? &app : app.get_subcommands().front();
+      try {
+        const std::string type = sub->get_option(flag)->get_type_name();
+        if (type.find("INT") != std::string::npos) kind = "a whole number";
+      } catch (const CLI::OptionNotFound&) {
+      }
+      ctx.err() << "error: " << flag << " takes " << kind << ", not " << shorten_for_message(what.substr(eq + 3))
+                << "\n  fix: see mlloop " << cmd << "--help\n";
+      return static_cast<int>(ExitCode::bad_input);
+    }
+    ctx.err() << "error: " << what << "\n  fix: see mlloop " << cmd << "--help\n";
     return static_cast<int>(ExitCode::bad_input);
   }
   if (threads > 0) ctx.threads = threads;

@@ -167,7 +167,17 @@ TEST(Cli, BadFlagsAndMissingProjectAreExit2) {
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.err.find("unknown command \"frobnicate\""), std::string::npos) << unknown.err;  // it said "A subcommand is required"
   EXPECT_NE(unknown.err.find("init, info, status"), std::string::npos) << unknown.err;
-  EXPECT_EQ(run_mlloop({"init", data, "--target", "y", "--seed", "abc", "--dir", tmp.str("q")}).exit_code, 2);
+  // A value that is no number names the flag, the value and what it takes ("Could not convert:
+  // --seed = abc" before).
+  auto seed = run_mlloop({"init", data, "--target", "y", "--seed", "abc", "--dir", tmp.str("q")});
+  EXPECT_EQ(seed.exit_code, 2);
+  EXPECT_NE(seed.err.find("error: --seed takes a whole number, not \"abc\""), std::string::npos) << seed.err;
+  auto goal = run_mlloop({"init", data, "--target", "y", "--goal", "5%", "--dir", tmp.str("q")});
+  EXPECT_EQ(goal.exit_code, 2);
+  EXPECT_NE(goal.err.find("error: --goal takes a number, not \"5%\""), std::string::npos) << goal.err;
+  auto iterations = run_mlloop({"run", "--iterations", "2.5", "--dir", tmp.str("q")});
+  EXPECT_EQ(iterations.exit_code, 2);
+  EXPECT_NE(iterations.err.find("error: --iterations takes a whole number, not \"2.5\""), std::string::npos) << iterations.err;
   auto r = run_mlloop({"status", "--dir", tmp.str("nothing")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("no mlloop project"), std::string::npos);
