@@ -415,8 +415,10 @@ namespace {
 std::string cv_errors_key(const ProjectConfig& c, int64_t run) {
   // cv_repeat_rows too: with the pool (fixed per project) it sets how many repeats were
   // averaged (the same key as before 2026-12-06 for a cv_below of 1,000 or less).
-  // v3: with the repeats' (cv:v2), the train error counts the rows a recipe drops.
-  return fmt::format("cv_errors:v3:{}:{}:{}x{}:{}", run, c.seed, c.cv_repeats, c.cv_folds, cv_repeat_rows(c));
+  // v3: with the repeats' (cv:v2), the train error counts the rows a recipe drops. The metric
+  // last: the errors are in it, and [task] metric may be edited (a cached error read as a log
+  // loss after the edit).
+  return fmt::format("cv_errors:v3:{}:{}:{}x{}:{}:{}", run, c.seed, c.cv_repeats, c.cv_folds, cv_repeat_rows(c), c.metric);
 }
 }  // namespace
 
@@ -469,7 +471,9 @@ CvResult cross_validate(Project& project, const ProjectData& data, const RunReco
   for (int r = 0; r < res.repeats; ++r) {
     // Each repeat is cached on its own: a later call for more repeats reuses the first. v2: the
     // in-fold train error counts the rows a recipe drops.
-    const std::string key = fmt::format("cv:v2:{}:{}:{}:{}", run.id, cfg.seed, cfg.cv_folds, r);
+    // The metric last: the intervals are in it (the predictions are not, but a metric edited in
+    // mlloop.toml is rare enough to fit the folds again).
+    const std::string key = fmt::format("cv:v2:{}:{}:{}:{}:{}", run.id, cfg.seed, cfg.cv_folds, r, cfg.metric);
     // Each repeat keeps its predictions, for the loop's paired test over repeats (a store
     // written by an earlier mlloop kept only the first repeat's: the others are fitted again).
     RepeatResult rr;

@@ -248,8 +248,10 @@ namespace {
 // v6 (both): the fit's asymptote held at or above the optimal error's lower end (`floor`,
 // part of the key: a curve computed before the bound is estimated is computed again after).
 std::string curve_key(const ProjectConfig& c, Store& store, int64_t run, double floor) {
-  return uses_cv(c, store) ? fmt::format("learning_curve:v6:{}:cv:{}:{}x{}:{}:{:.9g}", run, c.seed, c.cv_repeats, c.cv_folds, cv_repeat_rows(c), floor)
-                           : fmt::format("learning_curve:v6:{}:split:{:.9g}", run, floor);
+  // The curve is in the project's metric, which mlloop.toml may change: it is part of the key.
+  return uses_cv(c, store)
+             ? fmt::format("learning_curve:v6:{}:cv:{}:{}x{}:{}:{:.9g}:{}", run, c.seed, c.cv_repeats, c.cv_folds, cv_repeat_rows(c), floor, c.metric)
+             : fmt::format("learning_curve:v6:{}:split:{:.9g}:{}", run, floor, c.metric);
 }
 }  // namespace
 

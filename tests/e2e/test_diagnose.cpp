@@ -687,6 +687,40 @@ TEST(Diagnose, TheLearningCurveIsInTheProjectsMetric) {
   }
 }
 
+// [task] metric may be edited in mlloop.toml. The cross-validated errors and the learning curve
+// cached under the old metric were read as the new one's (a loop's measure line said "out-of-fold
+// logloss 0.0491 -> 0.2051": the first figure the error rate). A project diagnosed under error,
+// then edited to logloss, reads exactly what a project made with logloss from the start does.
+TEST(Diagnose, AMetricEditedInTheTomlIsNotReadFromTheOldMetricsCache) {
+  TempDir tmp;
+  auto truth = make_scenario("underfit", tmp.path() / "d", 4, 1500);
+  auto diagnose = [&](const std::string& dir) {
+    auto r = run_mlloop({"diagnose", "--dir", dir, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out);
+  };
+  for (const char* metric : {"error", "logloss"}) {
+    const std::string dir = tmp.str(metric);
+    ASSERT_EQ(run_mlloop({"init", tmp.str("d/train.csv"), "--target", truth["target"], "--dir", dir, "--metric", metric}).exit_code, 0);
+    ASSERT_EQ(run_mlloop({"train", "--dir", dir, "--model", "gbdt"}).exit_code, 0);
+  }
+  const auto under_error = diagnose(tmp.str("error"));
+  ASSERT_EQ(under_error["estimated_by"], "cv");  // 150 dev rows: the errors come from cross-validation
+  const std::string toml = read_file(tmp.str("error/mlloop.toml"));
+  std::string edited = toml;
+  edited.replace(edited.find("metric = 'error'"), 16, "metric = 'logloss'");
+  write_file(tmp.str("error/mlloop.toml"), edited);
+  const auto edited_d = diagnose(tmp.str("error")), fresh = diagnose(tmp.str("logloss"));
+  EXPECT_EQ(edited_d["metric"], "logloss");
+  for (const char* split : {"train", "train_dev", "dev"}) {
+    EXPECT_DOUBLE_EQ(edited_d["errors"][split]["value"].get<double>(), fresh["errors"][split]["value"].get<double>()) << split;
+    EXPECT_NE(edited_d["errors"][split]["value"].get<double>(), under_error["errors"][split]["value"].get<double>()) << split;
+  }
+  ASSERT_TRUE(edited_d["learning_curve"].is_object());
+  EXPECT_EQ(edited_d["learning_curve"]["loss"], "logloss");
+  EXPECT_EQ(edited_d["learning_curve"]["points"], fresh["learning_curve"]["points"]);
+}
+
 // Out of fold, the learning curve forecasts what twice the rows give: the curve of a 4,000-row
 // project (folds of 2,880 training rows) predicts at 2x the out-of-fold error that an 8,000-row
 // project of the same scenario measures (folds of 5,760 rows). Both cross-validate: cv_below
