@@ -398,6 +398,10 @@ bool uses_cv(const ProjectConfig& config, Store& store) {
   return !dev_separate || counts[SplitName::train_dev] < config.cv_below;
 }
 
+std::string cached_metric_name(const ProjectConfig& config) {
+  return config.positive ? fmt::format("{}@{}", config.metric, *config.positive) : config.metric;
+}
+
 int64_t cv_repeat_rows(const ProjectConfig& config) {
   // A pool of 3,000 rows or more pins an error rate down to about +-1 point in one repeat; a
   // cv_below above 1,000 widens what is cross-validated, not how often.
@@ -416,9 +420,9 @@ std::string cv_errors_key(const ProjectConfig& c, int64_t run) {
   // cv_repeat_rows too: with the pool (fixed per project) it sets how many repeats were
   // averaged (the same key as before 2026-12-06 for a cv_below of 1,000 or less).
   // v3: with the repeats' (cv:v2), the train error counts the rows a recipe drops. The metric
-  // last: the errors are in it, and [task] metric may be edited (a cached error read as a log
-  // loss after the edit).
-  return fmt::format("cv_errors:v3:{}:{}:{}x{}:{}:{}", run, c.seed, c.cv_repeats, c.cv_folds, cv_repeat_rows(c), c.metric);
+  // last (and the positive class, cached_metric_name): the errors are in it, and [task] metric may
+  // be edited (a cached error read as a log loss after the edit).
+  return fmt::format("cv_errors:v3:{}:{}:{}x{}:{}:{}", run, c.seed, c.cv_repeats, c.cv_folds, cv_repeat_rows(c), cached_metric_name(c));
 }
 }  // namespace
 
@@ -473,7 +477,7 @@ CvResult cross_validate(Project& project, const ProjectData& data, const RunReco
     // in-fold train error counts the rows a recipe drops.
     // The metric last: the intervals are in it (the predictions are not, but a metric edited in
     // mlloop.toml is rare enough to fit the folds again).
-    const std::string key = fmt::format("cv:v2:{}:{}:{}:{}:{}", run.id, cfg.seed, cfg.cv_folds, r, cfg.metric);
+    const std::string key = fmt::format("cv:v2:{}:{}:{}:{}:{}", run.id, cfg.seed, cfg.cv_folds, r, cached_metric_name(cfg));
     // Each repeat keeps its predictions, for the loop's paired test over repeats (a store
     // written by an earlier mlloop kept only the first repeat's: the others are fitted again).
     RepeatResult rr;

@@ -719,6 +719,35 @@ TEST(Diagnose, AMetricEditedInTheTomlIsNotReadFromTheOldMetricsCache) {
   ASSERT_TRUE(edited_d["learning_curve"].is_object());
   EXPECT_EQ(edited_d["learning_curve"]["loss"], "logloss");
   EXPECT_EQ(edited_d["learning_curve"]["points"], fresh["learning_curve"]["points"]);
+
+  // f1 scores [task] positive's class: an edited positive is a new metric too. Each class in
+  // turn, on a project diagnosed before (with the minority class positive), against one that
+  // named it from the start.
+  const std::string f1_dir = tmp.str("f1");
+  ASSERT_EQ(run_mlloop({"init", tmp.str("d/train.csv"), "--target", truth["target"], "--dir", f1_dir, "--metric", "f1"}).exit_code, 0);
+  ASSERT_EQ(run_mlloop({"train", "--dir", f1_dir, "--model", "gbdt"}).exit_code, 0);
+  const std::string f1_toml = read_file(f1_dir + "/mlloop.toml");
+  const auto minority_positive = diagnose(f1_dir);
+  int differs = 0;
+  auto name_positive = [](const std::string& path, const char* positive) {
+    std::string t = read_file(path);
+    t.replace(t.find("metric = 'f1'"), 13, fmt::format("metric = 'f1'\npositive = '{}'", positive));
+    write_file(path, t);
+  };
+  for (const char* positive : {"0", "1"}) {
+    write_file(f1_dir + "/mlloop.toml", f1_toml);
+    name_positive(f1_dir + "/mlloop.toml", positive);
+    const auto named_later = diagnose(f1_dir);
+    const std::string first_dir = tmp.str(fmt::format("f1_{}", positive));
+    ASSERT_EQ(run_mlloop({"init", tmp.str("d/train.csv"), "--target", truth["target"], "--dir", first_dir, "--metric", "f1"}).exit_code, 0);
+    name_positive(first_dir + "/mlloop.toml", positive);
+    ASSERT_EQ(run_mlloop({"train", "--dir", first_dir, "--model", "gbdt"}).exit_code, 0);
+    const auto named_first = diagnose(first_dir);
+    EXPECT_DOUBLE_EQ(named_later["errors"]["train_dev"]["value"].get<double>(), named_first["errors"]["train_dev"]["value"].get<double>())
+        << positive;
+    differs += named_later["errors"]["train_dev"]["value"] != minority_positive["errors"]["train_dev"]["value"];
+  }
+  EXPECT_EQ(differs, 1);  // the class that is not the minority scores another f1
 }
 
 // Out of fold, the learning curve forecasts what twice the rows give: the curve of a 4,000-row

@@ -37,6 +37,9 @@ int cv_repeats_for(const ProjectConfig& config, size_t pool_rows);
 // pool (fixed per project) it sets the repeats, so the cross-validated caches' keys hold it.
 // (Until 2026-12-06 it was cv_below itself, whose default was 1,000.)
 int64_t cv_repeat_rows(const ProjectConfig& config);
+// The metric as the caches of figures in it name it: with [task] positive when set (f1 scores
+// that class), since mlloop.toml may change either.
+std::string cached_metric_name(const ProjectConfig& config);
 
 struct CvResult {
   std::string pool;                  // "train+train_dev+dev" or "train+train_dev"
