@@ -22,8 +22,6 @@ std::string project_store(const std::string& dir) { return (fs::path(dir) / ".ml
 
 namespace {
 
-// The project's name: its folder's name, also for "." or a path with a trailing slash (whose
-// filename() is empty: status --json said "project": "").
 // The settings init froze with the splits, each as "section.key": the target and how the rows
 // were read ([data]), the task's kind, and [split]. Edited in mlloop.toml, they would describe
 // another project than the store's (a target edited to a numeric column read 3,500 values as
@@ -75,6 +73,8 @@ void verify_frozen_settings(Store& store, const std::string& toml_path, const Pr
   }
 }
 
+// The project's name: its folder's name, also for "." or a path with a trailing slash (whose
+// filename() is empty: status --json said "project": "").
 std::string folder_name(const fs::path& dir) {
   fs::path p = fs::absolute(dir).lexically_normal();
   if (p.filename().empty()) p = p.parent_path();
