@@ -53,8 +53,9 @@ json finding(const std::string& code, const std::string& severity, const std::st
 // end (Cover–Hart on the extrapolated 1-NN error). v5: that lower end allows for the 1-NN
 // error's sampling error. v6: with more than two classes the estimate reads the 1-NN error as
 // two classes competing, and the upper end's linear model fits one softmax. v7: a lower end
-// above the upper one leaves the bracket open ([0, upper end]) instead of closing it there. A
-// project's earlier estimate is redone.
+// above the upper one leaves the bracket open ([0, upper end]) instead of closing it there. v8:
+// the classification lower end extrapolates the neighbours' disagreement in the distance, not
+// its square. A project's earlier estimate is redone.
 std::string optimal_key(const ProjectConfig& c) { return fmt::format("optimal_estimate:v8:{}:{}", c.metric, c.seed); }
 
 // The project's data for one diagnosis: the caller's, else read from the files on first need.
