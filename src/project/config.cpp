@@ -237,8 +237,8 @@ void save_config(const std::string& path, const ProjectConfig& c) {
   data.insert("on_bad_rows", c.on_bad_rows == BadRows::skip ? "skip" : "error");
   data.insert("on_missing_target", c.on_missing_target == MissingTarget::error ? "error" : "drop");
   toml::table task{{"kind", to_string(c.task)}, {"metric", c.metric}};
-  if (c.reference_error) task.insert("reference_error", *c.reference_error);
-  if (c.goal) task.insert("goal", *c.goal);
+  // goal and reference_error are written below in their shortest form (toml++ writes 0.06 as
+  // 0.059999999999999998).
   if (c.positive) task.insert("positive", *c.positive);
   toml::table split{{"method", c.split.str()}, {"seed", static_cast<int64_t>(c.seed)}};
   toml::table loop;
@@ -259,12 +259,16 @@ void save_config(const std::string& path, const ProjectConfig& c) {
   out << "# mlloop project file. Edit with care: the data files and splits are frozen in .mlloop/store.db.\n"
          "# [data], [split] and the task's kind stay as init set them (a command refuses an edited one);\n"
          "# to change one, run mlloop init again with the new value as a flag and --force: it re-splits,\n"
-         "# starts over (the runs are deleted) and writes this file again from its flags.\n\n";
+         "# starts over (the runs are deleted) and writes this file again from its flags, keeping [loop],\n"
+         "# [analyze], and the goal and reference_error while the metric stays.\n\n";
   out << "[data]\n" << data << "\n\n";
   out << "# kind: binary | multiclass | regression. metric: error | logloss | auc | f1 (classification),\n"
          "# rmse | mae (regression). reference_error: human-level or existing-system error, as a loss.\n"
          "[task]\n"
-      << task << "\n\n";
+      << task << "\n";
+  if (c.goal) out << fmt::format("goal = {}\n", *c.goal);
+  if (c.reference_error) out << fmt::format("reference_error = {}\n", *c.reference_error);
+  out << "\n";
   out << "# method: random | stratified | group:COLUMN | time:COLUMN\n[split]\n" << split << "\n\n";
   out << "# allow / deny: remedy names (see DESIGN.md), for example deny = [\"augment\"]\n[loop]\n" << loop << "\n\n";
   out << "# cv_below: when dev has fewer rows, the errors the decisions use come from cv_folds-fold\n"

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <numeric>
+#include <tuple>
 #include <unordered_set>
 
 #include "mlloop/core/context.hpp"
@@ -307,6 +308,46 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
     for (auto& n : unseen_category_notes(ds, assign[SplitName::train], e, cfg.target)) source->report.notes.push_back(std::move(n));
   }
 
+  // Over a project (--force), what its mlloop.toml set by hand that no init flag sets is kept:
+  // [loop] and [analyze], and the goal and reference error while the task and metric stay (they
+  // are values of that metric). Without this an init --force to change the split lost a user's
+  // deny list, plateau and goal in silence. The positive class is not kept (the target may have
+  // other classes now); a file that does not parse keeps nothing, and says so.
+  std::vector<std::string> kept, dropped;
+  if (o.force && fs::exists(toml_path)) {
+    std::optional<ProjectConfig> old;
+    try {
+      old = load_config(toml_path);
+    } catch (const std::exception& e) {
+      ctx.note(fmt::format("--force: the old mlloop.toml does not load ({}); none of its settings are kept", e.what()));
+    }
+    if (old) {
+      const ProjectConfig def;
+      auto keep = [&](auto& to, const auto& from, bool set, const char* name) {
+        if (!set) return;
+        to = from;
+        kept.emplace_back(name);
+      };
+      keep(cfg.iterations, old->iterations, old->iterations.has_value(), "[loop] iterations");
+      keep(cfg.time_budget, old->time_budget, old->time_budget.has_value(), "[loop] time_budget");
+      keep(cfg.run_time_cap, old->run_time_cap, old->run_time_cap.has_value(), "[loop] run_time_cap");
+      keep(cfg.plateau, old->plateau, old->plateau != def.plateau, "[loop] plateau");
+      keep(cfg.tune_trials, old->tune_trials, old->tune_trials != def.tune_trials, "[loop] tune_trials");
+      keep(cfg.allow, old->allow, !old->allow.empty(), "[loop] allow");
+      keep(cfg.deny, old->deny, !old->deny.empty(), "[loop] deny");
+      keep(cfg.cv_below, old->cv_below, old->cv_below != def.cv_below, "[analyze] cv_below");
+      keep(cfg.cv_folds, old->cv_folds, old->cv_folds != def.cv_folds, "[analyze] cv_folds");
+      keep(cfg.cv_repeats, old->cv_repeats, old->cv_repeats != def.cv_repeats, "[analyze] cv_repeats");
+      const bool same_metric = old->task == cfg.task && old->metric == cfg.metric;
+      for (auto [to, from, given, name] : {std::tuple{&cfg.goal, &old->goal, o.goal.has_value(), "[task] goal"},
+                                           {&cfg.reference_error, &old->reference_error, o.reference_error.has_value(), "[task] reference_error"}}) {
+        if (given || !from->has_value()) continue;
+        if (same_metric) keep(*to, *from, true, name);
+        else dropped.emplace_back(name);
+      }
+    }
+  }
+
   // Write the store, in one transaction, then mlloop.toml.
   if (o.force && fs::exists(state)) {
     ctx.note(fmt::format("--force: removing the old project state in {}", state.string()));
@@ -356,6 +397,9 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
     tx.commit();
   }
   save_config(toml_path, cfg);
+  if (!kept.empty()) ctx.note(fmt::format("--force: kept from the old mlloop.toml: {}", fmt::join(kept, ", ")));
+  if (!dropped.empty())
+    ctx.note(fmt::format("--force: not kept: {} (values of the old metric; set them again for {})", fmt::join(dropped, ", "), cfg.metric));
   res.config = cfg;
   return res;
 }

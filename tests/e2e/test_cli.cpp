@@ -59,6 +59,44 @@ TEST(Cli, InitTwiceNeedsForceAndForceResplits) {
   EXPECT_EQ(s["target"], "a");
 }
 
+// init --force writes mlloop.toml again; what was set there by hand and no flag sets is kept
+// ([loop], [analyze], and the goal and reference error while the metric stays), and said. An
+// init --force to change the split lost a deny list, a plateau and a goal in silence. A goal is
+// written as given (0.06, not toml++'s 0.059999999999999998).
+TEST(Cli, InitForceKeepsTheSettingsSetByHand) {
+  TempDir tmp;
+  std::string data = small_csv(tmp);
+  ASSERT_EQ(run_mlloop({"init", data, "--target", "y", "--goal", "0.06", "--dir", tmp.str("p")}).exit_code, 0);
+  std::string toml = read_file(tmp.str("p/mlloop.toml"));
+  EXPECT_NE(toml.find("goal = 0.06\n"), std::string::npos) << toml;
+  for (auto [from, to] : {std::pair<std::string, std::string>{"deny = []", "deny = ['augment']"}, {"plateau = 3", "plateau = 5"},
+                          {"cv_folds = 5", "cv_folds = 4"}}) {
+    ASSERT_NE(toml.find(from), std::string::npos) << from;
+    toml.replace(toml.find(from), from.size(), to);
+  }
+  write_file(tmp.str("p/mlloop.toml"), toml);
+  auto r = run_mlloop({"init", data, "--target", "y", "--seed", "7", "--force", "--dir", tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE((r.out + r.err).find("kept from the old mlloop.toml: [loop] plateau, [loop] deny, [analyze] cv_folds, [task] goal"),
+            std::string::npos) << r.out << r.err;
+  auto s = nlohmann::json::parse(run_mlloop({"status", "--json", "--dir", tmp.str("p")}).out);
+  EXPECT_EQ(s["goal"], 0.06);
+  toml = read_file(tmp.str("p/mlloop.toml"));
+  for (const char* line : {"deny = [ 'augment' ]", "plateau = 5", "cv_folds = 4", "seed = 7", "goal = 0.06\n"})
+    EXPECT_NE(toml.find(line), std::string::npos) << line << "\n" << toml;
+  // Another metric: the goal was a value of the old one, and goes (said); the rest stays.
+  r = run_mlloop({"init", data, "--target", "y", "--metric", "logloss", "--force", "--dir", tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE((r.out + r.err).find("not kept: [task] goal"), std::string::npos) << r.out << r.err;
+  toml = read_file(tmp.str("p/mlloop.toml"));
+  EXPECT_EQ(toml.find("goal ="), std::string::npos) << toml;
+  EXPECT_NE(toml.find("deny = [ 'augment' ]"), std::string::npos) << toml;
+  // A goal given as a flag wins over the old one.
+  r = run_mlloop({"init", data, "--target", "y", "--metric", "logloss", "--goal", "0.3", "--force", "--dir", tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(read_file(tmp.str("p/mlloop.toml")).find("goal = 0.3\n"), std::string::npos);
+}
+
 // A class under 10% of the rows gets a note at init when the metric is plain error, or f1 with
 // the rare class positive; a balanced target, or another metric, gets none.
 TEST(Cli, InitNotesARareClassWhenTheMetricIsError) {
