@@ -364,6 +364,7 @@ TEST(Bound, TheAnalysesGbdtFitsUseEveryRowAndColumnWhateverTheModelsDefault) {
   EXPECT_DOUBLE_EQ(run.at("subsample").get<double>(), resolved.at("subsample").get<double>());
   EXPECT_FALSE(analyze::with_analysis_params(registry.get("linear"), Params::object(), 400, 10).contains("subsample"));
 }
+
 // The lower end extrapolates the disagreement with the k-th neighbour in its distance, not in
 // its square: across underfit's sharp XOR boundary the disagreement grows with the distance, and
 // a line in the squared distance met 0 above the Bayes error on half the draws (seeds 20-31 at
