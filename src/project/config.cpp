@@ -227,6 +227,9 @@ ProjectConfig load_config(const std::string& path) {
   return c;
 }
 
+const char* to_string(BadRows b) { return b == BadRows::skip ? "skip" : "error"; }
+const char* to_string(MissingTarget m) { return m == MissingTarget::error ? "error" : "drop"; }
+
 void save_config(const std::string& path, const ProjectConfig& c) {
   toml::table data{{"path", c.data}, {"target", c.target}};
   if (!c.dev_data.empty()) data.insert("dev_data", c.dev_data);
@@ -234,8 +237,8 @@ void save_config(const std::string& path, const ProjectConfig& c) {
   toml::array missing;
   for (const auto& m : c.missing) missing.push_back(m);
   data.insert("missing", missing);
-  data.insert("on_bad_rows", c.on_bad_rows == BadRows::skip ? "skip" : "error");
-  data.insert("on_missing_target", c.on_missing_target == MissingTarget::error ? "error" : "drop");
+  data.insert("on_bad_rows", to_string(c.on_bad_rows));
+  data.insert("on_missing_target", to_string(c.on_missing_target));
   toml::table task{{"kind", to_string(c.task)}, {"metric", c.metric}};
   // goal and reference_error are written below in their shortest form (toml++ writes 0.06 as
   // 0.059999999999999998).

@@ -36,8 +36,7 @@ struct FrozenSetting {
 };
 
 std::vector<FrozenSetting> frozen_settings(const ProjectConfig& c) {
-  const std::string bad_rows = c.on_bad_rows == BadRows::skip ? "skip" : "error";
-  const std::string missing_target = c.on_missing_target == MissingTarget::error ? "error" : "drop";
+  const std::string bad_rows = to_string(c.on_bad_rows), missing_target = to_string(c.on_missing_target);
   return {{"data.target", c.target, "--target", c.target},
           {"data.missing", nlohmann::json(c.missing).dump(), "--missing", fmt::format("'{}'", fmt::join(c.missing, ",")), false},
           {"data.on_bad_rows", bad_rows, "--on-bad-rows", bad_rows},

@@ -14,6 +14,9 @@
 namespace mlloop {
 
 enum class MissingTarget { drop, error };
+// The names mlloop.toml and init's flags give them ("error" / "skip", "drop" / "error").
+const char* to_string(BadRows b);
+const char* to_string(MissingTarget m);
 
 // Metrics, as losses where lower is better (auc -> 1 - AUC, f1 -> 1 - F1).
 bool metric_fits_task(std::string_view metric, Task task);
