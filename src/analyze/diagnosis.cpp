@@ -56,7 +56,7 @@ json finding(const std::string& code, const std::string& severity, const std::st
 // above the upper one leaves the bracket open ([0, upper end]) instead of closing it there. v8:
 // the classification lower end extrapolates the neighbours' disagreement in the distance, not
 // its square. A project's earlier estimate is redone.
-std::string optimal_key(const ProjectConfig& c) { return fmt::format("optimal_estimate:v8:{}:{}", c.metric, c.seed); }
+std::string optimal_key(const ProjectConfig& c) { return fmt::format("optimal_estimate:v9:{}:{}", c.metric, c.seed); }
 
 // The project's data for one diagnosis: the caller's, else read from the files on first need.
 class DataOnce {

@@ -384,3 +384,23 @@ TEST(Bound, TheClassificationLowerEndStaysBelowTheBayesErrorAcrossDraws) {
   }
   EXPECT_LE(above, 2);
 }
+
+// Where the table is at its optimum, the neighbours' lower end and the best out-of-fold error
+// meet from either side, and sampling can put the first a little above the second. The bracket
+// then closes on the upper end, give or take its own sampling error, instead of opening to
+// [0, upper] as for neighbours blind to what the models learn (above; their own 10-NN vote errs
+// 1.9x the upper end there, 1.02-1.06x here). conflicting_duplicates at 8,000 rows: a fifth of the
+// rows are copies of others with the opposite label, so every rule errs on about 0.2 of fresh
+// rows; the lower end came out above the linear model's out-of-fold 0.21, and the bracket was
+// [0, 0.21] with an estimate of 0.10: 10 points of avoidable bias that were not there.
+TEST(Bound, NeighboursMeetingTheUpperEndCloseTheBracketThere) {
+  nlohmann::json truth;
+  const OptimalBound b = estimate("conflicting_duplicates", 8000, truth, false, 20);
+  SCOPED_TRACE(b.evidence.dump());
+  EXPECT_EQ(b.method, "cover_hart_weighted_1nn+oof:met");
+  EXPECT_LE(b.evidence["knn_vote_error"].get<double>(), 1.25 * b.high);
+  EXPECT_GT(b.low, 0.18);
+  EXPECT_LT(b.low, b.high);
+  EXPECT_EQ(b.value, b.high);
+  EXPECT_LT(b.high, 0.23);
+}
