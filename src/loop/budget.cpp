@@ -14,18 +14,21 @@ double parse_duration(std::string_view text, std::string_view what) {
   std::string t(text);
   auto bad = [&]() -> double {
     throw_bad_input(fmt::format("{} {} is not a duration", what, shorten_for_message(text)),
-                    "write a number with a unit: 90s, 10m, 1.5h (a bare number is seconds)");
+                    "write a number with a unit: 500ms, 90s, 10m, 1.5h (a bare number is seconds)");
   };
   if (t.empty()) return bad();
+  // The unit: s (or sec), m (or min), h, ms; none is seconds.
   double scale = 1;
-  char unit = static_cast<char>(std::tolower(static_cast<unsigned char>(t.back())));
-  if (std::isalpha(static_cast<unsigned char>(unit))) {
-    if (unit == 's') scale = 1;
-    else if (unit == 'm') scale = 60;
-    else if (unit == 'h') scale = 3600;
-    else return bad();
-    t.pop_back();
-  }
+  size_t letters = 0;
+  while (letters < t.size() && std::isalpha(static_cast<unsigned char>(t[t.size() - 1 - letters]))) ++letters;
+  std::string unit = t.substr(t.size() - letters);
+  for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (unit == "ms") scale = 0.001;
+  else if (unit == "s" || unit == "sec" || unit.empty()) scale = 1;
+  else if (unit == "m" || unit == "min") scale = 60;
+  else if (unit == "h") scale = 3600;
+  else return bad();
+  t.resize(t.size() - letters);
   size_t used = 0;
   double v = 0;
   try {

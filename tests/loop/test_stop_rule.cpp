@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "mlloop/core/error.hpp"
 #include "mlloop/loop/loop.hpp"
 
 namespace mlloop {
@@ -244,6 +245,26 @@ TEST(CrossValidateContenders, EndsEarlyWhenTheSignificanceHoldsOverAllRepeats) {
 }
 
 }  // namespace choice
+
+// --time-budget and [loop] run_time_cap: the units a user writes, and a clear refusal of the rest.
+TEST(Duration, TheCommonUnitsAreRead) {
+  EXPECT_DOUBLE_EQ(parse_duration("90", "--time-budget"), 90);
+  EXPECT_DOUBLE_EQ(parse_duration("90s", "--time-budget"), 90);
+  EXPECT_DOUBLE_EQ(parse_duration("30sec", "--time-budget"), 30);
+  EXPECT_DOUBLE_EQ(parse_duration("500ms", "--time-budget"), 0.5);
+  EXPECT_DOUBLE_EQ(parse_duration("10m", "--time-budget"), 600);
+  EXPECT_DOUBLE_EQ(parse_duration("10MIN", "--time-budget"), 600);
+  EXPECT_DOUBLE_EQ(parse_duration("1.5h", "--time-budget"), 5400);
+  for (const char* bad : {"", "ms", "10d", "10 m", "ten", "10mss", "1h30m", "nan", "0s", "-5s"}) {
+    try {
+      parse_duration(bad, "--time-budget");
+      ADD_FAILURE() << bad << " was read as a duration";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::bad_input) << bad;
+      EXPECT_NE(e.message().find("--time-budget"), std::string::npos) << e.message();
+    }
+  }
+}
 
 }  // namespace
 }  // namespace mlloop
