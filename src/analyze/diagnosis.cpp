@@ -492,18 +492,21 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
       // say whether the rows are wrong labels or rows no feature decides.
       std::string why = "mislabeled training rows bias the model and inflate the error";
       std::string fix = "clean_labels, then relabel the listed rows";
+      auto check_a_sample_first = [](const char* what) {
+        return fmt::format("check a sample of the listed rows (mlloop inspect labels) before relabeling; clean_labels is "
+                           "judged on dev, whose {} stay as they are",
+                           what);
+      };
       if (const auto against = flagged_share_against_optimal(metric, noise_rate, opt ? std::optional<double>(opt->value) : std::nullopt)) {
         why = fmt::format("wrong labels bias the model; but confident learning cannot tell a wrong label from a row its "
                           "features do not decide, and the flagged share ({:.1f}%) is {} the optimal error ({:.1f}%, {}): "
                           "many of these rows may be noise no model removes",
                           100 * noise_rate, *against, 100 * opt->value, cfg.reference_error ? "your reference" : "estimated");
-        fix = "check a sample of the listed rows (mlloop inspect labels) before relabeling; clean_labels is judged on dev, "
-              "whose labels stay as they are";
+        fix = check_a_sample_first("labels");
       }
       if (const auto heavy = heavy_tailed_residuals_caveat(metric, noise_rate)) {
         why = fmt::format("corrupt targets bias the model; but {}", *heavy);
-        fix = "check a sample of the listed rows (mlloop inspect labels) before relabeling; clean_labels is judged on dev, "
-              "whose targets stay as they are";
+        fix = check_a_sample_first("targets");
       }
       findings.push_back(finding("MLL-L01", noise_rate > 0.1 ? "warn" : "info",
                                  fmt::format("about {:.1f}% of the training labels look wrong ({} rows)", 100 * noise_rate, labels["rows"].size()),
