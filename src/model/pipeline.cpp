@@ -49,6 +49,12 @@ void Pipeline::fit(const Dataset& ds, const std::vector<size_t>& rows, const std
   plans_.clear();
   classes_.clear();
   const double n = static_cast<double>(rows.size());
+  // Each dropped column's reason, for the notes and for the error when none is left.
+  std::vector<std::string> dropped;
+  auto drop = [&](std::string why) {
+    if (notes) notes->push_back(why);
+    dropped.push_back(std::move(why));
+  };
   for (const Column& col : ds.columns) {
     if (col.name == target) {
       if (classification) {
@@ -62,7 +68,7 @@ void Pipeline::fit(const Dataset& ds, const std::vector<size_t>& rows, const std
       continue;
     }
     if (std::find(options.drop_columns.begin(), options.drop_columns.end(), col.name) != options.drop_columns.end()) {
-      if (notes) notes->push_back(fmt::format("dropped column '{}': the recipe leaves it out", col.name));
+      drop(fmt::format("dropped column '{}': the recipe leaves it out", col.name));
       continue;
     }
     ColumnPlan plan;
@@ -73,7 +79,7 @@ void Pipeline::fit(const Dataset& ds, const std::vector<size_t>& rows, const std
       for (size_t r : rows)
         if (!std::isnan(col.values[r])) v.push_back(col.values[r]);
       if (v.empty() || *std::min_element(v.begin(), v.end()) == *std::max_element(v.begin(), v.end())) {
-        if (notes) notes->push_back(fmt::format("dropped column '{}': {} in the training rows", col.name, v.empty() ? "always missing" : "constant"));
+        drop(fmt::format("dropped column '{}': {} in the training rows", col.name, v.empty() ? "always missing" : "constant"));
         continue;
       }
       if (col.type == ColumnType::integer && v.size() == rows.size() && rows.size() > 20) {
@@ -82,7 +88,7 @@ void Pipeline::fit(const Dataset& ds, const std::vector<size_t>& rows, const std
         // Unique per training row, and named or laid out like a numbering: an identifier. A
         // measurement that merely does not repeat (an income on a small table) is kept.
         if (std::adjacent_find(s.begin(), s.end()) == s.end() && col.integer_identifier_like()) {
-          if (notes) notes->push_back(fmt::format("dropped column '{}': unique per row, looks like an identifier", col.name));
+          drop(fmt::format("dropped column '{}': unique per row, looks like an identifier", col.name));
           continue;
         }
       }
@@ -112,11 +118,11 @@ void Pipeline::fit(const Dataset& ds, const std::vector<size_t>& rows, const std
       for (size_t k = 0; k < counts.size(); ++k)
         if (counts[k]) used.push_back(k);
       if (used.size() <= 1) {
-        if (notes) notes->push_back(fmt::format("dropped column '{}': {} in the training rows", col.name, used.empty() ? "always missing" : "constant"));
+        drop(fmt::format("dropped column '{}': {} in the training rows", col.name, used.empty() ? "always missing" : "constant"));
         continue;
       }
       if (used.size() == rows.size() && rows.size() > 20 && col.type != ColumnType::datetime) {
-        if (notes) notes->push_back(unique_text_note(col));
+        drop(unique_text_note(col));
         continue;
       }
       plan.indicator = present < rows.size();
@@ -194,8 +200,11 @@ void Pipeline::fit(const Dataset& ds, const std::vector<size_t>& rows, const std
     }
   width_ = feature_names().size();
   if (width_ == 0) {
-    throw_bad_input("no usable feature columns: every column other than the target was dropped",
-                    "check the data: the other columns are constant, always missing or identifiers", Where{ds.source, 0, 0, {}});
+    std::string why;
+    for (size_t i = 0; i < dropped.size() && i < 5; ++i) why += (i ? "; " : "") + dropped[i];
+    if (dropped.size() > 5) why += fmt::format("; and {} more", dropped.size() - 5);
+    throw_bad_input(fmt::format("no usable feature columns: every column other than the target was dropped ({})", why),
+                    "add a column that varies and repeats (numbers or categories), then mlloop init --force", Where{ds.source, 0, 0, {}});
   }
 }
 

@@ -284,8 +284,8 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
   } catch (const Error& e) {
     if (e.code() != ExitCode::bad_input) throw;
     main.report.notes.push_back(
-        "no usable feature column: every column other than the target is constant, always missing or unique per row (an "
-        "identifier) in the training rows, so every train and run will stop with exit 2; add a column that varies and "
+        "no usable feature column: every column other than the target is constant, always missing, unique per row (an "
+        "identifier) or free text in the training rows, so every train and run will stop with exit 2; add a column that varies and "
         "repeats, then mlloop init --force");
   }
   // A column of dates beside a split that ignores them: when the rows are events in time and the

@@ -260,6 +260,10 @@ TEST(Cli, InitNotesATableWithNoUsableFeature) {
   r = run_mlloop({"train", "--dir", tmp.str("p"), "--model", "baseline"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("no usable feature columns"), std::string::npos) << r.err;
+  // The error says why each column went: the notes that say it are not printed before it.
+  EXPECT_NE(r.err.find("'id': unique per row"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'k': constant"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'m': always missing"), std::string::npos) << r.err;
   // One column that varies and repeats: no note.
   t = "id,k,y\n";
   for (int i = 0; i < 100; ++i) t += std::to_string(1000 + i) + "," + std::to_string(i % 4) + "," + (i % 3 ? "yes" : "no") + "\n";
