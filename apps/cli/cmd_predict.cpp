@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "mlloop/core/error.hpp"
+#include "mlloop/core/text.hpp"
 #include "mlloop/data/csv.hpp"
 #include "mlloop/model/trainer.hpp"
 
@@ -43,14 +44,14 @@ int run_predict(const PredictArgs& args, Context& ctx) {
   const bool cls = a.pipeline.shape().classification;
   o << "row_id,prediction";
   if (cls)
-    for (const auto& c : classes) o << ",p_" << c;
+    for (const auto& c : classes) o << ',' << csv_field("p_" + c);
   o << '\n';
   for (size_t i = 0; i < rows.size(); ++i) {
     o << ds.row_id(i) << ',';
     if (cls) {
       const float* p = out.data() + i * classes.size();
       size_t best = static_cast<size_t>(std::max_element(p, p + classes.size()) - p);
-      o << classes[best];
+      o << csv_field(classes[best]);
       for (size_t k = 0; k < classes.size(); ++k) o << ',' << fmt::format("{:.6g}", p[k]);
     } else {
       o << fmt::format("{:.8g}", out[i]);

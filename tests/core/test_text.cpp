@@ -29,6 +29,16 @@ TEST(Text, Utf8Validation) {
   EXPECT_EQ(find_invalid_utf8("ab\xe2\x82"), 2u);        // truncated
 }
 
+TEST(Text, CsvFieldsAreQuotedWhereTheyMustBe) {
+  EXPECT_EQ(csv_field("yes"), "yes");
+  EXPECT_EQ(csv_field("ma\xc3\xb1" "ana"), "ma\xc3\xb1" "ana");
+  EXPECT_EQ(csv_field(""), "");
+  EXPECT_EQ(csv_field("yes, really"), "\"yes, really\"");
+  EXPECT_EQ(csv_field("no \"way\""), "\"no \"\"way\"\"\"");
+  EXPECT_EQ(csv_field("two\nlines"), "\"two\nlines\"");
+  EXPECT_EQ(csv_field(" padded"), "\" padded\"");
+}
+
 TEST(Text, CommasAndClosestMatch) {
   EXPECT_EQ(with_commas(0), "0");
   EXPECT_EQ(with_commas(1234567), "1,234,567");

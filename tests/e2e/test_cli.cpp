@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -440,6 +441,45 @@ TEST(Cli, FilesWhoseDatesCannotTellTheirOrderReadThemAsTheDataFileDid) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = run_mlloop({"predict", "--dir", tmp.str("p"), tmp.str("new.csv")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+// Class names that hold a comma or a quote are written as CSV quotes them: unquoted, the
+// header "p_yes, really" read as two columns, and every row one field longer than it.
+TEST(Cli, PredictQuotesClassesThatHoldCommasOrQuotes) {
+  TempDir tmp;
+  std::string data = "x,label\n";
+  for (int i = 0; i < 200; ++i) data += fmt::format("{},{}\n", i % 10, i % 10 < 5 ? "\"yes, really\"" : "\"no \"\"way\"\"\"");
+  mlloop::testing::write_file(tmp.str("data.csv"), data);
+  mlloop::testing::write_file(tmp.str("new.csv"), "x\n1\n8\n");
+  auto r = run_mlloop({"init", tmp.str("data.csv"), "--target", "label", "--dir", tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_mlloop({"train", "--dir", tmp.str("p"), "--model", "linear"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_mlloop({"predict", "--dir", tmp.str("p"), tmp.str("new.csv")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Split each line into fields as RFC 4180 reads them.
+  auto fields = [](const std::string& line) {
+    std::vector<std::string> out(1);
+    bool quoted = false;
+    for (size_t i = 0; i < line.size(); ++i) {
+      const char c = line[i];
+      if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
+      else if (c == '"') quoted = !quoted;
+      else if (c == ',' && !quoted) out.emplace_back();
+      else out.back() += c;
+    }
+    return out;
+  };
+  std::istringstream lines(r.out);
+  std::vector<std::vector<std::string>> rows;
+  for (std::string line; std::getline(lines, line);) rows.push_back(fields(line));
+  ASSERT_EQ(rows.size(), 3u) << r.out;
+  for (const auto& row : rows) EXPECT_EQ(row.size(), 4u) << r.out;
+  std::vector<std::string> header = rows[0];
+  std::sort(header.begin() + 2, header.end());
+  EXPECT_EQ(header, (std::vector<std::string>{"row_id", "prediction", "p_no \"way\"", "p_yes, really"})) << r.out;
+  EXPECT_EQ(rows[1][1], "yes, really") << r.out;
+  EXPECT_EQ(rows[2][1], "no \"way\"") << r.out;
 }
 
 TEST(Cli, PredictFilesReadNumbersWithTheDataFilesDecimalMark) {

@@ -23,6 +23,10 @@ std::string with_commas(int64_t n);
 // millionths: "3.444e-07").
 std::string fmt_value(double v);
 
+// A CSV field as RFC 4180 writes it: in double quotes, its quotes doubled, when it holds a
+// comma, a quote, a CR or LF, or starts or ends with a space; as it is otherwise.
+std::string csv_field(std::string_view s);
+
 // The closest of `candidates` to `word` by edit distance, or "" when none is close.
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
 
