@@ -203,7 +203,8 @@ void Pipeline::fit(const Dataset& ds, const std::vector<size_t>& rows, const std
     std::string why;
     for (size_t i = 0; i < dropped.size() && i < 5; ++i) why += (i ? "; " : "") + dropped[i];
     if (dropped.size() > 5) why += fmt::format("; and {} more", dropped.size() - 5);
-    throw_bad_input(fmt::format("no usable feature columns: every column other than the target was dropped ({})", why),
+    throw_bad_input(dropped.empty() ? std::string("no usable feature columns: the table has no column but the target")
+                                    : fmt::format("no usable feature columns: every column other than the target was dropped ({})", why),
                     "add a column that varies and repeats (numbers or categories), then mlloop init --force", Where{ds.source, 0, 0, {}});
   }
 }

@@ -279,14 +279,16 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
   // (exit 2). Said here too, as a note: the project is still made (identifiers are told by a
   // rule, integers unique per row and named or laid out like a numbering, that a real feature
   // can meet: the user may want to see).
+  if (ds.columns.size() < 2)
+    throw_bad_input(fmt::format("the file has one column, the target '{}': there is nothing to predict it from", cfg.target),
+                    "give a CSV with the feature columns beside the target", Where{o.data, 0, 0, {}});
   try {
     Pipeline{}.fit(ds, assign[SplitName::train], cfg.target, is_classification(cfg.task), {});
   } catch (const Error& e) {
     if (e.code() != ExitCode::bad_input) throw;
-    main.report.notes.push_back(
-        "no usable feature column: every column other than the target is constant, always missing, unique per row (an "
-        "identifier) or free text in the training rows, so every train and run will stop with exit 2; add a column that varies and "
-        "repeats, then mlloop init --force");
+    main.report.notes.push_back(fmt::format("{}: every train and run will stop with exit 2; add a column that varies and repeats, then "
+                                            "mlloop init --force",
+                                            e.message()));
   }
   // A column of dates beside a split that ignores them: when the rows are events in time and the
   // model is meant for later ones, train holds rows later than dev's and test's, and every error

@@ -265,6 +265,13 @@ TEST(Cli, InitNotesATableWithNoUsableFeature) {
   EXPECT_NE(r.err.find("'id': unique per row"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("'k': constant"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("'m': always missing"), std::string::npos) << r.err;
+  // A file of the target alone is no project: init refuses it.
+  t = "y\n";
+  for (int i = 0; i < 100; ++i) t += i % 3 ? "yes\n" : "no\n";
+  write_file(tmp.str("only.csv"), t);
+  r = run_mlloop({"init", tmp.str("only.csv"), "--target", "y", "--dir", tmp.str("o")});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("the file has one column, the target 'y'"), std::string::npos) << r.err;
   // One column that varies and repeats: no note.
   t = "id,k,y\n";
   for (int i = 0; i < 100; ++i) t += std::to_string(1000 + i) + "," + std::to_string(i % 4) + "," + (i % 3 ? "yes" : "no") + "\n";
