@@ -361,10 +361,12 @@ class CrossValidation {
     if (r.status == "stopped" && ctx.deadline_passed()) throw BudgetExhausted();
     if (r.status != "done" && r.status != "stopped")
       throw std::runtime_error(fmt::format("{} {} in a cross-validation fold: {}", run_.model, r.status, r.reason));
-    if (auto refit = refit_on_every_row(family_, run_.params, pipe.shape(), r, x, y, w, x_es, y_es, {}, fold_ctx,
-                                        Deadline{ctx.deadline}))
-      ff.model = std::move(refit);
     std::vector<size_t> measured = fit_idx;
+    if (auto refit = refit_on_every_row(family_, run_.params, pipe.shape(), r, x, y, w, x_es, y_es, {}, fold_ctx,
+                                        Deadline{ctx.deadline})) {
+      ff.model = std::move(refit);
+      measured.insert(measured.end(), es_idx.begin(), es_idx.end());  // the slice trained too
+    }
     measured.insert(measured.end(), dropped.begin(), dropped.end());
     ff.train = loss_interval(cfg_.metric, predictions(predict(pipe, *ff.model, measured), measured), seed);
     return ff;
@@ -419,10 +421,11 @@ namespace {
 std::string cv_errors_key(const ProjectConfig& c, int64_t run) {
   // cv_repeat_rows too: with the pool (fixed per project) it sets how many repeats were
   // averaged (the same key as before 2026-12-06 for a cv_below of 1,000 or less).
-  // v3: with the repeats' (cv:v2), the train error counts the rows a recipe drops. The metric
+  // v3: with the repeats' (cv:v2), the train error counts the rows a recipe drops; v4 (cv:v3),
+  // and the early-stopping slice of a model refitted on every row. The metric
   // last (and the positive class, cached_metric_name): the errors are in it, and [task] metric may
   // be edited (a cached error read as a log loss after the edit).
-  return fmt::format("cv_errors:v3:{}:{}:{}x{}:{}:{}", run, c.seed, c.cv_repeats, c.cv_folds, cv_repeat_rows(c), cached_metric_name(c));
+  return fmt::format("cv_errors:v4:{}:{}:{}x{}:{}:{}", run, c.seed, c.cv_repeats, c.cv_folds, cv_repeat_rows(c), cached_metric_name(c));
 }
 }  // namespace
 
@@ -474,10 +477,10 @@ CvResult cross_validate(Project& project, const ProjectData& data, const RunReco
   std::iota(all.begin(), all.end(), size_t{0});
   for (int r = 0; r < res.repeats; ++r) {
     // Each repeat is cached on its own: a later call for more repeats reuses the first. v2: the
-    // in-fold train error counts the rows a recipe drops.
+    // in-fold train error counts the rows a recipe drops; v3: and a refitted model's early-stopping slice.
     // The metric last: the intervals are in it (the predictions are not, but a metric edited in
     // mlloop.toml is rare enough to fit the folds again).
-    const std::string key = fmt::format("cv:v2:{}:{}:{}:{}:{}", run.id, cfg.seed, cfg.cv_folds, r, cached_metric_name(cfg));
+    const std::string key = fmt::format("cv:v3:{}:{}:{}:{}:{}", run.id, cfg.seed, cfg.cv_folds, r, cached_metric_name(cfg));
     // Each repeat keeps its predictions, for the loop's paired test over repeats (a store
     // written by an earlier mlloop kept only the first repeat's: the others are fitted again).
     RepeatResult rr;

@@ -251,8 +251,8 @@ namespace {
 std::string curve_key(const ProjectConfig& c, Store& store, int64_t run, double floor) {
   // The curve is in the project's metric, which mlloop.toml may change: it is part of the key.
   return uses_cv(c, store)
-             ? fmt::format("learning_curve:v6:{}:cv:{}:{}x{}:{}:{:.9g}:{}", run, c.seed, c.cv_repeats, c.cv_folds, cv_repeat_rows(c), floor, cached_metric_name(c))
-             : fmt::format("learning_curve:v6:{}:split:{:.9g}:{}", run, floor, cached_metric_name(c));
+             ? fmt::format("learning_curve:v7:{}:cv:{}:{}x{}:{}:{:.9g}:{}", run, c.seed, c.cv_repeats, c.cv_folds, cv_repeat_rows(c), floor, cached_metric_name(c))
+             : fmt::format("learning_curve:v7:{}:split:{:.9g}:{}", run, floor, cached_metric_name(c));
 }
 }  // namespace
 

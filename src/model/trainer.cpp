@@ -331,10 +331,13 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
       // on the kept rows alone (the ones the model agreed with) read as a variance gap the
       // size of the label noise (credit_data under auc, 12% dropped: train 0.058, train-dev
       // 0.162).
-      if (dropped_positions.empty()) {
+      // A model refitted on every training row has the early-stopping slice among its training
+      // rows too: measured on them as well (train is then every row of the split).
+      if (dropped_positions.empty() && !(out.refitted && !es_rows.empty())) {
         measure("train", *train.data, fit_rows, "data", nullptr, augmented == 0);
       } else {
         std::vector<size_t> rows = fit_rows;
+        if (out.refitted) rows.insert(rows.end(), es_rows.begin(), es_rows.end());
         rows.insert(rows.end(), dropped_positions.begin(), dropped_positions.end());
         measure("train", *train.data, rows, "data", nullptr, false);
       }

@@ -2,6 +2,7 @@
 // exit codes, and predictions for a CSV.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <set>
 #include <sstream>
 
@@ -51,6 +52,27 @@ TEST(TrainCli, RunObjectFollowsTheContract) {
   EXPECT_EQ(status["best"]["run"], j["run"]);
   EXPECT_EQ(status["best"]["model"], "gbdt");
   EXPECT_DOUBLE_EQ(status["best"]["dev"].get<double>(), j["errors"]["dev"].get<double>());
+}
+
+// errors.train is measured on the train split: a gbdt refitted on every training row after its
+// early stopping is measured on every one of them, the early-stopping slice (10%) included; one
+// not refitted, on the rows it fitted. Counted through the error rate: label_noise at 1,000
+// rows has 700 train rows, a slice of 70; k errors read k / 700, or k / 630.
+TEST(TrainCli, TheTrainErrorCountsTheRowsTheModelTrainedOn) {
+  Project p("label_noise", 1000);
+  auto whole = [](double error, double rows) { return std::abs(error * rows - std::round(error * rows)) < 1e-6; };
+  auto r = run_mlloop({"train", "--dir", p.dir, "--model", "gbdt", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const double refitted = nlohmann::json::parse(r.out)["errors"]["train"];
+  EXPECT_GT(refitted, 0.0);  // 15% flipped labels: not every row is fitted
+  EXPECT_TRUE(whole(refitted, 700)) << refitted;
+  EXPECT_FALSE(whole(refitted, 630)) << refitted;
+  r = run_mlloop({"train", "--dir", p.dir, "--model", "gbdt", "--param", "refit=false", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const double kept = nlohmann::json::parse(r.out)["errors"]["train"];
+  EXPECT_GT(kept, 0.0);
+  EXPECT_TRUE(whole(kept, 630)) << kept;
+  EXPECT_FALSE(whole(kept, 700)) << kept;
 }
 
 TEST(TrainCli, PredictWritesRowIdsLabelsAndClassProbabilities) {

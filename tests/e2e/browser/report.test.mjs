@@ -40,11 +40,11 @@ try {
   // On small data (dev below [analyze] cv_below rows) the decomposition is the cross-validated
   // one a diagnosis cached for the run; dev is then the pooled out-of-fold error.
   const devInPool = (run) => {
-    const cv = storeQuery(dir, `SELECT value FROM project WHERE key LIKE 'cv_errors:v3:${run}:%'`);
+    const cv = storeQuery(dir, `SELECT value FROM project WHERE key LIKE 'cv_errors:v4:${run}:%'`);
     return cv.length > 0 && JSON.parse(cv[0][0]).dev_in_pool;
   };
   const loss = (run, split) => {
-    const cv = storeQuery(dir, `SELECT value FROM project WHERE key LIKE 'cv_errors:v3:${run}:%'`);
+    const cv = storeQuery(dir, `SELECT value FROM project WHERE key LIKE 'cv_errors:v4:${run}:%'`);
     if (!cv.length) return splitLoss(run, split);
     const e = JSON.parse(cv[0][0]);
     if (split === 'dev') return e.dev_in_pool ? e.train_dev : splitLoss(run, 'dev');
