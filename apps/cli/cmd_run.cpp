@@ -62,6 +62,9 @@ int run_run(const RunArgs& args, Context& ctx) {
   opt.progress = opt.log && ::isatty(args.json ? STDERR_FILENO : STDOUT_FILENO);
   nlohmann::json out = run_loop(project, registry, opt, ctx);
   if (args.json) ctx.out() << out.dump() << '\n';
+  if (out["best"].is_null() && out.value("stopped_because", "") == "budget")
+    fmt::print(ctx.err(), "error: the time budget ran out before a model was trained: the project has no run to keep\n"
+                          "  fix: give a longer --time-budget (or [loop] time_budget in mlloop.toml)\n");
   return out["best"].is_null() ? static_cast<int>(ExitCode::failed) : 0;
 }
 

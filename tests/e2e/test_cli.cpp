@@ -27,6 +27,24 @@ std::string small_csv(const TempDir& tmp) {
 }
 }  // namespace
 
+// A budget that ends before the setup trains anything leaves no model: exit 1 (no model could be
+// trained), the JSON with best null, and a line that says why and what to give instead.
+// (20,000 rows: reading them and checking the file's hash take longer than the millisecond.)
+TEST(Cli, ABudgetTooShortForAnyModelSaysSo) {
+  TempDir tmp;
+  std::string t = "a,b,y\n";
+  for (int i = 0; i < 20000; ++i) t += fmt::format("{},{},{}\n", i % 97, i * 3 % 7, i % 3 ? "yes" : "no");
+  write_file(tmp.str("d.csv"), t);
+  ASSERT_EQ(run_mlloop({"init", tmp.str("d.csv"), "--target", "y", "--dir", tmp.str("p")}).exit_code, 0);
+  auto r = run_mlloop({"run", "--dir", tmp.str("p"), "--time-budget", "1ms", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["best"].is_null()) << r.out;
+  EXPECT_EQ(j["stopped_because"], "budget");
+  EXPECT_NE(r.err.find("the time budget ran out before a model was trained"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("give a longer --time-budget"), std::string::npos) << r.err;
+}
+
 TEST(Cli, ChangingOneByteOfTheDataMakesEveryCommandExit3) {
   TempDir tmp;
   std::string data = small_csv(tmp);
