@@ -51,6 +51,7 @@ std::vector<std::pair<std::string, size_t>> top_values(const Column& c, size_t k
 
 int run_info(const InfoArgs& args, Context& ctx) {
   CsvOptions opt;
+  opt.skip_hint = "mlloop init --on-bad-rows skip drops such rows";  // info reads every row, or stops
   if (args.missing) opt.missing_markers = *args.missing;
   opt.threads = ctx.threads;
   CsvReport rep;

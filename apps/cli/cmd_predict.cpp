@@ -23,7 +23,9 @@ int run_predict(const PredictArgs& args, Context& ctx) {
   register_builtins(registry);
   Artifact a = read_artifact(run->artifact, registry);
   CsvReport report;
-  Dataset ds = read_csv(args.data, project_csv_options(project, ctx), &report);
+  CsvOptions csv_options = project_csv_options(project, ctx);
+  csv_options.skip_hint.clear();  // predict takes no --on-bad-rows: every row gets its prediction
+  Dataset ds = read_csv(args.data, csv_options, &report);
   // How the file was read (numbers with a decimal comma, dates day first, a column read as
   // text), on stderr: stdout is the predictions' CSV.
   if (!ctx.quiet)

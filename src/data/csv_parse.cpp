@@ -182,6 +182,12 @@ struct ColumnPlan {
   DateOrder date_order;
 };
 
+// A bad row's fix, then ", or " and how this command drops such rows, when it can.
+std::string or_skip(const CsvOptions& opt, std::string fix) {
+  if (!opt.skip_hint.empty()) fix += ", or " + opt.skip_hint;
+  return fix;
+}
+
 std::string row_text(const char* start, const char* end) {
   const char* nl = static_cast<const char*>(std::memchr(start, '\n', static_cast<size_t>(end - start)));
   return std::string(start, nl ? nl : end);
@@ -278,7 +284,7 @@ void parse_part(const char* begin, const char* stop_at, const char* end, bool at
     if (r.status == RowStatus::bad_quote) {
       if (!reject(row_start, r.next, ErrKind::bad_quote, r.error_field,
                   fmt::format("unexpected text after the closing quote of field {}", r.error_field),
-                  "quote the whole field and double any quote inside it (\"\"), or rerun with --on-bad-rows skip"))
+                  or_skip(opt, "quote the whole field and double any quote inside it (\"\")")))
         break;
       part.newlines += rf.newlines;
       ++part.data_rows;
@@ -294,9 +300,9 @@ void parse_part(const char* begin, const char* stop_at, const char* end, bool at
       if (!reject(row_start, r.next, ErrKind::ragged, static_cast<int64_t>(std::min(rf.fields.size(), ncols) + 1),
                   fmt::format("row has {} field{} but the header has {}", rf.fields.size(),
                               rf.fields.size() == 1 ? "" : "s", ncols),
-                  fmt::format("check for an unquoted '{}' inside a value (quote such values), a missing or extra "
-                              "delimiter, or rerun with --on-bad-rows skip to drop such rows",
-                              d.delimiter == '\t' ? std::string("\\t") : std::string(1, d.delimiter))))
+                  or_skip(opt, fmt::format("check for an unquoted '{}' inside a value (quote such values), a missing or extra "
+                                           "delimiter",
+                                           d.delimiter == '\t' ? std::string("\\t") : std::string(1, d.delimiter)))))
         break;
       part.newlines += rf.newlines;
       ++part.data_rows;
@@ -367,8 +373,7 @@ void parse_part(const char* begin, const char* stop_at, const char* end, bool at
               }
               if (!reject(row_start, r.next, ErrKind::encoding, static_cast<int64_t>(c + 1),
                           fmt::format("field {} holds {}", c + 1, what),
-                          "convert the file to UTF-8 text (for example with iconv -f latin1 -t UTF-8), or rerun "
-                          "with --on-bad-rows skip to drop such rows")) {
+                          or_skip(opt, "convert the file to UTF-8 text (for example with iconv -f latin1 -t UTF-8)"))) {
                 p = stop_at;  // stop the part
                 row_ok = false;
                 part.stop = row_start;

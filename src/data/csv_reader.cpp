@@ -21,11 +21,20 @@ constexpr size_t kSampleBytes = 4u << 20;
 constexpr size_t kSampleRows = 20000;
 
 // How to read `values` as missing: the --missing list of `markers` and them (values holding a
-// comma or a quote cannot be listed, and are left out).
+// comma, a quote or a control character such as a line break cannot be listed in a shell
+// argument of one line, and are left out).
 std::string missing_flag(std::vector<std::string> markers, const std::vector<std::string>& values) {
-  for (const auto& v : values)
-    if (v.find_first_of(",'") == std::string::npos) markers.push_back(v);
-  return fmt::format("--missing '{}' (mlloop init, with --force over a project; or mlloop info)", fmt::join(markers, ","));
+  size_t unlisted = 0;
+  for (const auto& v : values) {
+    if (std::none_of(v.begin(), v.end(), [](char c) { return c == ',' || c == '\'' || static_cast<unsigned char>(c) < 0x20; }))
+      markers.push_back(v);
+    else
+      ++unlisted;
+  }
+  static const std::string why = "--missing cannot list a value holding a comma, a quote or a line break";
+  if (unlisted == values.size() && !values.empty()) return "NA written in their place in the file (" + why + ")";
+  return fmt::format("--missing '{}' (mlloop init, with --force over a project; or mlloop info){}", fmt::join(markers, ","),
+                     unlisted ? "; " + why + ": write NA in its place in the file" : std::string());
 }
 
 std::string read_sample(const std::string& path, uint64_t size) {

@@ -102,6 +102,16 @@ TEST(CsvReader, ANumberColumnReadAsTextForAFewOtherValuesSaysWhichAndHowToReadTh
   Dataset read_so = read_text(d, long_file, nullptr, unknown);
   EXPECT_EQ(read_so.columns[0].type, ColumnType::numeric);
   EXPECT_EQ(read_so.columns[0].missing_count(), 1u);
+  // A value with a line break (quoted) cannot go into a one-line --missing: the note says to
+  // write NA in its place, and lists no broken flag.
+  std::string broken = "a,y\n";
+  for (int i = 0; i < 50; ++i) broken += i == 10 ? "\"two\nlines\",1\n" : fmt::format("{}.5,{}\n", i, i % 2);
+  CsvReport nl;
+  read_text(d, broken, &nl);
+  ASSERT_EQ(nl.notes.size(), 1u) << fmt::format("{}", fmt::join(nl.notes, "\n"));
+  EXPECT_EQ(nl.notes[0].find('\n'), std::string::npos) << nl.notes[0];
+  EXPECT_EQ(nl.notes[0].find("--missing '"), std::string::npos) << nl.notes[0];
+  EXPECT_NE(nl.notes[0].find("NA written in their place in the file"), std::string::npos) << nl.notes[0];
 }
 
 TEST(CsvReader, DecimalCommaNumbersInASemicolonFileAreNumbers) {

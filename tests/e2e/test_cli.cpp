@@ -550,6 +550,17 @@ TEST(Cli, PredictFilesReadNumbersWithTheDataFilesDecimalMark) {
   EXPECT_NE(r.err.find("bad.csv:3"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("about 2000"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("column 'price' holds text here"), std::string::npos) << r.err;
+  // A ragged row: the fix offers the flag the command has. predict has none; info has none
+  // either, and names init's.
+  mlloop::testing::write_file(tmp.str("ragged.csv"), "price;x\n1.500;1\n2.000;2;7\n");
+  r = run_mlloop({"predict", "--dir", tmp.str("p"), tmp.str("ragged.csv")});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.err.find("ragged.csv:3"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("--on-bad-rows"), std::string::npos) << r.err;
+  r = run_mlloop({"info", tmp.str("ragged.csv")});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.err.find("mlloop init --on-bad-rows skip drops such rows"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("rerun with --on-bad-rows"), std::string::npos) << r.err;
 }
 
 TEST(Cli, PredictSaysWhichCategoriesTheTrainingRowsNeverHeld) {

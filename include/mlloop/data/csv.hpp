@@ -22,6 +22,9 @@ struct CsvOptions {
   // Field values read as missing (compared case-insensitively, after trimming spaces).
   std::vector<std::string> missing_markers = {"", "NA", "N/A", "NaN", "null", "?"};
   BadRows on_bad_rows = BadRows::error;
+  // How a bad row's fix offers to drop such rows, after its "or": init's flag by default; a
+  // command without that flag says its own, or nothing ("").
+  std::string skip_hint = "rerun with --on-bad-rows skip to drop such rows";
   char delimiter = 0;  // 0: sniff
   int header = -1;     // -1: sniff, 0: no header, 1: header
   int threads = 2;
