@@ -145,6 +145,15 @@ void validate_target(const Dataset& ds, size_t t, Task task) {
                     Where{ds.source, ds.line(first), static_cast<int64_t>(t + 1), col.text(first)});
   }
   if (!is_classification(task)) return;
+  // Before the rare classes: a numeric column of many values given --task binary has many
+  // classes of one row, and the first of them is not the problem.
+  if (task == Task::binary && classes.size() != 2) {
+    throw_bad_input(fmt::format("--task binary needs exactly 2 classes, but target '{}' has {}", col.name,
+                                with_commas(static_cast<int64_t>(classes.size()))),
+                    col.is_numeric() && classes.size() > 2 ? "use --task regression for a quantity, or --task multiclass for classes"
+                                                           : "use --task multiclass",
+                    Where{ds.source, 0, 0, {}});
+  }
   for (const auto& c : classes) {
     if (c.count < 2 && mostly_numbers) {
       // Numbers with a few other values ("inf", "-") among them: read as text, every number
@@ -164,10 +173,6 @@ void validate_target(const Dataset& ds, size_t t, Task task) {
                       "numeric target",
                       Where{ds.source, ds.line(c.first_row), static_cast<int64_t>(t + 1), c.label});
     }
-  }
-  if (task == Task::binary && classes.size() != 2) {
-    throw_bad_input(fmt::format("--task binary needs exactly 2 classes, but target '{}' has {}", col.name, classes.size()),
-                    "use --task multiclass", Where{ds.source, 0, 0, {}});
   }
   if (task == Task::multiclass && classes.size() < 2) {
     throw_bad_input(fmt::format("target '{}' has fewer than 2 classes", col.name), "choose another target",

@@ -59,6 +59,10 @@ TEST(Task, ValidationNamesTheProblem) {
   expect_bad(rows_of({"a", "b", "a", "b", "c"}), Task::multiclass, "only 1 row", 6);
   expect_bad(rows_of({"yes", "no", "yes"}), Task::regression, "not numeric", 2);
   expect_bad(rows_of({"a", "b", "c", "a", "b", "c"}), Task::binary, "exactly 2 classes", 0);
+  // Real numbers given --task binary: the class count is the problem, not its first one-row class.
+  expect_bad(rows_of({"0.25", "1.5", "2.75", "0.125", "3.5"}), Task::binary, "exactly 2 classes, but target 'y' has 5", 0);
+  // Two classes, one of them of one row: that row is the problem.
+  expect_bad(rows_of({"a", "b", "a", "a"}), Task::binary, "only 1 row", 3);
   Dataset ok = load(d, rows_of({"a", "b", "a", "b"}));
   EXPECT_NO_THROW(validate_target(ok, 1, Task::binary));
 }
