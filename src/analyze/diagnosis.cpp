@@ -569,8 +569,11 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
           {"bottleneck", bottleneck},
           {"memorization", mem},
           {"learning_curve", curve},
-          {"label_issues", labels.is_null() ? json(nullptr)
-                                            : json{{"estimated_noise_rate", labels["estimated_noise_rate"]}, {"rows", labels["rows"]}, {"details", labels["details"]}}},
+          // null too where the check ran but had no signal to judge the labels by (MLL-L02 says
+          // so): a noise rate of 0 there read as clean labels.
+          {"label_issues", labels.is_null() || (labels.contains("unchecked") && labels["unchecked"].is_string())
+                               ? json(nullptr)
+                               : json{{"estimated_noise_rate", labels["estimated_noise_rate"]}, {"rows", labels["rows"]}, {"details", labels["details"]}}},
           {"shift", shift},
           {"estimated_by", estimated_by},
           {"findings", findings}};
