@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <filesystem>
+#include <map>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
@@ -137,6 +139,29 @@ struct Api::State {
     auto s = reader();
     return s->incumbent(config.metric, !metrics::higher_is_better(config.metric)).has_value();
   }
+
+  // The project's data files, as every CLI command checks them (exit 3 when one changed since
+  // init): the API answers 409 with that message instead of serving figures the data no
+  // longer backs. A file is hashed again only when its size or modification time moved since
+  // it was last found unchanged, so a polling page costs a stat per file.
+  std::mutex data_mutex;
+  std::map<std::string, std::pair<uintmax_t, std::filesystem::file_time_type>> data_seen;  // path -> (bytes, mtime)
+  void check_data() {
+    std::lock_guard lock(data_mutex);
+    bool moved = data_seen.empty();
+    std::map<std::string, std::pair<uintmax_t, std::filesystem::file_time_type>> now;
+    for (const auto& f : reader()->data_files()) {
+      std::error_code ec;
+      const uintmax_t bytes = std::filesystem::file_size(f.path, ec);
+      const auto mtime = ec ? std::filesystem::file_time_type{} : std::filesystem::last_write_time(f.path, ec);
+      now[f.path] = {ec ? static_cast<uintmax_t>(-1) : bytes, mtime};
+      auto it = data_seen.find(f.path);
+      moved = moved || it == data_seen.end() || it->second != now[f.path];
+    }
+    if (!moved) return;
+    verify_data_unchanged(*reader(), project_toml(project->dir), config);  // throws data_changed
+    data_seen = std::move(now);
+  }
 };
 
 Api::Api(const std::string& dir, Context& ctx) : s_(std::make_unique<State>()) {
@@ -171,6 +196,7 @@ Response Api::handle(const Request& r) {
       return {200, "text/html; charset=utf-8", dashboard_page()};
     }
     if (p.rfind("/assets/", 0) == 0) return asset_response(std::string_view(p).substr(8));
+    if (p.rfind("/api/", 0) == 0) s.check_data();
     if (p == "/api/status") {
       only_params(r, {});
       auto st = s.reader();
@@ -277,7 +303,10 @@ Response Api::handle(const Request& r) {
   } catch (const NotComputed& e) {
     return json_error(404, e.what());
   } catch (const Error& e) {
-    return json_error(500, e.fix().empty() ? e.message() : fmt::format("{}; {}", e.message(), e.fix()));
+    // The data changed since init (the CLI's exit 3): a conflict between the project and its
+    // data, not a fault of the server.
+    return json_error(e.code() == ExitCode::data_changed ? 409 : 500,
+                      e.fix().empty() ? e.message() : fmt::format("{}; {}", e.message(), e.fix()));
   } catch (const std::exception& e) {
     return json_error(500, e.what());
   }

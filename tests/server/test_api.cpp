@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -460,6 +461,41 @@ TEST(ApiWhileALoopRuns, TheDashboardFitsNothingOfItsOwn) {
   EXPECT_EQ(r.body.find("MLL-I03"), std::string::npos);
   EXPECT_GT(cached(), before);
   EXPECT_EQ(get("/api/inspect/labels").status, 200);
+}
+
+// The data file changed since init: every CLI command exits 3; the API answers 409 with the
+// same message (it served the old figures with 200), and serves again once the file is back.
+TEST(ApiDataFile, AChangedDataFileGets409LikeTheCliExit3) {
+  TempDir tmp;
+  auto truth = make_scenario("at_optimum", tmp.path() / "data", 5, 400);
+  const std::string dir = tmp.str("p"), data = tmp.str("data/train.csv");
+  ASSERT_EQ(cli({"init", data, "--target", truth["target"], "--dir", dir}).first, 0);
+  ASSERT_EQ(cli({"train", "--dir", dir, "--model", "linear"}).first, 0);
+  Context ctx;
+  ctx.quiet = true;
+  server::Api api(dir, ctx);
+  auto get = [&](const std::string& path) { return api.handle(server::Request{"GET", path, {}}); };
+  ASSERT_EQ(get("/api/status").status, 200);
+  std::string original;
+  {
+    std::ifstream in(data, std::ios::binary);
+    original.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  std::string changed = original;
+  changed += changed.substr(changed.rfind('\n', changed.size() - 2) + 1);  // the last row again
+  write_file(data, changed);
+  EXPECT_EQ(cli({"status", "--dir", dir}).first, 3);
+  for (const char* path : {"/api/status", "/api/runs", "/api/diagnosis"}) {
+    auto r = get(path);
+    EXPECT_EQ(r.status, 409) << path << ": " << r.body;
+    const json e = json::parse(r.body);
+    EXPECT_EQ(e["error"]["code"], 409);
+    EXPECT_NE(e["error"]["message"].get<std::string>().find("changed since init"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(get("/").status, 200);  // the page itself still loads, and shows the API's error
+  write_file(data, original);
+  EXPECT_EQ(get("/api/status").status, 200);
+  EXPECT_EQ(cli({"status", "--dir", dir}).first, 0);
 }
 
 }  // namespace
