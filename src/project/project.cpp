@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <numeric>
+#include <set>
 #include <tuple>
 #include <unordered_set>
 
@@ -256,6 +257,19 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
                         "give dev and test files the same columns as the training data", Where{path, 1, 0, {}});
     handle_missing_target(e, *e.find(cfg.target), cfg.on_missing_target, s, rejected);
     if (e.rows() == 0) throw_bad_input(fmt::format("the {} file has no rows with a target", role), "", Where{path, 0, 0, {}});
+    // A class the data file never holds: no model trained on it can predict that class, so
+    // each such row is an error whatever the model (a typo, or a class new since the training
+    // rows were gathered).
+    if (is_classification(cfg.task)) {
+      std::set<std::string> known;
+      for (const auto& c : class_counts(ds.columns[t])) known.insert(c.label);
+      for (const auto& c : class_counts(e.columns[*e.find(cfg.target)]))
+        if (!known.count(c.label))
+          s.report.notes.push_back(fmt::format(
+              "class {} of target '{}' ({} row{}, first at line {}) never occurs in {}: no model trained there can predict "
+              "it, so every such row counts as an error; fix it if it is a typo, or add training rows of that class",
+              shorten_for_message(c.label), cfg.target, c.count, c.count == 1 ? "" : "s", e.line(c.first_row), o.data));
+    }
     s.rows = e.rows();
     s.cols = e.cols();
     s.path = role == "dev" ? cfg.dev_data : cfg.test_data;

@@ -45,6 +45,23 @@ TEST(Cli, ABudgetTooShortForAnyModelSaysSo) {
   EXPECT_NE(r.err.find("give a longer --time-budget"), std::string::npos) << r.err;
 }
 
+// A dev file with a class the data file never holds: init notes it, with the class, its count
+// and first line (every such row is an error whatever the model); known classes say nothing.
+TEST(Cli, InitNotesADevClassTheTrainingDataNeverHolds) {
+  TempDir tmp;
+  std::string train = "x,y\n", dev = "x,y\n";
+  for (int i = 0; i < 200; ++i) train += fmt::format("{},{}\n", i % 7, i % 2 ? "a" : "b");
+  for (int i = 0; i < 60; ++i) dev += fmt::format("{},{}\n", i % 7, i == 4 ? "q" : i % 2 ? "a" : "b");
+  write_file(tmp.str("train.csv"), train);
+  write_file(tmp.str("dev.csv"), dev);
+  auto r = run_mlloop({"init", tmp.str("train.csv"), "--target", "y", "--dev-data", tmp.str("dev.csv"), "--dir", tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("note: class \"q\" of target 'y' (1 row, first at line 6) never occurs in"), std::string::npos) << r.out;
+  r = run_mlloop({"init", tmp.str("train.csv"), "--target", "y", "--test-data", tmp.str("train.csv"), "--dir", tmp.str("q")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("never occurs in"), std::string::npos) << r.out;
+}
+
 TEST(Cli, ChangingOneByteOfTheDataMakesEveryCommandExit3) {
   TempDir tmp;
   std::string data = small_csv(tmp);
