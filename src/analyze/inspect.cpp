@@ -7,6 +7,7 @@
 
 #include "mlloop/analyze/diagnosis.hpp"
 #include "mlloop/core/context.hpp"
+#include "mlloop/core/text.hpp"
 #include "mlloop/core/error.hpp"
 #include "mlloop/metrics/metrics.hpp"
 #include "mlloop/model/trainer.hpp"
@@ -78,8 +79,8 @@ json wrong_rows(const Scored& s, const Artifact& a, size_t n, bool cls, const st
       r["predicted"] = a.pipeline.classes()[pred];
       r["confidence"] = p[pred];
     } else {
-      r["given"] = s.y[i];
-      r["predicted"] = s.out[i];
+      r["given"] = float_as_written(s.y[i]);
+      r["predicted"] = float_as_written(s.out[i]);
     }
     rows.push_back(r);
   }

@@ -18,6 +18,7 @@
 #include "mlloop/core/error.hpp"
 #include "mlloop/analyze/analyses.hpp"
 #include "mlloop/core/context.hpp"
+#include "mlloop/core/text.hpp"
 #include "mlloop/core/parallel_jobs.hpp"
 #include "mlloop/metrics/metrics.hpp"
 
@@ -243,7 +244,7 @@ nlohmann::json label_issues(const AnalysisData& d, const Registry& registry, Con
     std::sort(suspects.begin(), suspects.end());
     for (size_t k = 0; k < suspects.size() && k < 100; ++k) {
       size_t i = suspects[k].second;
-      details.push_back({{"row", d.row_ids[i]}, {"given", d.y[i]}, {"predicted", oof[i]}, {"robust_z", -suspects[k].first}});
+      details.push_back({{"row", d.row_ids[i]}, {"given", float_as_written(d.y[i])}, {"predicted", float_as_written(oof[i])}, {"robust_z", -suspects[k].first}});
     }
   }
   std::vector<int64_t> rows;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <fmt/format.h>
 
 namespace mlloop {
@@ -109,6 +110,11 @@ static size_t edit_distance(std::string_view a, std::string_view b) {
     std::swap(prev, cur);
   }
   return prev[b.size()];
+}
+
+double float_as_written(float v) {
+  if (!std::isfinite(v)) return static_cast<double>(v);
+  return std::strtod(fmt::format("{}", v).c_str(), nullptr);
 }
 
 std::string csv_field(std::string_view s) {

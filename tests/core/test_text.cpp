@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <nlohmann/json.hpp>
+
 #include "mlloop/core/hash.hpp"
 #include "mlloop/core/text.hpp"
 
@@ -37,6 +40,14 @@ TEST(Text, CsvFieldsAreQuotedWhereTheyMustBe) {
   EXPECT_EQ(csv_field("no \"way\""), "\"no \"\"way\"\"\"");
   EXPECT_EQ(csv_field("two\nlines"), "\"two\nlines\"");
   EXPECT_EQ(csv_field(" padded"), "\" padded\"");
+}
+
+TEST(Text, AFloatAsWrittenKeepsItsShortDecimal) {
+  EXPECT_EQ(nlohmann::json(float_as_written(14.1178f)).dump(), "14.1178");
+  EXPECT_NE(nlohmann::json(static_cast<double>(14.1178f)).dump(), "14.1178");  // what it fixes
+  EXPECT_EQ(float_as_written(0.5f), 0.5);
+  EXPECT_EQ(float_as_written(-3e-7f), -3e-7);
+  EXPECT_TRUE(std::isnan(float_as_written(std::nanf(""))));
 }
 
 TEST(Text, CommasAndClosestMatch) {

@@ -27,6 +27,10 @@ std::string fmt_value(double v);
 // comma, a quote, a CR or LF, or starts or ends with a space; as it is otherwise.
 std::string csv_field(std::string_view s);
 
+// A float as its shortest decimal reads, widened to double: for JSON, where the float itself
+// prints every digit of its binary value (a target of 14.1178 read as 14.117799758911133).
+double float_as_written(float v);
+
 // The closest of `candidates` to `word` by edit distance, or "" when none is close.
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
 
