@@ -144,21 +144,23 @@ struct Api::State {
   // init): the API answers 409 with that message instead of serving figures the data no
   // longer backs. A file is hashed again only when its size or modification time moved since
   // it was last found unchanged, so a polling page costs a stat per file.
+  using FileStats = std::map<std::string, std::pair<uintmax_t, std::filesystem::file_time_type>>;  // path -> (bytes, mtime)
   std::mutex data_mutex;
-  std::map<std::string, std::pair<uintmax_t, std::filesystem::file_time_type>> data_seen;  // path -> (bytes, mtime)
-  void check_data() {
-    std::lock_guard lock(data_mutex);
-    bool moved = data_seen.empty();
-    std::map<std::string, std::pair<uintmax_t, std::filesystem::file_time_type>> now;
+  FileStats data_seen;  // as Project::open found the files unchanged, then as each check did
+  FileStats data_stats() {
+    FileStats now;
     for (const auto& f : reader()->data_files()) {
       std::error_code ec;
       const uintmax_t bytes = std::filesystem::file_size(f.path, ec);
       const auto mtime = ec ? std::filesystem::file_time_type{} : std::filesystem::last_write_time(f.path, ec);
       now[f.path] = {ec ? static_cast<uintmax_t>(-1) : bytes, mtime};
-      auto it = data_seen.find(f.path);
-      moved = moved || it == data_seen.end() || it->second != now[f.path];
     }
-    if (!moved) return;
+    return now;
+  }
+  void check_data() {
+    std::lock_guard lock(data_mutex);
+    FileStats now = data_stats();
+    if (now == data_seen) return;
     verify_data_unchanged(*reader(), project_toml(project->dir), config);  // throws data_changed
     data_seen = std::move(now);
   }
@@ -170,6 +172,7 @@ Api::Api(const std::string& dir, Context& ctx) : s_(std::make_unique<State>()) {
   s_->config = s_->project->config;
   s_->store_path = project_store(s_->project->dir);
   s_->ctx = &ctx;
+  s_->data_seen = s_->data_stats();  // Project::open has just hashed them
   register_builtins(s_->registry);
 }
 
