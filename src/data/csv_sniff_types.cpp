@@ -192,7 +192,10 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
     // and -inf) below half of them.
     auto few_others = [&] { return others * 10 <= numbers + others || (!many_others && other_values.size() <= 3 && others <= numbers); };
     for (const auto& row : rows) {
-      if (c >= row.size()) continue;
+      // A row of another width is rejected (an error) or dropped (--on-bad-rows skip) when the
+      // file is parsed: its fields, shifted by an unquoted delimiter, say nothing of a column's
+      // type ("Lyon, France" put " France" in a numeric column, which then read as text).
+      if (row.size() != ncols) continue;
       const std::string& v = row[c];
       if (is_missing_marker(v, opt.missing_markers)) continue;
       any = true;

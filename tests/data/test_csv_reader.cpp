@@ -383,6 +383,15 @@ TEST(CsvReader, SkipModeDropsBadRowsAndKeepsRowIds) {
   EXPECT_EQ(ds.row_id(1), 2);  // "4,5" is data row 2
   EXPECT_EQ(ds.line(2), 6);
   EXPECT_EQ(rep.data_rows, 5u);
+  // A skipped row's shifted fields do not decide a column's type: "Lyon, France" unquoted put
+  // " France" under amount, which then read as text.
+  std::string shifted = "id,city,amount\n";
+  for (int i = 0; i < 40; ++i) shifted += i == 20 ? "20,Lyon, France,42.5\n" : fmt::format("{},Paris,{}.5\n", i, i);
+  CsvReport again;
+  Dataset typed = read_text(d, shifted, &again, opt);
+  EXPECT_EQ(again.rejected_count, 1u);
+  EXPECT_EQ(typed.rows(), 39u);
+  EXPECT_EQ(typed.columns[2].type, ColumnType::numeric);
 }
 
 TEST(CsvReader, ErrorsNameLineColumnAndFix) {
