@@ -25,6 +25,9 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
   bool quiet = false;
   app.add_option("--threads", threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 256));
   app.add_flag("-q,--quiet", quiet, "Print less progress on stderr");
+  // The global options are read after the command too (mlloop status --threads 1): each
+  // subcommand, made below, inherits this and hands the options it does not know up here.
+  app.fallthrough();
 
   // init
   InitOptions init;

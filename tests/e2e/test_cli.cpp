@@ -241,6 +241,11 @@ TEST(Cli, BadFlagsAndMissingProjectAreExit2) {
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.err.find("unknown command \"frobnicate\""), std::string::npos) << unknown.err;  // it said "A subcommand is required"
   EXPECT_NE(unknown.err.find("init, info, status"), std::string::npos) << unknown.err;
+  // The global options after the command as before it (after it, they were "not expected").
+  ASSERT_EQ(run_mlloop({"init", data, "--target", "y", "--dir", tmp.str("g")}).exit_code, 0);
+  auto after = run_mlloop({"status", "--dir", tmp.str("g"), "--threads", "1", "-q"});
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_EQ(run_mlloop({"status", "--dir", tmp.str("g"), "--threads", "0"}).exit_code, 2);  // still checked
   // A value that is no number names the flag, the value and what it takes ("Could not convert:
   // --seed = abc" before).
   auto seed = run_mlloop({"init", data, "--target", "y", "--seed", "abc", "--dir", tmp.str("q")});
