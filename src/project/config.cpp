@@ -92,6 +92,19 @@ struct Reader {
     return std::string(n->as_string()->get());
   }
 
+  // A duration: a string with a unit ('90s', '10m'), or a bare number of seconds (20, 1.5).
+  std::optional<std::string> duration(const toml::table* t, std::string_view key) const {
+    if (!t) return std::nullopt;
+    const toml::node* n = t->get(key);
+    if (!n) return std::nullopt;
+    if (n->is_integer()) return fmt::format("{}", n->as_integer()->get());
+    if (n->is_floating_point()) return fmt::format("{}", n->as_floating_point()->get());
+    if (!n->is_string())
+      throw_bad_input(fmt::format("'{}' must be a duration", key), fmt::format("write {} = '90s' (or '10m', '1.5h', or 90 for seconds)", key),
+                      where(*n));
+    return std::string(n->as_string()->get());
+  }
+
   std::optional<double> num(const toml::table* t, std::string_view key) const {
     if (!t) return std::nullopt;
     const toml::node* n = t->get(key);
@@ -200,8 +213,8 @@ ProjectConfig load_config(const std::string& path) {
     c.seed = static_cast<uint64_t>(*s);
   }
   c.iterations = r.integer(loop, "iterations");
-  c.time_budget = r.str(loop, "time_budget");
-  c.run_time_cap = r.str(loop, "run_time_cap");
+  c.time_budget = r.duration(loop, "time_budget");
+  c.run_time_cap = r.duration(loop, "run_time_cap");
   if (auto p = r.integer(loop, "plateau")) {
     if (*p < 1) throw_bad_input("plateau must be at least 1", "give the number of iterations without progress before stopping", r.where(*loop->get("plateau")));
     c.plateau = *p;
@@ -273,7 +286,10 @@ void save_config(const std::string& path, const ProjectConfig& c) {
   if (c.reference_error) out << fmt::format("reference_error = {}\n", *c.reference_error);
   out << "\n";
   out << "# method: random | stratified | group:COLUMN | time:COLUMN\n[split]\n" << split << "\n\n";
-  out << "# allow / deny: remedy names (see DESIGN.md), for example deny = [\"augment\"]\n[loop]\n" << loop << "\n\n";
+  out << "# allow / deny: remedy names (README, \"The loop\"), for example deny = [\"augment\"].\n"
+         "# Optional too: iterations = 10 (the project's total), time_budget = '10m', run_time_cap = '2m'\n"
+         "# (a number with a unit: ms, s, m, h; a bare number is seconds); mlloop run's flags win over them.\n[loop]\n"
+      << loop << "\n\n";
   out << "# cv_below: when dev has fewer rows, the errors the decisions use come from cv_folds-fold\n"
          "# cross-validation over the non-test rows (0: always the frozen splits), repeated up to cv_repeats\n"
          "# times, fewer on a larger pool: until the out-of-fold predictions number cv_repeats x cv_below\n"

@@ -95,4 +95,10 @@ TEST(Config, BadValuesAreErrors) {
   expect_bad(data + "[task]\nkind = \"binary\"\n[loop]\ndeny = \"augment\"\n", "fix: write a list of quoted values, for example deny = [");
   expect_bad(data + "[task]\nkind = \"binary\"\n[loop]\ndeny = [3]\n", "fix: write a list of quoted values");
   expect_bad("task = 3\n" + data, "fix: write it as a section: a line [task]");
+  expect_bad(data + "[task]\nkind = \"binary\"\n[loop]\ntime_budget = [20]\n", "fix: write time_budget = '90s'");
+  // A duration is a string with a unit, or a bare number of seconds, as --time-budget takes.
+  write_file(d.str("mlloop.toml"), data + "[task]\nkind = \"binary\"\n[loop]\ntime_budget = 20\nrun_time_cap = 1.5\n");
+  ProjectConfig c = load_config(d.str("mlloop.toml"));
+  EXPECT_EQ(c.time_budget, std::optional<std::string>("20"));
+  EXPECT_EQ(c.run_time_cap, std::optional<std::string>("1.5"));
 }
