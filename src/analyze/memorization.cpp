@@ -29,14 +29,26 @@ std::vector<size_t> stratified_subset(const AnalysisData& d, size_t n, uint64_t 
     order.resize(std::min(n, order.size()));
     return order;
   }
-  // Round-robin over the classes, in shuffled order, keeps each class's share.
+  // Each class its share of the n rows (at least 1), the rows floors leave over to the classes
+  // with the largest remainders: n in all (the floors alone gave 253-255 of 256), each class's
+  // first rows in shuffled order.
   std::map<int, std::vector<size_t>> by_class;
   for (size_t i : order) by_class[static_cast<int>(d.y[i])].push_back(i);
-  std::vector<size_t> out;
+  std::vector<std::pair<size_t, std::vector<size_t>*>> remainders;  // (remainder, class rows)
+  std::map<const std::vector<size_t>*, size_t> take;
+  size_t taken = 0;
   for (auto& [c, rows] : by_class) {
-    size_t take = std::max<size_t>(1, rows.size() * n / d.x.rows);
-    out.insert(out.end(), rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(std::min(take, rows.size())));
+    const size_t share = rows.size() * n;
+    take[&rows] = std::min(rows.size(), std::max<size_t>(1, share / d.x.rows));
+    taken += take[&rows];
+    remainders.emplace_back(share % d.x.rows, &rows);
   }
+  std::stable_sort(remainders.begin(), remainders.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (size_t k = 0; taken < n && k < remainders.size(); ++k)
+    if (take[remainders[k].second] < remainders[k].second->size()) ++take[remainders[k].second], ++taken;
+  std::vector<size_t> out;
+  for (auto& [c, rows] : by_class)
+    out.insert(out.end(), rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(take[&rows]));
   return out;
 }
 }  // namespace

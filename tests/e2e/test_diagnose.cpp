@@ -181,6 +181,7 @@ TEST(Diagnose, AtOptimumWithLinearIsNone) {
   auto d = diagnose_after("at_optimum", {"--model", "linear"}, tmp);
   expect_contract_shape(d);
   EXPECT_EQ(d["bottleneck"], "none");
+  EXPECT_EQ(d["memorization"]["rows"], 256);  // the stratified subset is 256 rows, as said (255 by floors alone)
 }
 
 TEST(Diagnose, VarianceWithADeepGbdtIsVariance) {
