@@ -34,21 +34,23 @@ std::vector<size_t> stratified_subset(const AnalysisData& d, size_t n, uint64_t 
   // first rows in shuffled order.
   std::map<int, std::vector<size_t>> by_class;
   for (size_t i : order) by_class[static_cast<int>(d.y[i])].push_back(i);
-  std::vector<std::pair<size_t, std::vector<size_t>*>> remainders;  // (remainder, class rows)
-  std::map<const std::vector<size_t>*, size_t> take;
-  size_t taken = 0;
-  for (auto& [c, rows] : by_class) {
+  std::vector<const std::vector<size_t>*> classes;
+  std::vector<size_t> take, remainder;
+  for (const auto& [c, rows] : by_class) {
     const size_t share = rows.size() * n;
-    take[&rows] = std::min(rows.size(), std::max<size_t>(1, share / d.x.rows));
-    taken += take[&rows];
-    remainders.emplace_back(share % d.x.rows, &rows);
+    classes.push_back(&rows);
+    take.push_back(std::min(rows.size(), std::max<size_t>(1, share / d.x.rows)));
+    remainder.push_back(share % d.x.rows);
   }
-  std::stable_sort(remainders.begin(), remainders.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (size_t k = 0; taken < n && k < remainders.size(); ++k)
-    if (take[remainders[k].second] < remainders[k].second->size()) ++take[remainders[k].second], ++taken;
+  std::vector<size_t> by_remainder(classes.size());
+  std::iota(by_remainder.begin(), by_remainder.end(), size_t{0});
+  std::stable_sort(by_remainder.begin(), by_remainder.end(), [&](size_t a, size_t b) { return remainder[a] > remainder[b]; });
+  size_t taken = std::accumulate(take.begin(), take.end(), size_t{0});
+  for (size_t k : by_remainder)
+    if (taken < n && take[k] < classes[k]->size()) ++take[k], ++taken;
   std::vector<size_t> out;
-  for (auto& [c, rows] : by_class)
-    out.insert(out.end(), rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(take[&rows]));
+  for (size_t k = 0; k < classes.size(); ++k)
+    out.insert(out.end(), classes[k]->begin(), classes[k]->begin() + static_cast<std::ptrdiff_t>(take[k]));
   return out;
 }
 }  // namespace

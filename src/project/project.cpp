@@ -220,10 +220,12 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
   }
   cfg.task = res.decision.task;
   validate_target(ds, t, cfg.task);
+  std::set<std::string> data_classes;  // for the dev and test files' classes, below
   if (is_classification(cfg.task) && ds.rows() > 0) {
     const auto classes = class_counts(ds.columns[t]);
     res.classes = classes.size();
     for (const auto& c : classes) {
+      data_classes.insert(c.label);
       const double share = static_cast<double>(c.count) / static_cast<double>(ds.rows());
       if (share < res.rarest_share) {
         res.rarest_share = share;
@@ -261,10 +263,8 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
     // each such row is an error whatever the model (a typo, or a class new since the training
     // rows were gathered).
     if (is_classification(cfg.task)) {
-      std::set<std::string> known;
-      for (const auto& c : class_counts(ds.columns[t])) known.insert(c.label);
       for (const auto& c : class_counts(e.columns[*e.find(cfg.target)]))
-        if (!known.count(c.label))
+        if (!data_classes.count(c.label))
           s.report.notes.push_back(fmt::format(
               "class {} of target '{}' ({} row{}, first at line {}) never occurs in {}: no model trained there can predict "
               "it, so every such row counts as an error; fix it if it is a typo, or add training rows of that class",
@@ -288,14 +288,14 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
   }
   SplitSizes sizes = default_sizes(ds.rows(), dev_file, test_file);
   SplitAssignment assign = make_splits(ds, t, cfg.task, cfg.split, sizes, cfg.seed);
-  // A table whose other columns are all constant, always missing or identifiers in the
-  // training rows gives the models nothing to learn from, and every train and run stops on it
-  // (exit 2). Said here too, as a note: the project is still made (identifiers are told by a
-  // rule, integers unique per row and named or laid out like a numbering, that a real feature
-  // can meet: the user may want to see).
   if (ds.columns.size() < 2)
     throw_bad_input(fmt::format("the file has one column, the target '{}': there is nothing to predict it from", cfg.target),
                     "give a CSV with the feature columns beside the target", Where{o.data, 0, 0, {}});
+  // A table whose other columns are all constant, always missing, identifiers or free text in
+  // the training rows gives the models nothing to learn from, and every train and run stops on
+  // it (exit 2). Said here too, as a note: the project is still made (identifiers are told by a
+  // rule, integers unique per row and named or laid out like a numbering, that a real feature
+  // can meet: the user may want to see).
   try {
     Pipeline{}.fit(ds, assign[SplitName::train], cfg.target, is_classification(cfg.task), {});
   } catch (const Error& e) {
