@@ -24,6 +24,8 @@ Remedy fresh_dev_set();
 Candidate variant(const LoopView& v, const Params& changes, const std::string& label);
 // A number for a label: 0.1, 0.003, 64.
 std::string num(double v);
+// v as num shows it (4 significant digits), back as a number: what a candidate stores.
+double as_shown(double v);
 
 // The lasso's ladder, where a linear model is tried with the L1 penalty (regularize, from
 // L2; switch_model_class, back to linear against variance). C weighs the summed loss (the

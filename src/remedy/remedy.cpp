@@ -1,4 +1,5 @@
 // The list of remedies, and what they share.
+#include <charconv>
 #include <cmath>
 
 #include "mlloop/core/error.hpp"
@@ -57,6 +58,13 @@ std::string lasso_label(const LoopView& v, double c) {
   return fmt::format("L1 penalty{}, C {}", v.classification() ? "" : " (lasso)", num(c));
 }
 
+double as_shown(double x) {
+  const std::string s = num(x);
+  double out = x;
+  std::from_chars(s.data(), s.data() + s.size(), out);
+  return out;
+}
+
 Candidate variant(const LoopView& v, const Params& changes, const std::string& label) {
   const Family& fam = v.registry->get(v.incumbent.model);
   Params p = v.incumbent.params;
@@ -65,7 +73,9 @@ Candidate variant(const LoopView& v, const Params& changes, const std::string& l
     for (const auto& s : fam.params)
       if (s.name == k) spec = &s;
     MLLOOP_ASSERT(spec != nullptr);
-    if (spec->kind == ParamSpec::Kind::real) p[k] = std::clamp(val.get<double>(), spec->low, spec->high);
+    // A real value is kept to the 4 significant digits its label shows (num): the model
+    // trains on what the log says, and 0.8 x 0.7 is stored as 0.56, not 0.5599999999999999.
+    if (spec->kind == ParamSpec::Kind::real) p[k] = std::clamp(as_shown(val.get<double>()), spec->low, spec->high);
     else if (spec->kind == ParamSpec::Kind::integer)
       p[k] = std::clamp<int64_t>(val.get<int64_t>(), static_cast<int64_t>(spec->low), static_cast<int64_t>(spec->high));
     else p[k] = val;

@@ -61,7 +61,7 @@ Remedy tune_hyperparameters() {
       for (const auto& d : dims) {
         double x = d.log ? std::exp(std::log(d.low) + u(rng) * (std::log(d.high) - std::log(d.low))) : d.low + u(rng) * (d.high - d.low);
         if (d.integer) changes[d.name] = static_cast<int64_t>(std::llround(x));
-        else changes[d.name] = x;
+        else changes[d.name] = x = as_shown(x);  // the steps below scale with the eta stored
         label += fmt::format(" {}={}", d.name, d.integer ? fmt::format("{}", std::llround(x)) : num(x));
       }
       // The MLP's activation, one of three per trial: gelu and tanh are smooth where relu is

@@ -315,6 +315,14 @@ TEST(Remedies, RegularizeAGbdtIncumbentConstrainsItFurtherAndNeverLoosens) {
   EXPECT_EQ(c[2].params.at("max_depth").get<int64_t>(), 3);
   EXPECT_DOUBLE_EQ(c[3].params.at("lambda").get<double>(), 10.0);
   EXPECT_DOUBLE_EQ(c[3].params.at("subsample").get<double>(), 0.8);
+  // Stored as the log shows it: 0.56, not 0.8 x 0.7's 0.5599999999999999 (in runs, --json and
+  // the dashboard); a linear incumbent at C 0.1 gets 0.01, not 0.010000000000000002.
+  EXPECT_EQ(c[1].params.at("subsample").dump(), "0.56");
+  Fixture lin("linear", Task::binary);
+  lin.view.incumbent.params["C"] = 0.1;
+  auto l = lin.propose("regularize");
+  ASSERT_FALSE(l.empty());
+  EXPECT_EQ(l[0].params.at("C").dump(), "0.01") << l[0].label;
   // On incumbents the remedy (or a search) regularized already, every candidate differs from
   // the incumbent, and none is looser on any axis: before, an incumbent at subsample 0.7 got
   // itself back as a candidate, and subsample 0.8 with the stronger lambda.
