@@ -21,6 +21,7 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
   CLI::App app{"mlloop: runs the machine-learning engineering loop on a CSV file, and shows every step"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for all commands");
+  app.set_version_flag("--version", "mlloop " MLLOOP_VERSION, "Print the version and exit");
   int threads = 0;
   bool quiet = false;
   app.add_option("--threads", threads, "Worker threads (default: all cores)")->check(CLI::Range(1, 256));
@@ -162,6 +163,9 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
     if (!app.get_subcommands().empty()) {
       ctx.out().flush();
     }
+    return 0;
+  } catch (const CLI::CallForVersion& e) {
+    ctx.out() << e.what() << "\n";
     return 0;
   } catch (const CLI::CallForAllHelp&) {
     ctx.out() << app.help("", CLI::AppFormatMode::All);

@@ -261,6 +261,9 @@ TEST(Cli, BadFlagsAndMissingProjectAreExit2) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("no mlloop project"), std::string::npos);
   EXPECT_EQ(run_mlloop({"--help"}).exit_code, 0);
+  auto version = run_mlloop({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.out, "mlloop " MLLOOP_TEST_VERSION "\n");
 }
 
 // A [task] positive that is not a class of the binary target was taken silently: the trainer
