@@ -28,7 +28,8 @@ int run_demo(const DemoArgs& args, Context& ctx) {
     throw_bad_input(fmt::format("demo folder '{}' already exists and is not empty", dir.string()),
                     "give a new --dir, or leave it out to get a fresh ./mlloop-demo-N");
   }
-  fs::create_directories(dir);
+  if (std::error_code ec; fs::create_directories(dir, ec), ec)
+    throw_bad_input(fmt::format("cannot make the demo folder '{}': {}", dir.string(), ec.message()), "give a --dir you can write to");
   dir = fs::absolute(dir).lexically_normal();
   const fs::path csv = dir / "credit_data.csv";
   {

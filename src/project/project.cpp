@@ -3,7 +3,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <numeric>
 #include <set>
@@ -172,6 +176,21 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
   if ((fs::exists(toml_path) || fs::exists(state)) && !o.force) {
     throw_bad_input(fmt::format("'{}' is already an mlloop project", res.dir),
                     "pass --force to re-split and start over (this deletes the project's runs), or use another --dir");
+  }
+
+  // The folder is made only once the data has been read; a --dir that can never be one (under a
+  // file, or where no folder may be written) is said now, not as an internal error at the end.
+  {
+    std::error_code ec;
+    fs::path up = dir;
+    while (!up.empty() && !fs::exists(up, ec) && up != up.parent_path()) up = up.parent_path();
+    if (!fs::is_directory(up, ec))
+      throw_bad_input(fmt::format("--dir '{}' cannot be a project folder: '{}' is a file", res.dir, up.string()),
+                      "pass a folder (it is made if missing), for example --dir my_project");
+    if (::access(up.c_str(), W_OK) != 0)
+      throw_bad_input(fmt::format("--dir '{}' cannot be a project folder: '{}' is not writable ({})", res.dir, up.string(),
+                                  std::strerror(errno)),
+                      "pass a folder you can write to");
   }
 
   ProjectConfig cfg;
@@ -368,8 +387,11 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
     ctx.note(fmt::format("--force: removing the old project state in {}", state.string()));
     fs::remove_all(state);
   }
-  fs::create_directories(state / "models");
-  fs::create_directories(state / "reports");
+  for (const fs::path& sub : {state / "models", state / "reports"}) {
+    std::error_code ec;
+    fs::create_directories(sub, ec);
+    if (ec) throw_bad_input(fmt::format("cannot make the project folder '{}': {}", sub.string(), ec.message()), "pass a folder you can write to with --dir");
+  }
   auto store = Store::open(project_store(res.dir), Store::Mode::create);
   {
     sql::Transaction tx(store->db());

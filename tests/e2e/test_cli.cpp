@@ -95,6 +95,22 @@ TEST(Cli, InitTwiceNeedsForceAndForceResplits) {
   EXPECT_EQ(s["target"], "a");
 }
 
+// A --dir that can be no folder (a file, or under one) was "internal error: filesystem error"
+// with exit 1, after the data had been read; the demo's likewise.
+TEST(Cli, ADirThatCanBeNoFolderIsExit2) {
+  TempDir tmp;
+  std::string data = small_csv(tmp);
+  for (const std::string& dir : {data, data + "/sub"}) {
+    auto r = run_mlloop({"init", data, "--target", "y", "--dir", dir});
+    EXPECT_EQ(r.exit_code, 2) << dir;
+    EXPECT_NE(r.err.find("cannot be a project folder: '" + data + "' is a file"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+  }
+  auto demo = run_mlloop({"demo", "--dir", data + "/sub"});
+  EXPECT_EQ(demo.exit_code, 2);
+  EXPECT_NE(demo.err.find("cannot make the demo folder"), std::string::npos) << demo.err;
+}
+
 // init --force writes mlloop.toml again; what was set there by hand and no flag sets is kept
 // ([loop], [analyze], and the goal and reference error while the metric stays), and said. An
 // init --force to change the split lost a deny list, a plateau and a goal in silence. A goal is
