@@ -56,8 +56,9 @@ json finding(const std::string& code, const std::string& severity, const std::st
 // above the upper one leaves the bracket open ([0, upper end]) instead of closing it there. v8:
 // the classification lower end extrapolates the neighbours' disagreement in the distance, not
 // its square. v9: a lower end just above the upper one closes the bracket on the upper end when
-// the neighbours' own 10-NN vote errs no more than 1.25x it. A project's earlier estimate is redone.
-std::string optimal_key(const ProjectConfig& c) { return fmt::format("optimal_estimate:v9:{}:{}", c.metric, c.seed); }
+// the neighbours' own 10-NN vote errs no more than 1.25x it. v10: the upper end is also at most
+// the best constant's loss. A project's earlier estimate is redone.
+std::string optimal_key(const ProjectConfig& c) { return fmt::format("optimal_estimate:v10:{}:{}", c.metric, c.seed); }
 
 // The project's data for one diagnosis: the caller's, else read from the files on first need.
 class DataOnce {

@@ -1,6 +1,8 @@
-// baseline: the class prior (classification) or the mean (regression). The bar every model
-// must beat.
+// baseline: the class prior (classification), or the mean (regression; the median where the
+// project's metric is mae). The bar every model must beat.
 #include <nlohmann/json.hpp>
+
+#include <algorithm>
 
 #include "mlloop/model/model.hpp"
 
@@ -22,6 +24,19 @@ class Baseline final : public Model {
         total += wi;
       }
       for (auto& p : out_) p = static_cast<float>(p / total);
+    } else if (shape_.absolute_loss) {
+      // The weighted median: the constant of least absolute error.
+      std::vector<std::pair<float, double>> v(y.size());
+      double total = 0;
+      for (size_t i = 0; i < y.size(); ++i) total += (v[i] = {y[i], w.empty() ? 1.0 : w[i]}).second;
+      std::sort(v.begin(), v.end());
+      double run = 0;
+      out_ = {v.empty() ? 0.f : v.back().first};
+      for (const auto& [value, weight] : v)
+        if ((run += weight) >= total / 2) {
+          out_ = {value};
+          break;
+        }
     } else {
       double s = 0, total = 0;
       for (size_t i = 0; i < y.size(); ++i) {
@@ -46,7 +61,7 @@ class Baseline final : public Model {
 
  private:
   TaskShape shape_;
-  std::vector<float> out_;  // class probabilities, or the mean
+  std::vector<float> out_;  // class probabilities, or the mean (median)
 };
 
 }  // namespace

@@ -203,7 +203,8 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
   std::vector<size_t> kept_positions(kept.size());
   for (size_t i = 0; i < kept.size(); ++i) kept_positions[i] = train.positions[kept[i]];
   pipe.fit(*train.data, kept_positions, cfg.target, classification, popt, &out.notes);
-  const TaskShape shape = pipe.shape();
+  TaskShape shape = pipe.shape();
+  shape.absolute_loss = !classification && cfg.metric == "mae";
 
   // The early-stopping slice: 10% of the kept training rows, seeded; never train-dev.
   std::vector<size_t> fit_idx = kept;

@@ -44,6 +44,9 @@ struct Matrix {
 struct TaskShape {
   bool classification = true;
   size_t classes = 2;  // 0 for regression
+  // A regression judged by mae: the families fit the absolute error (the baseline the median,
+  // the gbdt XGBoost's reg:absoluteerror, the mlp an L1 loss; linear stays least squares).
+  bool absolute_loss = false;
 };
 
 // A regression target as a family fits it, (y - center) / scale: the training rows' (weighted)
