@@ -269,11 +269,13 @@ namespace {
 // v5 (both): the power law is fitted with each point weighed by its precision.
 // v6 (both): the fit's asymptote held at or above the optimal error's lower end (`floor`,
 // part of the key: a curve computed before the bound is estimated is computed again after).
+// v7: a refitted gbdt's train error counts its early-stopping slice. v8: for mae the fits fit
+// the absolute error, as the runs do.
 std::string curve_key(const ProjectConfig& c, Store& store, int64_t run, double floor) {
   // The curve is in the project's metric, which mlloop.toml may change: it is part of the key.
   return uses_cv(c, store)
-             ? fmt::format("learning_curve:v7:{}:cv:{}:{}x{}:{}:{:.9g}:{}", run, c.seed, c.cv_repeats, c.cv_folds, cv_repeat_rows(c), floor, cached_metric_name(c))
-             : fmt::format("learning_curve:v7:{}:split:{:.9g}:{}", run, floor, cached_metric_name(c));
+             ? fmt::format("learning_curve:v8:{}:cv:{}:{}x{}:{}:{:.9g}:{}", run, c.seed, c.cv_repeats, c.cv_folds, cv_repeat_rows(c), floor, cached_metric_name(c))
+             : fmt::format("learning_curve:v8:{}:split:{:.9g}:{}", run, floor, cached_metric_name(c));
 }
 }  // namespace
 
@@ -312,6 +314,7 @@ json run_learning_curve(Project& project, const RunRecord& run, const Registry& 
   in.train_y = pipe.target(*train.data, train.positions);
   in.dev_x = dev_features(pipe, data, &in.dev_y);
   in.shape = pipe.shape();
+  in.shape.absolute_loss = !in.shape.classification && project.config.metric == "mae";  // as the run fitted
   in.family = run.model;
   in.params = run.params;
   in.metric = project.config.metric;

@@ -263,6 +263,21 @@ class Loop {
     return (inc_run.model == "linear" || inc_run.model == "baseline") && permitted(cfg_, "switch_model_class") &&
            !tried.count("switch_model_class");
   }
+  // An incumbent the deadline stopped (a budget too short for its training, in this run or an
+  // earlier one) is trained to the end before the loop trusts a stop at the optimum or goes on
+  // from it: more_expressive_model, whose first candidate is then the same config (once).
+  // (Not where the per-run cap stopped it: that cap would stop it again.)
+  bool finish_due(const RunRecord& inc_run, const std::set<std::string>& tried) const {
+    return inc_run.status == "stopped" && (!run_cap_ || inc_run.seconds < 0.9 * *run_cap_) &&
+           permitted(cfg_, "more_expressive_model") && !tried.count("more_expressive_model");
+  }
+  static RemedyChoice finish_check(const RunRecord& inc_run) {
+    return {"more_expressive_model",
+            fmt::format("run {} ({}) was stopped before the end of its training ({}): the same config trained to the end "
+                        "first, with a step up in capacity",
+                        inc_run.id, inc_run.model, inc_run.reason.empty() ? std::string("the deadline") : inc_run.reason),
+            true};
+  }
   json output(const std::string& stopped_because, const json& recommendations);
   Deadline run_deadline() const {
     Deadline d;
@@ -478,6 +493,7 @@ json Loop::next_steps(const json& d, const ProjectData* data) {
   const RunRecord inc_run = *project_.store->run(run);
   const std::set<std::string> tried = tried_on(*project_.store, run);
   const bool check_flexible = flexible_check_due(inc_run, tried);
+  const bool finish = finish_due(inc_run, tried);
   const std::optional<std::string> at_optimum = at_optimum_reason(d, cfg_.metric);
   const json& dev = d["errors"]["dev"];
   // Where the loop would stop (the goal met, or the optimum reached), what is left is what a
@@ -486,13 +502,13 @@ json Loop::next_steps(const json& d, const ProjectData* data) {
   // it), whatever the dev errors, which it makes suspect, would say.
   const bool dev_overfit = d["bottleneck"] == "dev_overfit";
   const bool stops =
-      !dev_overfit && ((cfg_.goal && !dev.is_null() && dev["value"].get<double>() <= *cfg_.goal) || (at_optimum && !check_flexible));
+      !dev_overfit && ((cfg_.goal && !dev.is_null() && dev["value"].get<double>() <= *cfg_.goal) || (at_optimum && !check_flexible && !finish));
   LoopView view = view_of(run, d, project_.store->count_iterations() + 1);
   view.project_incumbent = incumbent() == run;
   json out = json::array();
   std::string first;
   if (!stops && !dev_overfit) {
-    const RemedyChoice check = flexible_check(inc_run, d, check_flexible, at_optimum);
+    const RemedyChoice check = finish ? finish_check(inc_run) : flexible_check(inc_run, d, check_flexible, at_optimum);
     if (!check.remedy.empty()) out.push_back(recommendation(check, view));
     first = check.remedy;
   }
@@ -621,6 +637,7 @@ json Loop::run() {
     // noise; that check needs no data analyses, so they wait (they cost several model fits on
     // a large table).
     const bool check_flexible = flexible_check_due(inc_run, tried);
+    const bool finish = finish_due(inc_run, tried);
 
     // Analyze.
     json d;
@@ -698,12 +715,12 @@ json Loop::run() {
       break;
     }
     const std::optional<std::string> at_optimum = near_optimum();
-    if (at_optimum && !check_flexible) {
+    if (at_optimum && !check_flexible && !finish) {
       stopped = "at_optimum";
       say("stop: {}\n", *at_optimum);
       break;
     }
-    const RemedyChoice deferred = flexible_check(inc_run, d, check_flexible, at_optimum);
+    const RemedyChoice deferred = finish ? finish_check(inc_run) : flexible_check(inc_run, d, check_flexible, at_optimum);
     {
       auto its = project_.store->iterations();
       int64_t quiet = 0;

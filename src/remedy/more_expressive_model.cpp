@@ -3,7 +3,8 @@
 // dropout, also the same net without it; for a gbdt that samples rows or columns (the default,
 // 0.8 of each), also every row and column per tree; for a gbdt on a table with a category of 5
 // levels or more, native category splits (any grouping of its levels in one split, where code
-// ranges need several).
+// ranges need several). On an incumbent the deadline stopped, the same config trained to the
+// end comes first.
 #include "remedies.hpp"
 
 namespace mlloop::remedy {
@@ -37,9 +38,13 @@ Remedy more_expressive_model() {
   Remedy r;
   r.name = "more_expressive_model";
   r.summary = "step capacity up within the family: deeper or longer boosting, a wider MLP, fewer neighbours";
-  r.applies = [](const LoopView& v) { return v.incumbent.model != "baseline" && step_up(v, v.incumbent.params).has_value(); };
+  r.applies = [](const LoopView& v) {
+    return v.incumbent.model != "baseline" && (v.incumbent.status == "stopped" || step_up(v, v.incumbent.params).has_value());
+  };
   r.implement = [](const LoopView& v, CandidateTrainer& t) {
     std::vector<Candidate> c;
+    // An incumbent the deadline stopped: first the same config, trained to the end.
+    if (v.incumbent.status == "stopped") c.push_back(variant(v, Params::object(), "the same, trained to the end"));
     Params p = v.incumbent.params;
     for (int s = 0; s < 2; ++s) {
       auto q = step_up(v, p);

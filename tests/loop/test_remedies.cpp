@@ -579,4 +579,25 @@ TEST(Remedies, MoreExpressiveGbdtAlsoTriesEveryRowAndColumn) {
   for (const auto& k : f.propose("more_expressive_model")) EXPECT_NE(k.params.at("max_depth"), f.view.incumbent.params.at("max_depth")) << k.label;
 }
 
+// An incumbent the deadline stopped (70 of 500 rounds, under a 2 s budget) was trusted as it
+// was: a later run stopped "at the optimum" on it at once. more_expressive_model now trains the
+// same config to the end first, then its steps up; on a finished incumbent it does not.
+TEST(Remedies, MoreExpressiveOnAStoppedIncumbentTrainsItToTheEndFirst) {
+  Fixture f("gbdt", Task::binary);
+  f.view.incumbent.status = "stopped";
+  auto c = f.propose("more_expressive_model");
+  ASSERT_GE(c.size(), 2u);
+  EXPECT_EQ(c[0].params, f.view.incumbent.params);
+  EXPECT_EQ(c[0].label, "the same, trained to the end");
+  EXPECT_NE(c[1].params, f.view.incumbent.params);
+  f.view.incumbent.status = "done";
+  for (const auto& k : f.propose("more_expressive_model")) EXPECT_NE(k.params, f.view.incumbent.params) << k.label;
+  // A stopped knn at k = 1 has no step up left, and still gets its finished fit.
+  Fixture knn("knn", Task::binary);
+  knn.view.incumbent.params["k"] = 1;
+  EXPECT_TRUE(knn.propose("more_expressive_model").empty());
+  knn.view.incumbent.status = "stopped";
+  EXPECT_EQ(knn.propose("more_expressive_model").size(), 1u);
+}
+
 }  // namespace mlloop

@@ -783,12 +783,12 @@ TEST(Families, ARefitThatTheDeadlineStopsLeavesTheFirstModel) {
   EXPECT_TRUE(why.empty());
 }
 
-// A regression judged by mae: every family fits the absolute error. On a line with a tenth of
-// its rows thrown 50 units up (y = 2x + 1 + small noise, x standard normal), least squares
-// lifts the predictions by about 5 (linear) or bends them up (gbdt, mlp); the absolute error's
-// fit stays on the line. The baseline is the median, not the mean. Before, all four fitted squared error (and
-// on diabetes with outliers every model lost to a constant median, out of fold).
-TEST(Families, AnAbsoluteLossFitsTheLineThroughOutliers) {
+// A regression judged by mae: the baseline predicts the median, linear fits the least absolute
+// error. On a line with a tenth of its rows thrown 50 units up (y = 2x + 1 + small noise, x
+// standard normal), least squares lifts the predictions by about 5; the absolute error's fit
+// stays on the line. Before, both fitted squared error (and on diabetes with outliers every
+// model lost to a constant median, out of fold).
+TEST(Families, ForMaeTheBaselineIsTheMedianAndLinearTheLeastAbsoluteError) {
   Registry registry;
   register_builtins(registry);
   const size_t n = 1000;
@@ -828,12 +828,6 @@ TEST(Families, AnAbsoluteLossFitsTheLineThroughOutliers) {
   auto mean = base.create(Params::object(), TaskShape{false, 0, false});
   mean->fit(x, y, {}, nullptr, nullptr, ctx, Deadline{});
   EXPECT_GT(mean->predict(x)[0], 5.f);
-  const Params trees{{"early_stopping", 0}, {"rounds", 200}};
   EXPECT_GT(off_line("linear", false), 4.0);
   EXPECT_LT(off_line("linear", true), 0.1);
-  EXPECT_GT(off_line("gbdt", false, trees), 0.4);
-  EXPECT_LT(off_line("gbdt", true, trees), 0.1);
-  const Params net{{"patience", 0}, {"epochs", 60}, {"dropout", 0.0}};
-  EXPECT_GT(off_line("mlp", false, net), 2.0);
-  EXPECT_LT(off_line("mlp", true, net), 0.3);
 }

@@ -44,8 +44,9 @@ struct Matrix {
 struct TaskShape {
   bool classification = true;
   size_t classes = 2;  // 0 for regression
-  // A regression judged by mae: the families fit the absolute error (the baseline the median,
-  // the gbdt XGBoost's reg:absoluteerror, the mlp an L1 loss; linear stays least squares).
+  // A regression judged by mae: the baseline predicts the median, linear fits the least
+  // absolute error. The gbdt and the mlp fit squared error whatever the metric (XGBoost's
+  // absolute-error boosting, gradients of +-1, converged far slower on Gaussian noise).
   bool absolute_loss = false;
 };
 

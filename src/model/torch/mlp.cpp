@@ -266,13 +266,11 @@ class Mlp final : public Model {
     return cfg_.lr;
   }
 
-  // Per-row losses: cross-entropy on class indices, or squared (absolute, for mae) error on the
-// standardized target.
+  // Per-row losses: cross-entropy on class indices, or squared error on the standardized target.
   torch::Tensor row_losses(const torch::Tensor& out, const torch::Tensor& target) const {
     namespace F = torch::nn::functional;
     if (shape_.classification)
       return F::cross_entropy(out, target, F::CrossEntropyFuncOptions().reduction(torch::kNone));
-    if (shape_.absolute_loss) return (out.reshape({-1}) - target).abs();  // mae projects
     return (out.reshape({-1}) - target).pow(2);
   }
 
