@@ -127,7 +127,7 @@ class CrossValidation {
 
   const Pool& pool() const { return pool_; }
 
-  // The shape the family fits: a regression judged by mae fits the absolute error, as train does.
+  // The shape the family fits: for mae, linear the least absolute error (TaskShape::absolute_loss), as train does.
   TaskShape fit_shape(const Pipeline& pipe) const {
     TaskShape s = pipe.shape();
     s.absolute_loss = !s.classification && cfg_.metric == "mae";
