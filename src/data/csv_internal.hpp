@@ -97,6 +97,9 @@ struct TypeGuess {
   size_t numbers = 0;
   std::vector<std::pair<std::string, size_t>> non_numbers;
   size_t non_number_count = 0;
+  // The same for a column of dates with a few other values: `numbers` counts its dates, and
+  // `non_numbers` the values that are no date.
+  bool mostly_dates = false;
 };
 bool is_missing_marker(std::string_view field, const std::vector<std::string>& markers);
 // Numbers: an inline fast path for plain decimals, fast_float for everything else.

@@ -153,9 +153,9 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
                       fmt::format("columns are: {}", fmt::join(names, ", ")));
     types[static_cast<size_t>(it - names.begin())].type = type;
   }
-  // Numbers with a few other values among them ("inf", "-", "unknown"): read as text, a
-  // column that is all but a number, so the note says which values did it and how to read
-  // them as missing instead.
+  // Numbers (or dates) with a few other values among them ("inf", "-", "unknown"): read as
+  // text, a column that is all but a number, so the note says which values did it and how to
+  // read them as missing instead.
   for (size_t c = 0; c < ncols; ++c) {
     const TypeGuess& t = types[c];
     if (t.type != ColumnType::categorical || t.non_numbers.empty()) continue;
@@ -169,11 +169,11 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvReport* 
     if (listed < t.non_number_count) shown.push_back(fmt::format("{} other values", with_commas(static_cast<int64_t>(t.non_number_count - listed))));
     const size_t sampled = header ? data_rows.size() : rows.size();
     report.notes.push_back(fmt::format(
-        "column '{}' read as text: {} of its {} values{} are not numbers ({}); if they mark missing values, read them "
+        "column '{}' read as text: {} of its {} values{} are not {} ({}); if they mark missing values, read them "
         "so with {}",
         names[c], with_commas(static_cast<int64_t>(t.non_number_count)), with_commas(static_cast<int64_t>(t.numbers + t.non_number_count)),
         whole ? std::string() : fmt::format(" in the first {} rows", with_commas(static_cast<int64_t>(sampled))),
-        fmt::join(shown, ", "), missing_flag(options.missing_markers, values)));
+        t.mostly_dates ? "dates" : "numbers", fmt::join(shown, ", "), missing_flag(options.missing_markers, values)));
   }
 
   ParsePlan plan;

@@ -191,6 +191,15 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
     // Mostly numbers: the others 10% of the values at most, or up to 3 distinct values (inf
     // and -inf) below half of them.
     auto few_others = [&] { return others * 10 <= numbers + others || (!many_others && other_values.size() <= 3 && others <= numbers); };
+    // The same for dates (in any of the orders read): a "sometime" among 1,500 dates made the
+    // column text, with no word of why.
+    bool date_counting = true;
+    size_t dates = 0, not_dates = 0;
+    std::vector<std::pair<std::string, size_t>> not_date_values;
+    bool many_not_dates = false;
+    auto few_not_dates = [&] {
+      return not_dates * 10 <= dates + not_dates || (!many_not_dates && not_date_values.size() <= 3 && not_dates <= dates);
+    };
     for (const auto& row : rows) {
       // A row of another width is rejected (an error) or dropped (--on-bad-rows skip) when the
       // file is parsed: its fields, shifted by an unquoted delimiter, say nothing of a column's
@@ -231,6 +240,19 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
         if (!plain && example.empty()) example = std::string(trim(v));
         needs_written |= !plain;
       }
+      if (date_counting) {
+        if (looks_like_datetime(v) || normalize_date(v, DateOrder::dmy, buf, blen) || normalize_date(v, DateOrder::mdy, buf, blen)) {
+          ++dates;
+        } else {
+          ++not_dates;
+          const std::string_view t = trim(v);
+          auto it = std::find_if(not_date_values.begin(), not_date_values.end(), [&](const auto& o) { return o.first == t; });
+          if (it != not_date_values.end()) ++it->second;
+          else if (not_date_values.size() < 4) not_date_values.emplace_back(std::string(t.substr(0, 40)), 1);
+          else many_not_dates = true;
+        }
+        if (not_dates >= 20 && !few_not_dates()) date_counting = false;
+      }
       if (can_date && !looks_like_datetime(v)) can_date = false;
       if (!can_date && (can_dmy || can_mdy)) {
         const bool dmy = normalize_date(v, DateOrder::dmy, buf, blen), mdy = normalize_date(v, DateOrder::mdy, buf, blen);
@@ -244,8 +266,8 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
           if (at != std::string_view::npos) date_sep = t[at];
         }
       }
-      if (!counting && !can_bool && !can_num && !can_date && !can_dmy && !can_mdy && !can_written && !can_written_comma &&
-          !can_comma_hint)
+      if (!counting && !date_counting && !can_bool && !can_num && !can_date && !can_dmy && !can_mdy && !can_written &&
+          !can_written_comma && !can_comma_hint)
         break;
     }
     TypeGuess g;
@@ -279,6 +301,11 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
       g.numbers = numbers;
       g.non_number_count = others;
       g.non_numbers = std::move(other_values);
+    } else if (g.type == ColumnType::categorical && date_counting && dates >= 20 && not_dates > 0 && few_not_dates()) {
+      g.mostly_dates = true;
+      g.numbers = dates;
+      g.non_number_count = not_dates;
+      g.non_numbers = std::move(not_date_values);
     }
     out[c] = g;
   }

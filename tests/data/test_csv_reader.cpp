@@ -57,6 +57,33 @@ TEST(CsvReader, SemicolonFileWithDecimalPointsIsNotCommaSplit) {
   EXPECT_EQ(ds.columns[0].text(0), "Smith, J");
 }
 
+// A date column with a few other values in it ("sometime" once among 150 day-first dates)
+// was read as text without a word, where numbers got a note: the same note now.
+TEST(CsvReader, ADateColumnReadAsTextForAFewOtherValuesSaysWhichAndHowToReadThemAsMissing) {
+  TempDir d;
+  std::string t = "opened,iso,y\n";
+  for (int i = 0; i < 150; ++i)
+    t += fmt::format("{},{},{}\n", i == 70 ? "sometime" : fmt::format("{:02}/{:02}/2021", 1 + i % 28, 1 + i % 12),
+                     i % 40 == 5 ? "n/k" : fmt::format("2020-{:02}-{:02}", 1 + i % 12, 1 + i % 28), i % 2);
+  CsvReport rep;
+  Dataset ds = read_text(d, t, &rep);
+  EXPECT_EQ(ds.columns[0].type, ColumnType::categorical);
+  EXPECT_EQ(ds.columns[1].type, ColumnType::categorical);
+  ASSERT_EQ(rep.notes.size(), 2u) << fmt::format("{}", fmt::join(rep.notes, "\n"));
+  EXPECT_NE(rep.notes[0].find("column 'opened' read as text: 1 of its 150 values are not dates (\"sometime\" once)"),
+            std::string::npos) << rep.notes[0];
+  EXPECT_NE(rep.notes[0].find("--missing ',NA,N/A,NaN,null,?,sometime'"), std::string::npos) << rep.notes[0];
+  EXPECT_NE(rep.notes[1].find("column 'iso' read as text: 4 of its 150 values are not dates (\"n/k\" 4 times)"),
+            std::string::npos) << rep.notes[1];
+  CsvOptions opt;
+  for (const char* m : {"sometime", "n/k"}) opt.missing_markers.push_back(m);
+  CsvReport again;
+  Dataset fixed = read_text(d, t, &again, opt);
+  EXPECT_EQ(fixed.columns[0].type, ColumnType::datetime);
+  EXPECT_EQ(fixed.columns[1].type, ColumnType::datetime);
+  EXPECT_EQ(fixed.columns[1].missing_count(), 4u);
+}
+
 TEST(CsvReader, ANumberColumnReadAsTextForAFewOtherValuesSaysWhichAndHowToReadThemAsMissing) {
   // Column a: numbers with "inf" and "-" among them (3%): text, and the note names both with
   // their counts and gives the --missing that reads them as missing. Column b: codes of which
