@@ -32,6 +32,7 @@ int run_predict(const PredictArgs& args, Context& ctx) {
     for (const auto& n : report.notes) fmt::print(ctx.err(), "note: {}: {}\n", args.data, n);
   std::vector<size_t> rows(ds.rows());
   std::iota(rows.begin(), rows.end(), size_t{0});
+  a.pipeline.check_dates(ds, rows);  // a value of a date column that is no date: named, exit 2, as for numbers
   Matrix x = a.pipeline.transform(ds, rows);
   // A category the model never saw is predicted as if the value were missing: said, since
   // a new code or a typo ("Femle") moves the prediction without an error.

@@ -740,11 +740,16 @@ json Loop::run() {
       }
     if (!pick) {
       const bool bound = !d["errors"]["optimal"].is_null();
-      stopped = bottleneck == "none" && bound ? "at_optimum" : "no_remedy";
+      // Without the bound because its estimate did not fit in this run's time budget, what
+      // ended the run is the budget: a longer one lets the estimate finish (and caches it).
+      const bool cut = !bound && skip_costly_analyses_ && bottleneck == "none";
+      stopped = bottleneck == "none" && bound ? "at_optimum" : cut ? "budget" : "no_remedy";
       say("stop: {}\n", bottleneck != "none" ? "every applicable remedy has been tried on this incumbent"
                          : bound          ? "no gap is larger than its noise"
-                                          : "no gap is larger than its noise, and without an optimal error that does not show the "
-                                            "optimum: no remedy is left to try (no_remedy)");
+                         : cut ? "no gap is larger than its noise, and the optimal-error estimate that would show whether this is the "
+                                 "optimum did not fit in the time budget (budget): a longer --time-budget lets it finish"
+                               : "no gap is larger than its noise, and without an optimal error that does not show the "
+                                 "optimum: no remedy is left to try (no_remedy)");
       break;
     }
     say("  select    {}: {}\n", pick->remedy, pick->reason);

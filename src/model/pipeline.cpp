@@ -236,6 +236,36 @@ std::vector<std::pair<std::string, bool>> Pipeline::feature_sources() const {
   return out;
 }
 
+namespace {
+// YYYY-MM-DD at the start: how the reader writes the dates it reads (a time may follow).
+bool looks_iso_date(const std::string& t) {
+  if (t.size() < 10 || t[4] != '-' || t[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (t[i] < '0' || t[i] > '9') return false;
+  return true;
+}
+}  // namespace
+
+void Pipeline::check_dates(const Dataset& ds, const std::vector<size_t>& rows) const {
+  for (const auto& p : plans_) {
+    if (!p.sorted_levels) continue;
+    auto c = ds.find(p.name);
+    if (!c || ds.columns[*c].type == ColumnType::datetime) continue;
+    const Column& col = ds.columns[*c];
+    const std::unordered_set<std::string> known(p.levels.begin(), p.levels.end());
+    for (size_t r : rows) {
+      if (col.is_missing(r)) continue;
+      const std::string t = col.text(r);
+      if (known.count(t) || looks_iso_date(t)) continue;
+      throw_bad_input(fmt::format("column '{}' holds {} here, which is no date as the training data writes them", p.name,
+                                  shorten_for_message(t, 40)),
+                      fmt::format("write its dates as the training data does (for example {}), or leave the value empty if it is missing",
+                                  p.levels.empty() ? std::string("2024-01-31") : p.levels.front()),
+                      Where{ds.source, ds.line(r), static_cast<int64_t>(*c) + 1, t});
+    }
+  }
+}
+
 Matrix Pipeline::transform(const Dataset& ds, const std::vector<size_t>& rows) const {
   Matrix m;
   m.rows = rows.size();
@@ -310,10 +340,14 @@ Matrix Pipeline::transform(const Dataset& ds, const std::vector<size_t>& rows) c
       float v;
       if (k >= 0) {
         v = static_cast<float>(k);
-      } else if (!miss && p.sorted_levels) {  // an unseen date: its place in time order
+      } else if (!miss && p.sorted_levels && looks_iso_date(col.text(r))) {  // an unseen date: its place in time order
         std::string t = col.text(r);
         v = static_cast<float>(std::lower_bound(p.levels.begin(), p.levels.end(), t) - p.levels.begin()) - 0.5f;
       } else {
+        // A value of a date column that is no date in the form the reader writes (a column it
+        // did not read as dates holds raw text: "09/11/2020" would sort before every date of
+        // 2020) is missing here; predict refuses it first (check_dates).
+        miss = miss || p.sorted_levels;
         v = standardize_ ? p.mean : kNaN;  // missing or unseen category
       }
       if (standardize_) v = (v - p.mean) / p.scale;

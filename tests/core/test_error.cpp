@@ -24,3 +24,15 @@ TEST(Error, ShortenEscapesAndTruncates) {
   std::string s = shorten_for_message(long_text, 10);
   EXPECT_EQ(s, "\"xxxxxxxxxx...\"");
 }
+
+// A line of a Latin-1 or binary file was echoed byte for byte, so the message itself was no
+// valid UTF-8. Valid sequences stay (and count as one character each, never cut), other bytes
+// above 0x7f are written \xNN.
+TEST(Error, ShortenKeepsValidUtf8AndEscapesTheRest) {
+  EXPECT_EQ(shorten_for_message("Z\xc3\xbcrich", 60), "\"Z\xc3\xbcrich\"");            // UTF-8 u-umlaut
+  EXPECT_EQ(shorten_for_message("Z\xfcrich", 60), "\"Z\\xfcrich\"");                 // Latin-1 u-umlaut
+  EXPECT_EQ(shorten_for_message("\xe2\x82\xac\xe2\x82", 60), "\"\xe2\x82\xac\\xe2\\x82\"");  // a euro sign, then a cut one
+  EXPECT_EQ(shorten_for_message("\xc0\xaf\xed\xa0\x80\xf5\x80\x80\x80", 60),  // overlong, surrogate, past U+10FFFF
+            "\"\\xc0\\xaf\\xed\\xa0\\x80\\xf5\\x80\\x80\\x80\"");
+  EXPECT_EQ(shorten_for_message("\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80", 2), "\"\xf0\x9f\x98\x80\xf0\x9f\x98\x80...\"");
+}

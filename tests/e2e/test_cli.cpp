@@ -511,6 +511,32 @@ TEST(Cli, FilesWhoseDatesCannotTellTheirOrderReadThemAsTheDataFileDid) {
 
 // Class names that hold a comma or a quote are written as CSV quotes them: unquoted, the
 // header "p_yes, really" read as two columns, and every row one field longer than it.
+// A predict file whose date column holds a value that is no date ("not a date", or one date in
+// another form among ISO ones) is not read as dates, and the value was put in time order by its
+// letters ("09/11/2020" before every date of 2020): a silent misreading where a number column's
+// text is exit 2. Now exit 2 too, naming the line, the column and the value.
+TEST(Cli, PredictRefusesAValueOfADateColumnThatIsNoDate) {
+  TempDir tmp;
+  std::string data = "signup,x,label\n";
+  for (int i = 0; i < 200; ++i)
+    data += fmt::format("2021-{:02}-{:02},{},{}\n", 1 + i % 12, 1 + i % 28, i % 7, i % 12 < 6 ? "early" : "late");
+  mlloop::testing::write_file(tmp.str("data.csv"), data);
+  auto r = run_mlloop({"init", tmp.str("data.csv"), "--target", "label", "--dir", tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_mlloop({"train", "--dir", tmp.str("p"), "--model", "gbdt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  mlloop::testing::write_file(tmp.str("ok.csv"), "signup,x\n2021-03-04,1\n2022-07-30,2\n,3\n");
+  r = run_mlloop({"predict", "--dir", tmp.str("p"), tmp.str("ok.csv")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  for (const std::string bad : {"09/11/2021", "not a date"}) {
+    mlloop::testing::write_file(tmp.str("bad.csv"), "signup,x\n2021-03-04,1\n" + bad + ",2\n2021-05-06,3\n");
+    r = run_mlloop({"predict", "--dir", tmp.str("p"), tmp.str("bad.csv")});
+    EXPECT_EQ(r.exit_code, 2) << bad << "\n" << r.out;
+    EXPECT_NE(r.err.find("bad.csv:3:1: column 'signup' holds \"" + bad + "\" here, which is no date as the training data writes them"),
+              std::string::npos) << r.err;
+  }
+}
+
 TEST(Cli, PredictQuotesClassesThatHoldCommasOrQuotes) {
   TempDir tmp;
   std::string data = "x,label\n";

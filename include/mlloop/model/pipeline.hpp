@@ -36,7 +36,11 @@ class Pipeline {
            const Options& options, std::vector<std::string>* notes = nullptr);
 
   // Features of `rows` of `ds` (any file with the same columns; categories match by text).
+  // A date column's value that is no date (a file whose column was not read as dates) is missing.
   Matrix transform(const Dataset& ds, const std::vector<size_t>& rows) const;
+  // Bad input (exit 2, naming file, line, column and value) for the first value of a date
+  // column of `rows` that is no date as the training data writes them: predict's check.
+  void check_dates(const Dataset& ds, const std::vector<size_t>& rows) const;
   // Per categorical column, the rows of `rows` whose value the training rows never held (such a
   // value is encoded as a missing one): the column, how many rows, and the first such value.
   // Dates are left out (an unseen date has its place in time order).
