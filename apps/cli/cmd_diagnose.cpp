@@ -30,8 +30,9 @@ int run_diagnose(const DiagnoseArgs& args, Context& ctx) {
   const std::string metric = d["metric"];
   fmt::print(out, "diagnosis of run {} ({} as a loss, 95% intervals{})\n", d["run"].get<int64_t>(), metric,
              d["estimated_by"] == "cv" ? "; errors from repeated k-fold cross-validation: dev is small" : "");
-  for (const char* s : {"optimal", "train", "train_dev", "dev"}) {
+  for (const char* s : {"optimal", "train", "train_dev", "dev", "test"}) {
     const auto& e = d["errors"][s];
+    if (e.is_null() && std::string(s) == "test") continue;  // the test set not looked at yet
     if (e.is_null()) {
       fmt::print(out, "  {:<10} -\n", s);
       continue;
@@ -40,8 +41,9 @@ int run_diagnose(const DiagnoseArgs& args, Context& ctx) {
                fmt_value(e["high"].get<double>()), e.contains("source") ? fmt::format("  ({})", e["source"].get<std::string>()) : "");
   }
   fmt::print(out, "gaps\n");
-  for (const char* g : {"avoidable_bias", "variance", "data_mismatch"}) {
+  for (const char* g : {"avoidable_bias", "variance", "data_mismatch", "dev_overfit"}) {
     const auto& v = d["gaps"][g];
+    if (v.is_null() && std::string(g) == "dev_overfit") continue;  // measured once the test set is looked at
     fmt::print(out, "  {:<15} {}\n", g, v.is_null() ? std::string("-") : fmt::format("{}{}", v.get<double>() >= 0 ? "+" : "", fmt_value(v.get<double>())));
   }
   fmt::print(out, "bottleneck: {}\n", d["bottleneck"].get<std::string>());

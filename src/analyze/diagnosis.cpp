@@ -77,6 +77,13 @@ class DataOnce {
   std::optional<ProjectData> own_;
 };
 
+// How many of the loop's iterations accepted a change: the choices made on dev.
+int64_t accepted_changes(Store& store) {
+  int64_t n = 0;
+  for (const auto& it : store.iterations()) n += it.state == "finished" && it.accepted;
+  return n;
+}
+
 // The diagnosis's "optimal" object.
 json bound_json(double value, double low, double high, const char* source) {
   return {{"value", value}, {"low", low}, {"high", high}, {"source", source}};
@@ -484,7 +491,10 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
                                fmt::format("dev overfitting dominates: test {} vs dev {} (gap {})", pct(test->value), pct(dev->value), pct(largest)),
                                json{{"test", err_json(test)}, {"dev", err_json(dev)}, {"gaps", gaps_json}, {"noise", noise},
                                     {"test_looks", project.store->count_test_looks()}},
-                               "the choices made on dev have fitted its rows: dev no longer predicts the error on new data",
+                               accepted_changes(*project.store) > 0
+                                   ? "the choices made on dev have fitted its rows: dev no longer predicts the error on new data"
+                                   : "test is significantly worse than dev, though no change was accepted on dev (only the setup's "
+                                     "choice of model): dev and test may differ by chance or in what they hold more than dev was fitted",
                                "fresh_dev_set: collect new dev rows (and keep the test set for one final look)"));
   } else {
     findings.push_back(finding("MLL-N01", "info", "no gap is larger than its noise", evidence,

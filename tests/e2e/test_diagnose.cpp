@@ -637,6 +637,41 @@ TEST(Diagnose, ACategoryOfManyLevelsIsNoShiftOnARandomSplit) {
   for (const auto& finding : d["findings"]) EXPECT_NE(finding["code"], "MLL-S01") << finding.dump();
 }
 
+// A test error far above dev after one look, with no change ever accepted on dev: MLL-T01 said
+// "the choices made on dev have fitted its rows", which no choice did (the audit's case: a test
+// split that was just hard). It now says that dev and test may differ, and the human-readable
+// diagnosis shows the test error and the dev_overfit gap it names as the bottleneck. Here the
+// test file's labels are the data's, flipped.
+TEST(Diagnose, DevOverfittingWithNoChoiceMadeOnDevSaysSo) {
+  TempDir tmp;
+  std::mt19937_64 rng(43);
+  std::normal_distribution<double> normal;
+  std::ofstream data(tmp.path() / "d.csv"), test(tmp.path() / "t.csv");
+  data << "x1,x2,y\n";
+  test << "x1,x2,y\n";
+  for (int i = 0; i < 1400; ++i) {
+    const double x1 = normal(rng), x2 = normal(rng);
+    const bool yes = x1 + 0.3 * normal(rng) > 0;
+    (i < 1000 ? data : test) << fmt::format("{:.4f},{:.4f},{}\n", x1, x2, (i < 1000) == yes ? "yes" : "no");
+  }
+  data.close();
+  test.close();
+  diagnose_linear(tmp, tmp.str("d.csv"), "y", {"--test-data", tmp.str("t.csv")});
+  ASSERT_EQ(run_mlloop({"test", "--dir", tmp.str("p")}).exit_code, 0);
+  auto r = run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto d = nlohmann::json::parse(r.out);
+  EXPECT_EQ(d["bottleneck"], "dev_overfit");
+  bool said = false;
+  for (const auto& f : d["findings"])
+    if (f["code"] == "MLL-T01") said = f["why"].get<std::string>().find("no change was accepted on dev") != std::string::npos;
+  EXPECT_TRUE(said) << d["findings"].dump();
+  r = run_mlloop({"diagnose", "--dir", tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\n  test       "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n  dev_overfit     +"), std::string::npos) << r.out;
+}
+
 TEST(Inspect, ViewsShowTheEvidence) {
   TempDir tmp;
   diagnose_after("label_noise", {"--model", "linear"}, tmp, 3000);
