@@ -9,8 +9,14 @@
 #include "commands.hpp"
 #include "mlloop/core/error.hpp"
 #include "mlloop/core/text.hpp"
+#include "mlloop/metrics/metrics.hpp"
 
 namespace mlloop::cli {
+
+std::string goal_text(const std::string& metric, double goal) {
+  if (metrics::higher_is_better(metric)) return fmt::format("1 - {} <= {:.4g} ({} >= {:.4g})", metric, goal, metric, 1 - goal);
+  return fmt::format("{} <= {}", metric, goal);
+}
 
 std::ostream* progress_stream(Context& ctx, bool json) {
   if (ctx.quiet || !::isatty(json ? STDERR_FILENO : STDOUT_FILENO)) return nullptr;

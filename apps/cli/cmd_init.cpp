@@ -51,7 +51,7 @@ int run_init(const InitOptions& args, Context& ctx) {
                "and ties the others; auc or logloss compare the probabilities themselves\n",
                r.rarest_class, 100 * r.rarest_share);
   if (c.reference_error) fmt::print(out, "reference error {} (human-level or existing system)\n", *c.reference_error);
-  if (c.goal) fmt::print(out, "goal   dev {} <= {}\n", c.metric, *c.goal);
+  if (c.goal) fmt::print(out, "goal   dev {}\n", goal_text(c.metric, *c.goal));
   fmt::print(out, "split  {}, seed {}\n", c.split.str(), c.seed);
   size_t total = 0;
   for (auto& [s, n] : r.counts) total += n;

@@ -26,7 +26,7 @@ int run_status(const StatusArgs& args, Context& ctx) {
   fmt::print(out, "task     {}, target '{}', metric {}\n", to_string(c.task), c.target, c.metric);
   fmt::print(out, "rows     train {} | train_dev {} | dev {} | test {}\n", with_commas(counts[SplitName::train]),
              with_commas(counts[SplitName::train_dev]), with_commas(counts[SplitName::dev]), with_commas(counts[SplitName::test]));
-  fmt::print(out, "goal     {}\n", c.goal ? fmt::format("{} <= {}", c.metric, *c.goal) : "none (set [task] goal in mlloop.toml)");
+  fmt::print(out, "goal     {}\n", c.goal ? goal_text(c.metric, *c.goal) : "none (set [task] goal in mlloop.toml)");
   if (c.reference_error) fmt::print(out, "optimal  reference error {}\n", *c.reference_error);
   int64_t bad = p.store->rejected_count("bad_row"), miss = p.store->rejected_count("missing_target");
   if (bad || miss) fmt::print(out, "rejected {} malformed rows, {} rows without a target\n", bad, miss);

@@ -111,6 +111,9 @@ int run_demo(const DemoArgs& args, Context& ctx);
 // Where a command draws its progress bar: stdout when it is a terminal, or stderr under
 // --json (stdout then carries the JSON); nowhere on a pipe, or when quiet.
 std::ostream* progress_stream(Context& ctx, bool json);
+// The goal as init and status print it: "error <= 0.05"; for auc and f1, whose figures are
+// losses, "1 - auc <= 0.1 (auc >= 0.9)".
+std::string goal_text(const std::string& metric, double goal);
 
 // Parses argv and runs the command; maps errors to exit codes (CONTRACT.md).
 int run_cli(int argc, const char* const* argv, Context& ctx);

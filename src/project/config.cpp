@@ -43,6 +43,12 @@ void check_metric_value(std::string_view flag, double value, std::string_view me
                     bounded ? fmt::format("give {} as a loss between 0 and 1 (for example 0.05 for 5% error)", flag)
                             : fmt::format("give {} as a non-negative number on the target's scale", flag));
   }
+  // For auc the value is a loss, 1 - AUC: 0.9 is an AUC of 0.1, which a model that guesses
+  // beats (0.5), and a goal of it was "reached" by the first linear model at chance.
+  if (metric == "auc" && value >= 0.5)
+    throw_bad_input(fmt::format("{} {} is a loss for metric auc, 1 - AUC: an AUC of {}, which guessing (an AUC of 0.5) already meets", flag, value,
+                                fmt::format("{:.4g}", 1 - value)),
+                    fmt::format("for an AUC of {} give {} {:.4g}", value, flag, 1 - value));
 }
 
 CsvOptions ProjectConfig::csv_options() const {

@@ -95,6 +95,24 @@ TEST(Cli, InitTwiceNeedsForceAndForceResplits) {
   EXPECT_EQ(s["target"], "a");
 }
 
+// For auc the goal is a loss, 1 - AUC (CONTRACT.md): --goal 0.9 meant an AUC of 0.1, and the
+// loop stopped "goal_reached" on a linear model at chance. A goal (or reference) that guessing
+// meets is bad input naming the loss to give; init and status print the goal both ways.
+TEST(Cli, AnAucGoalThatGuessingMeetsIsExit2) {
+  TempDir tmp;
+  std::string data = small_csv(tmp);
+  for (const char* flag : {"--goal", "--reference-error"}) {
+    auto r = run_mlloop({"init", data, "--target", "y", "--metric", "auc", flag, "0.9", "--dir", tmp.str("p")});
+    EXPECT_EQ(r.exit_code, 2) << flag;
+    EXPECT_NE(r.err.find(std::string(flag) + " 0.9 is a loss for metric auc, 1 - AUC: an AUC of 0.1"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(std::string("fix: for an AUC of 0.9 give ") + flag + " 0.1"), std::string::npos) << r.err;
+  }
+  auto r = run_mlloop({"init", data, "--target", "y", "--metric", "auc", "--goal", "0.1", "--dir", tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("goal   dev 1 - auc <= 0.1 (auc >= 0.9)"), std::string::npos) << r.out;
+  EXPECT_NE(run_mlloop({"status", "--dir", tmp.str("p")}).out.find("1 - auc <= 0.1 (auc >= 0.9)"), std::string::npos);
+}
+
 // A --dir that can be no folder (a file, or under one) was "internal error: filesystem error"
 // with exit 1, after the data had been read; the demo's likewise.
 TEST(Cli, ADirThatCanBeNoFolderIsExit2) {
