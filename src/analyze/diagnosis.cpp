@@ -201,6 +201,34 @@ AnalysisInputs analysis_inputs(const Project& project, const ProjectData& data) 
     s.columns.push_back(col);
     s.categorical.push_back(cat);
   }
+  // The column a time or group split was made on differs between train and dev by
+  // construction (later dates, other groups): left in, it told them apart with an AUC of 1.0 on
+  // every such project, and MLL-S01 warned each time. The shift check leaves it out.
+  const std::string& by = project.config.split.column;
+  if (!by.empty() && std::find(s.columns.begin(), s.columns.end(), by) != s.columns.end() &&
+      std::any_of(s.columns.begin(), s.columns.end(), [&](const std::string& c) { return c != by; })) {
+    std::vector<size_t> keep;
+    for (size_t j = 0; j < s.columns.size(); ++j)
+      if (s.columns[j] != by) keep.push_back(j);
+    auto only = [&](const Matrix& m) {
+      Matrix out{m.rows, keep.size(), std::vector<float>(m.rows * keep.size())};
+      for (size_t i = 0; i < m.rows; ++i)
+        for (size_t k = 0; k < keep.size(); ++k) out.at(i, k) = m.at(i, keep[k]);
+      if (!m.categorical.empty())
+        for (size_t j : keep) out.categorical.push_back(m.categorical[j]);
+      return out;
+    };
+    s.train_x = only(s.train_x);
+    s.dev_x = only(s.dev_x);
+    auto pick = [&](auto& v) {
+      std::remove_reference_t<decltype(v)> kept;
+      for (size_t j : keep) kept.push_back(v[j]);
+      v = std::move(kept);
+    };
+    pick(s.feature_names);
+    pick(s.columns);
+    pick(s.categorical);
+  }
   return in;
 }
 
@@ -209,8 +237,8 @@ namespace {
 // model sees a many-level category's frequent levels one-hot. v5: classification suspects cut
 // to the most confident decile's disagreement when that is well below their count. v6: none
 // when that decile is no better than chance (`unchecked`). v7: the shift codes categories over
-// train and dev together (one data file).
-std::string data_analyses_key(const ProjectConfig& c) { return fmt::format("data_analyses:v7:{}", c.seed); }
+// train and dev together (one data file). v8: the shift leaves out a time or group split's column.
+std::string data_analyses_key(const ProjectConfig& c) { return fmt::format("data_analyses:v8:{}", c.seed); }
 }  // namespace
 
 std::optional<json> cached_data_analyses(Project& project) {
