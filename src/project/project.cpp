@@ -337,6 +337,14 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
       break;
     }
   }
+  // A dev file without a test file: test is carved from the data file, so it holds the training
+  // rows' distribution, not dev's, and dev overfitting (test - dev) compares the two.
+  if (dev_file && !test_file)
+    main.report.notes.push_back(fmt::format(
+        "test is drawn from {} (the training rows' distribution), not from the --dev-data file's: its error says how "
+        "the model does on data like the training data, and dev overfitting (test - dev) then compares the two; give "
+        "--test-data from dev's source to test on data like dev",
+        o.data));
   for (auto& [role, e] : extra) {
     auto source = std::find_if(res.sources.begin(), res.sources.end(), [&](const SourceSummary& s) { return s.role == role; });
     for (auto& n : unseen_category_notes(ds, assign[SplitName::train], e, cfg.target)) source->report.notes.push_back(std::move(n));

@@ -57,9 +57,12 @@ TEST(Cli, InitNotesADevClassTheTrainingDataNeverHolds) {
   auto r = run_mlloop({"init", tmp.str("train.csv"), "--target", "y", "--dev-data", tmp.str("dev.csv"), "--dir", tmp.str("p")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("note: class \"q\" of target 'y' (1 row, first at line 6) never occurs in"), std::string::npos) << r.out;
+  // A dev file without a test file: the test split comes from the data file, and init says so.
+  EXPECT_NE(r.out.find("note: test is drawn from " + tmp.str("train.csv") + " (the training rows' distribution)"), std::string::npos) << r.out;
   r = run_mlloop({"init", tmp.str("train.csv"), "--target", "y", "--test-data", tmp.str("train.csv"), "--dir", tmp.str("q")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.find("never occurs in"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("test is drawn from"), std::string::npos) << r.out;
 }
 
 TEST(Cli, ChangingOneByteOfTheDataMakesEveryCommandExit3) {
