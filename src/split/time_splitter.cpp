@@ -79,11 +79,26 @@ SplitAssignment split_time(const Dataset& ds, size_t time_col, const SplitSizes&
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key[a] < key[b]; });
 
   SplitAssignment a;
-  size_t n_test = sizes[SplitName::test], n_dev = sizes[SplitName::dev];
-  size_t train_period = n - n_test - n_dev;
-  a[SplitName::dev].assign(order.begin() + static_cast<std::ptrdiff_t>(train_period),
-                           order.begin() + static_cast<std::ptrdiff_t>(train_period + n_dev));
-  a[SplitName::test].assign(order.begin() + static_cast<std::ptrdiff_t>(train_period + n_dev), order.end());
+  const size_t n_test = sizes[SplitName::test], n_dev = sizes[SplitName::dev];
+  // The cuts between the periods sit between two times, not inside a run of rows of one time:
+  // a date held by rows on both sides of a cut put the same day in train and dev (10 and 47
+  // rows), and the latest training time was the earliest dev time. A cut moves to the nearest
+  // change of time within half the smaller split's rows either way; a run of one time longer
+  // than that stays cut.
+  auto tied = [&](size_t c) { return key[order[c - 1]] == key[order[c]]; };
+  auto between_times = [&](size_t c, size_t lo, size_t hi, size_t reach) {
+    if (c <= lo || c >= hi || !tied(c)) return c;
+    for (size_t d = 1; d <= reach; ++d) {
+      if (c >= lo + d + 1 && !tied(c - d)) return c - d;
+      if (c + d + 1 <= hi && !tied(c + d)) return c + d;
+    }
+    return c;
+  };
+  const size_t cut2 = n_test == 0 ? n : between_times(n - n_test, n - n_test - n_dev, n, std::min(n_dev, n_test) / 2);
+  const size_t cut1 = n_dev == 0 ? cut2 : between_times(cut2 - std::min(n_dev, cut2), 0, cut2, n_dev / 2);
+  const size_t train_period = cut1;
+  a[SplitName::dev].assign(order.begin() + static_cast<std::ptrdiff_t>(cut1), order.begin() + static_cast<std::ptrdiff_t>(cut2));
+  a[SplitName::test].assign(order.begin() + static_cast<std::ptrdiff_t>(cut2), order.end());
   std::vector<size_t> train(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(train_period));
   seeded_shuffle(train, seed);
   size_t n_td = std::min(sizes[SplitName::train_dev], train.size());

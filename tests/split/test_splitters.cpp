@@ -160,6 +160,29 @@ TEST(Splitters, TimeSplitOrdersTrainBeforeDevBeforeTest) {
   EXPECT_LT(tmin(SplitName::train_dev), 100.f);
 }
 
+// Rows share times (days of 110 rows): a cut inside one day put that day in train and dev
+// both. The cuts move to the nearest change of day; dev and test keep about their sizes.
+TEST(Splitters, TimeSplitKeepsEachTimeInOneSplit) {
+  Dataset ds = synthetic(3000, {1, 1});
+  for (size_t i = 0; i < 3000; ++i) ds.columns[1].values[i] = static_cast<float>((i * 37 % 3000) / 110);  // days 0..27
+  auto a = make_splits(ds, 0, Task::binary, SplitSpec::parse("time:t"), default_sizes(3000, false, false), 3);
+  expect_partition(a, 3000);
+  std::map<float, std::set<int>> splits_of;
+  for (int s = 0; s < 4; ++s)
+    for (size_t p : a.rows[static_cast<size_t>(s)]) splits_of[ds.columns[1].values[p]].insert(s == 1 ? 0 : s);  // train_dev is train's period
+  for (const auto& [day, in] : splits_of) EXPECT_EQ(in.size(), 1u) << "day " << day;
+  // The cut at 2,700 was 60 rows into a day of 110: it moves to that day's end, 50 rows later;
+  // dev's, 300 rows before that (30 rows into a day), to that day's start.
+  EXPECT_EQ(a[SplitName::test].size(), 250u);
+  EXPECT_EQ(a[SplitName::dev].size(), 330u);
+  // One time for every row: no change of time to move to, the cuts stay.
+  Dataset flat = synthetic(1000, {1, 1});
+  for (auto& v : flat.columns[1].values) v = 5.f;
+  auto b = make_splits(flat, 0, Task::binary, SplitSpec::parse("time:t"), default_sizes(1000, false, false), 3);
+  expect_partition(b, 1000);
+  EXPECT_EQ(b[SplitName::test].size(), 100u);
+}
+
 TEST(Splitters, TimeSplitOnMonthFirstDatesFollowsTheCalendar) {
   // 12/31/2019 comes before 01/01/2020, though its text sorts after: the reader keeps such
   // dates as ISO text, and the split follows the calendar. Rows are written in shuffled order.
