@@ -307,6 +307,23 @@ InitResult init_project(const InitOptions& o, Context& ctx) {
   }
   SplitSizes sizes = default_sizes(ds.rows(), dev_file, test_file);
   SplitAssignment assign = make_splits(ds, t, cfg.task, cfg.split, sizes, cfg.seed);
+  // A group split places the rows without a group as one group, whole in one split: said, since
+  // a missing time is refused and those rows may be of many groups.
+  if (cfg.split.method == SplitMethod::group)
+    if (auto g = ds.find(cfg.split.column)) {
+      const Column& col = ds.columns[*g];
+      size_t missing = 0;
+      std::optional<size_t> first;
+      for (size_t i = 0; i < ds.rows(); ++i)
+        if (col.is_missing(i)) ++missing, first = first.value_or(i);
+      if (missing > 0)
+        for (SplitName name : kAllSplits)
+          if (std::find(assign[name].begin(), assign[name].end(), *first) != assign[name].end())
+            main.report.notes.push_back(fmt::format(
+                "group column '{}': {} row{} without a group (first at line {}) count as one group, all in {}; fill in "
+                "their groups if they belong to several",
+                col.name, with_commas(static_cast<int64_t>(missing)), missing == 1 ? "" : "s", ds.line(*first), to_string(name)));
+    }
   if (ds.columns.size() < 2)
     throw_bad_input(fmt::format("the file has one column, the target '{}': there is nothing to predict it from", cfg.target),
                     "give a CSV with the feature columns beside the target", Where{o.data, 0, 0, {}});

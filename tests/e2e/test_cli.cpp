@@ -98,6 +98,19 @@ TEST(Cli, InitTwiceNeedsForceAndForceResplits) {
   EXPECT_EQ(s["target"], "a");
 }
 
+// A group split places the rows without a group as one group, whole in one split; a missing
+// time is refused. init now says so, with the count, the first line and the split.
+TEST(Cli, InitNotesTheRowsWithoutAGroup) {
+  TempDir tmp;
+  std::string data = "grp,x,y\n";
+  for (int i = 0; i < 300; ++i) data += fmt::format("{},{},{}\n", i % 10 == 3 ? "" : fmt::format("g{}", i % 40), i % 7, i % 2 ? "a" : "b");
+  write_file(tmp.str("d.csv"), data);
+  auto r = run_mlloop({"init", tmp.str("d.csv"), "--target", "y", "--split", "group:grp", "--dir", tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("note: group column 'grp': 30 rows without a group (first at line 5) count as one group, all in "),
+            std::string::npos) << r.out;
+}
+
 // For auc the goal is a loss, 1 - AUC (CONTRACT.md): --goal 0.9 meant an AUC of 0.1, and the
 // loop stopped "goal_reached" on a linear model at chance. A goal (or reference) that guessing
 // meets is bad input naming the loss to give; init and status print the goal both ways.
