@@ -201,6 +201,15 @@ json iteration_json(const IterationRecord& it) {
 
 }  // namespace
 
+
+// What the setup entry stands for: the loop's baseline and linear runs, else the runs of
+// mlloop train (no loop yet), else nothing (a project with no run: it was "baseline, then
+// linear", accepted, though nothing had run).
+static std::string setup_reason(bool setup_runs, bool any_incumbent) {
+  if (setup_runs) return "baseline, then linear";
+  return any_incumbent ? "runs of mlloop train (no loop yet)" : "nothing trained yet";
+}
+
 json iterations(Store& store, const ProjectConfig& config, const json& optimal) {
   const std::string& metric = config.metric;
   const bool cv = uses_cv(config, store);
@@ -223,17 +232,18 @@ json iterations(Store& store, const ProjectConfig& config, const json& optimal) 
     start = store.incumbent(metric, lower);
   if (start || its.empty()) {
     json e = entry(start);
+    sql::Stmt st(store.db(), "SELECT id FROM runs WHERE iteration = 0 ORDER BY id");
+    json runs = json::array();
+    while (st.step()) runs.push_back(st.int64(0));
     e.update({{"index", 0},
               {"label", "0 setup"},
               {"remedy", "setup"},
-              {"reason", "baseline, then linear"},
+              {"reason", setup_reason(!runs.empty(), start.has_value())},
               {"bottleneck", nullptr},
-              {"accepted", true},
+              {"accepted", start.has_value()},
               {"state", "finished"},
-              {"runs", json::array()},
+              {"runs", runs},
               {"seconds", nullptr}});
-    sql::Stmt st(store.db(), "SELECT id FROM runs WHERE iteration = 0 ORDER BY id");
-    while (st.step()) e["runs"].push_back(st.int64(0));
     list.push_back(std::move(e));
   }
   for (const auto& it : its) {
@@ -266,13 +276,13 @@ std::optional<json> iteration(Store& store, const std::string& metric, int64_t i
   json e;
   std::vector<int64_t> ids;
   if (index == 0) {
+    sql::Stmt st(store.db(), "SELECT id FROM runs WHERE iteration = 0 ORDER BY id");
+    while (st.step()) ids.push_back(st.int64(0));  // none when the runs came from mlloop train
     e = {{"index", 0},
          {"label", "0 setup"},
          {"remedy", "setup"},
-         {"reason", "baseline, then linear"},
+         {"reason", setup_reason(!ids.empty(), store.incumbent(metric, !metrics::higher_is_better(metric)).has_value())},
          {"state", "finished"}};
-    sql::Stmt st(store.db(), "SELECT id FROM runs WHERE iteration = 0 ORDER BY id");
-    while (st.step()) ids.push_back(st.int64(0));  // none when the runs came from mlloop train
   } else {
     auto it = store.iteration(index);
     if (!it) return std::nullopt;

@@ -25,6 +25,7 @@ struct HttpServer::Impl {
     res.status = out.status;
     if (out.content_type.rfind("application/json", 0) == 0) res.set_header("Cache-Control", "no-store");
     res.set_header("X-Content-Type-Options", "nosniff");
+    if (out.status == 405) res.set_header("Allow", "GET, HEAD");  // RFC 9110: a 405 names the methods allowed
     // cpp-httplib compresses the bare "application/json" type with Brotli at its highest
     // quality when the client accepts it: ~50 ms for a 350 KB body, slower than sending it on
     // loopback. With the charset spelled out it leaves the body alone.
@@ -59,7 +60,16 @@ HttpServer::HttpServer(Handler handler) : impl_(std::make_unique<Impl>()) {
   impl_->server.Delete(".*", h);
   impl_->server.Options(".*", h);
   // What httplib answers by itself (a malformed request line, say) also gets the envelope.
-  impl_->server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+  impl_->server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    // A POST without a body (no Content-Length) is refused by httplib with 400 before any
+    // handler runs; whatever else is wrong with it, the API takes no such method: 405.
+    if (res.status == 400 && !req.method.empty() && req.method != "GET" && req.method != "HEAD") {
+      res.status = 405;
+      res.set_header("Allow", "GET, HEAD");
+      Response e = json_error(405, fmt::format("{} is not allowed: the API is read-only", req.method.substr(0, 10)));
+      res.set_content(e.body, e.content_type.c_str());
+      return;
+    }
     if (res.body.empty()) {
       Response e = json_error(res.status, res.status == 404 ? "no such route" : "bad request");
       res.set_content(e.body, e.content_type.c_str());

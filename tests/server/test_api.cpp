@@ -188,6 +188,26 @@ TEST_F(ApiTest, IterationsCarryTheDecompositionOfTheirIncumbent) {
   EXPECT_EQ(one["run_objects"].size(), 20u);
   json setup = get_json("/api/iterations/0");
   EXPECT_EQ(setup["run_objects"].size(), 0u) << "runs made by mlloop train belong to no iteration";
+  // The setup entry says what it stands for: here runs of mlloop train, not "baseline, then linear".
+  EXPECT_EQ(list[0]["reason"], "runs of mlloop train (no loop yet)");
+  EXPECT_EQ(setup["reason"], "runs of mlloop train (no loop yet)");
+}
+
+// A project with no run: its setup entry was "baseline, then linear", accepted, though nothing had run.
+TEST(ApiNoRuns, TheSetupEntrySaysNothingWasTrained) {
+  TempDir tmp;
+  auto truth = make_scenario("at_optimum", tmp.path() / "data", 3, 300);
+  ASSERT_EQ(cli({"init", tmp.str("data/train.csv"), "--target", truth["target"], "--dir", tmp.str("p")}).first, 0);
+  Context ctx;
+  ctx.quiet = true;
+  server::Api api(tmp.str("p"), ctx);
+  auto r = api.handle(server::Request{"GET", "/api/iterations", {}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  json list = json::parse(r.body)["iterations"];
+  ASSERT_EQ(list.size(), 1u) << r.body;
+  EXPECT_EQ(list[0]["reason"], "nothing trained yet");
+  EXPECT_EQ(list[0]["accepted"], false);
+  EXPECT_TRUE(list[0]["runs"].empty());
 }
 
 TEST_F(ApiTest, DiagnosisIsTheCliDiagnosisAndSetsTheBound) {
@@ -258,7 +278,7 @@ struct Raw {
 
 // A request written by hand on a socket, so the target reaches the server exactly as given
 // (an HTTP client library might normalize "%2e%2e" or "..").
-Raw raw_request(int port, const std::string& method, const std::string& target) {
+Raw raw_request(int port, const std::string& method, const std::string& target, bool content_length = true) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -268,8 +288,8 @@ Raw raw_request(int port, const std::string& method, const std::string& target) 
     close(fd);
     return {};
   }
-  std::string req =
-      method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
+                    (content_length ? "Content-Length: 0\r\n" : "") + "\r\n";
   ::send(fd, req.data(), req.size(), 0);
   std::string resp;
   char buf[65536];
@@ -359,7 +379,13 @@ TEST_F(Loopback, TraversalPlainAndPercentEncodedGets404) {
        {"/api/runs?limit=abc", "/api/runs?limit=%2D1", "/api/runs/abc", "/api/runs?sort=%27%3B%20DROP%20TABLE%20runs"})
     expect_envelope(raw_request(port_, "GET", t), 400, t);
   expect_envelope(raw_request(port_, "POST", "/api/status"), 405, "POST /api/status");
-  expect_envelope(raw_request(port_, "DELETE", "/api/runs/1"), 405, "DELETE /api/runs/1");
+  const Raw del = raw_request(port_, "DELETE", "/api/runs/1");
+  expect_envelope(del, 405, "DELETE /api/runs/1");
+  EXPECT_NE(del.headers.find("Allow: GET, HEAD"), std::string::npos) << del.headers;  // RFC 9110 asks a 405 for it
+  // A POST with no Content-Length (curl -X POST) got cpp-httplib's own 400: a 405 too now.
+  const Raw bare = raw_request(port_, "POST", "/api/status", false);
+  expect_envelope(bare, 405, "POST /api/status without Content-Length");
+  EXPECT_NE(bare.headers.find("Allow: GET, HEAD"), std::string::npos) << bare.headers;
   // The store survived the injection attempt.
   EXPECT_EQ(json::parse(raw_request(port_, "GET", "/api/runs?limit=1").body)["total"], kSynthetic + 2);
 }
