@@ -143,7 +143,7 @@ int run_cli(int argc, const char* const* argv, Context& ctx) {
   ReportArgs report;
   auto* c_report = app.add_subcommand("report", "Write a self-contained HTML report of the project (opens offline)");
   c_report->add_option("--dir", report.dir, "Project folder (default: the current folder)");
-  c_report->add_option("-o,--output", report.output, "The HTML file to write")->required();
+  c_report->add_option("-o,--output", report.output, "The HTML file to write (default: PROJECT/.mlloop/reports/report.html)");
 
   // dashboard
   DashboardArgs dash;

@@ -12,7 +12,6 @@
 namespace mlloop::cli {
 
 int run_report(const ReportArgs& args, Context& ctx) {
-  if (args.output.empty()) throw_bad_input("report needs an output file", "mlloop report -o report.html");
   Project project = Project::open(args.dir);
   ctx.seed = project.config.seed;
   Registry registry;
@@ -20,7 +19,10 @@ int run_report(const ReportArgs& args, Context& ctx) {
   nlohmann::json data = report_data(project, registry, ctx);
   std::string html = render_report(data);
   // Written beside the target, then renamed: a reader never sees half a report.
-  std::filesystem::path out = args.output;
+  // Without -o, the project's own reports folder (where the demo writes its report).
+  std::filesystem::path out =
+      args.output.empty() ? std::filesystem::path(project.dir) / ".mlloop" / "reports" / "report.html" : std::filesystem::path(args.output);
+  if (args.output.empty()) std::filesystem::create_directories(out.parent_path());
   std::filesystem::path tmp = out;
   tmp += ".tmp";
   {

@@ -713,9 +713,11 @@ TEST(Cli, InitNotesDevCategoriesTheTrainingRowsNeverHold) {
 
 TEST(Cli, ReportAndDashboardRejectBadInput) {
   TempDir tmp;
+  // Without -o the report goes to the project's .mlloop/reports/ (it was exit 2, "--output is
+  // required"); without a project that is exit 2, naming mlloop.toml.
   auto no_out = run_mlloop({"report", "--dir", tmp.str()});
   EXPECT_EQ(no_out.exit_code, 2) << no_out.err;
-  EXPECT_NE(no_out.err.find("--output"), std::string::npos) << no_out.err;
+  EXPECT_NE(no_out.err.find("mlloop.toml"), std::string::npos) << no_out.err;
   auto no_project = run_mlloop({"report", "--dir", tmp.str(), "-o", tmp.str("r.html")});
   EXPECT_EQ(no_project.exit_code, 2) << no_project.err;
   EXPECT_FALSE(fs::exists(tmp.path() / "r.html"));
@@ -738,4 +740,9 @@ TEST(Cli, ReportAndDashboardRejectBadInput) {
   auto empty = run_mlloop({"report", "--dir", tmp.str("p"), "-o", tmp.str("r.html")});
   EXPECT_EQ(empty.exit_code, 0) << empty.err;
   EXPECT_NE(empty.err.find("no finished run"), std::string::npos) << empty.err;
+  auto default_out = run_mlloop({"report", "--dir", tmp.str("p")});
+  EXPECT_EQ(default_out.exit_code, 0) << default_out.err;
+  EXPECT_TRUE(fs::exists(tmp.path() / "p" / ".mlloop" / "reports" / "report.html"));
+  EXPECT_NE(default_out.out.find("report: " + (tmp.path() / "p" / ".mlloop" / "reports" / "report.html").string()), std::string::npos)
+      << default_out.out;
 }
