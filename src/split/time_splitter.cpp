@@ -94,7 +94,10 @@ SplitAssignment split_time(const Dataset& ds, size_t time_col, const SplitSizes&
     }
     return c;
   };
-  const size_t cut2 = n_test == 0 ? n : between_times(n - n_test, n - n_test - n_dev, n, std::min(n_dev, n_test) / 2);
+  // (Without a dev period, from its own file, the test cut moves within the training rows.)
+  const size_t cut2 = n_test == 0 ? n
+                      : n_dev == 0 ? between_times(n - n_test, 0, n, n_test / 2)
+                                   : between_times(n - n_test, n - n_test - n_dev, n, std::min(n_dev, n_test) / 2);
   const size_t cut1 = n_dev == 0 ? cut2 : between_times(cut2 - std::min(n_dev, cut2), 0, cut2, n_dev / 2);
   const size_t train_period = cut1;
   a[SplitName::dev].assign(order.begin() + static_cast<std::ptrdiff_t>(cut1), order.begin() + static_cast<std::ptrdiff_t>(cut2));

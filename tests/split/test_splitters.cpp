@@ -175,6 +175,13 @@ TEST(Splitters, TimeSplitKeepsEachTimeInOneSplit) {
   // dev's, 300 rows before that (30 rows into a day), to that day's start.
   EXPECT_EQ(a[SplitName::test].size(), 250u);
   EXPECT_EQ(a[SplitName::dev].size(), 330u);
+  // Dev from its own file: the test cut moves all the same.
+  auto c = make_splits(ds, 0, Task::binary, SplitSpec::parse("time:t"), default_sizes(3000, true, false), 3);
+  expect_partition(c, 3000);
+  std::map<float, std::set<int>> with_dev_file;
+  for (int s = 0; s < 4; ++s)
+    for (size_t p : c.rows[static_cast<size_t>(s)]) with_dev_file[ds.columns[1].values[p]].insert(s == 1 ? 0 : s);
+  for (const auto& [day, in] : with_dev_file) EXPECT_EQ(in.size(), 1u) << "day " << day;
   // One time for every row: no change of time to move to, the cuts stay.
   Dataset flat = synthetic(1000, {1, 1});
   for (auto& v : flat.columns[1].values) v = 5.f;
