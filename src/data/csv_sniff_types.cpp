@@ -165,6 +165,33 @@ bool normalize_date(std::string_view s, DateOrder order, char* out, size_t& n) {
   return looks_like_datetime(std::string_view(out, n));
 }
 
+namespace {
+// Values of one kind (numbers, dates) and the others among them, while the column may still be
+// mostly of that kind: the others' count and the first 4 by value, with their counts.
+struct Tally {
+  bool counting = true;
+  size_t hits = 0, misses = 0;
+  std::vector<std::pair<std::string, size_t>> values;
+  bool many = false;  // more than 4 distinct other values
+  // Mostly of the kind: the others 10% of the values at most, or up to 3 distinct values (inf
+  // and -inf) fewer than the hits.
+  bool few() const { return misses * 10 <= hits + misses || (!many && values.size() <= 3 && misses <= hits); }
+  void add(bool hit, std::string_view v) {
+    if (hit) {
+      ++hits;
+    } else {
+      ++misses;
+      const std::string_view t = trim(v);
+      auto it = std::find_if(values.begin(), values.end(), [&](const auto& o) { return o.first == t; });
+      if (it != values.end()) ++it->second;
+      else if (values.size() < 4) values.emplace_back(std::string(t.substr(0, 40)), 1);
+      else many = true;
+    }
+    if (misses >= 20 && !few()) counting = false;
+  }
+};
+}  // namespace
+
 std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& rows, size_t ncols,
                                    const CsvOptions& opt, char delimiter) {
   std::vector<TypeGuess> out(ncols);
@@ -184,22 +211,8 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
     size_t blen = 0;
     // Plain numbers and other values, while the column may still be mostly numbers: a few
     // values such as "inf", "-" or "unknown" among numbers make it text, and the note says so.
-    bool counting = true;
-    size_t numbers = 0, others = 0;
-    std::vector<std::pair<std::string, size_t>> other_values;
-    bool many_others = false;  // more than 4 distinct other values
-    // Mostly numbers: the others 10% of the values at most, or up to 3 distinct values (inf
-    // and -inf) below half of them.
-    auto few_others = [&] { return others * 10 <= numbers + others || (!many_others && other_values.size() <= 3 && others <= numbers); };
-    // The same for dates (in any of the orders read): a "sometime" among 1,500 dates made the
-    // column text, with no word of why.
-    bool date_counting = true;
-    size_t dates = 0, not_dates = 0;
-    std::vector<std::pair<std::string, size_t>> not_date_values;
-    bool many_not_dates = false;
-    auto few_not_dates = [&] {
-      return not_dates * 10 <= dates + not_dates || (!many_not_dates && not_date_values.size() <= 3 && not_dates <= dates);
-    };
+    // The same for dates (in any of the orders read): a "sometime" among 1,500 dates.
+    Tally numbers, dates;
     for (const auto& row : rows) {
       // A row of another width is rejected (an error) or dropped (--on-bad-rows skip) when the
       // file is parsed: its fields, shifted by an unquoted delimiter, say nothing of a column's
@@ -212,20 +225,8 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
       float f = 0;
       if (can_bool && !parse_bool(v, b)) can_bool = false;
       const bool number_alive = can_num || can_int || can_written || can_written_comma || can_comma_hint;
-      const bool plain = (counting || number_alive) && parse_number(v, f);
-      if (counting) {
-        if (plain) {
-          ++numbers;
-        } else {
-          ++others;
-          const std::string_view t = trim(v);
-          auto it = std::find_if(other_values.begin(), other_values.end(), [&](const auto& o) { return o.first == t; });
-          if (it != other_values.end()) ++it->second;
-          else if (other_values.size() < 4) other_values.emplace_back(std::string(t.substr(0, 40)), 1);
-          else many_others = true;
-        }
-        if (others >= 20 && !few_others()) counting = false;
-      }
+      const bool plain = (numbers.counting || number_alive) && parse_number(v, f);
+      if (numbers.counting) numbers.add(plain, v);
       if (number_alive) {
         if (!plain) can_num = can_int = false;
         else if (can_int && std::nearbyint(f) != f) can_int = false;
@@ -240,19 +241,8 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
         if (!plain && example.empty()) example = std::string(trim(v));
         needs_written |= !plain;
       }
-      if (date_counting) {
-        if (looks_like_datetime(v) || normalize_date(v, DateOrder::dmy, buf, blen) || normalize_date(v, DateOrder::mdy, buf, blen)) {
-          ++dates;
-        } else {
-          ++not_dates;
-          const std::string_view t = trim(v);
-          auto it = std::find_if(not_date_values.begin(), not_date_values.end(), [&](const auto& o) { return o.first == t; });
-          if (it != not_date_values.end()) ++it->second;
-          else if (not_date_values.size() < 4) not_date_values.emplace_back(std::string(t.substr(0, 40)), 1);
-          else many_not_dates = true;
-        }
-        if (not_dates >= 20 && !few_not_dates()) date_counting = false;
-      }
+      if (dates.counting)
+        dates.add(looks_like_datetime(v) || normalize_date(v, DateOrder::dmy, buf, blen) || normalize_date(v, DateOrder::mdy, buf, blen), v);
       if (can_date && !looks_like_datetime(v)) can_date = false;
       if (!can_date && (can_dmy || can_mdy)) {
         const bool dmy = normalize_date(v, DateOrder::dmy, buf, blen), mdy = normalize_date(v, DateOrder::mdy, buf, blen);
@@ -266,7 +256,7 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
           if (at != std::string_view::npos) date_sep = t[at];
         }
       }
-      if (!counting && !date_counting && !can_bool && !can_num && !can_date && !can_dmy && !can_mdy && !can_written &&
+      if (!numbers.counting && !dates.counting && !can_bool && !can_num && !can_date && !can_dmy && !can_mdy && !can_written &&
           !can_written_comma && !can_comma_hint)
         break;
     }
@@ -297,16 +287,15 @@ std::vector<TypeGuess> sniff_types(const std::vector<std::vector<std::string>>& 
       g.date_order = can_dmy && can_mdy ? (date_sep == '/' ? DateOrder::mdy : DateOrder::dmy) : can_dmy ? DateOrder::dmy : DateOrder::mdy;
     }
     else g.type = ColumnType::categorical;
-    if (g.type == ColumnType::categorical && counting && numbers >= 20 && others > 0 && few_others()) {
-      g.numbers = numbers;
-      g.non_number_count = others;
-      g.non_numbers = std::move(other_values);
-    } else if (g.type == ColumnType::categorical && date_counting && dates >= 20 && not_dates > 0 && few_not_dates()) {
-      g.mostly_dates = true;
-      g.numbers = dates;
-      g.non_number_count = not_dates;
-      g.non_numbers = std::move(not_date_values);
-    }
+    if (g.type == ColumnType::categorical)
+      for (Tally* t : {&numbers, &dates})
+        if (t->counting && t->hits >= 20 && t->misses > 0 && t->few()) {
+          g.mostly_dates = t == &dates;
+          g.numbers = t->hits;
+          g.non_number_count = t->misses;
+          g.non_numbers = std::move(t->values);
+          break;
+        }
     out[c] = g;
   }
   return out;
