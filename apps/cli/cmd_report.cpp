@@ -22,7 +22,8 @@ int run_report(const ReportArgs& args, Context& ctx) {
   // Without -o, the project's own reports folder (where the demo writes its report).
   std::filesystem::path out =
       args.output.empty() ? std::filesystem::path(project.dir) / ".mlloop" / "reports" / "report.html" : std::filesystem::path(args.output);
-  if (args.output.empty()) std::filesystem::create_directories(out.parent_path());
+  std::error_code made;  // a folder that cannot be made is said by the write below (exit 2)
+  if (args.output.empty()) std::filesystem::create_directories(out.parent_path(), made);
   std::filesystem::path tmp = out;
   tmp += ".tmp";
   {

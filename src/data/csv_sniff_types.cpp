@@ -174,7 +174,7 @@ struct Tally {
   std::vector<std::pair<std::string, size_t>> values;
   bool many = false;  // more than 4 distinct other values
   // Mostly of the kind: the others 10% of the values at most, or up to 3 distinct values (inf
-  // and -inf) fewer than the hits.
+  // and -inf) no more than the hits.
   bool few() const { return misses * 10 <= hits + misses || (!many && values.size() <= 3 && misses <= hits); }
   void add(bool hit, std::string_view v) {
     if (hit) {

@@ -201,7 +201,6 @@ json iteration_json(const IterationRecord& it) {
 
 }  // namespace
 
-
 // What the setup entry stands for: the loop's baseline and linear runs, else the runs of
 // mlloop train (no loop yet), else nothing (a project with no run: it was "baseline, then
 // linear", accepted, though nothing had run).
