@@ -227,10 +227,10 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
   b.evidence["feature_weights"] = w;
   // 2. Upper end: the best out-of-fold loss.
   size_t held_out = 0;
-  TaskShape fit_shape = shape;  // for mae linear fits the least absolute error, as train does
-  fit_shape.absolute_loss = mae;
-  double oof_gbdt = out_of_fold_loss(gbdt, Params::object(), fit_shape, x, y, registry, ctx, mae, held_out);
-  double oof_linear = out_of_fold_loss(registry.get("linear"), Params::object(), fit_shape, x, y, registry, ctx, mae, held_out);
+  TaskShape fitted = shape;  // for mae linear fits the least absolute error, as train does (fit_shape)
+  fitted.absolute_loss = mae;
+  double oof_gbdt = out_of_fold_loss(gbdt, Params::object(), fitted, x, y, registry, ctx, mae, held_out);
+  double oof_linear = out_of_fold_loss(registry.get("linear"), Params::object(), fitted, x, y, registry, ctx, mae, held_out);
   b.evidence["held_out_rows"] = held_out;
   b.evidence["neighbour_queries"] = std::min(x.rows, kEvalRows);
   b.evidence["oof_gbdt"] = oof_gbdt;

@@ -127,13 +127,6 @@ class CrossValidation {
 
   const Pool& pool() const { return pool_; }
 
-  // The shape the family fits: for mae, linear the least absolute error (TaskShape::absolute_loss), as train does.
-  TaskShape fit_shape(const Pipeline& pipe) const {
-    TaskShape s = pipe.shape();
-    s.absolute_loss = !s.classification && cfg_.metric == "mae";
-    return s;
-  }
-
   metrics::Predictions predictions(const std::vector<float>& out, const std::vector<size_t>& idx) const {
     metrics::Predictions p;
     p.classification = classification_;
@@ -362,14 +355,15 @@ class CrossValidation {
     }
     Context fold_ctx = ctx;
     fold_ctx.seed = model_seed_;
-    ff.model = family_.create(run_.params, fit_shape(pipe));
+    const TaskShape shape = fit_shape(pipe, cfg_.metric);
+    ff.model = family_.create(run_.params, shape);
     FitResult r = ff.model->fit(x, y, w, es_idx.empty() ? nullptr : &x_es, es_idx.empty() ? nullptr : &y_es, fold_ctx,
                                 Deadline{ctx.deadline});
     if (r.status == "stopped" && ctx.deadline_passed()) throw BudgetExhausted();
     if (r.status != "done" && r.status != "stopped")
       throw std::runtime_error(fmt::format("{} {} in a cross-validation fold: {}", run_.model, r.status, r.reason));
     std::vector<size_t> measured = fit_idx;
-    if (auto refit = refit_on_every_row(family_, run_.params, fit_shape(pipe), r, x, y, w, x_es, y_es, {}, fold_ctx,
+    if (auto refit = refit_on_every_row(family_, run_.params, shape, r, x, y, w, x_es, y_es, {}, fold_ctx,
                                         Deadline{ctx.deadline})) {
       ff.model = std::move(refit);
       measured.insert(measured.end(), es_idx.begin(), es_idx.end());  // the slice trained too

@@ -143,10 +143,12 @@ json optimal_bound_json(const ProjectConfig& cfg, Store& store) {
 namespace {
 // The trees' pipeline (raw numbers, NaN, category codes) fitted on `rows` of the training data:
 // the features the data analyses and the leakage check read.
-Pipeline trees_pipeline(const Project& project, const SplitPart& train, const std::vector<size_t>& rows) {
+Pipeline trees_pipeline(const Project& project, const SplitPart& train, const std::vector<size_t>& rows,
+                        std::vector<std::string> drop_columns = {}) {
   Pipeline pipe;
   Pipeline::Options trees;
   trees.standardize = false;
+  trees.drop_columns = std::move(drop_columns);
   pipe.fit(*train.data, rows, project.config.target, is_classification(project.config.task), trees);
   return pipe;
 }
@@ -181,53 +183,37 @@ AnalysisInputs analysis_inputs(const Project& project, const ProjectData& data) 
   // from train by its rare levels alone: 1,000 levels on 3,000 rows put the adversarial AUC at
   // 0.64, a free-text column at 0.97. (A separate dev file keeps train's coding: its levels
   // that train never holds are a difference of the files.)
+  //
+  // The column a time or group split was made on differs between train and dev by construction
+  // (later dates, other groups): left in, it told them apart with an AUC of 1.0 on every such
+  // project, and MLL-S01 warned each time. The shift's pipeline leaves it out (while another
+  // feature remains).
   ShiftInput& s = in.shift;
   s.train_x = d.x;
   s.dev_x = dev_features(pipe, data, &in.dev_y);
-  const Pipeline* shift_pipe = &pipe;
-  Pipeline pooled;
+  const std::string& by = project.config.split.column;
+  const auto sources = pipe.feature_sources();
+  const bool drop_by = !by.empty() && std::any_of(sources.begin(), sources.end(), [&](const auto& f) { return f.first == by; }) &&
+                       std::any_of(sources.begin(), sources.end(), [&](const auto& f) { return f.first != by; });
   const auto& dev_parts = data.splits.at(SplitName::dev);
-  if (!dev_parts.empty() && std::all_of(dev_parts.begin(), dev_parts.end(), [&](const SplitPart& p) { return p.data == train.data; })) {
+  const bool one_file =
+      !dev_parts.empty() && std::all_of(dev_parts.begin(), dev_parts.end(), [&](const SplitPart& p) { return p.data == train.data; });
+  const Pipeline* shift_pipe = &pipe;
+  Pipeline own;
+  if (one_file || drop_by) {
     std::vector<size_t> rows = train.positions;
-    for (const auto& part : dev_parts) rows.insert(rows.end(), part.positions.begin(), part.positions.end());
+    if (one_file)
+      for (const auto& part : dev_parts) rows.insert(rows.end(), part.positions.begin(), part.positions.end());
     std::sort(rows.begin(), rows.end());
-    pooled = trees_pipeline(project, train, rows);
-    s.train_x = pooled.transform(*train.data, train.positions);
-    s.dev_x = dev_features(pooled, data, nullptr);
-    shift_pipe = &pooled;
+    own = trees_pipeline(project, train, rows, drop_by ? std::vector<std::string>{by} : std::vector<std::string>{});
+    s.train_x = own.transform(*train.data, train.positions);
+    s.dev_x = dev_features(own, data, nullptr);
+    shift_pipe = &own;
   }
   s.feature_names = shift_pipe->feature_names();
   for (const auto& [col, cat] : shift_pipe->feature_sources()) {
     s.columns.push_back(col);
     s.categorical.push_back(cat);
-  }
-  // The column a time or group split was made on differs between train and dev by
-  // construction (later dates, other groups): left in, it told them apart with an AUC of 1.0 on
-  // every such project, and MLL-S01 warned each time. The shift check leaves it out.
-  const std::string& by = project.config.split.column;
-  if (!by.empty() && std::find(s.columns.begin(), s.columns.end(), by) != s.columns.end() &&
-      std::any_of(s.columns.begin(), s.columns.end(), [&](const std::string& c) { return c != by; })) {
-    std::vector<size_t> keep;
-    for (size_t j = 0; j < s.columns.size(); ++j)
-      if (s.columns[j] != by) keep.push_back(j);
-    auto only = [&](const Matrix& m) {
-      Matrix out{m.rows, keep.size(), std::vector<float>(m.rows * keep.size())};
-      for (size_t i = 0; i < m.rows; ++i)
-        for (size_t k = 0; k < keep.size(); ++k) out.at(i, k) = m.at(i, keep[k]);
-      if (!m.categorical.empty())
-        for (size_t j : keep) out.categorical.push_back(m.categorical[j]);
-      return out;
-    };
-    s.train_x = only(s.train_x);
-    s.dev_x = only(s.dev_x);
-    auto pick = [&](auto& v) {
-      std::remove_reference_t<decltype(v)> kept;
-      for (size_t j : keep) kept.push_back(v[j]);
-      v = std::move(kept);
-    };
-    pick(s.feature_names);
-    pick(s.columns);
-    pick(s.categorical);
   }
   return in;
 }
@@ -348,8 +334,7 @@ json run_learning_curve(Project& project, const RunRecord& run, const Registry& 
   in.train_x = pipe.transform(*train.data, train.positions);
   in.train_y = pipe.target(*train.data, train.positions);
   in.dev_x = dev_features(pipe, data, &in.dev_y);
-  in.shape = pipe.shape();
-  in.shape.absolute_loss = !in.shape.classification && project.config.metric == "mae";  // as the run fitted
+  in.shape = fit_shape(pipe, project.config.metric);  // as the run fitted
   in.family = run.model;
   in.params = run.params;
   in.metric = project.config.metric;

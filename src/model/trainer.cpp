@@ -51,6 +51,12 @@ std::vector<size_t> carve_early_stopping(const Family& family, const Params& par
   return es;
 }
 
+TaskShape fit_shape(const Pipeline& pipe, const std::string& metric) {
+  TaskShape s = pipe.shape();
+  s.absolute_loss = !s.classification && metric == "mae";
+  return s;
+}
+
 std::unique_ptr<Model> refit_on_every_row(const Family& family, const Params& params, const TaskShape& shape,
                                           const FitResult& first, const Matrix& x, const std::vector<float>& y,
                                           const std::vector<float>& w, const Matrix& x_es, const std::vector<float>& y_es,
@@ -203,8 +209,7 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
   std::vector<size_t> kept_positions(kept.size());
   for (size_t i = 0; i < kept.size(); ++i) kept_positions[i] = train.positions[kept[i]];
   pipe.fit(*train.data, kept_positions, cfg.target, classification, popt, &out.notes);
-  TaskShape shape = pipe.shape();
-  shape.absolute_loss = !classification && cfg.metric == "mae";
+  const TaskShape shape = fit_shape(pipe, cfg.metric);
 
   // The early-stopping slice: 10% of the kept training rows, seeded; never train-dev.
   std::vector<size_t> fit_idx = kept;

@@ -42,6 +42,10 @@ const ParamSpec* early_stopping_param(const Family& family);
 std::vector<size_t> carve_early_stopping(const Family& family, const Params& params, std::vector<size_t>& rows,
                                          uint64_t seed);
 
+// The shape a family fits under the project's metric: the pipeline's, and for mae the absolute
+// error (TaskShape::absolute_loss). Train, cross-validation and the learning curve all use it.
+TaskShape fit_shape(const Pipeline& pipe, const std::string& metric);
+
 // After `first` stopped early on the slice (x_es, y_es, w_es) carved from the training rows
 // (x, y, w): for a family that refits (Family::refit), the model fitted again on all of them
 // for the rounds `first` kept. Null where the family or its params ask for no refit, or
