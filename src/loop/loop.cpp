@@ -16,6 +16,7 @@
 #include <cmath>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -223,6 +224,28 @@ class IterationTrainer final : public CandidateTrainer {
   int64_t iteration_;
 };
 
+// Runs a remedy's candidate list without training: which of its candidates are finished runs
+// already (`runs`), and whether any is not (`fresh`, which ends the listing: `out_of_time`).
+class ProbeTrainer final : public CandidateTrainer {
+ public:
+  explicit ProbeTrainer(std::function<std::optional<RunRecord>(const Candidate&)> twin) : twin_(std::move(twin)) {}
+  double train(const Candidate& c) override {
+    const std::optional<RunRecord> r = twin_(c);
+    if (!r) {
+      fresh = true;
+      return NAN;
+    }
+    if (std::find(runs.begin(), runs.end(), r->id) == runs.end()) runs.push_back(r->id);
+    return NAN;
+  }
+  bool out_of_time() const override { return fresh; }
+  bool fresh = false;
+  std::vector<int64_t> runs;
+
+ private:
+  std::function<std::optional<RunRecord>(const Candidate&)> twin_;
+};
+
 class Loop {
  public:
   Loop(Project& project, const Registry& registry, const LoopOptions& options, Context& ctx)
@@ -236,6 +259,14 @@ class Loop {
 
   // Used by IterationTrainer.
   double train_candidate(const Candidate& c, int64_t iteration, IterationTrainer::Tried& out);
+  // A finished run of the candidate's very config (family, params, data recipe): reused, never
+  // trained twice.
+  std::optional<RunRecord> finished_twin(const Candidate& c) const;
+  // Where every candidate `remedy` proposes from `view` is such a run (trained, measured, and
+  // not the incumbent now), those runs: an iteration of it would train nothing and re-measure
+  // what lost before (a switch back to the classes a gbdt beat, from the regularized gbdt that
+  // followed it), so the loop passes it over. Null where it would train something new.
+  std::optional<std::vector<int64_t>> only_runs_before(const std::string& remedy, const LoopView& view) const;
   bool out_of_time() const { return deadline_ && Clock::now() >= *deadline_; }
 
  private:
@@ -328,21 +359,36 @@ double IterationTrainer::train(const Candidate& c) {
 }
 bool IterationTrainer::out_of_time() const { return loop_.out_of_time(); }
 
+std::optional<RunRecord> Loop::finished_twin(const Candidate& c) const {
+  const Params params = resolve_params(registry_.get(c.family), c.params);
+  const json recipe = c.recipe.to_json();
+  for (auto& r : project_.store->runs()) {
+    if (r.status != "done" || r.model != c.family || r.params != params) continue;
+    const json rr = r.config.contains("recipe") ? r.config["recipe"] : json::object();
+    if (rr == recipe) return std::move(r);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::vector<int64_t>> Loop::only_runs_before(const std::string& remedy, const LoopView& view) const {
+  const Remedy* r = find_remedy(remedy);
+  if (!r || !r->actionable) return std::nullopt;
+  ProbeTrainer probe([this](const Candidate& c) { return finished_twin(c); });
+  r->implement(view, probe);
+  if (probe.fresh || probe.runs.empty()) return std::nullopt;
+  return probe.runs;
+}
+
 double Loop::train_candidate(const Candidate& c, int64_t iteration, IterationTrainer::Tried& out) {
   const Family& fam = registry_.get(c.family);
   Params params = resolve_params(fam, c.params);
-  json recipe = c.recipe.to_json();
   out.label = c.label;
-  // A finished run with this very config is reused, never trained twice.
-  for (const auto& r : project_.store->runs()) {
-    if (r.status != "done" || r.model != c.family || r.params != params) continue;
-    json rr = r.config.contains("recipe") ? r.config["recipe"] : json::object();
-    if (rr != recipe) continue;
-    out.run = r.id;
-    out.dev = dev_loss(*project_.store, r.id, cfg_.metric);
-    out.status = r.status;
+  if (const std::optional<RunRecord> r = finished_twin(c)) {
+    out.run = r->id;
+    out.dev = dev_loss(*project_.store, r->id, cfg_.metric);
+    out.status = r->status;
     out.reused = true;
-    say("    {:<46} run {:>4}  dev {}  (already trained)\n", c.label, r.id, fmt_loss(cfg_.metric, out.dev));
+    say("    {:<46} run {:>4}  dev {}  (already trained)\n", c.label, r->id, fmt_loss(cfg_.metric, out.dev));
     return out.dev.value_or(NAN);
   }
   TrainRequest req{c.family, params, iteration, run_deadline(), c.recipe};
@@ -492,10 +538,16 @@ json Loop::next_steps(const json& d, const ProjectData* data) {
   const int64_t run = d.at("run");
   const RunRecord inc_run = *project_.store->run(run);
   const std::set<std::string> tried = tried_on(*project_.store, run);
-  const bool check_flexible = flexible_check_due(inc_run, tried);
-  const bool finish = finish_due(inc_run, tried);
+  bool check_flexible = flexible_check_due(inc_run, tried);
+  bool finish = finish_due(inc_run, tried);
   const std::optional<std::string> at_optimum = at_optimum_reason(d, cfg_.metric);
   const json& dev = d["errors"]["dev"];
+  LoopView view = view_of(run, d, project_.store->count_iterations() + 1);
+  view.project_incumbent = incumbent() == run;
+  // As the loop selects: a check, or a remedy, that would only re-measure runs trained before
+  // is no next step.
+  if ((check_flexible || finish) && only_runs_before(finish ? "more_expressive_model" : "switch_model_class", view))
+    check_flexible = finish = false;
   // Where the loop would stop (the goal met, or the optimum reached), what is left is what a
   // run's end recommends. The loop never sees dev overfitting (its analysis leaves the test
   // set out): a diagnosis that does puts fresh_dev_set first (the policy's only remedy for
@@ -503,8 +555,6 @@ json Loop::next_steps(const json& d, const ProjectData* data) {
   const bool dev_overfit = d["bottleneck"] == "dev_overfit";
   const bool stops =
       !dev_overfit && ((cfg_.goal && !dev.is_null() && dev["value"].get<double>() <= *cfg_.goal) || (at_optimum && !check_flexible && !finish));
-  LoopView view = view_of(run, d, project_.store->count_iterations() + 1);
-  view.project_incumbent = incumbent() == run;
   json out = json::array();
   std::string first;
   if (!stops && !dev_overfit) {
@@ -513,7 +563,8 @@ json Loop::next_steps(const json& d, const ProjectData* data) {
     first = check.remedy;
   }
   for (const auto& c : rank_remedies(view))
-    if (stops ? left_to_recommend(c, tried, view) : !c.actionable || (!tried.count(c.remedy) && c.remedy != first))
+    if (stops ? left_to_recommend(c, tried, view)
+              : !c.actionable || (!tried.count(c.remedy) && c.remedy != first && !only_runs_before(c.remedy, view)))
       out.push_back(recommendation(c, view));
   return out;
 }
@@ -720,7 +771,26 @@ json Loop::run() {
       say("stop: {}\n", *at_optimum);
       break;
     }
-    const RemedyChoice deferred = finish ? finish_check(inc_run) : flexible_check(inc_run, d, check_flexible, at_optimum);
+    // A remedy whose every candidate is a run trained before is passed over (said once).
+    std::set<std::string> passed;
+    auto nothing_new = [&](const RemedyChoice& c) {
+      if (passed.count(c.remedy)) return true;
+      const std::optional<std::vector<int64_t>> runs = only_runs_before(c.remedy, view);
+      if (!runs) return false;
+      passed.insert(c.remedy);
+      say("  pass      {}: every candidate it proposes was trained before (run{} {}): nothing new to measure\n", c.remedy,
+          runs->size() == 1 ? "" : "s", fmt::join(*runs, ", "));
+      return true;
+    };
+    RemedyChoice deferred = finish ? finish_check(inc_run) : flexible_check(inc_run, d, check_flexible, at_optimum);
+    if (!deferred.remedy.empty() && nothing_new(deferred)) {
+      deferred = {};
+      if (at_optimum) {
+        stopped = "at_optimum";
+        say("stop: {}\n", *at_optimum);
+        break;
+      }
+    }
     {
       auto its = project_.store->iterations();
       int64_t quiet = 0;
@@ -734,7 +804,7 @@ json Loop::run() {
     // Select: the first actionable remedy not yet tried on this incumbent.
     const RemedyChoice* pick = deferred.remedy.empty() ? nullptr : &deferred;
     for (const auto& c : choices)
-      if (!pick && c.actionable && !tried.count(c.remedy)) {
+      if (!pick && c.actionable && !tried.count(c.remedy) && !nothing_new(c)) {
         pick = &c;
         break;
       }
@@ -744,7 +814,9 @@ json Loop::run() {
       // ended the run is the budget: a longer one lets the estimate finish (and caches it).
       const bool cut = !bound && skip_costly_analyses_ && bottleneck == "none";
       stopped = bottleneck == "none" && bound ? "at_optimum" : cut ? "budget" : "no_remedy";
-      say("stop: {}\n", bottleneck != "none" ? "every applicable remedy has been tried on this incumbent"
+      say("stop: {}\n", bottleneck != "none" ? (passed.empty() ? "every applicable remedy has been tried on this incumbent"
+                                                             : "every applicable remedy has been tried on this incumbent, or "
+                                                               "proposes only runs trained before")
                          : bound          ? "no gap is larger than its noise"
                          : cut ? "no gap is larger than its noise, and the optimal-error estimate that would show whether this is the "
                                  "optimum did not fit in the time budget (budget): a longer --time-budget lets it finish"

@@ -66,6 +66,8 @@ std::string reason_for(const LoopView& v, const std::string& remedy, const std::
   std::string why;
   if (remedy == "switch_model_class")
     why = m == "baseline" ? baseline_why(v)
+          : exact_solver(m) && bottleneck == "variance"
+              ? fmt::format("{} still overfits after the remedies before this one; trying the other model classes", m)
           : exact_solver(m) ? fmt::format("a {} model cannot bend; trying a more flexible class", m)
                           : bottleneck == "variance" ? fmt::format("{} still overfits when constrained; trying a simpler class (linear) and the others", m)
                                                      : fmt::format("{} has been tuned; trying another model class", m);

@@ -140,6 +140,25 @@ TEST(Diagnose, TheNextStepsOfARunThatIsNotTheIncumbentDoNotSayItIs) {
   EXPECT_EQ(recs[0]["reason"].get<std::string>().find("did no better"), std::string::npos) << recs[0]["reason"];
 }
 
+// A remedy whose every candidate is a run trained before would train nothing: an iteration of
+// it only re-measures runs that were measured already (the audit's high-cardinality table: a
+// switch back to linear, the lasso and the mlp from a regularized gbdt, six runs of the earlier
+// iterations, after which the iteration budget was spent). The loop passes it over, and so do
+// the next steps, which are the loop's.
+TEST(Diagnose, ARemedyWhoseCandidatesWereAllTrainedBeforeIsNoNextStep) {
+  TempDir tmp;
+  auto d = diagnose_after("underfit", {"--model", "linear"}, tmp, 1500);
+  ASSERT_FALSE(d["recommendations"].empty());
+  EXPECT_EQ(d["recommendations"][0]["remedy"], "switch_model_class");
+  for (const char* m : {"gbdt", "mlp", "knn"})
+    ASSERT_EQ(run_mlloop({"train", "--dir", tmp.str("p"), "--model", m}).exit_code, 0) << m;
+  auto r = run_mlloop({"diagnose", "--dir", tmp.str("p"), "--run", "1", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json after = nlohmann::json::parse(r.out);
+  ASSERT_FALSE(after["recommendations"].empty());
+  for (const auto& rec : after["recommendations"]) EXPECT_NE(rec["remedy"], "switch_model_class") << rec;
+}
+
 TEST(Diagnose, UnderfitWithLinearIsAvoidableBiasWithAPlantedGapFound) {
   TempDir tmp;
   auto d = diagnose_after("underfit", {"--model", "linear"}, tmp);
