@@ -35,11 +35,12 @@ constexpr size_t kEvalRows = 20000;
 // seeded folds of the shared out-of-fold predictions: the first folds until their held-out rows
 // number kEvalRows (every fold on a small table). `held_out` gets that number of rows.
 double out_of_fold_loss(const Family& family, const Params& params, const TaskShape& shape, const Matrix& x,
-                        const std::vector<float>& y, const Registry& registry, Context& ctx, bool mae, size_t& held_out) {
+                        const std::vector<float>& y, const Registry& registry, Context& ctx, bool mae, size_t& held_out,
+                        const std::vector<uint32_t>* groups) {
   const size_t per_fold = std::max<size_t>(1, x.rows / kFolds);
   const int used = static_cast<int>(std::min<size_t>(kFolds, (kEvalRows + per_fold - 1) / per_fold));
   std::vector<size_t> rows;
-  std::vector<float> out = out_of_fold_predictions(x, y, shape, family.name, params, registry, ctx, kFolds, used, &rows);
+  std::vector<float> out = out_of_fold_predictions(x, y, shape, family.name, params, registry, ctx, kFolds, used, &rows, groups);
   std::sort(rows.begin(), rows.end());  // summed in row order: every fold gives the sum the full pass gave
   double loss = 0;
   for (size_t i : rows) {
@@ -186,11 +187,13 @@ double neighbour_vote_error(const Neighbours& nb, const std::vector<float>& y, s
 }  // namespace
 
 OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float>& y_all, const TaskShape& shape,
-                                    const Registry& registry, Context& ctx, bool mae) {
+                                    const Registry& registry, Context& ctx, bool mae, const std::vector<uint32_t>* groups_all) {
   mae = mae && !shape.classification;
   // At most 200k rows, drawn at random (seeded).
   Matrix x = x_all;
   std::vector<float> y = y_all;
+  std::vector<uint32_t> groups;
+  if (groups_all && groups_all->size() == x_all.rows) groups = *groups_all;
   if (x.rows > kMaxRows) {
     std::vector<size_t> order(x.rows);
     std::iota(order.begin(), order.end(), size_t{0});
@@ -199,7 +202,13 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
     std::sort(order.begin(), order.end());
     x = take_rows(x_all, order);
     y = take(y_all, order);
+    if (!groups.empty()) {
+      std::vector<uint32_t> kept;
+      for (size_t i : order) kept.push_back(groups[i]);
+      groups = std::move(kept);
+    }
   }
+  const std::vector<uint32_t>* by_group = groups.empty() ? nullptr : &groups;
   const Family& gbdt = registry.get("gbdt");
   // 1. Feature weights: a quick gbdt's importances (share of total gain).
   Params quick{{"max_depth", 4}, {"eta", 0.1}, {"rounds", 300}, {"early_stopping", 20}};
@@ -229,8 +238,9 @@ OptimalBound estimate_optimal_error(const Matrix& x_all, const std::vector<float
   size_t held_out = 0;
   TaskShape fitted = shape;  // for mae linear fits the least absolute error, as train does (fit_shape)
   fitted.absolute_loss = mae;
-  double oof_gbdt = out_of_fold_loss(gbdt, Params::object(), fitted, x, y, registry, ctx, mae, held_out);
-  double oof_linear = out_of_fold_loss(registry.get("linear"), Params::object(), fitted, x, y, registry, ctx, mae, held_out);
+  double oof_gbdt = out_of_fold_loss(gbdt, Params::object(), fitted, x, y, registry, ctx, mae, held_out, by_group);
+  double oof_linear = out_of_fold_loss(registry.get("linear"), Params::object(), fitted, x, y, registry, ctx, mae, held_out, by_group);
+  if (by_group) b.evidence["folds"] = "groups";
   b.evidence["held_out_rows"] = held_out;
   b.evidence["neighbour_queries"] = std::min(x.rows, kEvalRows);
   b.evidence["oof_gbdt"] = oof_gbdt;

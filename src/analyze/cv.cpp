@@ -340,6 +340,7 @@ class CrossValidation {
     Pipeline::Options popt;
     popt.standardize = family_.standardize;
     popt.drop_columns = recipe_.drop_columns;
+    popt.group_column = cfg_.split.group_column();
     ff.pipe->fit(*pool_.data, positions(fit_idx), cfg_.target, classification_, popt);
     const std::vector<size_t> es_idx = carve_early_stopping(family_, run_.params, fit_idx, seed);
     const Pipeline& pipe = *ff.pipe;

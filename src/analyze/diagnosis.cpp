@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <map>
 
 #include "mlloop/analyze/analyses.hpp"
 #include "mlloop/analyze/bound.hpp"
@@ -57,8 +58,26 @@ json finding(const std::string& code, const std::string& severity, const std::st
 // the classification lower end extrapolates the neighbours' disagreement in the distance, not
 // its square. v9: a lower end just above the upper one closes the bracket on the upper end when
 // the neighbours' own 10-NN vote errs no more than 1.25x it. v10: the upper end is also at most
-// the best constant's loss. A project's earlier estimate is redone.
-std::string optimal_key(const ProjectConfig& c) { return fmt::format("optimal_estimate:v10:{}:{}", c.metric, c.seed); }
+// the best constant's loss. v11: on a group split, the upper end's folds keep each group whole.
+// A project's earlier estimate is redone.
+std::string optimal_key(const ProjectConfig& c) { return fmt::format("optimal_estimate:v11:{}:{}", c.metric, c.seed); }
+
+// On a group split, the group code of each row of `parts` (their positions in order), codes
+// shared through `index`; empty on another split, or where a part's file lacks the column.
+std::vector<uint32_t> group_codes(const ProjectConfig& cfg, const std::vector<const SplitPart*>& parts,
+                                  std::map<std::string, uint32_t>& index) {
+  std::vector<uint32_t> out;
+  if (cfg.split.method != SplitMethod::group) return out;
+  for (const SplitPart* part : parts) {
+    const Column* col = nullptr;
+    for (const auto& c : part->data->columns)
+      if (c.name == cfg.split.column) col = &c;
+    if (!col) return {};
+    for (size_t pos : part->positions)
+      out.push_back(index.emplace(col->text(pos), static_cast<uint32_t>(index.size())).first->second);
+  }
+  return out;
+}
 
 // The project's data for one diagnosis: the caller's, else read from the files on first need.
 class DataOnce {
@@ -110,9 +129,12 @@ std::optional<OptimalBound> optimal_estimate(Project& project, const Registry& r
   // iterations to the same model).
   Pipeline::Options codes;
   codes.min_level_rows = std::numeric_limits<size_t>::max();
+  codes.group_column = project.config.split.group_column();
   pipe.fit(*train.data, train.positions, project.config.target, is_classification(project.config.task), codes);
-  OptimalBound b = estimate_optimal_error(pipe.transform(*train.data, train.positions),
-                                          pipe.target(*train.data, train.positions), pipe.shape(), registry, ctx, metric == "mae");
+  std::map<std::string, uint32_t> index;
+  const std::vector<uint32_t> groups = group_codes(project.config, {&train}, index);
+  OptimalBound b = estimate_optimal_error(pipe.transform(*train.data, train.positions), pipe.target(*train.data, train.positions),
+                                          pipe.shape(), registry, ctx, metric == "mae", groups.empty() ? nullptr : &groups);
   project.store->set_meta(key, json{{"value", b.value}, {"low", b.low}, {"high", b.high}, {"method", b.method},
                                     {"evidence", b.evidence}}.dump());
   return b;
@@ -149,6 +171,7 @@ Pipeline trees_pipeline(const Project& project, const SplitPart& train, const st
   Pipeline::Options trees;
   trees.standardize = false;
   trees.drop_columns = std::move(drop_columns);
+  trees.group_column = project.config.split.group_column();
   pipe.fit(*train.data, rows, project.config.target, is_classification(project.config.task), trees);
   return pipe;
 }
@@ -162,7 +185,9 @@ AnalysisInputs analysis_inputs(const Project& project, const ProjectData& data) 
   AnalysisData& d = in.train;
   d.x = pipe.transform(*train.data, train.positions);
   Pipeline std_pipe;
-  std_pipe.fit(*train.data, train.positions, project.config.target, cls, {});
+  Pipeline::Options std_opt;
+  std_opt.group_column = project.config.split.group_column();
+  std_pipe.fit(*train.data, train.positions, project.config.target, cls, std_opt);
   d.x_std = std_pipe.transform(*train.data, train.positions);
   d.y = pipe.target(*train.data, train.positions);
   d.shape = pipe.shape();
@@ -210,6 +235,11 @@ AnalysisInputs analysis_inputs(const Project& project, const ProjectData& data) 
     s.dev_x = dev_features(own, data, nullptr);
     shift_pipe = &own;
   }
+  std::map<std::string, uint32_t> index;
+  s.train_groups = group_codes(project.config, {&train}, index);
+  std::vector<const SplitPart*> devs;
+  for (const auto& part : dev_parts) devs.push_back(&part);
+  s.dev_groups = group_codes(project.config, devs, index);
   s.feature_names = shift_pipe->feature_names();
   for (const auto& [col, cat] : shift_pipe->feature_sources()) {
     s.columns.push_back(col);
@@ -224,7 +254,8 @@ namespace {
 // to the most confident decile's disagreement when that is well below their count. v6: none
 // when that decile is no better than chance (`unchecked`). v7: the shift codes categories over
 // train and dev together (one data file). v8: the shift leaves out a time or group split's column.
-std::string data_analyses_key(const ProjectConfig& c) { return fmt::format("data_analyses:v8:{}", c.seed); }
+// v9: on a group split, the shift's folds keep each group whole.
+std::string data_analyses_key(const ProjectConfig& c) { return fmt::format("data_analyses:v9:{}", c.seed); }
 }  // namespace
 
 std::optional<json> cached_data_analyses(Project& project) {
@@ -329,6 +360,7 @@ json run_learning_curve(Project& project, const RunRecord& run, const Registry& 
   Pipeline pipe;
   Pipeline::Options opt;
   opt.standardize = family.standardize;
+  opt.group_column = project.config.split.group_column();
   pipe.fit(*train.data, train.positions, project.config.target, is_classification(project.config.task), opt);
   CurveInput in;
   in.train_x = pipe.transform(*train.data, train.positions);

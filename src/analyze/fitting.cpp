@@ -69,4 +69,12 @@ std::vector<int> fold_of(size_t n, int folds, uint64_t seed) {
   return f;
 }
 
+std::vector<int> fold_of_groups(const std::vector<uint32_t>& group, int folds, uint64_t seed) {
+  const size_t groups = group.empty() ? 0 : size_t{*std::max_element(group.begin(), group.end())} + 1;
+  const std::vector<int> of_group = fold_of(groups, folds, seed);
+  std::vector<int> f(group.size());
+  for (size_t i = 0; i < group.size(); ++i) f[i] = of_group[group[i]];
+  return f;
+}
+
 }  // namespace mlloop::analyze

@@ -29,5 +29,8 @@ Params with_analysis_params(const Family& family, Params params, size_t rows, si
 int64_t bins_for_features(size_t cols);
 // Seeded fold assignment of n rows: fold index per row.
 std::vector<int> fold_of(size_t n, int folds, uint64_t seed);
+// The same for rows of groups (`group`: each row's group code): every group whole in one fold,
+// the groups dealt out in seeded order.
+std::vector<int> fold_of_groups(const std::vector<uint32_t>& group, int folds, uint64_t seed);
 
 }  // namespace mlloop::analyze

@@ -26,10 +26,12 @@ namespace mlloop {
 
 std::vector<float> out_of_fold_predictions(const Matrix& x, const std::vector<float>& y, const TaskShape& shape,
                                            const std::string& family, const Params& params, const Registry& registry,
-                                           Context& ctx, int folds, int fit_folds, std::vector<size_t>* predicted) {
+                                           Context& ctx, int folds, int fit_folds, std::vector<size_t>* predicted,
+                                           const std::vector<uint32_t>* groups) {
   const size_t width = shape.classification ? shape.classes : 1;
   std::vector<float> out(x.rows * width, 0.f);
-  std::vector<int> fold = analyze::fold_of(x.rows, folds, ctx.seed + 53);
+  std::vector<int> fold = groups && groups->size() == x.rows ? analyze::fold_of_groups(*groups, folds, ctx.seed + 53)
+                                                              : analyze::fold_of(x.rows, folds, ctx.seed + 53);
   const Family& fam = registry.get(family);
   const int fitted = fit_folds > 0 ? std::min(fit_folds, folds) : folds;
   if (predicted) predicted->clear();
@@ -49,6 +51,10 @@ std::vector<float> out_of_fold_predictions(const Matrix& x, const std::vector<fl
     }
     std::vector<size_t> train, held;
     for (size_t i = 0; i < x.rows; ++i) (fold[i] == static_cast<int>(f) ? held : train).push_back(i);
+    if (held.empty() || train.empty()) {  // fewer groups than folds
+      ++finished;
+      return;
+    }
     auto model = analyze::quick_fit(fam, params, shape, analyze::take_rows(x, train), analyze::take(y, train), job_ctx);
     std::vector<float> p = model->predict(analyze::take_rows(x, held));
     for (size_t i = 0; i < held.size(); ++i)

@@ -67,7 +67,10 @@ std::pair<double, double> chi_square_test(const std::vector<float>& a, const std
 
 nlohmann::json shift_analysis(const ShiftInput& in, const Registry& registry, Context& ctx) {
   // Up to 20k rows from each side.
-  auto sample = [&](const Matrix& x, uint64_t salt) {
+  const bool grouped = in.train_groups.size() == in.train_x.rows && in.dev_groups.size() == in.dev_x.rows &&
+                       !in.train_groups.empty() && !in.dev_groups.empty();
+  std::vector<uint32_t> groups;
+  auto sample = [&](const Matrix& x, const std::vector<uint32_t>& g, uint64_t salt) {
     std::vector<size_t> rows(x.rows);
     std::iota(rows.begin(), rows.end(), size_t{0});
     if (rows.size() > kMaxSide) {
@@ -75,9 +78,11 @@ nlohmann::json shift_analysis(const ShiftInput& in, const Registry& registry, Co
       rows.resize(kMaxSide);
       std::sort(rows.begin(), rows.end());
     }
+    if (grouped)
+      for (size_t i : rows) groups.push_back(g[i]);
     return analyze::take_rows(x, rows);
   };
-  Matrix tr = sample(in.train_x, 201), dv = sample(in.dev_x, 202);
+  Matrix tr = sample(in.train_x, in.train_groups, 201), dv = sample(in.dev_x, in.dev_groups, 202);
   Matrix both;
   both.append_rows(tr);
   both.append_rows(dv);
@@ -85,7 +90,8 @@ nlohmann::json shift_analysis(const ShiftInput& in, const Registry& registry, Co
   std::fill(domain.begin() + static_cast<std::ptrdiff_t>(tr.rows), domain.end(), 1.f);
   const TaskShape shape{true, 2};
   Params quick{{"max_depth", 4}, {"eta", 0.1}, {"rounds", 200}, {"early_stopping", 20}};
-  std::vector<float> oof = out_of_fold_predictions(both, domain, shape, "gbdt", quick, registry, ctx);
+  std::vector<float> oof =
+      out_of_fold_predictions(both, domain, shape, "gbdt", quick, registry, ctx, 5, 0, nullptr, grouped ? &groups : nullptr);
   metrics::Predictions p;
   p.classes = 2;
   p.positive = 1;

@@ -71,6 +71,10 @@ void Pipeline::fit(const Dataset& ds, const std::vector<size_t>& rows, const std
       drop(fmt::format("dropped column '{}': the recipe leaves it out", col.name));
       continue;
     }
+    if (!options.group_column.empty() && col.name == options.group_column && ds.columns.size() > 2) {
+      drop(fmt::format("dropped column '{}': the group split's column (dev and test hold other groups: its values never carry over)", col.name));
+      continue;
+    }
     ColumnPlan plan;
     plan.name = col.name;
     if (col.is_numeric()) {

@@ -192,6 +192,7 @@ TrainOutcome train_run(Project& project, const ProjectData& data, const Registry
   popt.standardize = family.standardize;
   const Recipe& recipe = req.recipe;
   popt.drop_columns = recipe.drop_columns;
+  popt.group_column = cfg.split.group_column();
   MLLOOP_ASSERT(recipe.weights.empty() || recipe.row_weights.size() == train.positions.size());
 
   // The training rows the recipe keeps, each with its weight, and those it drops.

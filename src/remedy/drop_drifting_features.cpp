@@ -35,6 +35,7 @@ nlohmann::json relation_drift(const Project& project, const ProjectData& data, C
   const bool cls = is_classification(project.config.task);
   Pipeline pipe;
   Pipeline::Options opt;  // standardized: one-hot categories become 0/1 features
+  opt.group_column = project.config.split.group_column();
   pipe.fit(*train.data, train.positions, project.config.target, cls, opt);
   Matrix xt = pipe.transform(*train.data, train.positions);
   std::vector<float> yt = pipe.target(*train.data, train.positions);

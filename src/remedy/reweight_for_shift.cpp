@@ -17,6 +17,7 @@ std::vector<float> shift_importance_weights(const Project& project, const Projec
   Pipeline pipe;
   Pipeline::Options trees;
   trees.standardize = false;
+  trees.group_column = project.config.split.group_column();
   pipe.fit(*train.data, train.positions, project.config.target, is_classification(project.config.task), trees);
   Matrix both = pipe.transform(*train.data, train.positions);
   const size_t n_train = both.rows;

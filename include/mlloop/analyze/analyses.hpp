@@ -51,6 +51,11 @@ struct ShiftInput {
   std::vector<std::string> feature_names;   // pipeline feature names ("c=a", "x:missing" ...)
   std::vector<std::string> columns;         // the source column of each feature
   std::vector<bool> categorical;            // per feature: compare as categories
+  // A group split's group code of each train and dev row (empty otherwise): the domain
+  // classifier's folds keep a group whole. With rows of one group in both its fit and its
+  // held-out fold, any feature constant within a group (a patient's age) names the group, and
+  // so its side: AUC 1.00 on a split that had made no shift.
+  std::vector<uint32_t> train_groups, dev_groups;
 };
 nlohmann::json shift_analysis(const ShiftInput& in, const Registry& registry, Context& ctx);
 
@@ -76,10 +81,13 @@ nlohmann::json leakage_check(const Matrix& x, const std::vector<float>& y, const
 // Out-of-fold predictions of a family over seeded folds (rows x classes, or values). With
 // `fit_folds` > 0 only the first that many folds are fitted, and only their held-out rows are
 // predicted (the others stay 0); `predicted`, when given, gets those rows in fold order.
+// `groups` (a group split's group code per row, or null): each group whole in one fold, so
+// that a held-out row's group is one the fit never saw, as dev's groups are.
 std::vector<float> out_of_fold_predictions(const Matrix& x, const std::vector<float>& y, const TaskShape& shape,
                                            const std::string& family, const Params& params, const Registry& registry,
                                            Context& ctx, int folds = 5, int fit_folds = 0,
-                                           std::vector<size_t>* predicted = nullptr);
+                                           std::vector<size_t>* predicted = nullptr,
+                                           const std::vector<uint32_t>* groups = nullptr);
 
 // The dev rows (from DATA or from the dev file) as one matrix through `pipe`, with their
 // targets appended to `y` when given.

@@ -28,6 +28,11 @@ class Pipeline {
     size_t max_frequent_levels = 100;
     size_t max_frequent_total = 400;  // over all such columns: above, each keeps an equal share (4 at least)
     std::vector<std::string> drop_columns;  // left out on purpose (a remedy dropped them)
+    // A group split's column (SplitSpec::group_column), left out while another feature remains:
+    // dev and test hold other groups, so its levels never carry over, and a model that learns
+    // them (one-hot patient ids for linear) memorizes the training groups instead of what
+    // tells groups apart.
+    std::string group_column;
   };
 
   // Fits on `rows` of `ds`. `target` is the target column; `classification` picks the target

@@ -26,6 +26,8 @@ struct SplitSpec {
   // "random", "stratified", "group:COL" or "time:COL"; throws a bad-input Error otherwise.
   static SplitSpec parse(std::string_view text);
   std::string str() const;
+  // The column of a group split, else "".
+  std::string group_column() const { return method == SplitMethod::group ? column : std::string(); }
 };
 
 // How many rows of DATA go to each split. Splits that come from their own file get 0.
