@@ -3,11 +3,19 @@
 #include <fmt/ostream.h>
 
 #include "commands.hpp"
+#include "mlloop/core/error.hpp"
+#include "mlloop/loop/loop.hpp"
 #include "mlloop/core/text.hpp"
 
 namespace mlloop::cli {
 
 int run_init(const InitOptions& args, Context& ctx) {
+  // --force deletes the store a running loop writes to: its finished work would be lost and it
+  // would go on writing models of runs no store holds.
+  const std::string dir = args.dir.empty() ? std::string(".") : args.dir;
+  if (args.force && loop_running(dir))
+    throw_bad_input(fmt::format("an mlloop run is working on the project in '{}'", dir),
+                    "wait for it to finish (mlloop status shows its progress), or stop it, then init --force");
   InitResult r = init_project(args, ctx);
   auto& out = ctx.out();
   const ProjectConfig& c = r.config;

@@ -40,6 +40,11 @@ double parse_duration(std::string_view text, std::string_view what) {
   if (v <= 0)
     throw_bad_input(fmt::format("{} {} is no time at all", what, shorten_for_message(text)),
                     "give a duration longer than 0: 90s, 10m, 1.5h");
+  // The deadline is the clock's time point, in nanoseconds of a 64-bit count: a budget of
+  // centuries overflowed it into the past, and every training stopped at once.
+  if (v * scale > kMaxDurationSeconds)
+    throw_bad_input(fmt::format("{} {} is longer than a year", what, shorten_for_message(text)),
+                    "give at most 8760h, or leave the setting out for no limit");
   return v * scale;
 }
 

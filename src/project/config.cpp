@@ -219,6 +219,9 @@ ProjectConfig load_config(const std::string& path) {
     c.seed = static_cast<uint64_t>(*s);
   }
   c.iterations = r.integer(loop, "iterations");
+  if (c.iterations && *c.iterations < 0)
+    throw_bad_input("iterations must be 0 or more", "give the project's total number of iterations, or leave it out",
+                    r.where(*loop->get("iterations")));
   c.time_budget = r.duration(loop, "time_budget");
   c.run_time_cap = r.duration(loop, "run_time_cap");
   if (auto p = r.integer(loop, "plateau")) {

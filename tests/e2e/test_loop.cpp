@@ -799,7 +799,7 @@ TEST(Loop, AnInterruptedRunSaysItsWorkIsKept) {
 // has let go of its files) waits a moment for the lock; a lock that stays held is exit 2.
 TEST(Loop, ARunWaitsBrieflyForTheLockOfARunThatIsDying) {
   TempDir tmp;
-  init_scenario("at_optimum", tmp, "p", 2, 600);
+  const json truth = init_scenario("at_optimum", tmp, "p", 2, 600);
   const std::string lock = tmp.str("p/.mlloop/loop.lock");
   int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);  // not inherited by the runs
   ASSERT_GE(fd, 0);
@@ -818,10 +818,18 @@ TEST(Loop, ARunWaitsBrieflyForTheLockOfARunThatIsDying) {
   const auto t0 = std::chrono::steady_clock::now();
   r = run_mlloop({"run", "--dir", tmp.str("p"), "--iterations", "2"});
   const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  ::close(fd);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("another mlloop run is working on the project"), std::string::npos) << r.err;
   EXPECT_GE(waited, 4.9);
+  // init --force would delete the store the running loop writes to (an audit's loop went on
+  // and reported runs no store held): refused while the lock is held, and the runs kept.
+  r = run_mlloop({"init", tmp.str("d_p/train.csv"), "--target", truth["target"], "--dir", tmp.str("p"), "--force"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("an mlloop run is working on the project"), std::string::npos) << r.err;
+  ::close(fd);
+  r = run_mlloop({"runs", "--dir", tmp.str("p"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(nlohmann::json::parse(r.out).empty());
 }
 
 // On a terminal the candidates in training get a progress bar, redrawn in place on the

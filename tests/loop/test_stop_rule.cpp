@@ -255,7 +255,10 @@ TEST(Duration, TheCommonUnitsAreRead) {
   EXPECT_DOUBLE_EQ(parse_duration("10m", "--time-budget"), 600);
   EXPECT_DOUBLE_EQ(parse_duration("10MIN", "--time-budget"), 600);
   EXPECT_DOUBLE_EQ(parse_duration("1.5h", "--time-budget"), 5400);
-  for (const char* bad : {"", "ms", "10d", "10 m", "ten", "10mss", "1h30m", "nan", "0s", "-5s"}) {
+  EXPECT_DOUBLE_EQ(parse_duration("8760h", "--time-budget"), 8760 * 3600.0);
+  // Centuries overflowed the clock's deadline (an audit: exit 1 for 3000000h, and a run cap of
+  // 3000000h stopped every training at once): more than a year is bad input.
+  for (const char* bad : {"", "ms", "10d", "10 m", "ten", "10mss", "1h30m", "nan", "0s", "-5s", "8761h", "3000000h", "1e10s"}) {
     try {
       parse_duration(bad, "--time-budget");
       ADD_FAILURE() << bad << " was read as a duration";

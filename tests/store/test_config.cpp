@@ -96,6 +96,8 @@ TEST(Config, BadValuesAreErrors) {
   expect_bad(data + "[task]\nkind = \"binary\"\n[loop]\ndeny = [3]\n", "fix: write a list of quoted values");
   expect_bad("task = 3\n" + data, "fix: write it as a section: a line [task]");
   expect_bad(data + "[task]\nkind = \"binary\"\n[loop]\ntime_budget = [20]\n", "fix: write time_budget = '90s'");
+  // A negative iteration budget ran as "the iteration budget (-2) is spent" (--iterations -2 is exit 2).
+  expect_bad(data + "[task]\nkind = \"binary\"\n[loop]\niterations = -2\n", "mlloop.toml:7: iterations must be 0 or more");
   // A duration is a string with a unit, or a bare number of seconds, as --time-budget takes.
   write_file(d.str("mlloop.toml"), data + "[task]\nkind = \"binary\"\n[loop]\ntime_budget = 20\nrun_time_cap = 1.5\n");
   ProjectConfig c = load_config(d.str("mlloop.toml"));

@@ -51,6 +51,8 @@ bool loop_running(const std::string& dir);
 
 // "20s", "10m", "1.5h", "90" (seconds) -> seconds. A bad value is a bad-input Error naming `what`.
 double parse_duration(std::string_view text, std::string_view what);
+// The longest duration parse_duration takes: a year.
+inline constexpr double kMaxDurationSeconds = 365.0 * 24 * 3600;
 
 // The at_optimum stop rule on a diagnosis (`mlloop diagnose --json`'s shape): why the incumbent
 // is at the optimum, or nullopt. Dev and train-dev both within noise of the bound (its interval
