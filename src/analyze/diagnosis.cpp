@@ -254,7 +254,9 @@ namespace {
 // to the most confident decile's disagreement when that is well below their count. v6: none
 // when that decile is no better than chance (`unchecked`). v7: the shift codes categories over
 // train and dev together (one data file). v8: the shift leaves out a time or group split's column.
-// v9: on a group split, the shift's folds keep each group whole.
+// v9: on a group split, the shift's folds keep each group whole; every label suspect's details
+// are kept (they were cut at 100, and inspect labels could show no more).
+constexpr size_t kDetailsShown = 100;
 std::string data_analyses_key(const ProjectConfig& c) { return fmt::format("data_analyses:v9:{}", c.seed); }
 }  // namespace
 
@@ -552,6 +554,13 @@ json diagnose(Project& project, std::optional<int64_t> run_id, const Registry& r
   if (analyses) {
     mem = (*analyses)["memorization"];
     labels = (*analyses)["label_issues"];
+    // Every suspect's detail is cached (mlloop inspect labels lists them all, as the relabel
+    // recommendation says); the diagnosis shows the first 100 of them (`rows` holds every one).
+    if (labels.is_object() && labels.contains("details") && labels["details"].size() > kDetailsShown) {
+      json first = json::array();
+      for (size_t k = 0; k < kDetailsShown; ++k) first.push_back(labels["details"][k]);
+      labels["details"] = std::move(first);
+    }
     shift = (*analyses)["shift"];
     if (!mem.is_null() && mem["conflicting_duplicates"]["share"].get<double>() > 0.005) {
       findings.push_back(finding("MLL-D01", "error",

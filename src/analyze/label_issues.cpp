@@ -203,7 +203,7 @@ nlohmann::json label_issues(const AnalysisData& d, const Registry& registry, Con
         suspects.resize(std::min(suspects.size(), static_cast<size_t>(std::llround(rate * static_cast<double>(n)))));
       }
     }
-    for (size_t s = 0; s < suspects.size() && s < 100; ++s) {
+    for (size_t s = 0; s < suspects.size(); ++s) {
       size_t i = suspects[s].second;
       details.push_back({{"row", d.row_ids[i]},
                          {"given", d.class_names[static_cast<size_t>(d.y[i])]},
@@ -248,7 +248,7 @@ nlohmann::json label_issues(const AnalysisData& d, const Registry& registry, Con
     for (size_t i = 0; i < n; ++i)
       if (std::fabs(z[i]) > 3.5) suspects.emplace_back(-std::fabs(z[i]), i);
     std::sort(suspects.begin(), suspects.end());
-    for (size_t k = 0; k < suspects.size() && k < 100; ++k) {
+    for (size_t k = 0; k < suspects.size(); ++k) {
       size_t i = suspects[k].second;
       details.push_back({{"row", d.row_ids[i]}, {"given", float_as_written(d.y[i])}, {"predicted", float_as_written(oof[i])}, {"robust_z", -suspects[k].first}});
     }

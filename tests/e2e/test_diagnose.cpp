@@ -540,6 +540,14 @@ TEST(Diagnose, FlaggedRowsThatMakeUpTheOptimalErrorAreNotCalledWrongOutright) {
       EXPECT_NE(r["reason"].get<std::string>().find("many may be rows no feature decides, not wrong labels"), std::string::npos) << r.dump();
     }
   EXPECT_TRUE(relabel) << d["recommendations"].dump();
+  // The diagnosis shows the first 100 suspects' details (and every row id); inspect labels lists
+  // them all, as the relabel recommendation says (it stopped at 100, whatever --n asked).
+  const size_t suspects = d["label_issues"]["rows"].size();
+  ASSERT_GT(suspects, 100u);
+  EXPECT_EQ(d["label_issues"]["details"].size(), 100u);
+  auto r = run_mlloop({"inspect", "labels", "--dir", tmp.str("p"), "--json", "--n", "100000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["rows"].size(), suspects);
 }
 
 // A column recorded after the outcome: days overdue, 1-90 for a bad loan and 0 for a good one.
