@@ -40,7 +40,7 @@ int run_test(const TestArgs& args, Context& ctx) {
   auto iv = metrics::with_interval(metric, p, ctx.seed, 1000);
   double v = metrics::as_loss(metric, iv.value);
   double a = metrics::as_loss(metric, iv.low), b = metrics::as_loss(metric, iv.high);
-  TestLook look{*id, "", v, std::min(a, b), std::max(a, b)};
+  TestLook look{*id, "", v, std::min(a, b), std::max(a, b), metric};
   project.store->add_test_look(look);
   const int64_t looks = project.store->count_test_looks();
   nlohmann::json warning = nullptr;

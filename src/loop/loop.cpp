@@ -373,7 +373,17 @@ std::optional<RunRecord> Loop::finished_twin(const Candidate& c) const {
 std::optional<std::vector<int64_t>> Loop::only_runs_before(const std::string& remedy, const LoopView& view) const {
   const Remedy* r = find_remedy(remedy);
   if (!r || !r->actionable) return std::nullopt;
-  ProbeTrainer probe([this](const Candidate& c) { return finished_twin(c); });
+  // Measured: a candidate of a finished iteration, or a run of the setup or of mlloop train
+  // (which the incumbent was chosen among). A run of an iteration a kill left unfinished was
+  // never measured: the resumed iteration reuses it and measures it then.
+  std::set<int64_t> measured;
+  for (const auto& it : project_.store->iterations())
+    if (it.state == "finished") measured.insert(it.runs.begin(), it.runs.end());
+  ProbeTrainer probe([&](const Candidate& c) -> std::optional<RunRecord> {
+    std::optional<RunRecord> r = finished_twin(c);
+    if (r && r->iteration.value_or(0) != 0 && !measured.count(r->id)) return std::nullopt;
+    return r;
+  });
   r->implement(view, probe);
   if (probe.fresh || probe.runs.empty()) return std::nullopt;
   return probe.runs;

@@ -91,16 +91,23 @@ std::optional<IterationRecord> Store::iteration(int64_t index) {
 
 void Store::add_test_look(const TestLook& look) {
   sql::Transaction tx(*db_);
-  sql::Stmt st(*db_, "INSERT INTO test_looks(run_id, at, value, low, high) VALUES (?,?,?,?,?)");
-  st.bind(1, look.run).bind(2, look.at.empty() ? now_utc() : look.at).bind(3, look.value).bind(4, look.low).bind(5, look.high).run();
+  sql::Stmt st(*db_, "INSERT INTO test_looks(run_id, at, value, low, high, metric) VALUES (?,?,?,?,?,?)");
+  st.bind(1, look.run).bind(2, look.at.empty() ? now_utc() : look.at).bind(3, look.value).bind(4, look.low).bind(5, look.high);
+  if (look.metric.empty()) st.bind_null(6);
+  else st.bind(6, look.metric);
+  st.run();
   fault_point("test_look");
   tx.commit();
 }
 
 std::vector<TestLook> Store::test_looks() {
   std::vector<TestLook> out;
-  sql::Stmt st(*db_, "SELECT run_id, at, coalesce(value,0), coalesce(low,0), coalesce(high,0) FROM test_looks ORDER BY id");
-  while (st.step()) out.push_back(TestLook{st.int64(0), st.text(1), st.real(2), st.real(3), st.real(4)});
+  // A store opened read-only is not migrated: before schema 5 its looks have no metric.
+  const bool with_metric = schema_version() >= 5;
+  sql::Stmt st(*db_, with_metric ? "SELECT run_id, at, coalesce(value,0), coalesce(low,0), coalesce(high,0), coalesce(metric,'') "
+                                   "FROM test_looks ORDER BY id"
+                                 : "SELECT run_id, at, coalesce(value,0), coalesce(low,0), coalesce(high,0), '' FROM test_looks ORDER BY id");
+  while (st.step()) out.push_back(TestLook{st.int64(0), st.text(1), st.real(2), st.real(3), st.real(4), st.text(5)});
   return out;
 }
 

@@ -125,6 +125,12 @@ UPDATE runs SET config = json_set(config, '$.params.multiclass', 'ovr')
   WHERE model = 'linear' AND json_valid(config) AND json_type(config, '$.params') = 'object'
     AND json_type(config, '$.params.multiclass') IS NULL;
 )sql",
+      // 4 -> 5: a look at the test set records the metric it measured: after an edit of
+      // [task] metric, a look in the old metric is no test error in the new one (a logloss of
+      // 0.41 beside a dev error rate of 0.20 read as dev overfitting of 0.21). Earlier looks: NULL.
+      R"sql(
+ALTER TABLE test_looks ADD COLUMN metric TEXT;
+)sql",
   };
   return migrations;
 }

@@ -200,6 +200,38 @@ TEST(Diagnose, AGroupSplitsOptimalErrorAndShiftCheckHoldEachGroupOutWhole) {
   }
 }
 
+// A look at the test set measures the project's metric of the day. After an edit of [task]
+// metric (which the README allows) a look in the old one is no test error in the new one: a
+// logloss of 0.41 beside a dev error rate of 0.20 read as dev overfitting (MLL-T01) of 0.21.
+TEST(Diagnose, ATestLookInAnEarlierMetricIsNoTestErrorInTheNewOne) {
+  TempDir tmp;
+  auto r = run_mlloop({"init", source_dir() + "/data/credit_data.csv", "--target", "Status", "--metric", "logloss", "--dir", tmp.str("p")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(run_mlloop({"train", "--dir", tmp.str("p"), "--model", "linear"}).exit_code, 0);
+  ASSERT_EQ(run_mlloop({"test", "--dir", tmp.str("p")}).exit_code, 0);
+  r = run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(nlohmann::json::parse(r.out)["errors"]["test"].is_object()) << r.out.substr(0, 400);
+  std::string toml = read_file(tmp.path() / "p" / "mlloop.toml");
+  const auto at = toml.find("metric = ");
+  ASSERT_NE(at, std::string::npos) << toml;
+  toml.replace(at, toml.find('\n', at) - at, "metric = 'error'");
+  write_file(tmp.path() / "p" / "mlloop.toml", toml);
+  r = run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto d = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(d["errors"]["test"].is_null()) << d["errors"];
+  EXPECT_NE(d["bottleneck"], "dev_overfit");
+  for (const auto& f : d["findings"]) EXPECT_NE(f["code"], "MLL-T01") << f;
+  // A new look, in the new metric, is the test error again.
+  ASSERT_EQ(run_mlloop({"test", "--dir", tmp.str("p")}).exit_code, 0);
+  r = run_mlloop({"diagnose", "--dir", tmp.str("p"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto e = nlohmann::json::parse(r.out)["errors"];
+  ASSERT_TRUE(e["test"].is_object()) << e;
+  EXPECT_LT(e["test"]["value"].get<double>(), 0.35) << e;  // an error rate (the logloss was 0.41 and more)
+}
+
 TEST(Diagnose, UnderfitWithLinearIsAvoidableBiasWithAPlantedGapFound) {
   TempDir tmp;
   auto d = diagnose_after("underfit", {"--model", "linear"}, tmp);

@@ -90,6 +90,7 @@ struct TestLook {
   int64_t run = 0;
   std::string at;
   double value = 0, low = 0, high = 0;
+  std::string metric;  // the metric measured ("" for a look stored before schema 5)
 };
 
 class Store {
