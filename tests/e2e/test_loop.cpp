@@ -500,7 +500,9 @@ TEST(Loop, AfterDroppingADriftingColumnTheOptimalErrorIsThatOfTheColumnsKept) {
 // while the next iteration applied initialization.)
 TEST(Loop, DiagnoseNamesTheRemedyTheNextIterationApplies) {
   TempDir tmp;
-  init_scenario("mismatch", tmp, "p", 62);
+  // Seed 66: four iterations (on most seeds the loop stops at the optimum after two: the
+  // drifting column dropped, the bound is that of the columns kept, and an mlp reaches it).
+  init_scenario("mismatch", tmp, "p", 66);
   for (int done = 2; done <= 3; ++done) {
     json out = run_loop(tmp, "p", done);
     ASSERT_EQ(out["iterations"].size(), static_cast<size_t>(done)) << out["stopped_because"];
