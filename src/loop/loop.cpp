@@ -262,8 +262,8 @@ class Loop {
   // A finished run of the candidate's very config (family, params, data recipe): reused, never
   // trained twice.
   std::optional<RunRecord> finished_twin(const Candidate& c) const;
-  // Where every candidate `remedy` proposes from `view` is such a run (trained, measured, and
-  // not the incumbent now), those runs: an iteration of it would train nothing and re-measure
+  // Where every candidate `remedy` proposes from `view` is such a run, and one measured already
+  // (only_runs_before says which count), those runs: an iteration of it would train nothing and re-measure
   // what lost before (a switch back to the classes a gbdt beat, from the regularized gbdt that
   // followed it), so the loop passes it over. Null where it would train something new.
   std::optional<std::vector<int64_t>> only_runs_before(const std::string& remedy, const LoopView& view) const;
