@@ -259,9 +259,9 @@ class Loop {
 
   // Used by IterationTrainer.
   double train_candidate(const Candidate& c, int64_t iteration, IterationTrainer::Tried& out);
-  // A finished run of the candidate's very config (family, params, data recipe): reused, never
-  // trained twice.
-  std::optional<RunRecord> finished_twin(const Candidate& c) const;
+  // A finished run among `runs` of the candidate's very config (family, params, data recipe):
+  // reused, never trained twice.
+  std::optional<RunRecord> finished_twin(const Candidate& c, const std::vector<RunRecord>& runs) const;
   // Where every candidate `remedy` proposes from `view` is such a run, and one measured already
   // (only_runs_before says which count), those runs: an iteration of it would train nothing and re-measure
   // what lost before (a switch back to the classes a gbdt beat, from the regularized gbdt that
@@ -359,13 +359,13 @@ double IterationTrainer::train(const Candidate& c) {
 }
 bool IterationTrainer::out_of_time() const { return loop_.out_of_time(); }
 
-std::optional<RunRecord> Loop::finished_twin(const Candidate& c) const {
+std::optional<RunRecord> Loop::finished_twin(const Candidate& c, const std::vector<RunRecord>& runs) const {
   const Params params = resolve_params(registry_.get(c.family), c.params);
   const json recipe = c.recipe.to_json();
-  for (auto& r : project_.store->runs()) {
+  for (const auto& r : runs) {
     if (r.status != "done" || r.model != c.family || r.params != params) continue;
     const json rr = r.config.contains("recipe") ? r.config["recipe"] : json::object();
-    if (rr == recipe) return std::move(r);
+    if (rr == recipe) return r;
   }
   return std::nullopt;
 }
@@ -380,7 +380,7 @@ std::optional<std::vector<int64_t>> Loop::only_runs_before(const std::string& re
   for (const auto& it : project_.store->iterations())
     if (it.state == "finished") measured.insert(it.runs.begin(), it.runs.end());
   ProbeTrainer probe([&](const Candidate& c) -> std::optional<RunRecord> {
-    std::optional<RunRecord> r = finished_twin(c);
+    std::optional<RunRecord> r = finished_twin(c, view.runs);  // the runs as the view read them, not once per candidate
     if (r && r->iteration.value_or(0) != 0 && !measured.count(r->id)) return std::nullopt;
     return r;
   });
@@ -393,7 +393,7 @@ double Loop::train_candidate(const Candidate& c, int64_t iteration, IterationTra
   const Family& fam = registry_.get(c.family);
   Params params = resolve_params(fam, c.params);
   out.label = c.label;
-  if (const std::optional<RunRecord> r = finished_twin(c)) {
+  if (const std::optional<RunRecord> r = finished_twin(c, project_.store->runs())) {
     out.run = r->id;
     out.dev = dev_loss(*project_.store, r->id, cfg_.metric);
     out.status = r->status;
